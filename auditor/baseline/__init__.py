@@ -1,0 +1,15 @@
+"""Baseline stage: policy selection, params, waivers and the gate (DESIGN section 5)."""
+
+from auditor.baseline.load import (
+    STANDARD_PARAMS,
+    bind,
+    builtin_baselines,
+    load_baseline,
+    load_baseline_file,
+    load_waivers_file,
+    param_problem,
+)
+from auditor.baseline.model import NO_BASELINE, Baseline, Waiver
+
+__all__ = ["NO_BASELINE", "STANDARD_PARAMS", "Baseline", "Waiver", "bind", "builtin_baselines", "load_baseline",
+           "load_baseline_file", "load_waivers_file", "param_problem"]

@@ -1,0 +1,172 @@
+"""Load baselines and waiver files, and bind them to a set of loaded policies.
+
+Binding is where typos are caught: a waiver or param that names a policy or
+param that does not exist is a load error, because a silent no-op would widen
+an exception or leave a control at its default without anyone noticing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from auditor.baseline.model import Baseline, Waiver
+from auditor.builtin import builtin_dir
+from auditor.errors import InputError, InputErrors
+from auditor.policy.load import schema_errors
+from auditor.policy.model import Policy
+from auditor.policy.yamlpos import YamlDocument, read_yaml
+
+#: params every built-in policy uses with these names where it applies (DESIGN 5)
+STANDARD_PARAMS = ("breakGlassAccounts", "breakGlassGroups", "auditRetentionDays")
+
+
+@lru_cache(maxsize=2)
+def _schema(name: str) -> dict[str, Any]:
+    return json.loads(resources.files("auditor.baseline").joinpath(name).read_text("utf-8"))  # type: ignore[no-any-return]
+
+
+def _dates_to_text(value: Any) -> Any:
+    """YAML turns ``2027-03-31`` into a date; the schema checks text."""
+    if isinstance(value, dict):
+        return {k: _dates_to_text(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_dates_to_text(v) for v in value]
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def _parse_waivers(doc: YamlDocument, items: list[dict[str, Any]], path_prefix: tuple[str | int, ...]) -> list[Waiver]:
+    out: list[Waiver] = []
+    errors: list[InputError] = []
+    for i, item in enumerate(items):
+        pos = doc.position((*path_prefix, i))
+        try:
+            expires = dt.date.fromisoformat(str(item["expires"])[:10])
+        except ValueError:
+            errors.append(doc.error(f"waiver for {item['policy']}: expires must be a date (YYYY-MM-DD)",
+                                    (*path_prefix, i, "expires")))
+            continue
+        subjects = item.get("subjects")
+        out.append(Waiver(policy=item["policy"], reason=item["reason"], owner=item["owner"], expires=expires,
+                          subjects=tuple(subjects) if subjects is not None else None,
+                          source=f"{doc.source}:{pos.line}" if pos else doc.source))
+    if errors:
+        raise InputErrors(errors)
+    return out
+
+
+def _read(path: str, schema: str, what: str) -> tuple[YamlDocument, bytes]:
+    doc, raw = read_yaml(path)
+    if isinstance(doc.value, list) and what == "waivers file":
+        doc = YamlDocument(doc.source, {"waivers": doc.value},
+                           {("waivers", *k): v for k, v in doc.positions.items()})
+    if not isinstance(doc.value, dict):
+        raise InputError(f"a {what} must be a YAML mapping", source=path, line=1)
+    doc = YamlDocument(doc.source, _dates_to_text(doc.value), doc.positions)
+    errors = schema_errors(doc, _schema(schema), what)
+    if errors:
+        raise InputErrors(errors)
+    return doc, raw
+
+
+def load_baseline_file(path: str | Path) -> Baseline:
+    doc, raw = _read(str(path), "schema.json", "baseline")
+    data = doc.value
+    selection = data.get("policies") or {}
+    return Baseline(
+        name=data["name"], title=data.get("title", ""), description=data.get("description", ""),
+        include=tuple(selection.get("include", ["*"])), exclude=tuple(selection.get("exclude", [])),
+        params=dict(data.get("params") or {}), fail_on=data.get("failOn"),
+        waivers=tuple(_parse_waivers(doc, data.get("waivers") or [], ("waivers",))),
+        path=str(path), sha256=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+def load_waivers_file(path: str | Path) -> tuple[tuple[Waiver, ...], str]:
+    """Waivers from a separate file; returns them and the file's sha256."""
+    doc, raw = _read(str(path), "waivers_schema.json", "waivers file")
+    return tuple(_parse_waivers(doc, doc.value["waivers"], ("waivers",))), hashlib.sha256(raw).hexdigest()
+
+
+def builtin_baselines() -> dict[str, Path]:
+    """Built-in baselines by name (file stem)."""
+    root = builtin_dir("baselines")
+    if not root.is_dir():
+        return {}
+    return {p.stem: p for p in sorted(root.glob("*.y*ml"))}
+
+
+def load_baseline(name_or_path: str) -> Baseline:
+    """A built-in baseline by name, or a baseline file by path."""
+    candidate = Path(name_or_path)
+    if candidate.suffix in (".yaml", ".yml") or candidate.is_file() or "/" in name_or_path:
+        return load_baseline_file(candidate)
+    known = builtin_baselines()
+    if name_or_path not in known:
+        raise InputError(f"unknown baseline {name_or_path!r}; built-in baselines: {', '.join(known) or 'none'}",
+                         source="--baseline")
+    return load_baseline_file(known[name_or_path])
+
+
+def bind(baseline: Baseline, policies: Sequence[Policy], extra_waivers: Iterable[Waiver] = (),
+         cli_params: dict[str, Any] | None = None) -> None:
+    """Check that every waiver and param names something that exists; raise InputErrors otherwise."""
+    by_id = {p.id: p for p in policies}
+    declared: dict[str, Any] = {}
+    for policy in policies:
+        for name, default in policy.params.items():
+            declared.setdefault(name, default)
+    errors: list[InputError] = []
+    where = baseline.path or "baseline"
+    for name, value in baseline.params.items():
+        problem = param_problem(name, value, declared)
+        if problem:
+            errors.append(InputError(f"params: {problem}", source=where))
+    for name, value in (cli_params or {}).items():
+        problem = param_problem(name, value, declared)
+        if problem:
+            errors.append(InputError(problem, source="--param"))
+    for waiver in (*baseline.waivers, *extra_waivers):
+        policy = by_id.get(waiver.policy)
+        if policy is None:
+            errors.append(InputError(f"waiver names unknown policy {waiver.policy!r}", source=waiver.source))
+        elif waiver.subjects is not None and not policy.per_subject:
+            errors.append(InputError(f"waiver lists subjects, but {waiver.policy} is not a per-subject policy",
+                                     source=waiver.source))
+    if errors:
+        raise InputErrors(errors)
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "map"
+    return "null"
+
+
+def param_problem(name: str, value: Any, declared: dict[str, Any]) -> str | None:
+    """Why ``name=value`` is not a valid override, or None."""
+    if name not in declared:
+        if name in STANDARD_PARAMS:
+            return None
+        known = ", ".join(sorted(declared)) or "none"
+        return f"unknown param {name!r} (params of the selected policies: {known})"
+    default = declared[name]
+    if default is not None and _kind(default) != _kind(value):
+        return f"param {name!r} expects a {_kind(default)} (default {json.dumps(default)}), got {json.dumps(value, default=str)}"
+    return None

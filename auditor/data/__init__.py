@@ -1,0 +1,1 @@
+"""Embedded data: the demo tenant snapshot and its waivers."""

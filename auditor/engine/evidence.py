@@ -1,0 +1,44 @@
+"""Turn CEL values into bounded, JSON-safe evidence for findings.
+
+Evidence is what an auditor reads to see *why*; it must not grow with the
+tenant (a variable holding 1.5 million users would make the report unusable),
+so lists, maps and strings are truncated with a visible marker.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auditor import cel
+
+MAX_ITEMS = 20
+MAX_KEYS = 60
+MAX_STRING = 400
+MAX_DEPTH = 6
+
+
+def compact(value: Any, depth: int = 0) -> Any:
+    """A JSON-compatible copy of ``value`` with long lists, maps and strings cut short."""
+    value = cel.to_json(value)
+    if isinstance(value, str):
+        return value if len(value) <= MAX_STRING else value[:MAX_STRING] + f"… (+{len(value) - MAX_STRING} chars)"
+    if isinstance(value, list):
+        if depth >= MAX_DEPTH:
+            return f"[list of {len(value)}]"
+        head = [compact(v, depth + 1) for v in value[:MAX_ITEMS]]
+        if len(value) > MAX_ITEMS:
+            head.append(f"… and {len(value) - MAX_ITEMS} more")
+        return head
+    if isinstance(value, dict):
+        if depth >= MAX_DEPTH:
+            return f"{{map of {len(value)}}}"
+        out = {}
+        for i, (k, v) in enumerate(value.items()):
+            if i >= MAX_KEYS:
+                out["…"] = f"and {len(value) - MAX_KEYS} more keys"
+                break
+            if isinstance(k, str) and k.startswith("@odata."):
+                continue
+            out[str(k)] = compact(v, depth + 1)
+        return out
+    return value

@@ -1,0 +1,118 @@
+"""Per-subject policies: judge every element of ``forEach`` and report each one.
+
+This is the hot path for tenants with a million users: the assertion runs
+through ``Program.evaluate_each`` (compiled Python over the raw dicts), and the
+costlier parts — naming the subject, interpolating the message, copying the
+evidence — run only for subjects that are reported.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from auditor import cel
+from auditor.baseline.model import Waiver
+from auditor.engine.aggregate import aggregate
+from auditor.engine.evidence import compact
+from auditor.engine.model import ERROR, FAIL, PASS, WAIVED, Context, Finding, PolicyResult, WaiverUse
+
+MAX_NAMED_IN_MESSAGE = 5
+
+
+def _status(value: Any) -> str:
+    if value is True:
+        return PASS
+    if value is False:
+        return FAIL
+    return ERROR
+
+
+def _subject_name(policy: Any, activation: dict[str, Any], item: Any, index: int) -> str:
+    if policy.subject is None:
+        return cel.format_value(item) if isinstance(item, str | int | float) else f"#{index}"
+    activation[policy.as_name] = item
+    try:
+        value = policy.subject.program.evaluate(activation)
+    except cel.CelEvalError:
+        return f"#{index}"
+    return value if isinstance(value, str) else cel.format_value(value)
+
+
+def _finding_message(policy: Any, activation: dict[str, Any], item: Any, status: str, value: Any) -> str:
+    from auditor.engine.evaluate import render, where
+
+    if status == PASS:
+        return "pass"
+    if status == ERROR:
+        assert policy.assert_ is not None
+        if isinstance(value, cel.CelEvalError):
+            return where(policy.assert_, value)
+        return f"{policy.assert_.where()}: expected a bool, got {cel.format_value(value)[:80]}"
+    activation[policy.as_name] = item
+    return render(policy.message, activation, f"does not meet: {policy.title}")
+
+
+def _subject_waiver(subject: str, waivers: list[Waiver], ctx: Context) -> WaiverUse | None:
+    found: WaiverUse | None = None
+    for waiver in waivers:
+        if waiver.subjects is not None and subject in waiver.subjects:
+            expired = waiver.expired(ctx.now.date())
+            if found is None or (found.expired and not expired):
+                found = WaiverUse(waiver, expired=expired, applied=not expired)
+    return found
+
+
+def evaluate_subjects(policy: Any, activation: dict[str, Any], waivers: list[Waiver], ctx: Context,
+                      evidence: Any) -> PolicyResult:
+    from auditor.engine.evaluate import KEEP_PASSING_FINDINGS, _eval, _Failed
+
+    assert policy.for_each is not None and policy.assert_ is not None
+    items = _eval(policy.for_each, activation)
+    if isinstance(items, dict):
+        items = list(items)
+    if not isinstance(items, list):
+        raise _Failed(f"{policy.for_each.where()}: forEach must give a list, got {cel.format_value(items)[:80]}")
+    values = policy.assert_.program.evaluate_each(activation, policy.as_name, items)
+    statuses = [_status(v) for v in values]
+    keep_passing = len(items) <= KEEP_PASSING_FINDINGS
+    findings: list[Finding] = []
+    counts: Counter[str] = Counter()
+    omitted = 0
+    for index, (item, status, value) in enumerate(zip(items, statuses, values, strict=True)):
+        if status == PASS and not keep_passing:
+            counts[PASS] += 1
+            omitted += 1
+            continue
+        subject = _subject_name(policy, activation, item, index)
+        use = _subject_waiver(subject, waivers, ctx) if status == FAIL and waivers else None
+        message = _finding_message(policy, activation, item, status, value)
+        if use is not None and use.applied:
+            status = WAIVED
+            message = f"waived until {use.waiver.expires.isoformat()} ({use.waiver.reason}): {message}"
+        elif use is not None:
+            message = f"{message} [waiver expired on {use.waiver.expires.isoformat()}, not applied]"
+        counts[status] += 1
+        findings.append(Finding(subject, status, message, compact(item), use))
+    activation.pop(policy.as_name, None)
+    findings.sort(key=lambda f: (f.subject, f.status, f.message))
+    status = aggregate(counts, policy.pass_ratio)
+    return PolicyResult(policy, status, _summary(policy, status, counts, findings), tuple(findings), evidence,
+                        dict(sorted(counts.items())), omitted)
+
+
+def _summary(policy: Any, status: str, counts: Counter[str], findings: list[Finding]) -> str:
+    n = sum(counts.values())
+    if n == 0:
+        return "no subjects to evaluate (zero subjects pass)"
+    passing = counts.get(PASS, 0)
+    share = f"{passing * 100 / n:.1f}%"
+    bar = f" (required {policy.pass_ratio * 100:g}%)" if policy.pass_ratio < 1 else ""
+    parts = [f"{passing} of {n} subjects pass ({share}){bar}"]
+    for label in (FAIL, ERROR, WAIVED):
+        names = [f.subject for f in findings if f.status == label]
+        if names:
+            shown = ", ".join(names[:MAX_NAMED_IN_MESSAGE])
+            more = f" and {len(names) - MAX_NAMED_IN_MESSAGE} more" if len(names) > MAX_NAMED_IN_MESSAGE else ""
+            parts.append(f"{len(names)} {label}: {shown}{more}")
+    return "; ".join(parts)

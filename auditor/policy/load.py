@@ -1,0 +1,118 @@
+"""Load policies: YAML → JSON Schema (structure) → details → CEL compile.
+
+Every problem names the file and line (and column for CEL). Loading a folder
+collects the errors of every file, so ``auditor policies validate`` can report
+them all at once; evaluation never starts with a policy that failed to load.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from auditor.builtin import builtin_dir, display_path
+from auditor.errors import InputError, InputErrors
+from auditor.policy.compile import PolicyCompiler
+from auditor.policy.model import Policy
+from auditor.policy.yamlpos import YamlDocument, read_yaml
+
+TEST_SUFFIXES = (".test.yaml", ".test.yml")
+
+
+@lru_cache(maxsize=1)
+def policy_schema() -> dict[str, Any]:
+    text = resources.files("auditor.policy").joinpath("schema.json").read_text("utf-8")
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+def is_test_file(path: Path) -> bool:
+    return path.name.endswith(TEST_SUFFIXES)
+
+
+def discover(paths: Iterable[str | Path], *, tests: bool = False) -> list[Path]:
+    """YAML files under ``paths`` (files or folders): policies, or with ``tests`` their test files."""
+    found: list[Path] = []
+    for entry in paths:
+        p = Path(entry)
+        if p.is_dir():
+            candidates = sorted(q for q in p.rglob("*") if q.suffix in (".yaml", ".yml") and q.is_file())
+        elif p.is_file():
+            candidates = [p]
+        else:
+            raise InputError("no such file or folder", source=str(p))
+        found.extend(q for q in candidates if is_test_file(q) == tests)
+    return found
+
+
+def schema_errors(doc: YamlDocument, schema: dict[str, Any], what: str) -> list[InputError]:
+    """Structural errors, each at the line of the offending key."""
+    validator = jsonschema.Draft202012Validator(schema)
+    out: list[InputError] = []
+    for err in sorted(validator.iter_errors(doc.value), key=lambda e: (list(map(str, e.absolute_path)), e.message)):
+        path = tuple(err.absolute_path)
+        if err.validator == "additionalProperties" and isinstance(err.instance, dict):
+            allowed = set(err.schema.get("properties", {}))
+            for key in err.instance:
+                if key not in allowed:
+                    out.append(doc.error(f"unknown key {key!r} in {what}", (*path, key)))
+            continue
+        where = ".".join(str(p) for p in path) or what
+        out.append(doc.error(f"{where}: {err.message}", path))
+    return out
+
+
+def load_policy_file(path: Path) -> Policy:
+    """Load and compile one policy file; raises InputErrors with every problem found."""
+    source = str(path)
+    doc, raw = read_yaml(source)
+    if not isinstance(doc.value, dict):
+        raise InputError("a policy file must be a YAML mapping", source=source, line=1)
+    errors = schema_errors(doc, policy_schema(), "policy")
+    if errors:
+        raise InputErrors(errors)
+    compiler = PolicyCompiler(doc)
+    policy = compiler.compile(path=source, rel_path=display_path(path), sha256=hashlib.sha256(raw).hexdigest())
+    if compiler.errors:
+        raise InputErrors(compiler.errors)
+    assert policy is not None
+    return policy
+
+
+def load_policies(paths: Sequence[str | Path]) -> tuple[Policy, ...]:
+    """Load every policy under ``paths``; all errors of all files are raised together."""
+    errors: list[InputError] = []
+    policies: list[Policy] = []
+    seen: dict[str, str] = {}
+    files = discover(paths)
+    for path in files:
+        try:
+            policy = load_policy_file(path)
+        except InputErrors as exc:
+            errors.extend(exc.errors)
+            continue
+        except InputError as exc:
+            errors.append(exc)
+            continue
+        if policy.id in seen:
+            errors.append(InputError(f"duplicate policy id {policy.id} (also in {seen[policy.id]})",
+                                     source=str(path)))
+            continue
+        seen[policy.id] = str(path)
+        policies.append(policy)
+    if errors:
+        raise InputErrors(errors)
+    if not files:
+        raise InputError("no policy files (*.yaml) found", source=", ".join(str(p) for p in paths))
+    return tuple(sorted(policies, key=lambda p: p.id))
+
+
+def load_library(paths: Sequence[str | Path] | None = None) -> tuple[Policy, ...]:
+    """The policies under ``paths``, or the built-in library when none are given."""
+    return load_policies(list(paths) if paths else [builtin_dir("policies")])

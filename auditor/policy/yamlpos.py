@@ -1,0 +1,123 @@
+"""YAML loading that remembers where every value came from.
+
+Error messages must name the file and line of the offending key, and a CEL
+compile error must point at the line and column inside the YAML file, so the
+loader keeps, beside the plain Python value, a map from each value's path
+(a tuple of keys and indexes) to its position.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from auditor.errors import InputError
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Position:
+    """1-based line and column of a YAML node; ``block`` is true for ``|`` and ``>`` scalars."""
+
+    line: int
+    column: int
+    block: bool = False
+
+    def text_start(self) -> tuple[int, int]:
+        """Line and column where a scalar's text starts (after a quote or block indicator)."""
+        if self.block:
+            return self.line + 1, self.column + 2
+        return self.line, self.column
+
+
+@dataclass(frozen=True)
+class YamlDocument:
+    """A parsed YAML document and the position of every value in it."""
+
+    source: str
+    value: Any
+    positions: dict[Path_, Position]
+
+    def position(self, path: Path_) -> Position | None:
+        """Position of ``path`` or of its nearest ancestor that has one."""
+        while True:
+            pos = self.positions.get(tuple(path))
+            if pos is not None or not path:
+                return pos
+            path = path[:-1]
+
+    def error(self, message: str, path: Path_ = ()) -> InputError:
+        pos = self.position(path)
+        return InputError(message, source=self.source, line=pos.line if pos else None)
+
+
+def _position(node: yaml.Node) -> Position:
+    mark = node.start_mark
+    block = isinstance(node, yaml.ScalarNode) and node.style in ("|", ">")
+    quoted = isinstance(node, yaml.ScalarNode) and node.style in ("'", '"')
+    return Position(mark.line + 1, mark.column + 1 + (1 if quoted else 0), block)
+
+
+class _Builder:
+    def __init__(self, loader: yaml.SafeLoader, source: str) -> None:
+        self.loader = loader
+        self.source = source
+        self.positions: dict[Path_, Position] = {}
+
+    def build(self, node: yaml.Node, path: Path_) -> Any:
+        self.positions[path] = _position(node)
+        if isinstance(node, yaml.MappingNode):
+            self.loader.flatten_mapping(node)
+            out: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.loader.construct_object(key_node, deep=True)
+                if not isinstance(key, str | int | float | bool) and key is not None:
+                    raise InputError("mapping keys must be scalars", source=self.source,
+                                     line=key_node.start_mark.line + 1)
+                if key in out:
+                    raise InputError(f"duplicate key {key!r}", source=self.source,
+                                     line=key_node.start_mark.line + 1)
+                out[key] = self.build(value_node, (*path, key))
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        return self.loader.construct_object(node, deep=True)
+
+
+def load_yaml(text: str, source: str) -> YamlDocument:
+    """Parse one YAML document; syntax errors become :class:`InputError` with the line."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return YamlDocument(source, None, {})
+        builder = _Builder(loader, source)
+        value = builder.build(node, ())
+        return YamlDocument(source, value, builder.positions)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or str(exc)
+        raise InputError(f"invalid YAML: {problem}", source=source,
+                         line=mark.line + 1 if mark else None,
+                         column=mark.column + 1 if mark else None) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"invalid YAML: {exc}", source=source) from None
+    finally:
+        loader.dispose()
+
+
+def read_yaml(path: str) -> tuple[YamlDocument, bytes]:
+    """Read and parse a YAML file; returns the document and the file's bytes (for hashing)."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", source=path) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text: {exc}", source=path) from None
+    return load_yaml(text, path), raw

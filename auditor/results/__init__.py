@@ -1,0 +1,33 @@
+"""Results stage: the results document every report is rendered from (DESIGN section 6).
+
+``auditor.results.build`` turns engine results into the document; it is not imported
+here, so that reports can use this package without pulling in the engine.
+"""
+
+from auditor.results.document import (
+    GATE_EXIT_CODES,
+    SEVERITIES,
+    STATUSES,
+    canonical_json,
+    compute_integrity,
+    dumps,
+    load_results,
+    results_schema,
+    seal,
+    severity_rank,
+    validate_results,
+)
+
+__all__ = [
+    "GATE_EXIT_CODES",
+    "SEVERITIES",
+    "STATUSES",
+    "canonical_json",
+    "compute_integrity",
+    "dumps",
+    "load_results",
+    "results_schema",
+    "seal",
+    "severity_rank",
+    "validate_results",
+]

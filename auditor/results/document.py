@@ -1,0 +1,92 @@
+"""The results document (DESIGN section 6): schema, canonical form, integrity hash.
+
+Reports are rendered from this document alone, and ``auditor verify`` re-checks it,
+so its canonical serialisation and hash live here, shared by both sides.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from auditor.errors import InputError
+
+STATUSES = ("pass", "fail", "error", "waived", "manual", "not_applicable")
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+GATE_EXIT_CODES = {"passed": 0, "failed": 1, "incomplete": 3}
+
+
+def severity_rank(severity: str) -> int:
+    """Higher is more severe: critical=4 ... info=0."""
+    return len(SEVERITIES) - 1 - SEVERITIES.index(severity)
+
+
+@lru_cache(maxsize=1)
+def results_schema() -> dict[str, Any]:
+    """The results-document JSON Schema shipped in the package."""
+    text = resources.files("auditor.results").joinpath("schema.json").read_text("utf-8")
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+def canonical_json(doc: Any) -> bytes:
+    """Sorted keys, no whitespace, UTF-8: the form hashes are computed over."""
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+#: members the integrity hash leaves out: itself, and the one field that differs between runs
+UNHASHED = ("integrity", "generatedAt")
+
+
+def compute_integrity(doc: dict[str, Any]) -> str:
+    """sha256 of the document without ``integrity`` and ``generatedAt``.
+
+    ``generatedAt`` is left out so that two evaluations of the same inputs carry the
+    same hash (DESIGN 1: results are byte-identical except ``generatedAt``).
+    """
+    body = {k: v for k, v in doc.items() if k not in UNHASHED}
+    return hashlib.sha256(canonical_json(body)).hexdigest()
+
+
+def seal(doc: dict[str, Any]) -> dict[str, Any]:
+    """Return the document with its ``integrity`` member set."""
+    sealed = {k: v for k, v in doc.items() if k != "integrity"}
+    sealed["integrity"] = {"algorithm": "sha256", "value": compute_integrity(sealed)}
+    return sealed
+
+
+def dumps(doc: dict[str, Any]) -> bytes:
+    """The ``results.json`` file form: indented, key order as built, trailing newline."""
+    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def validate_results(doc: Any, source: str = "<results>") -> None:
+    """Raise :class:`InputError` if ``doc`` does not match the results schema."""
+    validator = jsonschema.Draft202012Validator(results_schema())
+    errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        where = "/".join(str(p) for p in first.absolute_path) or "(document)"
+        raise InputError(f"invalid results document at {where}: {first.message}", source=source)
+
+
+def load_results(path: str | Path) -> dict[str, Any]:
+    """Read and validate a results document."""
+    source = str(path)
+    try:
+        text = Path(path).read_text("utf-8")
+    except OSError as exc:
+        raise InputError(f"cannot read results: {exc.strerror or exc}", source=source) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text: {exc}", source=source) from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON: {exc.msg}", source=source, line=exc.lineno, column=exc.colno) from None
+    validate_results(doc, source)
+    return doc  # type: ignore[no-any-return]

@@ -1,0 +1,86 @@
+"""Read, hash and validate snapshot files (``.json`` or gzip-compressed ``.json.gz``).
+
+Validation runs structure first (the JSON Schema shipped beside this module), then
+details (known collections have the right shape). Every problem is an
+:class:`~auditor.errors.InputError` naming the file, so the CLI exits 2 with no
+traceback.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from auditor.errors import InputError
+from auditor.snapshot.collections import COLLECTIONS
+from auditor.snapshot.model import Snapshot
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+@lru_cache(maxsize=1)
+def snapshot_schema() -> dict[str, Any]:
+    """The snapshot JSON Schema shipped in the package."""
+    text = resources.files("auditor.snapshot").joinpath("schema.json").read_text("utf-8")
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+def decode_bytes(raw: bytes, source: str) -> dict[str, Any]:
+    """Decompress (if gzip) and parse snapshot bytes; errors name ``source`` and the line."""
+    if raw[:2] == GZIP_MAGIC:
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise InputError(f"not a valid gzip file: {exc}", source=source) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text: {exc}", source=source) from None
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON: {exc.msg}", source=source, line=exc.lineno,
+                         column=exc.colno) from None
+    if not isinstance(doc, dict):
+        raise InputError("a snapshot must be a JSON object", source=source)
+    return doc
+
+
+def validate_document(doc: dict[str, Any], source: str) -> None:
+    """Check structure against the schema, then each known collection's shape."""
+    validator = jsonschema.Draft202012Validator(snapshot_schema())
+    errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        where = "/".join(str(p) for p in first.absolute_path) or "(document)"
+        raise InputError(f"invalid snapshot at {where}: {first.message}", source=source)
+    for name, value in doc["data"].items():
+        shape = COLLECTIONS.get(name)
+        if shape == "list" and not isinstance(value, list):
+            raise InputError(f"invalid snapshot at data/{name}: expected a list (JSON array)", source=source)
+        if shape == "object" and not isinstance(value, dict):
+            raise InputError(f"invalid snapshot at data/{name}: expected an object", source=source)
+
+
+def load_snapshot_bytes(raw: bytes, source: str) -> Snapshot:
+    """Parse and validate a snapshot held in memory (the demo snapshot, tests)."""
+    doc = decode_bytes(raw, source)
+    validate_document(doc, source)
+    return Snapshot(source=source, sha256=hashlib.sha256(raw).hexdigest(), document=doc)
+
+
+def load_snapshot(path: str | Path) -> Snapshot:
+    """Read a snapshot file; raise :class:`InputError` naming the path on any problem."""
+    source = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read snapshot: {exc.strerror or exc}", source=source) from None
+    return load_snapshot_bytes(raw, source)
