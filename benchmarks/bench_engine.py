@@ -30,7 +30,7 @@ from auditor import cel
 from auditor.engine import context_from_data, evaluate_policy
 from auditor.policy import load_policies
 
-NOW = dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
 POLICY = """
 id: BENCH.MFA.REGISTERED-99
 title: At least 99% of users have MFA registered
@@ -93,11 +93,11 @@ def peak_mib(fn: Callable[[], Any]) -> float:
 
 def google_cel(expr: str, variables: dict[str, str]) -> Callable[..., Any] | None:
     try:
-        import cel_expr_python as gcel
+        from cel_expr_python import cel as gcel
     except ImportError:
         return None
-    types = {"map": gcel.cel.Type.MAP, "list": gcel.cel.Type.List(gcel.cel.Type.DYN)}
-    env = gcel.cel.NewEnv(variables={k: types[v] for k, v in variables.items()})
+    types = {"map": gcel.Type.MAP, "list": gcel.Type.List(gcel.Type.DYN)}
+    env = gcel.NewEnv(variables={k: types[v] for k, v in variables.items()})
     program = env.compile(expr)
 
     def run(**data: Any) -> Any:
@@ -111,7 +111,8 @@ def row(label: str, seconds: float | None, base: float, note: str = "", mem: flo
         return
     ratio = seconds / base if base else float("nan")
     memtext = f"  peak {mem:8.1f} MiB" if mem is not None else ""
-    print(f"  {label:<34} {seconds * 1000:10.1f} ms  {ratio:6.2f}x{memtext}  {note}")
+    amount = f"{seconds * 1000:10.1f} ms" if seconds >= 0.001 else f"{seconds * 1e6:10.1f} µs"
+    print(f"  {label:<34} {amount}  {ratio:6.2f}x{memtext}  {note}")
 
 
 def main() -> int:

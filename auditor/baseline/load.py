@@ -135,10 +135,10 @@ def bind(baseline: Baseline, policies: Sequence[Policy], extra_waivers: Iterable
         if problem:
             errors.append(InputError(problem, source="--param"))
     for waiver in (*baseline.waivers, *extra_waivers):
-        policy = by_id.get(waiver.policy)
-        if policy is None:
+        target = by_id.get(waiver.policy)
+        if target is None:
             errors.append(InputError(f"waiver names unknown policy {waiver.policy!r}", source=waiver.source))
-        elif waiver.subjects is not None and not policy.per_subject:
+        elif waiver.subjects is not None and not target.per_subject:
             errors.append(InputError(f"waiver lists subjects, but {waiver.policy} is not a per-subject policy",
                                      source=waiver.source))
     if errors:

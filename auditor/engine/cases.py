@@ -24,7 +24,7 @@ from auditor.policy.load import schema_errors
 from auditor.policy.model import Policy
 from auditor.policy.yamlpos import read_yaml
 
-DEFAULT_NOW = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+DEFAULT_NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
 @lru_cache(maxsize=1)

@@ -7,10 +7,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from auditor.engine.model import Context
 from auditor.errors import InputError
 from auditor.snapshot.model import Snapshot, SourceStatus
-
-from auditor.engine.model import Context
 
 _FRACTION = re.compile(r"(\.\d{1,6})\d*")
 
@@ -22,8 +21,8 @@ def parse_time(text: str, source: str = "collectedAt") -> dt.datetime:
     except ValueError:
         raise InputError(f"not an RFC 3339 timestamp: {text!r}", source=source) from None
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
 
 
 def context_from_snapshot(snapshot: Snapshot) -> Context:

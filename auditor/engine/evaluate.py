@@ -12,7 +12,6 @@ from typing import Any
 
 from auditor import cel
 from auditor.baseline.model import Waiver
-from auditor.engine.aggregate import aggregate
 from auditor.engine.evidence import compact
 from auditor.engine.model import (
     ERROR,
@@ -22,7 +21,6 @@ from auditor.engine.model import (
     PASS,
     WAIVED,
     Context,
-    Finding,
     PolicyResult,
     WaiverUse,
 )

@@ -17,19 +17,24 @@ MAX_STRING = 400
 MAX_DEPTH = 6
 
 
+_SCALARS = (int, float, bool, type(None))
+
+
 def compact(value: Any, depth: int = 0) -> Any:
     """A JSON-compatible copy of ``value`` with long lists, maps and strings cut short."""
-    value = cel.to_json(value)
-    if isinstance(value, str):
+    kind = type(value)
+    if kind is str:
         return value if len(value) <= MAX_STRING else value[:MAX_STRING] + f"… (+{len(value) - MAX_STRING} chars)"
-    if isinstance(value, list):
+    if kind in _SCALARS:
+        return value
+    if kind is list:
         if depth >= MAX_DEPTH:
             return f"[list of {len(value)}]"
         head = [compact(v, depth + 1) for v in value[:MAX_ITEMS]]
         if len(value) > MAX_ITEMS:
             head.append(f"… and {len(value) - MAX_ITEMS} more")
         return head
-    if isinstance(value, dict):
+    if kind is dict:
         if depth >= MAX_DEPTH:
             return f"{{map of {len(value)}}}"
         out = {}
@@ -41,4 +46,5 @@ def compact(value: Any, depth: int = 0) -> Any:
                 continue
             out[str(k)] = compact(v, depth + 1)
         return out
-    return value
+    converted = cel.to_json(value)  # timestamps, durations, uints, bytes, types
+    return converted if type(converted) is not kind else str(converted)

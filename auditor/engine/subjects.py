@@ -74,16 +74,18 @@ def evaluate_subjects(policy: Any, activation: dict[str, Any], waivers: list[Wai
     if not isinstance(items, list):
         raise _Failed(f"{policy.for_each.where()}: forEach must give a list, got {cel.format_value(items)[:80]}")
     values = policy.assert_.program.evaluate_each(activation, policy.as_name, items)
-    statuses = [_status(v) for v in values]
+    # Only subjects that are reported cost more than the assertion itself: with many
+    # subjects, passing ones are counted, not listed.
     keep_passing = len(items) <= KEEP_PASSING_FINDINGS
+    reported = range(len(items)) if keep_passing else [i for i, v in enumerate(values) if v is not True]
     findings: list[Finding] = []
     counts: Counter[str] = Counter()
-    omitted = 0
-    for index, (item, status, value) in enumerate(zip(items, statuses, values, strict=True)):
-        if status == PASS and not keep_passing:
-            counts[PASS] += 1
-            omitted += 1
-            continue
+    omitted = len(items) - len(reported)
+    if omitted:
+        counts[PASS] = omitted
+    for index in reported:
+        item, value = items[index], values[index]
+        status = _status(value)
         subject = _subject_name(policy, activation, item, index)
         use = _subject_waiver(subject, waivers, ctx) if status == FAIL and waivers else None
         message = _finding_message(policy, activation, item, status, value)

@@ -15,7 +15,7 @@ import yaml
 
 from auditor.errors import InputError
 
-Path_ = tuple[str | int, ...]
+Path_ = tuple[Any, ...]
 
 
 @dataclass(frozen=True)

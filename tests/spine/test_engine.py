@@ -13,7 +13,7 @@ from auditor.policy import load_policies
 
 from .conftest import ca_policy, reg
 
-NOW = dt.datetime(2026, 11, 20, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 20, tzinfo=dt.UTC)
 
 
 @pytest.fixture

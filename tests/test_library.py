@@ -1,0 +1,82 @@
+"""The built-in library and baselines: they load, their tests pass, every policy is tested both ways."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+
+from auditor.baseline import bind, builtin_baselines, load_baseline_file
+from auditor.builtin import builtin_dir
+from auditor.cli import main
+from auditor.engine.cases import run_tests
+from auditor.policy import discover, load_library
+
+
+@pytest.fixture(scope="module")
+def library():
+    return load_library()
+
+
+@pytest.fixture(scope="module")
+def outcomes(library):
+    results, errors = run_tests(discover([builtin_dir("policies")], tests=True), library)
+    assert errors == []
+    return results
+
+
+def test_library_loads_with_unique_ids(library) -> None:
+    assert len(library) >= 6
+    assert len({p.id for p in library}) == len(library)
+
+
+def test_every_policy_test_case_passes(outcomes) -> None:
+    failed = [f"{o.policy_id} — {o.name}: {'; '.join(o.problems)}" for o in outcomes if not o.passed]
+    assert failed == []
+
+
+def test_every_automated_policy_has_a_passing_and_a_failing_case(library, outcomes) -> None:
+    expectations: dict[str, set[str]] = defaultdict(set)
+    for o in outcomes:
+        expectations[o.policy_id].add(o.expected)
+    missing = []
+    for p in library:
+        wanted = {"manual"} if p.is_manual else {"pass", "fail"}
+        if not wanted <= expectations[p.id]:
+            missing.append(f"{p.id}: has {sorted(expectations[p.id])}")
+    assert missing == []
+
+
+def test_every_policy_has_remediation_frameworks_and_requires(library) -> None:
+    for p in library:
+        assert p.remediation.strip() and p.references, p.id
+        assert p.frameworks, p.id
+        if not p.is_manual:
+            assert p.requires, p.id
+
+
+def test_starter_controls_exist(library) -> None:
+    ids = {p.id for p in library}
+    for wanted in ("AAD.MFA.ALL-USERS", "AAD.LEGACY-AUTH.BLOCKED", "AAD.ROLES.GLOBAL-ADMIN-COUNT",
+                   "AAD.ROLES.ADMIN-PHISHING-RESISTANT-METHODS", "AUDIT.UNIFIED-AUDIT-LOG.ENABLED",
+                   "AUDIT.RETENTION.MINIMUM"):
+        assert wanted in ids
+
+
+def test_builtin_baselines_load_and_bind(library) -> None:
+    baselines = builtin_baselines()
+    assert {"rollout-gate", "cisa-scuba", "cis-m365-v5-l1", "cis-m365-v5-l2"} <= set(baselines)
+    for name, path in baselines.items():
+        baseline = load_baseline_file(path)
+        assert baseline.name == name
+        bind(baseline, library)
+        assert any(baseline.selects(p.id) for p in library), name
+
+
+def test_policies_validate_command_on_library(capsys) -> None:
+    assert main(["policies", "validate", str(builtin_dir("policies"))]) == 0
+    assert "policies valid" in capsys.readouterr().out
+
+
+def test_test_command_on_library() -> None:
+    assert main(["test"]) == 0
