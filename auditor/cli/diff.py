@@ -1,0 +1,96 @@
+"""``auditor diff OLD NEW``: what changed between two audits, or two snapshots.
+
+Informational by default (exit 0), so it can run in any pipeline step;
+``--fail-on-new`` turns new failures in a results diff into exit 1 for a
+"no regressions" gate. The kind of input is detected from its keys: a results
+document has ``results``, a snapshot has ``data``; both inputs must be of the
+same kind. Bad input exits 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from auditor.errors import InputError
+from auditor.report.diff import diff_results, diff_snapshots, render_markdown, render_text
+from auditor.report.htmlreport import extract_results
+from auditor.results import validate_results
+from auditor.snapshot import load_snapshot
+from auditor.snapshot.load import decode_bytes
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser(
+        "diff",
+        help="compare two results documents (new failures, fixed, changed) or two snapshots",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("old", metavar="OLD", help="results.json, report.html or snapshot file")
+    p.add_argument("new", metavar="NEW", help="results.json, report.html or snapshot file (same kind as OLD)")
+    p.add_argument("--format", choices=("text", "json", "markdown"), default="text", help="output format")
+    p.add_argument("--fail-on-new", action="store_true",
+                   help="exit 1 when the results diff has new failures")
+    p.set_defaults(func=run)
+
+
+def _load(path: str) -> tuple[str, dict[str, Any]]:
+    """("results" | "snapshots", document); InputError when unreadable or neither kind."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", source=path) from None
+    if path.lower().endswith((".html", ".htm")):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"not UTF-8 text: {exc}", source=path) from None
+        doc = extract_results(text, source=path)
+        validate_results(doc, path)
+        return "results", doc
+    doc = decode_bytes(raw, path)
+    if "results" in doc:
+        validate_results(doc, path)
+        return "results", doc
+    if "data" in doc:
+        return "snapshots", load_snapshot(path).document
+    raise InputError("neither a results document (no 'results') nor a snapshot (no 'data')", source=path)
+
+
+def compute(old_path: str, new_path: str) -> dict[str, Any]:
+    """The diff of two files of the same kind."""
+    kind_a, old = _load(old_path)
+    kind_b, new = _load(new_path)
+    if kind_a != kind_b:
+        raise InputError(f"cannot compare a {kind_a.rstrip('s')} document with a {kind_b.rstrip('s')} "
+                         f"({old_path} vs {new_path})")
+    return diff_results(old, new) if kind_a == "results" else diff_snapshots(old, new)
+
+
+def render(d: dict[str, Any], fmt: str, width: int = 100) -> str:
+    if fmt == "json":
+        return json.dumps(d, indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+    if fmt == "markdown":
+        return render_markdown(d)
+    buf = io.StringIO()
+    Console(file=buf, width=width, color_system=None, no_color=True, highlight=False, emoji=False,
+            soft_wrap=True).print(render_text(d))
+    return buf.getvalue()
+
+
+def run(args: argparse.Namespace) -> int:
+    d = compute(args.old, args.new)
+    if args.format == "text" and sys.stdout.isatty():
+        Console(highlight=False, emoji=False).print(render_text(d))
+    else:
+        sys.stdout.write(render(d, args.format))
+    if args.fail_on_new and d["kind"] == "results" and d["newFailures"]:
+        return 1
+    return 0

@@ -1,0 +1,212 @@
+"""Differences between two results documents, or between two snapshots (``auditor diff``).
+
+Computed as plain dicts (the ``--format json`` output) and rendered from them as
+rich text or Markdown, so all three outputs agree. Ordering is deterministic
+(policy IDs, collection names and object keys sorted) so a diff can itself be
+diffed or committed.
+
+Results: *new failures* are policies failing or erroring now that were not
+before (or did not exist); *fixed* were failing or erroring and now pass; *changed*
+covers every other status change and, for policies present on both sides, changes
+of failing subjects or findings. Snapshots: list elements are matched by ``id``
+(else by their canonical JSON) and compared whole; singleton objects are compared
+whole; collection source statuses are compared too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from auditor.report.markdown import cell
+from auditor.results import canonical_json
+
+BAD = ("fail", "error")
+
+
+def _failing_subjects(r: Mapping[str, Any]) -> set[str]:
+    return {str(f["subject"]) for f in r.get("findings", []) if f.get("status") in BAD}
+
+
+def _entry(r: Mapping[str, Any], before: str | None) -> dict[str, Any]:
+    return {"policyId": r["policyId"], "title": r["title"], "severity": r["severity"],
+            "before": before, "after": r["status"]}
+
+
+def diff_results(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """New failures, fixed, changed, added and removed policies, and the gate change."""
+    a = {r["policyId"]: r for r in old.get("results", [])}
+    b = {r["policyId"]: r for r in new.get("results", [])}
+    new_failures, fixed, changed = [], [], []
+    for pid in sorted(b):
+        rb = b[pid]
+        ra = a.get(pid)
+        before = ra["status"] if ra else None
+        subj_a = _failing_subjects(ra) if ra else set()
+        subj_b = _failing_subjects(rb)
+        entry = _entry(rb, before)
+        entry["newFailingSubjects"] = sorted(subj_b - subj_a)
+        entry["fixedSubjects"] = sorted(subj_a - subj_b)
+        if rb["status"] in BAD and before not in BAD:
+            new_failures.append(entry)
+        elif before in BAD and rb["status"] == "pass":
+            fixed.append(entry)
+        elif ra is not None and (before != rb["status"] or entry["newFailingSubjects"] or entry["fixedSubjects"]
+                                 or canonical_json(ra.get("findings")) != canonical_json(rb.get("findings"))):
+            if before == rb["status"] and not entry["newFailingSubjects"] and not entry["fixedSubjects"]:
+                entry["note"] = "findings changed"
+            changed.append(entry)
+    added = [_entry(b[pid], None) for pid in sorted(set(b) - set(a))]
+    removed = [{"policyId": pid, "title": a[pid]["title"], "severity": a[pid]["severity"],
+                "before": a[pid]["status"], "after": None} for pid in sorted(set(a) - set(b))]
+    return {
+        "kind": "results",
+        "old": {"snapshotSha256": old["snapshot"]["sha256"], "generatedAt": old.get("generatedAt"),
+                "gate": old["summary"]["gate"]},
+        "new": {"snapshotSha256": new["snapshot"]["sha256"], "generatedAt": new.get("generatedAt"),
+                "gate": new["summary"]["gate"]},
+        "newFailures": new_failures, "fixed": fixed, "changed": changed, "added": added, "removed": removed,
+    }
+
+
+def _label(obj: Any) -> str:
+    if isinstance(obj, Mapping):
+        for key in ("userPrincipalName", "displayName", "name", "id"):
+            if isinstance(obj.get(key), str) and obj[key]:
+                return f"{obj[key]} ({obj['id']})" if key != "id" and isinstance(obj.get("id"), str) else obj[key]
+    text = canonical_json(obj).decode()
+    return text if len(text) <= 80 else text[:79] + "…"
+
+
+def _keyed(items: list[Any]) -> dict[str, Any]:
+    """Index list elements by ``id`` when every element has a string id, else by canonical JSON."""
+    if items and all(isinstance(x, Mapping) and isinstance(x.get("id"), str) for x in items):
+        return {x["id"]: x for x in items}
+    return {canonical_json(x).decode(): x for x in items}
+
+
+def diff_snapshots(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+    """Per collection: objects added, removed, changed; collections whose status changed."""
+    da, db = old.get("data", {}), new.get("data", {})
+    collections: dict[str, Any] = {}
+    for name in sorted(set(da) | set(db)):
+        va, vb = da.get(name), db.get(name)
+        if canonical_json(va) == canonical_json(vb):
+            continue
+        entry: dict[str, Any] = {"added": [], "removed": [], "changed": []}
+        if name not in da:
+            entry["collection"] = "added"
+        elif name not in db:
+            entry["collection"] = "removed"
+        if isinstance(va, list) and isinstance(vb, list):
+            ka, kb = _keyed(va), _keyed(vb)
+            entry["added"] = sorted(_label(kb[k]) for k in set(kb) - set(ka))
+            entry["removed"] = sorted(_label(ka[k]) for k in set(ka) - set(kb))
+            entry["changed"] = sorted(_label(kb[k]) for k in set(ka) & set(kb)
+                                      if canonical_json(ka[k]) != canonical_json(kb[k]))
+        elif va is None or vb is None:
+            present = va if va is not None else vb
+            items = present if isinstance(present, list) else [present]
+            entry["added" if va is None else "removed"] = sorted(_label(x) for x in items)
+        else:
+            entry["changed"] = [_label(vb)]
+        collections[name] = entry
+    sa, sb = old.get("sources", {}) or {}, new.get("sources", {}) or {}
+    statuses = [{"collection": n, "before": (sa.get(n) or {}).get("status"), "after": (sb.get(n) or {}).get("status")}
+                for n in sorted(set(sa) | set(sb))
+                if (sa.get(n) or {}).get("status") != (sb.get(n) or {}).get("status")]
+    return {
+        "kind": "snapshots",
+        "old": {"tenant": (old.get("tenant") or {}).get("id"), "collectedAt": old.get("collectedAt")},
+        "new": {"tenant": (new.get("tenant") or {}).get("id"), "collectedAt": new.get("collectedAt")},
+        "collections": collections, "sourceStatusChanges": statuses,
+    }
+
+
+def _subjects_note(e: Mapping[str, Any], limit: int = 10) -> str:
+    parts = []
+    for key, label in (("newFailingSubjects", "new failing"), ("fixedSubjects", "fixed")):
+        subj = list(e.get(key) or [])
+        if subj:
+            more = f", and {len(subj) - limit} more" if len(subj) > limit else ""
+            parts.append(f"{label}: {', '.join(subj[:limit])}{more}")
+    if e.get("note"):
+        parts.append(str(e["note"]))
+    return "; ".join(parts)
+
+
+RESULT_SECTIONS = (("newFailures", "New failures", "bold red"), ("fixed", "Fixed", "bold green"),
+                   ("changed", "Changed", "bold yellow"), ("added", "Added policies", "bold"),
+                   ("removed", "Removed policies", "bold"))
+
+
+def render_text(d: Mapping[str, Any]) -> RenderableType:
+    """Rich renderable of either kind of diff."""
+    parts: list[RenderableType] = []
+    if d["kind"] == "results":
+        parts.append(Text(f"Gate {d['old']['gate']} → {d['new']['gate']}", style="bold"))
+        for key, title, style in RESULT_SECTIONS:
+            items = d[key]
+            parts.append(Text(f"\n{title} ({len(items)})", style=style))
+            for e in items:
+                t = Text(f"  {e['policyId']}  ", style="bold")
+                t.append(f"[{e['severity']}] {e['before'] or '-'} → {e['after'] or '-'}  {e['title']}")
+                note = _subjects_note(e)
+                if note:
+                    t.append(f"\n      {note}", style="dim")
+                parts.append(t)
+        return Group(*parts)
+    parts.append(Text(f"Snapshot {d['old']['collectedAt']} → {d['new']['collectedAt']}", style="bold"))
+    if not d["collections"] and not d["sourceStatusChanges"]:
+        parts.append(Text("No differences.", style="green"))
+    for name, e in d["collections"].items():
+        head = f"\n{name}" + (f" (collection {e['collection']})" if e.get("collection") else "")
+        parts.append(Text(head + f": +{len(e['added'])} -{len(e['removed'])} ~{len(e['changed'])}", style="bold"))
+        for sign, key, style in (("+", "added", "green"), ("-", "removed", "red"), ("~", "changed", "yellow")):
+            for label in e[key]:
+                parts.append(Text(f"  {sign} {label}", style=style))
+    if d["sourceStatusChanges"]:
+        parts.append(Text("\nCollection status changes", style="bold"))
+        for s in d["sourceStatusChanges"]:
+            parts.append(Text(f"  {s['collection']}: {s['before'] or 'absent'} → {s['after'] or 'absent'}"))
+    return Group(*parts)
+
+
+def render_markdown(d: Mapping[str, Any]) -> str:
+    """Markdown of either kind of diff (for pull-request comments)."""
+    lines: list[str] = []
+    if d["kind"] == "results":
+        lines += [f"## auditor diff: gate {d['old']['gate']} → {d['new']['gate']}", ""]
+        for key, title, _ in RESULT_SECTIONS:
+            items = d[key]
+            lines.append(f"### {title} ({len(items)})")
+            lines.append("")
+            if items:
+                lines += ["| Policy | Severity | Before | After | Title | Subjects |", "|---|---|---|---|---|---|"]
+                lines += [f"| `{cell(e['policyId'])}` | {cell(e['severity'])} | {cell(e['before'] or '–')} | "
+                          f"{cell(e['after'] or '–')} | {cell(e['title'])} | {cell(_subjects_note(e), 300)} |"
+                          for e in items]
+                lines.append("")
+        return "\n".join(lines) + "\n"
+    lines += [f"## auditor diff: snapshot {cell(d['old']['collectedAt'])} → {cell(d['new']['collectedAt'])}", ""]
+    if not d["collections"] and not d["sourceStatusChanges"]:
+        lines.append("No differences.")
+    if d["collections"]:
+        lines += ["| Collection | Added | Removed | Changed |", "|---|---:|---:|---:|"]
+        lines += [f"| `{cell(n)}` | {len(e['added'])} | {len(e['removed'])} | {len(e['changed'])} |"
+                  for n, e in d["collections"].items()]
+        lines.append("")
+        for n, e in d["collections"].items():
+            for sign, key in (("+", "added"), ("-", "removed"), ("~", "changed")):
+                lines += [f"- `{cell(n)}` {sign} {cell(label)}" for label in e[key][:50]]
+                if len(e[key]) > 50:
+                    lines.append(f"- `{cell(n)}` {sign} and {len(e[key]) - 50} more")
+        lines.append("")
+    if d["sourceStatusChanges"]:
+        lines.append("Collection status changes: " + "; ".join(
+            f"`{cell(s['collection'])}` {cell(s['before'] or 'absent')} → {cell(s['after'] or 'absent')}"
+            for s in d["sourceStatusChanges"]))
+    return "\n".join(lines) + "\n"

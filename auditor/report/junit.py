@@ -1,0 +1,112 @@
+"""``results.junit.xml``: JUnit XML, the one test-report format every CI system renders.
+
+One ``testsuite`` named ``auditor`` with one ``testcase`` per policy, so a CI test
+tab lists every control: ``failure`` for ``fail``, ``error`` for ``error``, and
+``skipped`` (with the reason) for ``not_applicable``, ``manual`` and ``waived``.
+``classname`` is the policy's area (first two ID segments) so CI groups related
+controls. XML is built with ElementTree, which escapes text and attributes; text
+that XML 1.0 cannot carry at all (control characters in tenant data) is replaced.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from typing import Any
+
+from auditor.report._common import counts, failing_findings, id_prefix, one_line, waiver_text
+
+#: characters XML 1.0 forbids even when escaped
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+MAX_LISTED_FINDINGS = 200
+
+
+def _x(text: object) -> str:
+    return _XML_ILLEGAL.sub("\ufffd", "" if text is None else str(text))
+
+
+def _failure_text(r: Mapping[str, Any]) -> str:
+    lines = [str(r.get("message", ""))]
+    bad = failing_findings(r)
+    if bad:
+        lines.append("")
+        lines.append("Findings:")
+        for f in bad[:MAX_LISTED_FINDINGS]:
+            lines.append(f"  - [{f['status']}] {f['subject']}: {one_line(f.get('message'))}")
+        more = len(bad) - MAX_LISTED_FINDINGS + int(r.get("findingsOmitted", 0) or 0)
+        if more > 0:
+            lines.append(f"  ... and {more} more")
+    if r.get("remediation"):
+        lines += ["", "Remediation:", str(r["remediation"]).rstrip()]
+    return "\n".join(lines)
+
+
+def _skip_reason(r: Mapping[str, Any]) -> str:
+    status = r["status"]
+    if status == "waived":
+        w = r.get("waiver") or next((f.get("waiver") for f in r.get("findings", []) if f.get("waiver")), None)
+        return f"waived: {waiver_text(w) or one_line(r.get('message'))}"
+    if status == "manual":
+        return f"manual review: {one_line(r.get('manual') or r.get('message'))}"
+    return f"not applicable: {one_line(r.get('message'))}"
+
+
+def build_junit(doc: Mapping[str, Any]) -> ET.Element:
+    """The ``testsuites`` element (exposed for tests)."""
+    c = counts(doc)
+    results = list(doc.get("results", []))
+    totals = {
+        "tests": str(len(results)),
+        "failures": str(c["fail"]),
+        "errors": str(c["error"]),
+        "skipped": str(c["waived"] + c["manual"] + c["not_applicable"]),
+        "time": "0",
+    }
+    root = ET.Element("testsuites", {"name": "auditor", **totals})
+    suite = ET.SubElement(root, "testsuite", {
+        "name": "auditor", **totals,
+        "timestamp": _x(doc.get("generatedAt", "")),
+        "hostname": _x((doc.get("snapshot", {}).get("tenant") or {}).get("id", "")),
+    })
+    props = ET.SubElement(suite, "properties")
+    snapshot = doc.get("snapshot", {})
+    for key, value in (
+        ("tool.version", (doc.get("tool") or {}).get("version", "")),
+        ("snapshot.sha256", snapshot.get("sha256", "")),
+        ("snapshot.collectedAt", snapshot.get("collectedAt", "")),
+        ("baseline", (doc.get("baseline") or {}).get("name") or ""),
+        ("failOn", (doc.get("summary") or {}).get("failOn") or (doc.get("baseline") or {}).get("failOn", "")),
+        ("gate", (doc.get("summary") or {}).get("gate", "")),
+    ):
+        ET.SubElement(props, "property", {"name": key, "value": _x(value)})
+    for r in results:
+        pid = str(r["policyId"])
+        case = ET.SubElement(suite, "testcase", {
+            "classname": _x(id_prefix(pid, 2)),
+            "name": _x(f"{pid} {r['title']}"),
+            "time": "0",
+        })
+        status = r["status"]
+        message = _x(one_line(r.get("message"), 500))
+        if status == "fail":
+            el = ET.SubElement(case, "failure", {"message": message, "type": _x(r["severity"])})
+            el.text = _x(_failure_text(r))
+        elif status == "error":
+            el = ET.SubElement(case, "error", {"message": message, "type": "NotEvaluated"})
+            el.text = _x(_failure_text(r))
+        elif status in ("waived", "manual", "not_applicable"):
+            ET.SubElement(case, "skipped", {"message": _x(_skip_reason(r))})
+    return root
+
+
+class JunitFormat:
+    """JUnit XML with an XML declaration, UTF-8, indented."""
+
+    name = "junit"
+    filename = "results.junit.xml"
+
+    def render(self, doc: Mapping[str, Any]) -> bytes:
+        root = build_junit(doc)
+        ET.indent(root, space="  ")
+        return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"

@@ -1,0 +1,154 @@
+"""``summary.md``: a short Markdown report for pull-request comments and CI step summaries.
+
+Those surfaces have size limits (GitHub: 65,536 characters for a comment, 1 MiB
+for a step summary) and render tables and ``<details>``, so the report leads with
+the verdict and counts, lists only the policies that need attention, folds the
+remediation away, and truncates long lists with "and N more" to stay under
+:data:`MAX_BYTES`. Table cells are escaped: policy text and tenant data may contain
+``|``, newlines or HTML.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from typing import Any
+
+from auditor.report._common import (
+    GATE_LABELS,
+    STATUS_LABELS,
+    STATUS_ORDER,
+    counts,
+    exit_code,
+    expired_waivers,
+    fail_on,
+    failing_findings,
+    failing_subject_count,
+    gate,
+    one_line,
+    short_hash,
+    sources_not_ok,
+    tenant_label,
+    triage_order,
+)
+
+MAX_BYTES = 60_000
+MAX_TABLE_ROWS = 80
+MAX_SUBJECTS = 10
+GATE_EMOJI = {"passed": "✅", "failed": "❌", "incomplete": "⚠️"}
+STATUS_EMOJI = {"pass": "✅", "fail": "❌", "error": "⚠️", "waived": "🟡", "manual": "📝",
+                "not_applicable": "➖"}
+
+
+def cell(text: object, limit: int = 200) -> str:
+    """Text safe inside a Markdown table cell: one line, ``|`` escaped, HTML escaped
+    (GitHub renders inline HTML), cut to ``limit`` characters."""
+    flat = one_line(str(text) if text is not None else "", limit)
+    return html.escape(flat, quote=False).replace("|", "\\|").replace("`", "\\`")
+
+
+def _block(text: str) -> str:
+    """Multi-line text shown verbatim inside ``<details>``: HTML-escaped in a <pre>, so
+    Markdown and HTML in policy text cannot break out of the fold."""
+    return "<pre>\n" + html.escape(text.rstrip()) + "\n</pre>"
+
+
+def _header(doc: Mapping[str, Any]) -> list[str]:
+    g = gate(doc)
+    snapshot = doc.get("snapshot", {})
+    lines = [
+        f"## {GATE_EMOJI.get(g, '⚠️')} auditor: gate {GATE_LABELS.get(g, g.upper())} "
+        f"(exit {exit_code(doc)}, fail-on {fail_on(doc)})",
+        "",
+        f"Tenant **{cell(tenant_label(doc))}**, snapshot `{short_hash(snapshot.get('sha256'))}` "
+        f"collected {cell(snapshot.get('collectedAt'))}, baseline "
+        f"**{cell((doc.get('baseline') or {}).get('name') or 'none')}**.",
+        "",
+        "| " + " | ".join(f"{STATUS_EMOJI[s]} {STATUS_LABELS[s]}" for s in STATUS_ORDER) + " |",
+        "|" + "---:|" * len(STATUS_ORDER),
+        "| " + " | ".join(str(counts(doc)[s]) for s in STATUS_ORDER) + " |",
+        "",
+    ]
+    return lines
+
+
+def _problems_table(problems: list[Mapping[str, Any]]) -> list[str]:
+    if not problems:
+        return ["No failing or unevaluated policies.", ""]
+    lines = ["| Status | Severity | Policy | Title | Failing subjects | Message |",
+             "|---|---|---|---|---:|---|"]
+    for r in problems[:MAX_TABLE_ROWS]:
+        n = failing_subject_count(r)
+        lines.append(
+            f"| {STATUS_EMOJI.get(r['status'], '')} {STATUS_LABELS.get(r['status'], r['status'])} "
+            f"| {cell(r['severity'])} | `{cell(r['policyId'])}` | {cell(r['title'])} "
+            f"| {n if r.get('findings') or r.get('subjectCounts') else '–'} | {cell(r.get('message'), 160)} |")
+    if len(problems) > MAX_TABLE_ROWS:
+        lines.append(f"| | | | and {len(problems) - MAX_TABLE_ROWS} more | | |")
+    return [*lines, ""]
+
+
+def _details(r: Mapping[str, Any]) -> str:
+    parts = [f"<details><summary><b>{html.escape(str(r['policyId']))}</b>: "
+             f"{html.escape(one_line(r['title'], 200))}</summary>", ""]
+    bad = failing_findings(r)
+    if bad:
+        parts.append("Failing subjects:")
+        parts.append("")
+        for f in bad[:MAX_SUBJECTS]:
+            parts.append(f"- {cell(f['subject'])}: {cell(f.get('message'), 200)}")
+        more = failing_subject_count(r) - min(len(bad), MAX_SUBJECTS)
+        if more > 0:
+            parts.append(f"- and {more} more")
+        parts.append("")
+    parts.append("Remediation:")
+    parts.append("")
+    parts.append(_block(str(r.get("remediation") or "(none given)")))
+    parts.append("")
+    parts.append("</details>")
+    return "\n".join(parts)
+
+
+def _footer(doc: Mapping[str, Any]) -> list[str]:
+    lines: list[str] = []
+    missing = sources_not_ok(doc)
+    if missing:
+        lines.append("**Collections not collected:** " + "; ".join(
+            f"`{cell(n)}` ({cell(s)}: {cell(reason, 120)})" for n, s, reason in missing) + ".")
+        lines.append("")
+    expired = expired_waivers(doc)
+    if expired:
+        lines.append("**Expired waivers (not applied):** " + "; ".join(
+            f"`{cell(pid)}`{' / ' + cell(subj) if subj else ''} (expired {cell(w.get('expires'))})"
+            for pid, subj, w in expired[:20]) + (f"; and {len(expired) - 20} more" if len(expired) > 20 else "")
+            + ".")
+        lines.append("")
+    return lines
+
+
+class MarkdownFormat:
+    """GitHub-flavoured Markdown summary, at most :data:`MAX_BYTES` bytes."""
+
+    name = "markdown"
+    filename = "summary.md"
+
+    def render(self, doc: Mapping[str, Any]) -> bytes:
+        problems = [r for r in triage_order(doc.get("results", [])) if r["status"] in ("fail", "error")]
+        head = "\n".join(_header(doc) + _problems_table(problems) + _footer(doc))
+        tail = (f"\n_Generated by auditor {cell((doc.get('tool') or {}).get('version'))} at "
+                f"{cell(doc.get('generatedAt'))}._\n")
+        budget = MAX_BYTES - len(head.encode()) - len(tail.encode()) - 200
+        folds: list[str] = []
+        failing = [r for r in problems if r["status"] == "fail"]
+        for i, r in enumerate(failing):
+            block = _details(r)
+            size = len(block.encode()) + 2
+            if size > budget:
+                folds.append(f"_Remediation for {len(failing) - i} more failing policies is in the full report._")
+                break
+            folds.append(block)
+            budget -= size
+        body = head
+        if folds:
+            body += "\n### Remediation\n\n" + "\n\n".join(folds) + "\n"
+        return (body + tail).encode("utf-8")

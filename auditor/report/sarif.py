@@ -1,0 +1,156 @@
+"""``results.sarif``: SARIF 2.1.0 for code-scanning dashboards (GitHub, Azure DevOps).
+
+Choices, documented because a dashboard's behaviour depends on them:
+
+* One rule per policy in the document (passing ones too, so a dashboard can show
+  what was checked); ``defaultConfiguration.level`` comes from the severity.
+* Results are emitted only for policies whose status is ``fail``, ``error`` or
+  ``waived``: one per failing / erroring / waived finding, or one for the policy
+  itself when it has no such finding. Passing, manual and not-applicable policies
+  produce no result (SARIF results are problems, not a checklist).
+* ``level`` follows the policy's severity for every emitted result: critical/high
+  -> ``error``, medium -> ``warning``, low/info -> ``note``. An ``error`` status
+  (the control could not be evaluated, e.g. data missing) keeps the severity's
+  level rather than always ``error``, so an unevaluable info control does not
+  outrank a failing high one; its message starts with "Not evaluated" and
+  ``properties.auditorStatus`` says ``error``.
+* Every result is anchored to the policy file (``policyFile``, relative, line 1),
+  the only location that exists for a tenant setting; when the document has no
+  ``policyFile`` the location is ``policies/<policyId>.yaml``.
+* ``partialFingerprints["auditorFinding/v1"]`` = sha256(policyId + NUL + subject),
+  subject empty for a policy-level result: stable across runs and snapshots, so an
+  alert keeps its identity while the problem persists.
+* A waived result carries ``suppressions: [{kind: external, justification}]``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from auditor.report._common import one_line
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+FINGERPRINT_KEY = "auditorFinding/v1"
+LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "info": "note"}
+#: GitHub code scanning ranks security alerts by this property (0.0 - 10.0)
+SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "0.0"}
+EMITTED = ("fail", "error", "waived")
+INDENT_MAX_RESULTS = 2000
+
+
+def fingerprint(policy_id: str, subject: str) -> str:
+    """Stable identity of one finding: sha256 of policy ID, NUL, subject."""
+    return hashlib.sha256(f"{policy_id}\u0000{subject}".encode()).hexdigest()
+
+
+def _rule(r: Mapping[str, Any]) -> dict[str, Any]:
+    severity = str(r["severity"])
+    remediation = str(r.get("remediation") or "")
+    rule: dict[str, Any] = {
+        "id": r["policyId"],
+        "name": "".join(part.capitalize() for part in str(r["policyId"]).replace("-", ".").split(".")),
+        "shortDescription": {"text": r["title"]},
+        "fullDescription": {"text": str(r.get("description") or r["title"])},
+        "help": {"text": remediation or r["title"], "markdown": remediation or r["title"]},
+        "defaultConfiguration": {"level": LEVELS.get(severity, "warning")},
+        "properties": {
+            "severity": severity,
+            "security-severity": SECURITY_SEVERITY.get(severity, "0.0"),
+            "frameworks": {k: list(v) for k, v in sorted((r.get("frameworks") or {}).items())},
+            "tags": sorted({"security", *(r.get("tags") or [])}),
+        },
+    }
+    refs = r.get("references") or []
+    if refs:
+        rule["helpUri"] = refs[0]
+    return rule
+
+
+def _result(r: Mapping[str, Any], rule_index: int, subject: str, status: str, message: str,
+            waiver: Mapping[str, Any] | None) -> dict[str, Any]:
+    text = one_line(message) or str(r["title"])
+    if status == "error":
+        text = f"Not evaluated: {text}"
+    if subject:
+        text = f"{subject}: {text}"
+    uri = str(r.get("policyFile") or f"policies/{r['policyId']}.yaml").replace("\\", "/")
+    out: dict[str, Any] = {
+        "ruleId": r["policyId"],
+        "ruleIndex": rule_index,
+        "level": LEVELS.get(str(r["severity"]), "warning"),
+        "message": {"text": text},
+        "locations": [{
+            "physicalLocation": {"artifactLocation": {"uri": uri}, "region": {"startLine": 1}},
+            "logicalLocations": [{"name": subject or str(r["policyId"]),
+                                  "kind": "object" if subject else "module"}],
+        }],
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(str(r["policyId"]), subject)},
+        "properties": {"auditorStatus": status, "policyStatus": r["status"], "subject": subject},
+    }
+    if status == "waived":
+        justification = str((waiver or {}).get("reason") or "waived")
+        out["suppressions"] = [{"kind": "external", "status": "accepted", "justification": justification}]
+    return out
+
+
+def build_sarif(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The SARIF log as a dict (exposed for tests and for tools that post-process it)."""
+    results_in = list(doc.get("results", []))
+    rules = [_rule(r) for r in results_in]
+    out_results: list[dict[str, Any]] = []
+    for index, r in enumerate(results_in):
+        if r["status"] not in EMITTED:
+            continue
+        emitted = [f for f in r.get("findings", []) if f.get("status") in EMITTED]
+        if not emitted:
+            out_results.append(_result(r, index, "", str(r["status"]), str(r.get("message", "")),
+                                       r.get("waiver")))
+            continue
+        for f in emitted:
+            out_results.append(_result(r, index, str(f.get("subject", "")), str(f["status"]),
+                                       str(f.get("message") or r.get("message", "")),
+                                       f.get("waiver") or r.get("waiver")))
+    snapshot = doc.get("snapshot", {})
+    tool = doc.get("tool", {})
+    summary = doc.get("summary", {})
+    run: dict[str, Any] = {
+        "tool": {"driver": {
+            "name": "auditor",
+            "version": str(tool.get("version", "")),
+            "semanticVersion": str(tool.get("version", "")),
+            "rules": rules,
+        }},
+        "automationDetails": {"id": f"auditor/{(snapshot.get('tenant') or {}).get('id', 'tenant')}/"},
+        "invocations": [{
+            "executionSuccessful": summary.get("gate") != "incomplete",
+            "properties": {"gate": summary.get("gate"), "failOn": summary.get("failOn")},
+        }],
+        "results": out_results,
+        "columnKind": "unicodeCodePoints",
+        "properties": {
+            "snapshotSha256": snapshot.get("sha256"),
+            "collectedAt": snapshot.get("collectedAt"),
+            "tenant": snapshot.get("tenant"),
+            "baseline": (doc.get("baseline") or {}).get("name"),
+            "generatedAt": doc.get("generatedAt"),
+            "resultsIntegrity": (doc.get("integrity") or {}).get("value"),
+        },
+    }
+    return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+
+
+class SarifFormat:
+    """SARIF 2.1.0 log with one run."""
+
+    name = "sarif"
+    filename = "results.sarif"
+
+    def render(self, doc: Mapping[str, Any]) -> bytes:
+        log = build_sarif(doc)
+        # json's C encoder only runs without indentation: a large log (tens of thousands of
+        # findings) is written compact, which is 20x faster; small logs stay readable
+        indent = 2 if len(log["runs"][0]["results"]) <= INDENT_MAX_RESULTS else None
+        return (json.dumps(log, indent=indent, ensure_ascii=False) + "\n").encode()

@@ -1,0 +1,345 @@
+"""The file report formats: structure, counts, escaping, determinism."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import hashlib
+import io
+import json
+import re
+import xml.etree.ElementTree as ET
+from typing import Any
+
+import jsonschema
+import pytest
+from report_builders import XSS, results_doc
+
+from auditor.report import FILE_FORMATS, FORMATS, extract_results
+from auditor.report.csvfmt import HEADER, guard_cell
+from auditor.report.markdown import MAX_BYTES
+from auditor.report.sarif import FINGERPRINT_KEY, build_sarif, fingerprint
+from auditor.results import dumps, seal, validate_results
+
+EXPECTED_FILES = {"json": "results.json", "sarif": "results.sarif", "junit": "results.junit.xml",
+                  "markdown": "summary.md", "csv": "findings.csv", "html": "report.html"}
+
+
+def big_doc(n_policies: int = 400, n_findings: int = 300) -> dict[str, Any]:
+    """Many failing policies with long text: exercises truncation. Each lists 12 of its
+    failing subjects (the engine may omit the rest: ``findingsOmitted``)."""
+    doc = results_doc(sealed=False)
+    template = doc["results"][0]
+    results = []
+    for i in range(n_policies):
+        r = copy.deepcopy(template)
+        r["policyId"] = f"AAD.BULK.P{i:04d}"
+        r["message"] = "x" * 500
+        r["remediation"] = "step\n" * 200
+        r["findings"] = [{"subject": f"user{j:05d}@contoso.com", "status": "fail", "message": "m" * 100,
+                          "waiver": None} for j in range(min(n_findings, 12))]
+        r["subjectCounts"] = {"pass": 0, "fail": n_findings, "error": 0}
+        r["findingsOmitted"] = n_findings - len(r["findings"])
+        results.append(r)
+    doc["results"] = results
+    validate_results(doc)
+    return seal(doc)
+
+
+def test_registry_lists_every_file_format_in_order() -> None:
+    assert FILE_FORMATS == ("json", "sarif", "junit", "markdown", "csv", "html")
+    assert list(FORMATS) == list(FILE_FORMATS)
+    assert {name: fmt.filename for name, fmt in FORMATS.items()} == EXPECTED_FILES
+    assert all(fmt.name == name for name, fmt in FORMATS.items())
+
+
+@pytest.mark.parametrize("name", FILE_FORMATS)
+def test_every_format_is_deterministic(name: str) -> None:
+    doc = results_doc()
+    first = FORMATS[name].render(doc)
+    assert isinstance(first, bytes) and first
+    assert FORMATS[name].render(copy.deepcopy(doc)) == first
+    first.decode("utf-8")
+
+
+def test_builder_documents_are_valid() -> None:
+    validate_results(results_doc())
+    validate_results(big_doc(3, 3))
+
+
+def test_json_is_the_results_file_form() -> None:
+    doc = results_doc()
+    out = FORMATS["json"].render(doc)
+    assert out == dumps(doc)
+    assert json.loads(out) == doc
+
+
+# --- SARIF -----------------------------------------------------------------------------------
+
+#: the parts of the SARIF 2.1.0 schema that consumers (GitHub code scanning) rely on
+SARIF_SUBSET = {
+    "type": "object", "required": ["version", "runs", "$schema"],
+    "properties": {
+        "version": {"const": "2.1.0"},
+        "runs": {"type": "array", "minItems": 1, "items": {
+            "type": "object", "required": ["tool", "results"],
+            "properties": {
+                "tool": {"type": "object", "required": ["driver"], "properties": {"driver": {
+                    "type": "object", "required": ["name", "rules"],
+                    "properties": {"rules": {"type": "array", "items": {
+                        "type": "object", "required": ["id", "shortDescription", "fullDescription", "help"],
+                        "properties": {"defaultConfiguration": {"properties": {
+                            "level": {"enum": ["none", "note", "warning", "error"]}}}}}}}}}},
+                "results": {"type": "array", "items": {
+                    "type": "object", "required": ["ruleId", "message", "locations", "partialFingerprints"],
+                    "properties": {
+                        "level": {"enum": ["none", "note", "warning", "error"]},
+                        "message": {"type": "object", "required": ["text"]},
+                        "locations": {"type": "array", "minItems": 1, "items": {
+                            "type": "object", "required": ["physicalLocation"],
+                            "properties": {"physicalLocation": {
+                                "type": "object", "required": ["artifactLocation", "region"],
+                                "properties": {"artifactLocation": {"required": ["uri"]},
+                                               "region": {"properties": {"startLine": {"minimum": 1}}}}}}}},
+                        "partialFingerprints": {"type": "object", "additionalProperties": {"type": "string"}},
+                        "suppressions": {"type": "array", "items": {
+                            "type": "object", "required": ["kind"],
+                            "properties": {"kind": {"enum": ["inSource", "external"]}}}},
+                    }}},
+            }}},
+    },
+}
+
+
+def test_sarif_structure_rules_and_results() -> None:
+    doc = results_doc()
+    log = json.loads(FORMATS["sarif"].render(doc))
+    jsonschema.validate(log, SARIF_SUBSET)
+    assert log["$schema"] == "https://json.schemastore.org/sarif-2.1.0.json"
+    run = log["runs"][0]
+    driver = run["tool"]["driver"]
+    assert driver["name"] == "auditor" and driver["version"] == "0.1.0"
+    assert [r["id"] for r in driver["rules"]] == [r["policyId"] for r in doc["results"]]
+    rule = driver["rules"][0]
+    assert rule["shortDescription"]["text"] == "Admins registered phishing-resistant MFA"
+    assert rule["fullDescription"]["text"] == "Admins use phishing-resistant MFA."
+    assert rule["help"]["text"].startswith("1. Register FIDO2.")
+    assert rule["properties"]["severity"] == "critical"
+    assert rule["properties"]["frameworks"] == {"cisa-scuba": ["MS.AAD.3.1v1"], "nist-800-53": ["IA-2"]}
+    assert rule["defaultConfiguration"]["level"] == "error"
+    by_rule: dict[str, list[dict[str, Any]]] = {}
+    for res in run["results"]:
+        by_rule.setdefault(res["ruleId"], []).append(res)
+        assert driver["rules"][res["ruleIndex"]]["id"] == res["ruleId"]
+    # two failing subjects (the passing one is not emitted), one policy-level result each for
+    # the subject-less fail, error and waived policies; nothing for pass, manual, n/a
+    assert sorted(by_rule) == ["AAD.ADMINS.MFA-REGISTERED", "AAD.LEGACY-AUTH.BLOCKED", "AAD.PIM.ELIGIBLE-ONLY",
+                               "AUDIT.UAL.ENABLED"]
+    assert len(by_rule["AAD.ADMINS.MFA-REGISTERED"]) == 2
+    levels = {rid: [r["level"] for r in rs] for rid, rs in by_rule.items()}
+    assert levels == {"AAD.ADMINS.MFA-REGISTERED": ["error", "error"], "AAD.LEGACY-AUTH.BLOCKED": ["error"],
+                      "AAD.PIM.ELIGIBLE-ONLY": ["error"], "AUDIT.UAL.ENABLED": ["error"]}
+    waived = by_rule["AAD.LEGACY-AUTH.BLOCKED"][0]
+    assert waived["suppressions"] == [{"kind": "external", "status": "accepted",
+                                       "justification": "Printers move to modern auth in CHG-1234"}]
+    assert "suppressions" not in by_rule["AUDIT.UAL.ENABLED"][0]  # expired waiver: not suppressed
+    assert by_rule["AAD.PIM.ELIGIBLE-ONLY"][0]["message"]["text"].startswith("Not evaluated")
+    loc = by_rule["AAD.ADMINS.MFA-REGISTERED"][0]["locations"][0]["physicalLocation"]
+    assert loc == {"artifactLocation": {"uri": "policies/aad/admins-mfa.yaml"}, "region": {"startLine": 1}}
+    fallback = by_rule["AAD.PIM.ELIGIBLE-ONLY"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert fallback["uri"] == "policies/AAD.PIM.ELIGIBLE-ONLY.yaml"
+
+
+def test_sarif_levels_follow_severity() -> None:
+    doc = results_doc(sealed=False)
+    for r, sev in zip(doc["results"], ["medium", "low", "info", "critical", "high", "low", "high"], strict=True):
+        r["severity"] = sev
+    run = build_sarif(doc)["runs"][0]
+    got = {res["ruleId"]: res["level"] for res in run["results"]}
+    assert got == {"AAD.ADMINS.MFA-REGISTERED": "warning", "AAD.LEGACY-AUTH.BLOCKED": "note",
+                   "AAD.PIM.ELIGIBLE-ONLY": "error", "AUDIT.UAL.ENABLED": "error"}
+
+
+def test_sarif_fingerprints_are_stable_and_derived_from_policy_and_subject() -> None:
+    doc = results_doc()
+    run = build_sarif(doc)["runs"][0]
+    fps = {(r["ruleId"], r["properties"]["subject"]): r["partialFingerprints"][FINGERPRINT_KEY]
+           for r in run["results"]}
+    subject = "bob@contoso.com"
+    assert fps[("AAD.ADMINS.MFA-REGISTERED", subject)] == hashlib.sha256(
+        b"AAD.ADMINS.MFA-REGISTERED\x00bob@contoso.com").hexdigest()
+    assert fps[("AUDIT.UAL.ENABLED", "")] == fingerprint("AUDIT.UAL.ENABLED", "")
+    # another run: other time, other message, other evidence: same identities
+    later = results_doc(sealed=False)
+    later["generatedAt"] = "2027-01-01T00:00:00Z"
+    later["results"][0]["findings"][2]["message"] = "something else"
+    later["results"][0]["findings"][2]["evidence"] = {"changed": True}
+    run2 = build_sarif(later)["runs"][0]
+    fps2 = {(r["ruleId"], r["properties"]["subject"]): r["partialFingerprints"][FINGERPRINT_KEY]
+            for r in run2["results"]}
+    assert fps2 == fps
+    assert len(set(fps.values())) == len(fps)
+
+
+# --- JUnit -----------------------------------------------------------------------------------
+
+def test_junit_counts_and_elements() -> None:
+    doc = results_doc()
+    root = ET.fromstring(FORMATS["junit"].render(doc))
+    assert root.tag == "testsuites"
+    suites = root.findall("testsuite")
+    assert len(suites) == 1 and suites[0].get("name") == "auditor"
+    suite = suites[0]
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == \
+        ("7", "2", "1", "3")
+    cases = suite.findall("testcase")
+    assert len(cases) == 7
+    kinds = {c.get("name", "").split(" ")[0]: [child.tag for child in c] for c in cases}
+    assert kinds == {"AAD.ADMINS.MFA-REGISTERED": ["failure"], "AAD.AUTHZ.GUEST-INVITES": [],
+                     "AAD.LEGACY-AUTH.BLOCKED": ["skipped"], "AAD.PIM.ELIGIBLE-ONLY": ["error"],
+                     "AAD.SECURITY-DEFAULTS.OFF": ["skipped"], "AUDIT.LOG.REVIEWED": ["skipped"],
+                     "AUDIT.UAL.ENABLED": ["failure"]}
+    first = cases[0]
+    assert first.get("classname") == "AAD.ADMINS"
+    assert first.get("name") == "AAD.ADMINS.MFA-REGISTERED Admins registered phishing-resistant MFA"
+    failure = first.find("failure")
+    assert failure is not None and failure.text is not None
+    assert "bob@contoso.com" in failure.text and "Remediation:" in failure.text and XSS in failure.text
+    waived = next(c for c in cases if c.get("name", "").startswith("AAD.LEGACY-AUTH"))
+    assert "Printers move" in (waived.find("skipped").get("message") or "")  # type: ignore[union-attr]
+
+
+def test_junit_survives_control_characters() -> None:
+    doc = results_doc(sealed=False)
+    doc["results"][0]["message"] = "bad \x01\x1b byte & <tag>"
+    root = ET.fromstring(FORMATS["junit"].render(doc))
+    failure = root.find(".//failure")
+    assert failure is not None and "& <tag>" in (failure.get("message") or "")
+
+
+# --- Markdown --------------------------------------------------------------------------------
+
+def test_markdown_summary_content_and_escaping() -> None:
+    md = FORMATS["markdown"].render(results_doc()).decode()
+    assert md.splitlines()[0] == "## ❌ auditor: gate FAILED (exit 1, fail-on high)"
+    assert "| 2 | 1 | 1 | 1 | 1 | 1 |" in md  # counts in fail, error, waived, manual, n/a, pass order
+    row = next(line for line in md.splitlines() if "`AAD.ADMINS.MFA-REGISTERED`" in line)
+    assert "2 of 3 admins \\| lack MFA see list" in row and row.count(" | ") == 5
+    assert "AAD.AUTHZ.GUEST-INVITES" not in md  # passing policies are not listed
+    assert "<details>" in md and "1. Register FIDO2." in md
+    assert "roleEligibilitySchedules" in md and "Collections not collected" in md
+    assert "Expired waivers" in md
+    assert XSS not in md and "&lt;script&gt;" in md
+
+
+def test_markdown_stays_under_the_size_limit() -> None:
+    md = FORMATS["markdown"].render(big_doc()).decode()
+    assert len(md.encode()) <= MAX_BYTES
+    assert "and 320 more" in md  # table rows beyond the limit
+    assert "and 290 more" in md  # failing subjects beyond the limit
+    assert "more failing policies is in the full report" in md
+
+
+# --- CSV -------------------------------------------------------------------------------------
+
+def test_csv_rows_quoting_and_formula_guard() -> None:
+    doc = results_doc(sealed=False)
+    doc["results"][3]["message"] = "line one\nline \"two\", three"
+    raw = FORMATS["csv"].render(doc)
+    assert b"\r\n" in raw
+    rows = list(csv.reader(io.StringIO(raw.decode(), newline="")))
+    assert tuple(rows[0]) == HEADER
+    body = [dict(zip(HEADER, r, strict=True)) for r in rows[1:]]
+    assert len(body) == sum(max(1, len(r["findings"])) for r in doc["results"]) == 9
+    subjects = [b["subject"] for b in body if b["policyId"] == "AAD.ADMINS.MFA-REGISTERED"]
+    assert subjects == ["'=cmd|' /C calc'!A0", "alice@contoso.com", "bob@contoso.com"]
+    err = next(b for b in body if b["policyId"] == "AAD.PIM.ELIGIBLE-ONLY")
+    assert err["message"] == "line one\nline \"two\", three" and err["subject"] == ""
+    waived = next(b for b in body if b["policyId"] == "AAD.LEGACY-AUTH.BLOCKED")
+    assert (waived["waiverReason"], waived["waiverExpires"]) == ("Printers move to modern auth in CHG-1234",
+                                                                 "2027-03-31")
+    expired = next(b for b in body if b["policyId"] == "AUDIT.UAL.ENABLED")
+    assert expired["waiverReason"].startswith("[expired, not applied]")
+    assert body[0]["frameworks"] == "cisa-scuba:MS.AAD.3.1v1;nist-800-53:IA-2"
+    for cell in (c for r in rows for c in r):
+        assert not cell.startswith(("=", "+", "-", "@"))
+
+
+@pytest.mark.parametrize("value,expected", [("=1+1", "'=1+1"), ("+49", "'+49"), ("-2", "'-2"),
+                                            ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("a=b", "a=b"),
+                                            (None, ""), ("", "")])
+def test_csv_guard_cell(value: object, expected: str) -> None:
+    assert guard_cell(value) == expected
+
+
+# --- HTML ------------------------------------------------------------------------------------
+
+def test_html_escapes_untrusted_text_and_embeds_the_document() -> None:
+    doc = results_doc()
+    page = FORMATS["html"].render(doc).decode()
+    assert XSS not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "alert(2)" in page and "</script><script>alert(2)" not in page
+    assert page.count("<script") == 2  # the embedded JSON and the filter script, nothing else
+    assert extract_results(page) == doc
+    assert 'href="javascript:' not in page
+    assert 'href="https://learn.microsoft.com/entra/"' in page
+
+
+def test_html_is_self_contained() -> None:
+    page = FORMATS["html"].render(results_doc()).decode()
+    assert not re.search(r"<(script|img|iframe|link|source|video|audio|object|embed)[^>]*\s(src|href)=", page,
+                         re.IGNORECASE)
+    assert "@import" not in page and "url(" not in page
+    external = re.findall(r'(?:src|href)="(https?://[^"]*)"', page)
+    anchors = re.findall(r'<a href="(https?://[^"]*)"', page)
+    assert external == anchors  # the only external URLs are links in policy references
+    assert "Content-Security-Policy" in page and "default-src &#x27;none&#x27;" in page
+
+
+def test_html_shows_summary_coverage_sources_and_hashes() -> None:
+    doc = results_doc()
+    page = FORMATS["html"].render(doc).decode()
+    assert "Gate FAILED" in page and "exit code 1" in page
+    assert doc["snapshot"]["sha256"] in page and doc["integrity"]["value"] in page
+    assert doc["baseline"]["sha256"] in page and "rollout-gate" in page
+    for key in ("cisa-scuba", "cis-m365-v5", "nist-800-53"):
+        assert f"<b>{key}</b>" in page
+    # cis-m365-v5: 3 controls; 5.2.2.3 waived, 3.1.1 fails, 5.1.6.2 passes
+    row = re.search(r"<tr><td><b>cis-m365-v5</b></td>(.*?)</tr>", page)
+    assert row is not None
+    assert re.findall(r'<td class="num">(\d+)</td>', row.group(1)) == ["3", "1", "0", "1", "0", "0", "1"]
+    assert "roleEligibilitySchedules" in page and "Authorization_RequestDenied" in page
+    assert "EXPIRED" in page and "expired waiver(s) were not applied" in page
+    assert "1. Register FIDO2." in page  # remediation
+    assert "&quot;fido2&quot;" in page  # evidence as escaped pretty JSON
+    assert page.count('class="result ') == len(doc["results"])
+
+
+def test_extract_results_rejects_pages_without_a_document() -> None:
+    from auditor.errors import InputError
+
+    with pytest.raises(InputError, match="no embedded results document"):
+        extract_results("<html><body>hello</body></html>")
+
+
+@pytest.mark.parametrize("name", ["html", "markdown", "junit", "sarif"])
+def test_untrusted_tenant_name_never_appears_raw_in_markup(name: str) -> None:
+    doc = results_doc(sealed=False)
+    doc["snapshot"]["tenant"]["displayName"] = XSS
+    out = FORMATS[name].render(doc).decode()
+    if name == "sarif":  # JSON: carried as data, parsed back intact
+        assert json.loads(out)["runs"][0]["properties"]["tenant"]["displayName"] == XSS
+    else:
+        assert XSS not in out
+
+
+def test_sarif_for_a_large_tenant_is_compact_and_complete() -> None:
+    doc = results_doc(sealed=False)
+    doc["results"][0]["findings"] = [{"subject": f"user{i:05d}@contoso.com", "status": "fail", "message": "m",
+                                      "waiver": None} for i in range(5000)]
+    raw = FORMATS["sarif"].render(doc)
+    assert raw.count(b"\n") == 1  # compact beyond 2,000 results
+    results = json.loads(raw)["runs"][0]["results"]
+    assert len(results) == 5000 + 3
+    assert len({r["partialFingerprints"][FINGERPRINT_KEY] for r in results}) == len(results)
