@@ -75,7 +75,7 @@ def build_document(results: Sequence[PolicyResult], *, snapshot: Snapshot, basel
     summary: dict[str, Any] = {s: counts.get(s, 0) for s in STATUSES}
     summary.update(gate=verdict, failOn=fail_on, exitCode={"passed": 0, "failed": 1, "incomplete": 3}[verdict],
                    expiredWaivers=expired)
-    when = generated_at or dt.datetime.now(dt.timezone.utc)
+    when = generated_at or dt.datetime.now(dt.UTC)
     return {
         "schemaVersion": 1,
         "tool": {"name": "auditor", "version": __version__},

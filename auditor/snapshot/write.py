@@ -21,7 +21,7 @@ def encode_document(doc: dict[str, Any], *, compress: bool) -> bytes:
     """Serialise a snapshot: compact UTF-8 JSON, gzip when asked (mtime 0: reproducible)."""
     raw = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
     if compress:
-        return gzip.compress(raw, mtime=0)
+        return gzip.compress(raw, compresslevel=6, mtime=0)
     return raw
 
 

@@ -1,0 +1,116 @@
+"""``auditor collect``: read the tenant (read-only) into a snapshot file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from auditor.cli import EXIT_OK
+
+AUTH_HELP = ("how to authenticate: default, cli, secret, certificate, workload-identity, device-code, token "
+             "(secrets only from the environment: AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_CLIENT_SECRET, "
+             "AZURE_CLIENT_CERTIFICATE_PATH, AZURE_CLIENT_CERTIFICATE_PASSWORD, AUDITOR_ACCESS_TOKEN)")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return value
+
+
+def add_collect_arguments(parser: argparse.ArgumentParser, *, out_flag: str = "--out",
+                          out_required: bool = True) -> None:
+    """The collection flags, shared by ``collect`` and ``run``."""
+    from auditor.collect.auth import AUTH_MODES
+
+    group = parser.add_argument_group("collection")
+    if out_required:
+        group.add_argument(out_flag, dest="snapshot_out", metavar="FILE", required=True,
+                           help="snapshot file to write (.json or .json.gz); written atomically")
+    else:
+        group.add_argument(out_flag, dest="snapshot_out", metavar="FILE", default="snapshot.json",
+                           help="snapshot file to write (default: snapshot.json)")
+    group.add_argument("--tenant-id", metavar="ID", help="tenant id or domain (default: AZURE_TENANT_ID)")
+    group.add_argument("--auth", choices=AUTH_MODES, default="default", metavar="MODE", help=AUTH_HELP)
+    group.add_argument("--sources", metavar="NAMES",
+                       help="comma-separated collection names to collect (default: all)")
+    group.add_argument("--graph-url", metavar="URL", help="Microsoft Graph root (sovereign clouds, test servers)")
+    group.add_argument("--exchange-url", metavar="URL", help="Exchange Online root (default outlook.office365.com)")
+    group.add_argument("--arm-url", metavar="URL", help="Azure Resource Manager root (default management.azure.com)")
+    group.add_argument("--import", dest="imports", action="append", default=[], metavar="NAME=FILE",
+                       help="take collection NAME from FILE (e.g. Get-AdminAuditLogConfig | ConvertTo-Json)")
+    group.add_argument("--concurrency", type=_positive_int, default=6, metavar="N",
+                       help="collections fetched at the same time (default 6)")
+    group.add_argument("--timeout", type=_positive_float, default=100.0, metavar="SECONDS",
+                       help="per-request timeout (default 100)")
+    group.add_argument("--max-retries", type=int, default=6, metavar="N",
+                       help="retries per request on 429/503/504 and timeouts (default 6)")
+    group.add_argument("--time-budget", type=_positive_float, default=900.0, metavar="SECONDS",
+                       help="overall time the run may spend, waits included (default 900)")
+    group.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def run_collect(args: argparse.Namespace) -> dict[str, Any]:
+    """Collect according to ``args`` and write the snapshot; returns the document."""
+    from auditor.collect.auth import build_credential
+    from auditor.collect.catalog import select_sources
+    from auditor.collect.fetching import RetryPolicy
+    from auditor.collect.importer import parse_import_arg
+    from auditor.collect.progress import make_reporter
+    from auditor.collect.runner import CollectOptions, collect
+    from auditor.errors import InputError
+
+    names = args.sources.split(",") if args.sources else None
+    sources = select_sources(names)
+    imports = tuple(parse_import_arg(a) for a in args.imports)
+    if args.max_retries < 0 or args.max_retries > 20:
+        raise InputError("--max-retries must be between 0 and 20")
+    for flag, url in (("--graph-url", args.graph_url), ("--exchange-url", args.exchange_url),
+                      ("--arm-url", args.arm_url)):
+        if url and not url.startswith(("https://", "http://localhost", "http://127.0.0.1", "http://[::1]")):
+            raise InputError(f"{flag} must be an https URL (plain http only for localhost): {url}")
+    auth = build_credential(args.auth, tenant_id=args.tenant_id)
+    options = CollectOptions(
+        sources=tuple(sources), graph_url=args.graph_url, exchange_url=args.exchange_url,
+        arm_url=args.arm_url, tenant_id=args.tenant_id, concurrency=args.concurrency, timeout=args.timeout,
+        retry=RetryPolicy(max_retries=args.max_retries, budget_seconds=args.time_budget), imports=imports)
+    reporter = make_reporter(sys.stderr, quiet=args.quiet)
+    try:
+        return collect(auth, options, out=args.snapshot_out, reporter=reporter)
+    except OSError as exc:  # the snapshot could not be written (the old file, if any, is intact)
+        raise InputError(f"cannot write snapshot: {exc.strerror or exc}", source=args.snapshot_out) from None
+    finally:
+        auth.credential.close()
+
+
+def _run(args: argparse.Namespace) -> int:
+    doc = run_collect(args)
+    ok = sum(1 for e in doc["sources"].values() if e["status"] == "ok")
+    if not args.quiet:
+        print(f"auditor: wrote {args.snapshot_out}: {ok} of {len(doc['sources'])} collections ok",
+              file=sys.stderr)
+    return EXIT_OK
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser(
+        "collect", help="read-only collection into a snapshot",
+        description="Read the tenant (read-only) into a snapshot file. A collection that cannot be read "
+                    "is recorded in 'sources' with its status (forbidden, not_licensed, ...) and no data.")
+    add_collect_arguments(parser)
+    parser.set_defaults(func=_run)

@@ -1,0 +1,328 @@
+"""What every API family shares: retries, paging bookkeeping and error classification.
+
+Graph (through msgraph-sdk's pipeline), Exchange and Resource Manager (through httpx)
+each only know how to send one request and return a :class:`RawResponse`. Everything
+else — honouring Retry-After within a time budget, counting retries, following
+``@odata.nextLink`` to the very end, and turning a failure into a ``sources`` status —
+lives here once, so the three families cannot drift apart.
+
+Why our own retry loop: the SDK's ``RetryHandler`` does not report how many retries it
+made and silently returns the 429 when Retry-After is 180 s or more. We set its
+``RetryHandlerOption`` to zero retries on every request and retry here instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from auditor.collect.catalog import Source
+
+RETRY_STATUSES = frozenset({429, 503, 504})
+LICENCE_CODES = frozenset({
+    "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+    "AadPremiumLicenseRequired",
+    "Request_UnsupportedTenantLicense",
+    "TenantNotLicensed",
+})
+LICENCE_MARKERS = ("valid license", "premium license", "license is required", "not licensed",
+                   "requires a license", "p1 or p2", "p2 license", "licence")
+# A rejected query (Request_UnsupportedQuery) is our bug, not an unsupported endpoint: it stays `error`.
+UNSUPPORTED_CODES = frozenset({"NotSupported", "ResourceNotFound", "InvalidResourceType",
+                               "NoRegisteredProviderFound"})
+UNSUPPORTED_MARKERS = ("not found for the segment", "not supported", "is not available")
+
+
+def utc_now() -> str:
+    """An RFC 3339 UTC timestamp with second precision, the snapshot's time format."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Bounded retries for throttling and transient faults.
+
+    ``budget_seconds`` is the time the whole collection run may spend; a Retry-After
+    that would overrun it ends the collection with an ``error`` rather than sleeping
+    past the CI job's timeout.
+    """
+
+    max_retries: int = 6
+    budget_seconds: float = 900.0
+    backoff_base: float = 1.0
+    backoff_max: float = 60.0
+    retry_timeouts: bool = True
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    """One HTTP response as bytes: nothing parsed, nothing typed."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+@dataclass
+class Progress:
+    """Live counters one collection updates and the progress display reads."""
+
+    name: str
+    pages: int = 0
+    objects: int = 0
+    retries: int = 0
+    done: bool = False
+    status: str = "running"
+
+
+@dataclass(frozen=True)
+class CollectionResult:
+    """The outcome of one collection: its ``sources`` entry and (only when ok) its data."""
+
+    name: str
+    status: str
+    endpoint: str
+    retrieved_at: str
+    # repr=False: asyncio may repr a finished task's result (100,000 users: seconds of CPU)
+    data: Any = field(default=None, repr=False)
+    count: int | None = None
+    pages: int = 0
+    retries: int = 0
+    http_status: int | None = None
+    error: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def source_entry(self) -> dict[str, Any]:
+        entry: dict[str, Any] = {"status": self.status, "endpoint": self.endpoint}
+        if self.count is not None:
+            entry["count"] = self.count
+        entry["retrievedAt"] = self.retrieved_at
+        if self.http_status is not None:
+            entry["httpStatus"] = self.http_status
+        if self.error:
+            entry["error"] = self.error
+        entry["pages"] = self.pages
+        entry["retries"] = self.retries
+        entry.update(self.extra)
+        return entry
+
+
+class FetchFailure(Exception):
+    """A collection cannot be completed; carries the ``sources`` status to record."""
+
+    def __init__(self, status: str, error: str, http_status: int | None = None) -> None:
+        super().__init__(error)
+        self.status = status
+        self.error = error
+        self.http_status = http_status
+
+
+def parse_error_body(body: bytes) -> tuple[str, str]:
+    """(code, message) from a Graph/ARM/Exchange error body; tolerant of anything."""
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        text = body[:200].decode("utf-8", "replace").strip()
+        return "", text
+    err = doc.get("error") if isinstance(doc, dict) else None
+    if isinstance(err, dict):
+        code = str(err.get("code") or "")
+        message = str(err.get("message") or "")
+        inner = err.get("innerError") or err.get("innererror")
+        if isinstance(inner, dict) and inner.get("code") and not code:
+            code = str(inner["code"])
+        return code, message
+    if isinstance(err, str):
+        return err, str(doc.get("error_description") or "")
+    return "", ""
+
+
+def _trim(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def classify(source: Source, response: RawResponse) -> FetchFailure:
+    """Turn a non-success response into the status DESIGN asks for.
+
+    Licence errors come first because Graph sends them as 403 too; a 403 that is not
+    about licences names the permission the catalog says is missing.
+    """
+    status = response.status
+    code, message = parse_error_body(response.body)
+    label = f"{code}: {message}" if code else (message or f"HTTP {status}")
+    lowered = f"{code} {message}".lower()
+    if code in LICENCE_CODES or any(m in lowered for m in LICENCE_MARKERS):
+        needs = f" (needs {source.licence})" if source.licence else ""
+        return FetchFailure("not_licensed", _trim(label) + needs, status)
+    if status in (401, 403):
+        needs = ", ".join(source.permissions)
+        if source.directory_role:
+            needs += f" and the role {source.directory_role}"
+        prefix = code or ("Unauthorized" if status == 401 else "Forbidden")
+        return FetchFailure("forbidden", _trim(f"{prefix}: needs {needs}" + (f" ({message})" if message else "")),
+                            status)
+    if status == 404 or status == 405 or (status == 400 and (code in UNSUPPORTED_CODES or any(
+            m in lowered for m in UNSUPPORTED_MARKERS))):
+        return FetchFailure("not_supported", _trim(label), status)
+    return FetchFailure("error", _trim(label), status)
+
+
+class Deadline:
+    """The run-wide time budget shared by every collection."""
+
+    def __init__(self, seconds: float) -> None:
+        self.end = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return self.end - time.monotonic()
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("retry-after") or headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            when = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        return max(0.0, (when - datetime.now(when.tzinfo or UTC)).total_seconds())
+
+
+SendFn = Callable[[str], Awaitable[RawResponse]]
+
+
+async def send_with_retries(send: SendFn, url: str, source: Source, policy: RetryPolicy,
+                            deadline: Deadline, progress: Progress) -> RawResponse:
+    """Send one request, retrying 429/503/504 and timeouts within the policy.
+
+    Returns the final response (any status); raises :class:`FetchFailure` when the
+    transport itself keeps failing or the budget runs out.
+    """
+    import httpx
+
+    attempt = 0
+    while True:
+        if deadline.remaining() <= 0:
+            raise FetchFailure("error", f"the time budget ran out (after {attempt} retries)")
+        failure: str | None = None
+        response: RawResponse | None = None
+        try:
+            response = await send(url)
+        except httpx.TimeoutException as exc:
+            failure = f"timeout: {type(exc).__name__}"
+            if not policy.retry_timeouts:
+                raise FetchFailure("error", failure) from None
+        except httpx.HTTPError as exc:
+            raise FetchFailure("error", _trim(f"transport error: {type(exc).__name__}: {exc}")) from None
+        if response is not None and response.status not in RETRY_STATUSES:
+            return response
+        if attempt >= policy.max_retries:
+            if response is not None:
+                fail = classify(source, response)
+                raise FetchFailure(fail.status, f"{fail.error} (gave up after {attempt} retries)",
+                                   response.status)
+            raise FetchFailure("error", f"{failure} (gave up after {attempt} retries)")
+        delay = _retry_after(response.headers) if response is not None else None
+        if delay is None:
+            delay = min(policy.backoff_max, policy.backoff_base * 2 ** attempt)
+        if delay > deadline.remaining():
+            what = f"HTTP {response.status}" if response is not None else failure
+            raise FetchFailure("error", f"{what}: retry in {delay:.0f} s would exceed the time budget "
+                                        f"(after {attempt} retries)",
+                               response.status if response is not None else None)
+        attempt += 1
+        progress.retries += 1
+        await asyncio.sleep(delay)
+
+
+def same_origin(a: str, b: str) -> bool:
+    """Whether two URLs share scheme, host and port (a nextLink must not leak the token)."""
+    pa, pb = urlsplit(a), urlsplit(b)
+    return (pa.scheme, pa.hostname, pa.port) == (pb.scheme, pb.hostname, pb.port)
+
+
+async def collect_pages(source: Source, first_url: str, send: SendFn, policy: RetryPolicy,
+                        deadline: Deadline, progress: Progress) -> CollectionResult:
+    """Read a collection to the end: every page, empty ones included, then shape it.
+
+    Never raises for API faults: a failure becomes a result without data.
+    """
+    endpoint = source.endpoint
+    items: list[Any] = []
+    obj: dict[str, Any] | None = None
+    url: str | None = first_url
+    seen: set[str] = set()
+    try:
+        while url is not None:
+            if url in seen:
+                raise FetchFailure("error", "the server repeated an @odata.nextLink (paging loop)")
+            seen.add(url)
+            response = await send_with_retries(send, url, source, policy, deadline, progress)
+            if not 200 <= response.status < 300:
+                raise classify(source, response)
+            try:
+                doc = json.loads(response.body)
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise FetchFailure("error", _trim(f"malformed JSON in the response: {exc}"),
+                                   response.status) from None
+            if not isinstance(doc, dict):
+                raise FetchFailure("error", "the response is not a JSON object", response.status)
+            progress.pages += 1
+            values = doc.get("value")
+            if source.shape == "object" and source.api == "graph":
+                doc.pop("@odata.context", None)
+                obj = doc
+                progress.objects = 1
+                break
+            if not isinstance(values, list):
+                raise FetchFailure("error", "the response has no 'value' list", response.status)
+            items.extend(values)
+            progress.objects = len(items)
+            next_link = doc.get("@odata.nextLink")
+            if not source.paged or next_link is None:
+                break
+            if not isinstance(next_link, str) or not same_origin(next_link, first_url):
+                raise FetchFailure("error", "@odata.nextLink points to another host; not followed",
+                                   response.status)
+            url = next_link
+    except FetchFailure as failure:
+        progress.status = failure.status
+        progress.done = True
+        return CollectionResult(source.name, failure.status, endpoint, utc_now(), pages=progress.pages,
+                                retries=progress.retries, http_status=failure.http_status,
+                                error=failure.error)
+    data: Any
+    extra: dict[str, Any] = {}
+    if source.shape == "object":
+        if obj is None:
+            if len(items) != 1:
+                progress.status = "error"
+                progress.done = True
+                return CollectionResult(source.name, "error", endpoint, utc_now(), pages=progress.pages,
+                                        retries=progress.retries,
+                                        error=f"expected exactly one object, the API returned {len(items)}")
+            obj = items[0]
+            if not isinstance(obj, dict):
+                progress.status = "error"
+                progress.done = True
+                return CollectionResult(source.name, "error", endpoint, utc_now(), pages=progress.pages,
+                                        retries=progress.retries, error="the API returned a non-object")
+        data, count = obj, 1
+    else:
+        data, count = items, len(items)
+    progress.status = "ok"
+    progress.done = True
+    return CollectionResult(source.name, "ok", endpoint, utc_now(), data=data, count=count,
+                            pages=progress.pages, retries=progress.retries, extra=extra)

@@ -1,0 +1,114 @@
+"""Bring a collection in from a file a user exported (``Get-X | ConvertTo-Json``).
+
+Windows PowerShell 5.1 writes UTF-16 LE with a BOM when redirecting with ``>``;
+PowerShell 7 writes UTF-8, sometimes with a BOM. ``ConvertTo-Json`` prints a bare
+object for one result and an array for several, so the shape is coerced to what the
+collection expects rather than rejected.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from auditor.collect.fetching import CollectionResult, utc_now
+from auditor.errors import InputError
+from auditor.snapshot.collections import COLLECTIONS
+
+
+@dataclass(frozen=True)
+class ImportSpec:
+    """One ``NAME=FILE`` argument."""
+
+    name: str
+    path: Path
+
+
+def parse_import_arg(text: str) -> ImportSpec:
+    """Parse ``NAME=FILE``; an unknown NAME lists the known ones."""
+    name, sep, file = text.partition("=")
+    name = name.strip()
+    if not sep or not name or not file:
+        raise InputError(f"expected NAME=FILE, got {text!r}")
+    if name not in COLLECTIONS:
+        raise InputError(f"unknown collection {name!r}; known: {', '.join(COLLECTIONS)}")
+    return ImportSpec(name, Path(file))
+
+
+def decode_text(raw: bytes, source: str) -> str:
+    """UTF-8 (with or without BOM) or UTF-16 LE/BE with BOM."""
+    if raw.startswith(codecs.BOM_UTF16_LE) or raw.startswith(codecs.BOM_UTF16_BE):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"not valid UTF-16 text: {exc}", source=source) from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 or UTF-16 (with BOM) text: {exc}", source=source) from None
+
+
+def coerce_shape(name: str, value: Any, source: str) -> Any:
+    """Fit the parsed JSON to the collection's shape (object vs list)."""
+    shape = COLLECTIONS[name]
+    if shape == "object":
+        if isinstance(value, list):
+            if len(value) != 1:
+                raise InputError(f"{name} is a single object but the file holds {len(value)} items",
+                                 source=source)
+            value = value[0]
+        if not isinstance(value, dict):
+            raise InputError(f"{name} must be a JSON object", source=source)
+        return value
+    if isinstance(value, dict):
+        return [value]
+    if not isinstance(value, list):
+        raise InputError(f"{name} must be a JSON array or object", source=source)
+    return value
+
+
+def load_import(spec: ImportSpec) -> CollectionResult:
+    """Read and shape one import; errors name the file (and line for bad JSON)."""
+    source = str(spec.path)
+    try:
+        raw = spec.path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read import file: {exc.strerror or exc}", source=source) from None
+    text = decode_text(raw, source)
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON: {exc.msg}", source=source, line=exc.lineno,
+                         column=exc.colno) from None
+    data = coerce_shape(spec.name, value, source)
+    count = len(data) if isinstance(data, list) else 1
+    return CollectionResult(spec.name, "ok", "import", utc_now(), data=data, count=count,
+                            extra={"importedFrom": spec.path.name})
+
+
+def import_entry(result: CollectionResult) -> dict[str, Any]:
+    """The ``sources`` entry of an import (no pages or retries: nothing was fetched)."""
+    return {"status": "ok", "endpoint": "import", "importedFrom": result.extra["importedFrom"],
+            "count": result.count, "retrievedAt": result.retrieved_at}
+
+
+def apply_imports(doc: dict[str, Any], results: list[CollectionResult]) -> dict[str, Any]:
+    """Put imported collections into a snapshot document (replacing what was there)."""
+    for result in results:
+        doc.setdefault("sources", {})[result.name] = import_entry(result)
+        doc.setdefault("data", {})[result.name] = result.data
+    return doc
+
+
+def import_into_snapshot(snapshot_path: Path, specs: list[ImportSpec]) -> dict[str, Any]:
+    """``auditor import``: read, add, re-validate and rewrite the snapshot atomically."""
+    from auditor.snapshot import load_snapshot, write_snapshot
+
+    results = [load_import(spec) for spec in specs]
+    snapshot = load_snapshot(snapshot_path)
+    doc = apply_imports(dict(snapshot.document), results)
+    write_snapshot(snapshot_path, doc)
+    return doc

@@ -1,0 +1,224 @@
+"""Run a collection: resolve the tenant, fetch every selected source concurrently, write.
+
+The stages hand frozen values to each other: :class:`CollectOptions` in,
+:class:`CollectionResult` per source, and the snapshot document out. One failing
+collection never stops the others, and a failed collection gets a ``sources`` entry and
+no ``data`` entry, so nothing downstream can mistake it for real data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from auditor import __version__
+from auditor.collect.arm import DEFAULT_ARM_URL, arm_scope, arm_sender, arm_url
+from auditor.collect.auth import AuthSetup
+from auditor.collect.catalog import CATALOG, Source
+from auditor.collect.exchange import (
+    DEFAULT_EXCHANGE_URL,
+    BearerHttp,
+    cmdlet_sender,
+    exchange_scope,
+    invoke_url,
+)
+from auditor.collect.fetching import (
+    CollectionResult,
+    Deadline,
+    Progress,
+    RetryPolicy,
+    collect_pages,
+    utc_now,
+)
+from auditor.collect.graph import (
+    GraphClient,
+    GraphClientConfig,
+    cloud_name,
+    collect_graph,
+    graph_root,
+    resource_scope,
+)
+from auditor.collect.importer import ImportSpec, apply_imports, load_import
+from auditor.collect.progress import LineReporter, Reporter
+from auditor.errors import InputError
+
+
+@dataclass(frozen=True)
+class CollectOptions:
+    """Everything a collection run needs besides the credential."""
+
+    sources: tuple[Source, ...]
+    graph_url: str | None = None
+    exchange_url: str | None = None
+    arm_url: str | None = None
+    tenant_id: str | None = None
+    concurrency: int = 6
+    timeout: float = 100.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    imports: tuple[ImportSpec, ...] = ()
+
+
+@dataclass(frozen=True)
+class TenantInfo:
+    id: str
+    display_name: str | None
+    default_domain: str | None
+
+    def block(self) -> dict[str, Any]:
+        return {"id": self.id, "displayName": self.display_name, "defaultDomain": self.default_domain}
+
+
+def tenant_from_organization(org: list[Any]) -> TenantInfo | None:
+    """The ``tenant`` block from ``/organization`` (id, name, default verified domain)."""
+    if not org or not isinstance(org[0], dict):
+        return None
+    first = org[0]
+    domain = None
+    for d in first.get("verifiedDomains") or []:
+        if isinstance(d, dict) and d.get("isDefault"):
+            domain = d.get("name")
+    return TenantInfo(str(first.get("id") or ""), first.get("displayName"), domain)
+
+
+class Collector:
+    """Owns the clients of one run and fetches sources with bounded concurrency."""
+
+    def __init__(self, auth: AuthSetup, options: CollectOptions, reporter: Reporter | None = None) -> None:
+        self.auth = auth
+        self.options = options
+        self.reporter = reporter or LineReporter(quiet=True)
+        self.deadline = Deadline(options.retry.budget_seconds)
+        self.root = graph_root(options.graph_url)
+        self.graph = GraphClient(auth.credential, GraphClientConfig(
+            root=self.root, scope=resource_scope(self.root, "https://graph.microsoft.com/.default"),
+            timeout=options.timeout, max_connections=max(4, options.concurrency * 2)))
+        self._bearer: dict[str, BearerHttp] = {}
+        self.progress: dict[str, Progress] = {s.name: Progress(s.name) for s in options.sources}
+
+    def _http_for(self, scope: str) -> BearerHttp:
+        if scope not in self._bearer:
+            self._bearer[scope] = BearerHttp(self.auth.credential, scope, self.options.timeout)
+        return self._bearer[scope]
+
+    async def fetch(self, source: Source, tenant_id: str | None) -> CollectionResult:
+        progress = self.progress.setdefault(source.name, Progress(source.name))
+        policy, deadline = self.options.retry, self.deadline
+        try:
+            if source.api == "graph":
+                return await collect_graph(self.graph, self.root, source, policy, deadline, progress)
+            if source.api == "exchange":
+                root = (self.options.exchange_url or DEFAULT_EXCHANGE_URL).rstrip("/")
+                if not tenant_id:
+                    return CollectionResult(source.name, "error", source.endpoint, utc_now(),
+                                            error="the tenant id is unknown (give --tenant-id)")
+                http = self._http_for(exchange_scope(root))
+                return await collect_pages(source, invoke_url(root, tenant_id), cmdlet_sender(http, source),
+                                           policy, deadline, progress)
+            root = (self.options.arm_url or DEFAULT_ARM_URL).rstrip("/")
+            http = self._http_for(arm_scope(root))
+            return await collect_pages(source, arm_url(root, source), arm_sender(http), policy, deadline,
+                                       progress)
+        except Exception as exc:  # noqa: BLE001 - one failure must never stop the others
+            # e.g. azure-identity cannot get a token for this resource; say so, without a trace
+            progress.status, progress.done = "error", True
+            message = " ".join(str(exc).split())[:300] or type(exc).__name__
+            return CollectionResult(source.name, "error", source.endpoint, utc_now(), pages=progress.pages,
+                                    retries=progress.retries, error=f"{type(exc).__name__}: {message}")
+
+    async def check_credential(self) -> None:
+        """Get the Graph token once, up front: a wrong secret is one clear error, not 31."""
+        try:
+            await asyncio.to_thread(self.auth.credential.get_token, self.graph.scope)
+        except Exception as exc:  # noqa: BLE001 - azure-identity raises several types
+            message = " ".join(str(exc).split())[:500] or type(exc).__name__
+            raise InputError(f"authentication failed (--auth {self.auth.mode}): {message}") from None
+
+    async def _ticker(self) -> None:
+        while True:
+            self.reporter.refresh()
+            await asyncio.sleep(0.25)
+
+    async def run(self) -> tuple[TenantInfo, list[CollectionResult]]:
+        """Fetch ``/organization`` first (it names the tenant), then everything else."""
+        self.reporter.start(self.progress.values())
+        ticker = asyncio.create_task(self._ticker())
+        try:
+            await self.check_credential()
+            org_source = CATALOG["organization"]
+            org = await self.fetch(org_source, None)
+            tenant = tenant_from_organization(org.data) if org.status == "ok" else None
+            tenant_id = self.options.tenant_id or (tenant.id if tenant else None) or self.auth.tenant_id \
+                or self.auth.credential.claims.get("tid")
+            if tenant is None:
+                tenant = TenantInfo(str(tenant_id or "unknown"), None, None)
+            semaphore = asyncio.Semaphore(max(1, self.options.concurrency))
+
+            async def bounded(source: Source) -> CollectionResult:
+                async with semaphore:
+                    return await self.fetch(source, tenant_id)
+
+            rest = [s for s in self.options.sources if s.name != "organization"]
+            results = list(await asyncio.gather(*(bounded(s) for s in rest)))
+            if any(s.name == "organization" for s in self.options.sources):
+                results.insert(0, org)
+            order = list(CATALOG)
+            results.sort(key=lambda r: order.index(r.name))
+            return tenant, results
+        finally:
+            ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
+            await self.aclose()
+
+    async def aclose(self) -> None:
+        await self.graph.aclose()
+        for http in self._bearer.values():
+            await http.aclose()
+
+
+def build_document(auth: AuthSetup, options: CollectOptions, tenant: TenantInfo,
+                   results: Sequence[CollectionResult], collected_at: str) -> dict[str, Any]:
+    """The snapshot document: a failed collection is in ``sources`` only, never in ``data``."""
+    sources: dict[str, Any] = {}
+    data: dict[str, Any] = {}
+    for result in results:
+        sources[result.name] = result.source_entry()
+        if result.status == "ok":
+            data[result.name] = result.data
+    return {
+        "schemaVersion": 1,
+        "tenant": tenant.block(),
+        "collectedAt": collected_at,
+        "collector": {"tool": "auditor", "version": __version__, "principal": auth.principal(),
+                      "cloud": cloud_name(graph_root(options.graph_url)), "authMode": auth.mode},
+        "sources": sources,
+        "data": data,
+    }
+
+
+def collect(auth: AuthSetup, options: CollectOptions, out: str | Path | None = None,
+            reporter: Reporter | None = None) -> dict[str, Any]:
+    """Collect, apply ``--import`` files, and (when ``out`` is given) write atomically.
+
+    Import files are read before any network traffic so that a typo fails fast.
+    """
+    from auditor.snapshot import write_snapshot
+
+    imported = [load_import(spec) for spec in options.imports]
+    imported_names = {r.name for r in imported}
+    sources = tuple(s for s in options.sources if s.name not in imported_names)
+    run_options = dataclasses.replace(options, sources=sources)
+    collected_at = utc_now()
+    collector = Collector(auth, run_options, reporter)
+    tenant, results = asyncio.run(collector.run())
+    (reporter or collector.reporter).finish(results + imported)
+    doc = build_document(auth, run_options, tenant, results, collected_at)
+    apply_imports(doc, imported)
+    if out is not None:
+        write_snapshot(out, doc)
+    return doc

@@ -1,0 +1,128 @@
+"""Collection through msgraph-sdk's pipeline against the local server: every collection,
+paging to the end, query options, shapes and the tenant block."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from auditor.collect.catalog import CATALOG, USER_SELECT
+from auditor.snapshot import COLLECTIONS, load_snapshot
+from tests.collect.conftest import SECRET_TOKEN, make_jwt, run_collect
+from tests.graphserver import TENANT_ID, Fault, GraphServer
+
+
+def _strip_context(obj: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in obj.items() if k != "@odata.context"}
+
+
+def test_every_collection_is_collected_verbatim(server: GraphServer, tmp_path: Any) -> None:
+    out = tmp_path / "s.json"
+    doc = run_collect(server, out=out)
+    assert set(doc["sources"]) == set(COLLECTIONS)
+    assert {e["status"] for e in doc["sources"].values()} == {"ok"}
+    snap = load_snapshot(out)
+    for name, shape in COLLECTIONS.items():
+        data = snap.data[name]
+        expected = server.tenant[name]
+        if shape == "object":
+            expected = expected[0] if isinstance(expected, list) else expected
+            assert data == expected, name
+            assert snap.sources[name]["count"] == 1
+        elif name == "secureScores":
+            assert data == expected[:1]  # $top=1, the latest score, no paging beyond
+        elif name == "users":
+            fields = USER_SELECT.split(",")
+            assert data == [{k: u[k] for k in fields} for u in expected]
+        else:
+            assert data == expected, name
+        if shape == "list":
+            assert snap.sources[name]["count"] == len(data)
+    assert snap.tenant == {"id": TENANT_ID, "displayName": "Contoso Test", "defaultDomain": "contoso.example"}
+    assert snap.document["collector"]["tool"] == "auditor"
+    # explicit nulls survive (raw JSON, not typed models)
+    assert snap.data["users"][1]["onPremisesSyncEnabled"] is None
+    assert snap.data["conditionalAccessPolicies"][0]["conditions"]["platforms"] is None
+
+
+def test_requests_carry_select_top_filter_and_token(server: GraphServer) -> None:
+    run_collect(server, ["users", "roleManagementPolicyAssignments", "secureScores", "exchangeOrganizationConfig",
+                         "entraDiagnosticSettings"])
+    assert all(r["authorized"] for r in server.requests)
+    users = [r for r in server.requests if r["path"] == "/v1.0/users"]
+    assert users[0]["query"]["$select"] == [USER_SELECT]
+    assert users[0]["query"]["$top"] == ["999"]
+    rmpa = [r for r in server.requests if r["path"] == "/v1.0/policies/roleManagementPolicyAssignments"][0]
+    assert rmpa["query"]["$filter"] == ["scopeId eq '/' and scopeType eq 'DirectoryRole'"]
+    assert rmpa["query"]["$expand"] == ["policy($expand=rules)"]
+    scores = [r for r in server.requests if r["path"] == "/v1.0/security/secureScores"]
+    assert len(scores) == 1 and scores[0]["query"]["$top"] == ["1"]
+    exo = [r for r in server.requests if r["method"] == "POST"][0]
+    assert exo["path"] == f"/adminapi/beta/{TENANT_ID}/InvokeCommand"
+    assert json.loads(exo["body"]) == {"CmdletInput": {"CmdletName": "Get-OrganizationConfig"}}
+    arm = [r for r in server.requests if r["path"].startswith("/providers/")][0]
+    assert arm["query"]["api-version"] == ["2017-04-01-preview"]
+
+
+def test_paging_reaches_the_end_over_many_pages() -> None:
+    with GraphServer(users=2500, token=SECRET_TOKEN) as srv:
+        doc = run_collect(srv, ["users", "userRegistrationDetails", "exchangeMailboxAuditBypassAssociations"])
+    assert doc["sources"]["users"]["pages"] == 3  # 999 + 999 + 502
+    assert len(doc["data"]["users"]) == 2500
+    assert [u["id"] for u in doc["data"]["users"]] == [u["id"] for u in srv.tenant["users"]]
+    assert doc["sources"]["userRegistrationDetails"]["count"] == 2500
+    assert doc["sources"]["exchangeMailboxAuditBypassAssociations"]["pages"] == 3  # 2 + 2 + 1, POSTed again
+
+
+def test_empty_pages_with_a_next_link_are_followed(server: GraphServer) -> None:
+    server.add_fault("users", Fault("empty_pages"))
+    server.add_fault("roleDefinitions", Fault("empty_pages"))
+    doc = run_collect(server, ["users", "roleDefinitions"])
+    assert doc["sources"]["users"]["status"] == "ok"
+    assert len(doc["data"]["users"]) == 120
+    # an empty first page with a nextLink, the data, then two trailing empty pages (the first linked)
+    assert doc["sources"]["users"]["pages"] == 4
+    assert doc["data"]["roleDefinitions"] == server.tenant["roleDefinitions"]
+    assert doc["sources"]["roleDefinitions"]["pages"] == 4
+
+
+def test_tenant_and_principal_from_token_claims(server: GraphServer) -> None:
+    token = make_jwt({"oid": "obj-1", "appid": "11111111-2222-3333-4444-555555555555", "tid": TENANT_ID,
+                      "exp": 4102444800})
+    server.token = token
+    doc = run_collect(server, ["domains"], token=token)
+    assert doc["collector"]["principal"] == "11111111-2222-3333-4444-555555555555"
+    assert doc["tenant"]["id"] == TENANT_ID
+    assert "organization" not in doc["sources"] and "organization" not in doc["data"]  # read, not selected
+    assert doc["collector"]["cloud"] == "local"
+    user_token = make_jwt({"oid": "user-object-id", "appid": "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
+                           "scp": "Directory.Read.All", "tid": TENANT_ID})
+    server.token = user_token
+    doc = run_collect(server, ["domains"], token=user_token)
+    assert doc["collector"]["principal"] == "user-object-id"  # the signed-in user, not the CLI's app id
+
+
+def test_tenant_id_falls_back_when_organization_fails(server: GraphServer) -> None:
+    server.add_fault("organization", Fault.forbidden())
+    doc = run_collect(server, ["organization", "exchangeOrganizationConfig"], tenant_id=TENANT_ID)
+    assert doc["sources"]["organization"]["status"] == "forbidden"
+    assert "organization" not in doc["data"]
+    assert doc["tenant"]["id"] == TENANT_ID
+    assert doc["sources"]["exchangeOrganizationConfig"]["status"] == "ok"
+
+
+def test_gzip_snapshot_is_written_and_valid(server: GraphServer, tmp_path: Any) -> None:
+    out = tmp_path / "s.json.gz"
+    run_collect(server, ["domains", "authorizationPolicy"], out=out)
+    assert out.read_bytes()[:2] == b"\x1f\x8b"
+    snap = load_snapshot(out)
+    assert snap.data["authorizationPolicy"] == _strip_context(server.tenant["authorizationPolicy"])
+
+
+def test_catalog_covers_every_collection_with_its_shape() -> None:
+    assert list(CATALOG) == list(COLLECTIONS)
+    for name, source in CATALOG.items():
+        assert source.shape == COLLECTIONS[name]
+        assert source.permissions or source.azure_role, name
+    assert CATALOG["roleEligibilitySchedules"].licence and "P2" in CATALOG["roleEligibilitySchedules"].licence
+    assert "P1" in (CATALOG["conditionalAccessPolicies"].licence or "")
