@@ -35,7 +35,8 @@ border:1px solid var(--line);background:var(--card)}
 .card.fail .n{color:var(--fail)}.card.error .n{color:var(--error)}.card.pass .n{color:var(--pass)}
 .card.waived .n{color:var(--waived)}.card.manual .n{color:var(--manual)}.card.not_applicable .n{color:var(--na)}
 table{border-collapse:collapse;width:100%;background:var(--card);border:1px solid var(--line);border-radius:8px;overflow:hidden}
-th,td{text-align:left;padding:7px 10px;border-bottom:1px solid var(--line);vertical-align:top}
+th,td{text-align:left;padding:7px 10px;border-bottom:1px solid var(--line);vertical-align:top;overflow-wrap:break-word}
+td.nowrap{white-space:nowrap}td.wrap{word-break:break-all}
 th{background:#f0f2f5;font-weight:600;font-size:12px;text-transform:uppercase;letter-spacing:.04em;color:var(--muted)}
 tr:last-child td{border-bottom:none}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}

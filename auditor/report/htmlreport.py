@@ -170,10 +170,10 @@ def _sources(doc: Mapping[str, Any]) -> str:
         status = str(s.get("status", "?"))
         err = " ".join(str(x) for x in (f"HTTP {s['httpStatus']}" if s.get("httpStatus") else "",
                                          s.get("error") or "") if x)
-        rows.append(f'<tr><td class="mono">{e(name)}</td><td><span class="badge '
+        rows.append(f'<tr><td class="mono nowrap">{e(name)}</td><td><span class="badge '
                     f'{"s-ok" if status == "ok" else "s-other"}">{e(status)}</span></td>'
-                    f'<td class="num">{e(s.get("count", ""))}</td><td class="mono">{e(s.get("endpoint", ""))}</td>'
-                    f"<td>{e(s.get('retrievedAt', ''))}</td><td>{e(err)}</td></tr>")
+                    f'<td class="num">{e(s.get("count", ""))}</td><td class="mono wrap">{e(s.get("endpoint", ""))}</td>'
+                    f"<td class=\"nowrap\">{e(s.get('retrievedAt', ''))}</td><td>{e(err)}</td></tr>")
     return ('<table><tr><th>Collection</th><th>Status</th><th class="num">Objects</th><th>Endpoint</th>'
             f"<th>Retrieved</th><th>Problem</th></tr>{''.join(rows)}</table>")
 

@@ -25,6 +25,12 @@ def encode_document(doc: dict[str, Any], *, compress: bool) -> bytes:
     return raw
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_atomic(path: str | Path, payload: bytes) -> None:
     """Write ``payload`` to ``path`` through a temporary sibling and an atomic rename."""
     target = Path(path)
@@ -35,6 +41,7 @@ def write_atomic(path: str | Path, payload: bytes) -> None:
             fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file ordinary permissions
         os.replace(tmp, target)
     except BaseException:
         try:
