@@ -20,14 +20,19 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from auditor.errors import InputError
 from auditor.report.htmlreport import extract_results
-from auditor.results import canonical_json, compute_integrity, validate_results
+from auditor.results import (
+    canonical_json,
+    compute_integrity,
+    parse_results_json,
+    read_results_text,
+    validate_results,
+)
 
 EXIT_MATCH, EXIT_MISMATCH, EXIT_INPUT = 0, 1, 2
 #: top-level members not compared on re-evaluation: they legitimately differ per run
@@ -64,21 +69,10 @@ def _rebuild(**kwargs: Any) -> dict[str, Any]:
 
 def read_results(path: str) -> dict[str, Any]:
     """Load the document from a results.json or a report.html, unvalidated."""
-    try:
-        text = Path(path).read_text("utf-8")
-    except OSError as exc:
-        raise InputError(f"cannot read results: {exc.strerror or exc}", source=path) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text: {exc}", source=path) from None
+    text = read_results_text(path)
     if path.lower().endswith((".html", ".htm")) or text.lstrip()[:1] == "<":
         return extract_results(text, source=path)
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON: {exc.msg}", source=path, line=exc.lineno, column=exc.colno) from None
-    if not isinstance(doc, dict):
-        raise InputError("a results document must be a JSON object", source=path)
-    return doc
+    return parse_results_json(text, path)
 
 
 def compare_documents(recorded: dict[str, Any], fresh: dict[str, Any]) -> tuple[list[str], list[str]]:

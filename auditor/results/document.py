@@ -81,18 +81,29 @@ def validate_results(doc: Any, source: str = "<results>") -> None:
         raise InputError(f"invalid results document at {where}: {first.message}", source=source)
 
 
-def load_results(path: str | Path) -> dict[str, Any]:
-    """Read and validate a results document."""
-    source = str(path)
+def read_results_text(path: str | Path) -> str:
+    """The text of a results file (results.json or report.html); errors name the file."""
     try:
-        text = Path(path).read_text("utf-8")
+        return Path(path).read_text("utf-8")
     except OSError as exc:
-        raise InputError(f"cannot read results: {exc.strerror or exc}", source=source) from None
+        raise InputError(f"cannot read results: {exc.strerror or exc}", source=str(path)) from None
     except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text: {exc}", source=source) from None
+        raise InputError(f"not UTF-8 text: {exc}", source=str(path)) from None
+
+
+def parse_results_json(text: str, source: str) -> dict[str, Any]:
+    """Parse a results document's JSON text (not yet validated against the schema)."""
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"not valid JSON: {exc.msg}", source=source, line=exc.lineno, column=exc.colno) from None
-    validate_results(doc, source)
-    return doc  # type: ignore[no-any-return]
+    if not isinstance(doc, dict):
+        raise InputError("a results document must be a JSON object", source=source)
+    return doc
+
+
+def load_results(path: str | Path) -> dict[str, Any]:
+    """Read and validate a results document."""
+    doc = parse_results_json(read_results_text(path), str(path))
+    validate_results(doc, str(path))
+    return doc
