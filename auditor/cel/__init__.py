@@ -1,0 +1,43 @@
+"""CEL (Common Expression Language) for auditor policies.
+
+This package is a language, not a feature: it imports nothing else of the project.
+
+Public API (stable; other stages use only this):
+
+    compile(source, names, *, functions=None) -> Program
+        Parse and check an expression. ``names`` are the identifiers in scope
+        (macro variables are added by the macros themselves). Raises CelSyntaxError
+        or CelCompileError (unknown function, wrong arity, undeclared identifier),
+        both with 1-based ``line`` and ``column`` relative to the expression text.
+
+    Program.evaluate(activation) -> value           raises CelEvalError
+    Program.evaluate_each(activation, name, items) -> list[value | CelEvalError]
+    Program.references() -> set[str]                free identifiers
+    Program.selections(root) -> set[str]             fields selected on identifier root
+
+    time_budget(seconds)   context manager bounding evaluation time
+    to_json(value)         CEL value -> JSON-compatible Python value
+    format_value(value)    CEL value -> display string (for messages)
+
+Values: JSON data is used as-is (None, bool, int, float, str, list, dict).
+Timestamps are aware ``datetime.datetime`` (UTC), durations ``datetime.timedelta``,
+uints ``Uint`` (an ``int`` subclass), types ``CelType``.
+"""
+
+from .errors import CelCompileError, CelError, CelEvalError, CelSyntaxError
+from .program import Program, compile, time_budget
+from .values import CelType, Uint, format_value, to_json
+
+__all__ = [
+    "CelCompileError",
+    "CelError",
+    "CelEvalError",
+    "CelSyntaxError",
+    "CelType",
+    "Program",
+    "Uint",
+    "compile",
+    "format_value",
+    "time_budget",
+    "to_json",
+]

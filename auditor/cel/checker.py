@@ -1,0 +1,203 @@
+"""Compile-time checks: names, functions and arities, with positions.
+
+Why: a policy file with ``sizee(x)`` or a misspelt collection must fail when policies
+load, pointing at the character, not when an audit runs. The checker also resolves
+type names (``int``, ``google.protobuf.Timestamp``) to type-value literals and records
+the free identifiers and the fields selected on them, which the engine uses to know
+which collections and params an expression reads.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import CelCompileError
+from .functions import GLOBAL_FUNCTIONS, MEMBER_FUNCTIONS
+from .nodes import (
+    Binary,
+    Call,
+    Has,
+    Ident,
+    Index,
+    ListLit,
+    Literal,
+    Logical,
+    Macro,
+    MapLit,
+    Node,
+    Select,
+    Ternary,
+    Unary,
+)
+from .values import TYPE_NAMES
+
+MACRO_NAMES = ("all", "exists", "exists_one", "filter", "map")
+
+
+@dataclass
+class CheckResult:
+    tree: Node
+    references: set[str] = field(default_factory=set)
+    selections: dict[str, set[str]] = field(default_factory=dict)
+
+
+def arity(fn: Callable[..., Any]) -> tuple[int, int]:
+    """(min, max) positional arguments a host function accepts; max -1 means unbounded."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return 0, -1
+    lo = hi = 0
+    for p in sig.parameters.values():
+        if p.kind is p.VAR_POSITIONAL:
+            hi = -1
+        elif p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            if p.default is p.empty:
+                lo += 1
+            if hi >= 0:
+                hi += 1
+    return lo, hi
+
+
+class Checker:
+    def __init__(self, names: Collection[str], functions: Mapping[str, Callable[..., Any]]) -> None:
+        self.names = frozenset(names)
+        self.custom = {name: arity(fn) for name, fn in functions.items()}
+        self.result = CheckResult(tree=Literal(1, 1, None))
+
+    def check(self, root: Node) -> CheckResult:
+        self.result.tree = self.visit(root, frozenset())
+        return self.result
+
+    def visit(self, node: Node, scope: frozenset[str]) -> Node:
+        if isinstance(node, Literal):
+            return node
+        if isinstance(node, Ident):
+            return self.ident(node, scope)
+        if isinstance(node, Select):
+            qualified = _qualified(node)
+            if qualified is not None:
+                root = qualified.split(".", 1)[0]
+                if root not in scope:
+                    rewritten = self.qualified_name(node, qualified)
+                    if rewritten is not None:
+                        return self.visit(rewritten, scope)
+                if root not in scope and root not in self.names and qualified in TYPE_NAMES:
+                    return Literal(node.line, node.column, TYPE_NAMES[qualified])
+            self.note_selection(node.operand, node.field, scope)
+            return Select(node.line, node.column, self.visit(node.operand, scope), node.field)
+        if isinstance(node, Has):
+            self.note_selection(node.operand, node.field, scope)
+            return Has(node.line, node.column, self.visit(node.operand, scope), node.field)
+        if isinstance(node, Index):
+            if isinstance(node.index, Literal) and isinstance(node.index.value, str):
+                self.note_selection(node.operand, node.index.value, scope)
+            return Index(node.line, node.column, self.visit(node.operand, scope), self.visit(node.index, scope))
+        if isinstance(node, Unary):
+            return Unary(node.line, node.column, node.op, self.visit(node.operand, scope))
+        if isinstance(node, Binary):
+            return Binary(node.line, node.column, node.op, self.visit(node.left, scope), self.visit(node.right, scope))
+        if isinstance(node, Logical):
+            return Logical(node.line, node.column, node.op, self.visit(node.left, scope), self.visit(node.right, scope))
+        if isinstance(node, Ternary):
+            return Ternary(
+                node.line, node.column,
+                self.visit(node.cond, scope), self.visit(node.then, scope), self.visit(node.otherwise, scope),
+            )
+        if isinstance(node, ListLit):
+            return ListLit(node.line, node.column, tuple(self.visit(i, scope) for i in node.items))
+        if isinstance(node, MapLit):
+            return MapLit(
+                node.line, node.column,
+                tuple((self.visit(k, scope), self.visit(v, scope)) for k, v in node.entries),
+            )
+        if isinstance(node, Macro):
+            rng = self.visit(node.range, scope)
+            inner = scope | {node.var}
+            body = self.visit(node.body, inner)
+            transform = self.visit(node.transform, inner) if node.transform is not None else None
+            return Macro(node.line, node.column, node.kind, rng, node.var, body, transform)
+        if isinstance(node, Call):
+            return self.call(node, scope)
+        raise CelCompileError(f"unsupported expression {type(node).__name__}", node.line, node.column)
+
+    def qualified_name(self, node: Select, qualified: str) -> Node | None:
+        """Resolve ``a.b.c`` against declared dotted names, longest prefix first (CEL name resolution)."""
+        chain: list[Select] = []
+        cur: Node = node
+        while isinstance(cur, Select):
+            chain.append(cur)
+            cur = cur.operand
+        if not isinstance(cur, Ident) or "." in cur.name:
+            return None
+        chain.reverse()  # innermost first: chain[k] selects part k + 1
+        parts = qualified.split(".")
+        for n in range(len(parts), 1, -1):
+            prefix = ".".join(parts[:n])
+            if prefix in self.names:
+                rebuilt: Node = Ident(cur.line, cur.column, prefix)
+                for sel in chain[n - 1 :]:
+                    rebuilt = Select(sel.line, sel.column, rebuilt, sel.field)
+                return rebuilt
+        return None
+
+    def ident(self, node: Ident, scope: frozenset[str]) -> Node:
+        if node.name in scope:
+            return node
+        if node.name in self.names:
+            self.result.references.add(node.name)
+            return node
+        if node.name in TYPE_NAMES:
+            return Literal(node.line, node.column, TYPE_NAMES[node.name])
+        raise CelCompileError(f"undeclared reference to '{node.name}'", node.line, node.column)
+
+    def note_selection(self, operand: Node, name: str, scope: frozenset[str]) -> None:
+        if isinstance(operand, Ident) and operand.name not in scope and operand.name in self.names:
+            self.result.selections.setdefault(operand.name, set()).add(name)
+
+    def call(self, node: Call, scope: frozenset[str]) -> Node:
+        n = len(node.args)
+        fn = node.function
+        if node.target is not None:
+            table = MEMBER_FUNCTIONS
+            given = n
+            custom_n = n + 1
+        else:
+            table = GLOBAL_FUNCTIONS
+            given = n
+            custom_n = n
+        if fn in self.custom:
+            lo, hi = self.custom[fn]
+            if custom_n < lo or (hi >= 0 and custom_n > hi):
+                raise CelCompileError(
+                    f"no matching overload for '{fn}' with {custom_n} argument(s)", node.line, node.column
+                )
+        elif fn in table:
+            lo, hi, _impl = table[fn]
+            if not lo <= given <= hi:
+                raise CelCompileError(
+                    f"no matching overload for '{fn}' with {given} argument(s)", node.line, node.column
+                )
+        elif fn in MACRO_NAMES and node.target is not None:
+            raise CelCompileError(f"wrong number of arguments to the '{fn}' macro", node.line, node.column)
+        elif fn == "has" and node.target is None:
+            raise CelCompileError("has() takes exactly one field selection", node.line, node.column)
+        else:
+            raise CelCompileError(f"undeclared reference to '{fn}'", node.line, node.column)
+        target = self.visit(node.target, scope) if node.target is not None else None
+        args = tuple(self.visit(a, scope) for a in node.args)
+        return Call(node.line, node.column, fn, target, args)
+
+
+def _qualified(node: Node) -> str | None:
+    parts: list[str] = []
+    while isinstance(node, Select):
+        parts.append(node.field)
+        node = node.operand
+    if not isinstance(node, Ident):
+        return None
+    parts.append(node.name)
+    return ".".join(reversed(parts))

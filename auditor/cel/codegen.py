@@ -1,0 +1,364 @@
+"""Compiler from the checked tree to Python source: the optimistic fast path.
+
+Why: interpreting a tree costs microseconds per node; policies run over millions of
+records. The generated function works directly on the snapshot's dicts and lists
+(``u.isMfaRegistered`` becomes ``v_u['isMfaRegistered']``) and uses Python operators
+wherever they provably agree with CEL, calling the shared ``ops``/``functions``
+implementations otherwise.
+
+The contract is one-sided: whenever generated code *returns*, the value is exactly the
+CEL result. Whenever it meets anything unusual - a missing key, a non-bool operand of
+``&&``, an error inside ``exists`` before a decisive element, any Python exception - it
+raises, and the caller re-evaluates with the reference interpreter, which also produces
+the positioned error message. Macros become nested functions with plain ``for`` loops.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import functions as fns
+from .fastrt import BASE_NAMESPACE
+from .nodes import (
+    Binary,
+    Call,
+    Has,
+    Ident,
+    Index,
+    ListLit,
+    Literal,
+    Logical,
+    Macro,
+    MapLit,
+    Node,
+    Select,
+    Ternary,
+    Unary,
+)
+from .values import INT64_MAX, INT64_MIN, Uint
+
+_EXACT = 2**53  # integers up to here compare with doubles identically, exact or converted
+_CMP = {"<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge"}
+_ARITH = {"+": "_add", "-": "_sub", "*": "_mul", "/": "_div", "%": "_mod"}
+_RESULT_TYPES = {
+    "int": "int", "uint": "uint", "double": "double", "string": "string", "bool": "bool",
+    "size": "int", "contains": "bool", "startsWith": "bool", "endsWith": "bool", "matches": "bool",
+    "lowerAscii": "string", "upperAscii": "string",
+}
+_STR_METHODS = {"startsWith": "startswith", "endsWith": "endswith"}
+
+
+def py_name(name: str) -> str:
+    """Injective mapping of CEL names (possibly dotted, declared as ``a.b``) to Python identifiers."""
+    return "v_" + name.replace("_", "__").replace(".", "_d")
+
+
+@dataclass
+class _Scope:
+    """One generated Python function: its preamble (nested macro defs) lives here."""
+
+    indent: str
+    preamble: list[str] = field(default_factory=list)
+
+
+class CodeGen:
+    """Generates the source of ``_eval(_act)`` or ``_each(_act, _items, _S)``."""
+
+    def __init__(self, tree: Node, references: set[str], custom: Mapping[str, Callable[..., Any]]) -> None:
+        self.tree = tree
+        self.references = sorted(references)
+        self.custom = custom
+        self.namespace: dict[str, Any] = dict(BASE_NAMESPACE)
+        self.scopes: list[_Scope] = []
+        self._ids = itertools.count()
+        for name, fn in custom.items():
+            self.namespace[f"_c_{name}"] = fn
+
+    # -- entry points -------------------------------------------------------
+    def eval_source(self) -> str:
+        scope = _Scope("    ")
+        self.scopes = [scope]
+        body = self.emit(self.tree)[0]
+        lines = ["def _eval(_act):"]
+        lines += [f"    {py_name(n)} = _act[{n!r}]" for n in self.references]
+        lines += scope.preamble
+        lines.append(f"    return {body}")
+        return "\n".join(lines) + "\n"
+
+    def each_source(self, item: str) -> str:
+        scope = _Scope("    ")
+        self.scopes = [scope]
+        body = self.emit(self.tree)[0]
+        lines = ["def _each(_act, _items, _S):"]
+        lines += [f"    {py_name(n)} = _act[{n!r}]" for n in self.references if n != item]
+        lines += scope.preamble
+        lines += [
+            "    _out = []",
+            "    _bad = []",
+            "    _ap = _out.append",
+            f"    for {py_name(item)} in _items:",
+            "        try:",
+            f"            _ap({body})",
+            "        except Exception:",
+            "            _bad.append(len(_out))",
+            "            _ap(_S)",
+            "    return _out, _bad",
+        ]
+        return "\n".join(lines) + "\n"
+
+    # -- helpers ------------------------------------------------------------
+    def tmp(self) -> str:
+        return f"_t{next(self._ids)}"
+
+    def const(self, value: Any) -> str:
+        name = f"_k{next(self._ids)}"
+        self.namespace[name] = value
+        return name
+
+    def emit(self, node: Node) -> tuple[str, str]:
+        """Python expression text and its static type ('dyn' when unknown)."""
+        method = getattr(self, "_" + type(node).__name__.lower())
+        result: tuple[str, str] = method(node)
+        return result
+
+    # -- nodes --------------------------------------------------------------
+    def _literal(self, node: Literal) -> tuple[str, str]:
+        v = node.value
+        if v is None:
+            return "None", "null"
+        if v is True or v is False:
+            return repr(v), "bool"
+        if v.__class__ is int:
+            return f"({v!r})", "int"
+        if v.__class__ is str:
+            return repr(v), "string"
+        if v.__class__ is float:
+            return self.const(v), "double"
+        if v.__class__ is Uint:
+            return self.const(v), "uint"
+        return self.const(v), "dyn"
+
+    def _ident(self, node: Ident) -> tuple[str, str]:
+        return py_name(node.name), "dyn"
+
+    def _select(self, node: Select) -> tuple[str, str]:
+        operand = self.emit(node.operand)[0]
+        return f"{operand}[{node.field!r}]", "dyn"
+
+    def _has(self, node: Has) -> tuple[str, str]:
+        t = self.tmp()
+        operand = self.emit(node.operand)[0]
+        return f"(({node.field!r} in {t}) if ({t} := {operand}).__class__ is dict else _fail())", "bool"
+
+    def _index(self, node: Index) -> tuple[str, str]:
+        return f"_index({self.emit(node.operand)[0]}, {self.emit(node.index)[0]})", "dyn"
+
+    def _unary(self, node: Unary) -> tuple[str, str]:
+        code, typ = self.emit(node.operand)
+        if node.op == "!":
+            return (f"(not {code})" if typ == "bool" else f"_not({code})"), "bool"
+        if typ == "double":
+            return f"(-{code})", "double"
+        return f"_neg({code})", typ if typ == "int" else "dyn"
+
+    def _binary(self, node: Binary) -> tuple[str, str]:
+        a, ta = self.emit(node.left)
+        b, tb = self.emit(node.right)
+        op = node.op
+        if op in ("==", "!="):
+            code = self._equality(node.left, a, ta, node.right, b, tb)
+            return (code if op == "==" else f"(not {code})"), "bool"
+        if op in _CMP:
+            if ta == tb and ta in ("int", "double", "string"):
+                return f"({a} {op} {b})", "bool"
+            return f"{_CMP[op]}({a}, {b})", "bool"
+        if op == "in":
+            rn = node.right
+            if isinstance(rn, ListLit) and rn.items and all(
+                isinstance(i, Literal) and i.value.__class__ is str for i in rn.items
+            ):
+                # `x in ['a', 'b']`: a string equals only an equal string, so a frozenset
+                # lookup is exact (an unhashable x raises, which falls back).
+                values = frozenset(i.value for i in rn.items if isinstance(i, Literal))
+                return f"({a} in {self.const(values)})", "bool"
+            if ta == "string":
+                return f"_in_str({a}, {b})", "bool"
+            return f"_in({a}, {b})", "bool"
+        if ta == tb == "int" and op in "+-*":
+            t = self.tmp()
+            return f"({t} if {INT64_MIN} <= ({t} := {a} {op} {b}) <= {INT64_MAX} else _fail())", "int"
+        if ta == tb == "double" and op in "+-*":
+            return f"({a} {op} {b})", "double"
+        typ = ta if ta == tb and ta in ("int", "uint", "double") else "dyn"
+        if op == "+" and ta == tb == "string":
+            typ = "string"
+        return f"{_ARITH[op]}({a}, {b})", typ
+
+    def _equality(self, ln: Node, a: str, ta: str, rn: Node, b: str, tb: str) -> str:
+        if isinstance(rn, Literal) or (isinstance(ln, Literal) and not isinstance(rn, Literal)):
+            lit, other, lit_t = (rn, a, tb) if isinstance(rn, Literal) else (ln, b, ta)
+            assert isinstance(lit, Literal)
+            v = lit.value
+            if v is None:
+                return f"({other} is None)"
+            if v is True or v is False:
+                return f"({other} is {v!r})"
+            if lit_t == "string":
+                return f"({other} == {v!r})"
+            if lit_t in ("int", "double") and v == v and abs(v) <= _EXACT:
+                lit_code = a if lit is ln else b
+                if v not in (0, 1):
+                    return f"({other} == {lit_code})"
+                t = self.tmp()
+                return f"(({t} := {other}) == {lit_code} and {t}.__class__ is not bool)"
+        if ta == tb and ta in ("string", "int", "bool"):
+            return f"({a} == {b})"
+        return f"_eq({a}, {b})"
+
+    def _logical(self, node: Logical) -> tuple[str, str]:
+        a, ta = self.emit(node.left)
+        b, tb = self.emit(node.right)
+        if tb != "bool":
+            u = self.tmp()
+            b = f"({u} if ({u} := {b}).__class__ is bool else _fail())"
+        if node.op == "&&":
+            if ta == "bool":
+                return f"({b} if {a} else False)", "bool"
+            t = self.tmp()
+            return f"({b} if ({t} := {a}) is True else (False if {t} is False else _fail()))", "bool"
+        if ta == "bool":
+            return f"(True if {a} else {b})", "bool"
+        t = self.tmp()
+        return f"(True if ({t} := {a}) is True else ({b} if {t} is False else _fail()))", "bool"
+
+    def _ternary(self, node: Ternary) -> tuple[str, str]:
+        c, tc = self.emit(node.cond)
+        a, ta = self.emit(node.then)
+        b, tb = self.emit(node.otherwise)
+        typ = ta if ta == tb else "dyn"
+        if tc == "bool":
+            return f"({a} if {c} else {b})", typ
+        t = self.tmp()
+        return f"({a} if ({t} := {c}) is True else ({b} if {t} is False else _fail()))", typ
+
+    def _listlit(self, node: ListLit) -> tuple[str, str]:
+        return "[" + ", ".join(self.emit(i)[0] for i in node.items) + "]", "list"
+
+    def _maplit(self, node: MapLit) -> tuple[str, str]:
+        keys = [k.value for k, _ in node.entries if isinstance(k, Literal) and k.value.__class__ is str]
+        if len(keys) == len(node.entries) and len(set(keys)) == len(keys):
+            body = ", ".join(f"{k!r}: {self.emit(v)[0]}" for k, (_, v) in zip(keys, node.entries, strict=True))
+            return "{" + body + "}", "map"
+        pairs = ", ".join(f"({self.emit(k)[0]}, {self.emit(v)[0]})" for k, v in node.entries)
+        return f"_mkmap([{pairs}])", "map"
+
+    def _call(self, node: Call) -> tuple[str, str]:
+        fn = node.function
+        args = [self.emit(a) for a in node.args]
+        target = self.emit(node.target) if node.target is not None else None
+        if fn in self.custom:
+            all_args = ([target[0]] if target else []) + [a[0] for a in args]
+            return f"_c_{fn}({', '.join(all_args)})", "dyn"
+        if target is None and fn == "dyn":
+            return args[0][0], "dyn"
+        subject = target if target is not None else (args[0] if args else None)
+        typ = _RESULT_TYPES.get(fn, "dyn")
+        if fn == "size" and subject is not None:
+            t = self.tmp()
+            return f"(len({t}) if ({t} := {subject[0]}).__class__ in _SIZED else _fail())", "int"
+        lit_arg = node.args[-1] if node.args else None
+        if (
+            fn in ("contains", "startsWith", "endsWith", "matches")
+            and subject is not None
+            and isinstance(lit_arg, Literal)
+            and lit_arg.value.__class__ is str
+        ):
+            t = self.tmp()
+            s = subject[0]
+            if fn == "contains":
+                test = f"({lit_arg.value!r} in {t})"
+            elif fn == "matches":
+                try:
+                    regex = fns._regex(lit_arg.value)
+                except Exception:
+                    return "_fail()", "bool"
+                test = f"({self.const(regex)}.search({t}) is not None)"
+            else:
+                test = f"{t}.{_STR_METHODS[fn]}({lit_arg.value!r})"
+            return f"({test} if ({t} := {s}).__class__ is _str else _fail())", "bool"
+        table = fns.MEMBER_FUNCTIONS if target is not None else fns.GLOBAL_FUNCTIONS
+        folded = self._fold(table[fn][2], node)
+        if folded is not None:
+            return folded, typ
+        impl = self.const(table[fn][2])
+        all_codes = ([target[0]] if target is not None else []) + [a[0] for a in args]
+        return f"{impl}({', '.join(all_codes)})", typ
+
+    def _fold(self, impl: Callable[..., Any], node: Call) -> str | None:
+        """Pre-compute pure builtin calls on literals (``duration('8760h')``) once, at compile time."""
+        operands = ([node.target] if node.target is not None else []) + list(node.args)
+        if not all(isinstance(a, Literal) for a in operands):
+            return None
+        try:
+            value = impl(*(a.value for a in operands if isinstance(a, Literal)))
+        except Exception:
+            return None  # an error: leave it to run time (and to the interpreter's message)
+        if isinstance(value, list | dict):
+            return None  # mutable results must be fresh per evaluation
+        return self.const(value)
+
+    def _macro(self, node: Macro) -> tuple[str, str]:
+        rng = self.emit(node.range)[0]
+        outer = self.scopes[-1]
+        name = f"_m{next(self._ids)}"
+        ind = outer.indent
+        inner = _Scope(ind + "    ")
+        self.scopes.append(inner)
+        body, tb = self.emit(node.body)
+        transform = self.emit(node.transform)[0] if node.transform is not None else None
+        self.scopes.pop()
+        i1 = ind + "    "
+        i2 = i1 + "    "
+        i3 = i2 + "    "
+        v = py_name(node.var)
+        lines = [f"{ind}def {name}(_r):", f"{i1}_r = _range(_r)"] + inner.preamble
+        kind = node.kind
+        if kind in ("all", "exists"):
+            # Errors are absorbed by a decisive element anywhere in the range (as in the
+            # interpreter), so an erroring element only matters if none is decisive.
+            decisive = kind == "exists"
+            lines += [
+                f"{i1}_e = False",
+                f"{i1}for {v} in _r:",
+                f"{i2}try:",
+                f"{i3}_p = {body}",
+                f"{i2}except RecursionError:",
+                f"{i3}raise",
+                f"{i2}except Exception:",
+                f"{i3}_e = True",
+                f"{i3}continue",
+                f"{i2}if _p is {decisive!r}:",
+                f"{i3}return {decisive!r}",
+            ]
+            if tb != "bool":
+                lines += [f"{i2}if _p is not {(not decisive)!r}:", f"{i3}_e = True"]
+            lines += [f"{i1}if _e:", f"{i2}_fail()", f"{i1}return {(not decisive)!r}"]
+        elif kind == "exists_one":
+            lines += [f"{i1}_n = 0", f"{i1}for {v} in _r:", f"{i2}_p = {body}", f"{i2}if _p is True:",
+                      f"{i3}_n += 1", f"{i2}elif _p is not False:", f"{i3}_fail()", f"{i1}return _n == 1"]
+        else:
+            lines += [f"{i1}_o = []", f"{i1}_a = _o.append", f"{i1}for {v} in _r:"]
+            if kind == "map":
+                lines.append(f"{i2}_a({body})")
+            else:
+                item = v if kind == "filter" else transform
+                lines += [f"{i2}_p = {body}", f"{i2}if _p is True:", f"{i3}_a({item})"]
+                if tb != "bool":
+                    lines += [f"{i2}elif _p is not False:", f"{i3}_fail()"]
+            lines.append(f"{i1}return _o")
+        outer.preamble.extend(lines)
+        typ = "bool" if kind in ("all", "exists", "exists_one") else "list"
+        return f"{name}({rng})", typ
