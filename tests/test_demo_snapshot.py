@@ -1,0 +1,128 @@
+"""The embedded demo tenant (Contoso Pharma): valid, complete, and a demo of every status."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+import pytest
+import yaml
+
+from auditor.cli import main
+from auditor.snapshot import load_snapshot
+from auditor.snapshot.collections import COLLECTIONS
+
+DEMO = Path(str(resources.files("auditor.data").joinpath("demo-snapshot.json")))
+WAIVERS = Path(str(resources.files("auditor.data").joinpath("demo-waivers.yaml")))
+
+
+@pytest.fixture(scope="module")
+def snapshot():
+    return load_snapshot(DEMO)
+
+
+def test_demo_snapshot_validates(snapshot) -> None:
+    assert snapshot.document["schemaVersion"] == 1
+    assert snapshot.tenant["defaultDomain"] == "contosopharma.onmicrosoft.com"
+    assert snapshot.collected_at == "2026-11-20T09:30:00Z"
+
+
+def test_every_collection_is_in_data_or_marked_not_ok(snapshot) -> None:
+    for name in COLLECTIONS:
+        entry = snapshot.sources.get(name)
+        assert entry is not None, f"{name}: no sources entry"
+        if entry["status"] == "ok":
+            assert name in snapshot.data, f"{name}: marked ok but has no data"
+            if isinstance(snapshot.data[name], list):
+                assert entry.get("count") == len(snapshot.data[name]), f"{name}: count does not match the data"
+        else:
+            assert name not in snapshot.data, f"{name}: {entry['status']} but has data"
+    assert set(snapshot.data) <= set(COLLECTIONS)
+    assert set(snapshot.sources) <= set(COLLECTIONS)
+
+
+def test_one_source_is_forbidden_with_its_reason(snapshot) -> None:
+    failed = {n: e for n, e in snapshot.sources.items() if e["status"] != "ok"}
+    assert list(failed) == ["accessReviews"]
+    entry = failed["accessReviews"]
+    assert entry["status"] == "forbidden" and entry["httpStatus"] == 403
+    assert "AccessReview.Read.All" in entry["error"]
+
+
+def test_demo_data_is_shaped_like_the_apis(snapshot) -> None:
+    data = snapshot.data
+    users = data["users"]
+    assert 30 <= len(users) <= 50
+    assert {u["userType"] for u in users} == {"Member", "Guest"}
+    assert any(u["onPremisesSyncEnabled"] is True for u in users)
+    assert all("signInActivity" in u for u in users)
+    user_ids = {u["id"] for u in users}
+    assert {r["id"] for r in data["userRegistrationDetails"]} == user_ids
+    # real role template IDs
+    role_ids = {r["id"] for r in data["roleDefinitions"]}
+    assert "62e90394-69f5-4237-9190-012177145e10" in role_ids
+    assert all(a["roleDefinitionId"] in role_ids for a in data["roleAssignments"])
+    assert all(a["principalId"] in user_ids for a in data["roleAssignments"])
+    # conditional access: Graph's nulls and report-only states kept
+    states = {p["state"] for p in data["conditionalAccessPolicies"]}
+    assert {"enabled", "enabledForReportingButNotEnforced", "disabled"} <= states
+    assert any(p["grantControls"] is None for p in data["conditionalAccessPolicies"])
+    # Exchange and Purview objects keep PowerShell's PascalCase names
+    assert data["exchangeAdminAuditLogConfig"]["UnifiedAuditLogIngestionEnabled"] is True
+    assert data["exchangeOrganizationConfig"]["AuditDisabled"] is False
+
+
+def test_demo_waivers_file_is_well_formed() -> None:
+    doc = yaml.safe_load(WAIVERS.read_text("utf-8"))
+    assert len(doc["waivers"]) >= 1
+    for waiver in doc["waivers"]:
+        assert {"policy", "reason", "owner", "expires"} <= set(waiver)
+
+
+def _audit(tmp_path: Path, *extra: str) -> dict:
+    code = main(["audit", "--demo", "--out", str(tmp_path), "--format", "json", *extra])
+    assert code in (0, 1, 3)
+    return json.loads((tmp_path / "results.json").read_text("utf-8"))
+
+
+def test_demo_audit_produces_every_status(tmp_path: Path) -> None:
+    doc = _audit(tmp_path)
+    statuses = {r["status"] for r in doc["results"]}
+    assert {"pass", "fail", "error", "waived", "manual"} <= statuses
+    summary = doc["summary"]
+    assert summary["pass"] >= 5 and summary["fail"] >= 5
+    assert summary["gate"] == "failed"
+    assert any(r["status"] == "fail" and r["severity"] in ("critical", "high") for r in doc["results"])
+    errors = [r for r in doc["results"] if r["status"] == "error"]
+    assert errors and all("accessReviews" in (r.get("message") or "") for r in errors)
+
+
+def test_demo_audit_tells_the_story(tmp_path: Path) -> None:
+    results = {r["policyId"]: r for r in _audit(tmp_path)["results"]}
+    expected = {
+        "AUDIT.UNIFIED-AUDIT-LOG.ENABLED": "pass",    # UAL on
+        "AUDIT.MAILBOX-AUDITING.ENABLED": "pass",
+        "AUDIT.RETENTION.MINIMUM": "fail",            # 180 days on an E3 tenant
+        "AUDIT.ENTRA-LOGS.STREAMED": "fail",          # NonInteractiveUserSignInLogs only archived
+        "AUDIT.MAILBOX-AUDIT-BYPASS.NONE": "fail",    # svc-mailarchiver
+        "AAD.MFA.ALL-USERS": "fail",                  # report-only pilot
+        "AAD.LEGACY-AUTH.BLOCKED": "waived",          # printers' service account excluded, waived
+        "AAD.ROLES.ADMIN-PHISHING-RESISTANT-METHODS": "fail",  # one admin without a key
+    }
+    for policy_id, status in expected.items():
+        if policy_id in results:
+            assert results[policy_id]["status"] == status, policy_id
+    if "AUDIT.ENTRA-LOGS.STREAMED" in results:
+        assert "NonInteractiveUserSignInLogs" in results["AUDIT.ENTRA-LOGS.STREAMED"]["message"]
+    if "AUDIT.MAILBOX-AUDIT-BYPASS.NONE" in results:
+        findings = results["AUDIT.MAILBOX-AUDIT-BYPASS.NONE"]["findings"]
+        assert [f["subject"] for f in findings if f["status"] == "fail"] == ["svc-mailarchiver"]
+
+
+def test_demo_audit_with_the_rollout_gate(tmp_path: Path) -> None:
+    doc = _audit(tmp_path, "--baseline", "rollout-gate")
+    assert doc["baseline"]["name"] == "rollout-gate"
+    statuses = {r["status"] for r in doc["results"]}
+    assert {"pass", "fail", "error", "waived"} <= statuses
+    assert doc["summary"]["gate"] == "failed"
