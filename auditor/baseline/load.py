@@ -126,6 +126,9 @@ def bind(baseline: Baseline, policies: Sequence[Policy], extra_waivers: Iterable
             declared.setdefault(name, default)
     errors: list[InputError] = []
     where = baseline.path or "baseline"
+    for pattern in (*baseline.include, *baseline.exclude):
+        if not any(ch in pattern for ch in "*?[") and pattern not in by_id:
+            errors.append(InputError(f"policies: no policy has the id {pattern!r}", source=where))
     for name, value in baseline.params.items():
         problem = param_problem(name, value, declared)
         if problem:

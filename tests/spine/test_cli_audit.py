@@ -183,3 +183,15 @@ def test_usage_errors_exit_2(capsys) -> None:
 def test_python_dash_m_runs(tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "auditor", "--version"], capture_output=True, text=True, check=False)
     assert proc.returncode == 0 and proc.stdout.startswith("auditor ")
+
+
+def test_baseline_naming_an_unknown_policy_id_is_a_load_error(write_snapshot, policy_dir: Path, tmp_path: Path,
+                                                              capsys) -> None:
+    baseline = write(tmp_path / "b.yaml", """
+        name: gate
+        policies: {include: ["TEST.MFA.ALL", "TEST.MFA.TYPO"], exclude: ["TEST.*.NONE*"]}
+        """)
+    assert audit(str(write_snapshot(DATA_FAIL)), "--policies", str(policy_dir), "--baseline", str(baseline),
+                 "--out", str(tmp_path / "o")) == 2
+    err = capsys.readouterr().err
+    assert "TEST.MFA.TYPO" in err and "b.yaml" in err
