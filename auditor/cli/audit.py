@@ -40,6 +40,8 @@ def add_audit_arguments(parser: argparse.ArgumentParser, *, positional_snapshot:
     parser.add_argument("--waivers", metavar="FILE", help="extra waivers (YAML, same form as a baseline's)")
     parser.add_argument("--param", action="append", metavar="NAME=VALUE",
                         help="override a policy param (VALUE is YAML: 365, [a, b], true); repeatable")
+    parser.add_argument("--policy-timeout", type=float, default=60.0, metavar="SECONDS",
+                        help="time one policy may take before it is reported as error (default 60)")
     parser.add_argument("--verbose", "-v", action="store_true", help="list every policy in the console summary")
     if "--quiet" not in parser._option_string_actions:  # 'auditor run' shares one --quiet with collect
         parser.add_argument("--quiet", "-q", action="store_true", help="print only the gate verdict line")
@@ -76,7 +78,7 @@ def chosen_formats(values: list[str] | None) -> list[str]:
     return [n for n in dict.fromkeys(names) if n != CONSOLE]
 
 
-def evaluate(inputs: AuditInputs, *, progress: bool = False) -> dict[str, Any]:
+def evaluate(inputs: AuditInputs, *, progress: bool = False, policy_timeout: float = 60.0) -> dict[str, Any]:
     """Evaluate the selected policies; returns the unsealed results document."""
     from auditor.engine import context_from_snapshot, evaluate_policy
     from auditor.results.build import build_document
@@ -85,7 +87,8 @@ def evaluate(inputs: AuditInputs, *, progress: bool = False) -> dict[str, Any]:
     results = []
     task_iter = _progress(inputs.selected) if progress else inputs.selected
     for policy in task_iter:
-        results.append(evaluate_policy(policy, ctx, inputs.params, waivers=inputs.waivers))
+        results.append(evaluate_policy(policy, ctx, inputs.params, waivers=inputs.waivers,
+                                       budget_seconds=policy_timeout))
     baseline = {"name": inputs.baseline.name, "sha256": inputs.baseline.sha256, "failOn": inputs.fail_on,
                 "params": inputs.params}
     return build_document(results, snapshot=inputs.snapshot, baseline=baseline, fail_on=inputs.fail_on,
@@ -120,7 +123,9 @@ def run_audit(args: argparse.Namespace, snapshot_path: str) -> int:
     formats = chosen_formats(args.format)
     inputs = load_inputs(snapshot=snapshot_path, policy_paths=args.policies, baseline=args.baseline,
                          waivers=args.waivers, params=parse_params(args.param), fail_on=args.fail_on)
-    doc = seal(evaluate(inputs, progress=sys.stderr.isatty()))
+    if args.policy_timeout <= 0:
+        raise InputError("must be a positive number of seconds", source="--policy-timeout")
+    doc = seal(evaluate(inputs, progress=sys.stderr.isatty(), policy_timeout=args.policy_timeout))
     known = _formats()
     rendered = {known[name].filename: known[name].render(doc) for name in formats}
     out = Path(args.out)

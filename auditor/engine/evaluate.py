@@ -28,7 +28,7 @@ from auditor.policy.model import Expr, Policy, Template
 
 #: per-subject policies list passing subjects individually up to this many subjects
 KEEP_PASSING_FINDINGS = 1000
-DEFAULT_BUDGET_SECONDS = 120.0
+DEFAULT_BUDGET_SECONDS = 60.0
 
 
 class _Failed(Exception):

@@ -195,3 +195,26 @@ def test_baseline_naming_an_unknown_policy_id_is_a_load_error(write_snapshot, po
                  "--out", str(tmp_path / "o")) == 2
     err = capsys.readouterr().err
     assert "TEST.MFA.TYPO" in err and "b.yaml" in err
+
+
+def test_hostile_expression_is_stopped_by_the_time_budget(write_snapshot, tmp_path: Path) -> None:
+    write(tmp_path / "p" / "slow.yaml", """
+        id: TEST.HOSTILE
+        title: A policy that would run for hours
+        severity: high
+        description: d
+        rationale: r
+        remediation: x
+        requires: [users]
+        assert: "users.all(a, users.all(b, users.all(c, users.all(d, a.id != 'x'))))"
+        """)
+    snap = write_snapshot({"users": [{"id": str(i)} for i in range(300)]})
+    import time
+
+    start = time.monotonic()
+    code = audit(str(snap), "--policies", str(tmp_path / "p"), "--out", str(tmp_path / "o"), "--format", "json",
+                 "--policy-timeout", "1")
+    assert time.monotonic() - start < 20
+    assert code == 3
+    result = read_results(tmp_path / "o")["results"][0]
+    assert result["status"] == "error" and "time budget" in result["message"]
