@@ -89,7 +89,7 @@ def _audit(tmp_path: Path, *extra: str) -> dict:
 def test_demo_audit_produces_every_status(tmp_path: Path) -> None:
     doc = _audit(tmp_path)
     statuses = {r["status"] for r in doc["results"]}
-    assert {"pass", "fail", "error", "waived", "manual"} <= statuses
+    assert {"pass", "fail", "error", "waived", "manual", "not_applicable"} <= statuses
     summary = doc["summary"]
     assert summary["pass"] >= 5 and summary["fail"] >= 5
     assert summary["gate"] == "failed"
@@ -109,6 +109,8 @@ def test_demo_audit_tells_the_story(tmp_path: Path) -> None:
         "AAD.MFA.ALL-USERS": "fail",                  # report-only pilot
         "AAD.LEGACY-AUTH.BLOCKED": "waived",          # printers' service account excluded, waived
         "AAD.ROLES.ADMIN-PHISHING-RESISTANT-METHODS": "fail",  # one admin without a key
+        "AAD.APPS.PASSWORD-ADDITION-BLOCKED": "pass",           # new client secrets are blocked outright,
+        "AAD.APPS.PASSWORD-LIFETIME-RESTRICTED": "not_applicable",  # so a lifetime cap does not apply
     }
     for policy_id, status in expected.items():
         if policy_id in results:
