@@ -50,8 +50,10 @@ def add_collect_arguments(parser: argparse.ArgumentParser, *, out_flag: str = "-
     group.add_argument("--sources", metavar="NAMES",
                        help="comma-separated collection names to collect (default: all)")
     group.add_argument("--graph-url", metavar="URL", help="Microsoft Graph root (sovereign clouds, test servers)")
-    group.add_argument("--exchange-url", metavar="URL", help="Exchange Online root (default outlook.office365.com)")
-    group.add_argument("--arm-url", metavar="URL", help="Azure Resource Manager root (default management.azure.com)")
+    group.add_argument("--exchange-url", metavar="URL", help="Exchange Online root (default outlook.office365.com; "
+                       "the --graph-url server when that is a loopback address)")
+    group.add_argument("--arm-url", metavar="URL", help="Azure Resource Manager root (default management.azure.com; "
+                       "the --graph-url server when that is a loopback address)")
     group.add_argument("--import", dest="imports", action="append", default=[], metavar="NAME=FILE",
                        help="take collection NAME from FILE (e.g. Get-AdminAuditLogConfig | ConvertTo-Json)")
     group.add_argument("--concurrency", type=_positive_int, default=6, metavar="N",
@@ -84,10 +86,15 @@ def run_collect(args: argparse.Namespace) -> dict[str, Any]:
                       ("--arm-url", args.arm_url)):
         if url and not url.startswith(("https://", "http://localhost", "http://127.0.0.1", "http://[::1]")):
             raise InputError(f"{flag} must be an https URL (plain http only for localhost): {url}")
+    exchange_url, arm_url = args.exchange_url, args.arm_url
+    local_root = _loopback_origin(args.graph_url)
+    if local_root:  # a local Graph-compatible server: keep every request on this machine
+        exchange_url = exchange_url or local_root
+        arm_url = arm_url or local_root
     auth = build_credential(args.auth, tenant_id=args.tenant_id)
     options = CollectOptions(
-        sources=tuple(sources), graph_url=args.graph_url, exchange_url=args.exchange_url,
-        arm_url=args.arm_url, tenant_id=args.tenant_id, concurrency=args.concurrency, timeout=args.timeout,
+        sources=tuple(sources), graph_url=args.graph_url, exchange_url=exchange_url,
+        arm_url=arm_url, tenant_id=args.tenant_id, concurrency=args.concurrency, timeout=args.timeout,
         retry=RetryPolicy(max_retries=args.max_retries, budget_seconds=args.time_budget), imports=imports)
     reporter = make_reporter(sys.stderr, quiet=args.quiet)
     try:
@@ -114,3 +121,20 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                     "is recorded in 'sources' with its status (forbidden, not_licensed, ...) and no data.")
     add_collect_arguments(parser)
     parser.set_defaults(func=_run)
+
+
+def _loopback_origin(url: str | None) -> str | None:
+    """``scheme://host:port`` of ``url`` when it is a loopback address, else None.
+
+    A test or lab Graph server on this machine must not lead the collector to send
+    the Exchange and ARM requests to the real Microsoft endpoints.
+    """
+    if not url:
+        return None
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if host == "localhost" or host == "::1" or host.startswith("127."):
+        return f"{parts.scheme}://{parts.netloc}"
+    return None

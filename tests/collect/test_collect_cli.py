@@ -171,3 +171,13 @@ def test_unwritable_output_exits_2(server: GraphServer, tmp_path: Path, monkeypa
     assert main(cli_args(server, blocker / "s.json", "--sources", "domains")) == 2
     err = capsys.readouterr().err
     assert "cannot write snapshot" in err and "Traceback" not in err
+
+
+def test_loopback_graph_url_keeps_exchange_and_arm_on_this_machine() -> None:
+    from auditor.cli.collect import _loopback_origin
+
+    assert _loopback_origin("http://127.0.0.1:8123/v1.0") == "http://127.0.0.1:8123"
+    assert _loopback_origin("http://localhost:9/v1.0") == "http://localhost:9"
+    assert _loopback_origin("http://[::1]:9/v1.0") == "http://[::1]:9"
+    assert _loopback_origin("https://graph.microsoft.us/v1.0") is None
+    assert _loopback_origin(None) is None
