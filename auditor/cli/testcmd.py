@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from auditor.builtin import builtin_dir
-from auditor.errors import InputErrors
+from auditor.errors import InputError, InputErrors
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -27,8 +27,10 @@ def _run(args: argparse.Namespace) -> int:
     from auditor.engine.cases import run_tests
     from auditor.policy import discover, load_policies
 
-    paths = [Path(p) for p in args.paths] or [builtin_dir("policies")]
+    paths = [_test_file_for(Path(p)) for p in args.paths] or [builtin_dir("policies")]
     files = discover(paths, tests=True)
+    if not files:
+        raise InputError("no policy test files (*.test.yaml) found", source=", ".join(map(str, paths)))
     policy_roots = sorted({p if p.is_dir() else p.parent for p in paths})
     policies = load_policies(policy_roots)
     outcomes, errors = run_tests(files, policies)
@@ -53,3 +55,13 @@ def _run(args: argparse.Namespace) -> int:
     if errors:
         raise InputErrors(errors)
     return 1 if failed else 0
+
+
+def _test_file_for(path: Path) -> Path:
+    """A policy file given on the command line stands for its sibling ``NAME.test.yaml``."""
+    if path.is_file() and path.suffix in (".yaml", ".yml") and not path.name.endswith((".test.yaml", ".test.yml")):
+        sibling = path.with_name(path.stem + ".test" + path.suffix)
+        if sibling.is_file():
+            return sibling
+        raise InputError(f"no test file {sibling.name} beside the policy", source=str(path))
+    return path

@@ -90,3 +90,11 @@ def test_baselines_list_and_show(capsys) -> None:
     assert main(["baselines", "show", "rollout-gate"]) == 0
     assert "policies selected" in capsys.readouterr().out
     assert main(["baselines", "show", "no-such"]) == 2
+
+
+def test_test_command_on_a_policy_file_runs_its_sibling_tests(policy_dir: Path, capsys) -> None:
+    write(policy_dir / "ca" / "test-mfa-all.test.yaml", MFA_TESTS)
+    assert main(["test", str(policy_dir / "ca" / "test-mfa-all.yaml")]) == 0
+    assert "3 passed, 0 failed" in capsys.readouterr().out
+    assert main(["test", str(policy_dir / "roles" / "test-admins.yaml")]) == 2
+    assert "no test file test-admins.test.yaml" in capsys.readouterr().err
