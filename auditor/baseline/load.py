@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -66,11 +67,11 @@ def _parse_waivers(doc: YamlDocument, items: list[dict[str, Any]], path_prefix: 
 def _read(path: str, schema: str, what: str) -> tuple[YamlDocument, bytes]:
     doc, raw = read_yaml(path)
     if isinstance(doc.value, list) and what == "waivers file":
-        doc = YamlDocument(doc.source, {"waivers": doc.value},
-                           {("waivers", *k): v for k, v in doc.positions.items()})
+        doc = replace(doc, value={"waivers": doc.value},
+                      positions={("waivers", *k): v for k, v in doc.positions.items()})
     if not isinstance(doc.value, dict):
         raise InputError(f"a {what} must be a YAML mapping", source=path, line=1)
-    doc = YamlDocument(doc.source, _dates_to_text(doc.value), doc.positions)
+    doc = replace(doc, value=_dates_to_text(doc.value))
     errors = schema_errors(doc, _schema(schema), what)
     if errors:
         raise InputErrors(errors)

@@ -9,13 +9,20 @@ evidence — run only for subjects that are reported.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from auditor import cel
 from auditor.baseline.model import Waiver
 from auditor.engine.aggregate import aggregate
 from auditor.engine.evidence import compact
+from auditor.engine.expressions import Failed, not_bool, render, where
+from auditor.engine.expressions import evaluate as evaluate_expr
 from auditor.engine.model import ERROR, FAIL, PASS, WAIVED, Context, Finding, PolicyResult, WaiverUse
+from auditor.engine.waivers import annotate, choose
+
+#: per-subject policies list passing subjects individually up to this many subjects
+KEEP_PASSING_FINDINGS = 1000
 
 MAX_NAMED_IN_MESSAGE = 5
 
@@ -40,39 +47,30 @@ def _subject_name(policy: Any, activation: dict[str, Any], item: Any, index: int
 
 
 def _finding_message(policy: Any, activation: dict[str, Any], item: Any, status: str, value: Any) -> str:
-    from auditor.engine.evaluate import render, where
-
     if status == PASS:
         return "pass"
     if status == ERROR:
         assert policy.assert_ is not None
         if isinstance(value, cel.CelEvalError):
             return where(policy.assert_, value)
-        return f"{policy.assert_.where()}: expected a bool, got {cel.format_value(value)[:80]}"
+        return not_bool(policy.assert_, value)
     activation[policy.as_name] = item
     return render(policy.message, activation, f"does not meet: {policy.title}")
 
 
 def _subject_waiver(subject: str, waivers: list[Waiver], ctx: Context) -> WaiverUse | None:
-    found: WaiverUse | None = None
-    for waiver in waivers:
-        if waiver.subjects is not None and subject in waiver.subjects:
-            expired = waiver.expired(ctx.now.date())
-            if found is None or (found.expired and not expired):
-                found = WaiverUse(waiver, expired=expired, applied=not expired)
-    return found
+    use = choose((w for w in waivers if w.subjects is not None and subject in w.subjects), ctx.now.date())
+    return replace(use, applied=not use.expired) if use is not None else None
 
 
 def evaluate_subjects(policy: Any, activation: dict[str, Any], waivers: list[Waiver], ctx: Context,
                       evidence: Any) -> PolicyResult:
-    from auditor.engine.evaluate import KEEP_PASSING_FINDINGS, _eval, _Failed
-
     assert policy.for_each is not None and policy.assert_ is not None
-    items = _eval(policy.for_each, activation)
+    items = evaluate_expr(policy.for_each, activation)
     if isinstance(items, dict):
         items = list(items)
     if not isinstance(items, list):
-        raise _Failed(f"{policy.for_each.where()}: forEach must give a list, got {cel.format_value(items)[:80]}")
+        raise Failed(f"{policy.for_each.where()}: forEach must give a list, got {cel.format_value(items)[:80]}")
     values = policy.assert_.program.evaluate_each(activation, policy.as_name, items)
     # Only subjects that are reported cost more than the assertion itself: with many
     # subjects, passing ones are counted, not listed.
@@ -89,11 +87,9 @@ def evaluate_subjects(policy: Any, activation: dict[str, Any], waivers: list[Wai
         subject = _subject_name(policy, activation, item, index)
         use = _subject_waiver(subject, waivers, ctx) if status == FAIL and waivers else None
         message = _finding_message(policy, activation, item, status, value)
-        if use is not None and use.applied:
-            status = WAIVED
-            message = f"waived until {use.waiver.expires.isoformat()} ({use.waiver.reason}): {message}"
-        elif use is not None:
-            message = f"{message} [waiver expired on {use.waiver.expires.isoformat()}, not applied]"
+        if use is not None:
+            status = WAIVED if use.applied else status
+            message = annotate(message, use)
         counts[status] += 1
         findings.append(Finding(subject, status, message, compact(item), use))
     activation.pop(policy.as_name, None)

@@ -46,23 +46,12 @@ class PolicyCompiler:
             return line, column
         start_line, start_col = pos.text_start()
         if pos.block:
-            text_line = self.doc_line(start_line)
+            text_line = self.doc.line_text(start_line)
             indent = len(text_line) - len(text_line.lstrip(" ")) if text_line is not None else start_col - 1
             return start_line + line - 1, indent + column
         if line == 1:
             return start_line, start_col + offset + column - 1
         return start_line + line - 1, column
-
-    def doc_line(self, line: int) -> str | None:
-        lines = getattr(self, "_lines", None)
-        if lines is None:
-            try:
-                with open(self.doc.source, encoding="utf-8-sig") as fh:
-                    lines = fh.read().splitlines()
-            except OSError:
-                lines = []
-            self._lines = lines
-        return lines[line - 1] if 0 < line <= len(lines) else None
 
     def expr(self, path: tuple[str | int, ...], source: str, names: set[str], *, offset: int = 0,
              label: str | None = None) -> Expr | None:

@@ -40,6 +40,11 @@ class YamlDocument:
     source: str
     value: Any
     positions: dict[Path_, Position]
+    lines: tuple[str, ...] = ()
+
+    def line_text(self, line: int) -> str | None:
+        """The text of 1-based ``line`` of the file, if known."""
+        return self.lines[line - 1] if 0 < line <= len(self.lines) else None
 
     def position(self, path: Path_) -> Position | None:
         """Position of ``path`` or of its nearest ancestor that has one."""
@@ -93,10 +98,10 @@ def load_yaml(text: str, source: str) -> YamlDocument:
     try:
         node = loader.get_single_node()
         if node is None:
-            return YamlDocument(source, None, {})
+            return YamlDocument(source, None, {}, tuple(text.splitlines()))
         builder = _Builder(loader, source)
         value = builder.build(node, ())
-        return YamlDocument(source, value, builder.positions)
+        return YamlDocument(source, value, builder.positions, tuple(text.splitlines()))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or str(exc)
