@@ -11,8 +11,9 @@ from __future__ import annotations
 class InputError(Exception):
     """Bad input: a malformed snapshot, policy, baseline, waiver or flag (exit code 2)."""
 
-    def __init__(self, message: str, *, source: str | None = None, line: int | None = None,
-                 column: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, source: str | None = None, line: int | None = None, column: int | None = None
+    ) -> None:
         self.source = source
         self.line = line
         self.column = column

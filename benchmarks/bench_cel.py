@@ -39,19 +39,21 @@ def make_users(n: int) -> list[dict[str, Any]]:
     users = []
     for i in range(n):
         registered = rnd.random() < 0.995
-        users.append({
-            "id": f"{i:08x}-0000-0000-0000-000000000000",
-            "userPrincipalName": f"user{i}@contoso.com",
-            "userDisplayName": f"User {i}",
-            "userType": "member",
-            "isAdmin": rnd.random() < 0.01,
-            "isMfaCapable": registered,
-            "isMfaRegistered": registered,
-            "isPasswordlessCapable": rnd.random() < 0.2,
-            "isSsprRegistered": rnd.random() < 0.7,
-            "methodsRegistered": rnd.sample(METHODS, rnd.randint(0, 3)) if registered else [],
-            "lastUpdatedDateTime": "2025-05-01T10:00:00.1234567Z",
-        })
+        users.append(
+            {
+                "id": f"{i:08x}-0000-0000-0000-000000000000",
+                "userPrincipalName": f"user{i}@contoso.com",
+                "userDisplayName": f"User {i}",
+                "userType": "member",
+                "isAdmin": rnd.random() < 0.01,
+                "isMfaCapable": registered,
+                "isMfaRegistered": registered,
+                "isPasswordlessCapable": rnd.random() < 0.2,
+                "isSsprRegistered": rnd.random() < 0.7,
+                "methodsRegistered": rnd.sample(METHODS, rnd.randint(0, 3)) if registered else [],
+                "lastUpdatedDateTime": "2025-05-01T10:00:00.1234567Z",
+            }
+        )
     return users
 
 
@@ -59,17 +61,25 @@ def make_policies(n: int) -> list[dict[str, Any]]:
     rnd = random.Random(7)
     policies = []
     for i in range(n):
-        policies.append({
-            "id": f"policy-{i}",
-            "displayName": f"CA{i:03d}",
-            "state": rnd.choice(["enabled", "disabled", "enabledForReportingButNotEnforced"]),
-            "conditions": {
-                "users": {"includeUsers": rnd.choice([["All"], ["u1", "u2"], []]), "excludeUsers": ["bg1"]},
-                "applications": {"includeApplications": ["All"]},
-                "clientAppTypes": ["all"],
-            },
-            "grantControls": {"operator": "OR", "builtInControls": rnd.choice([["block"], ["compliantDevice"], []])},
-        })
+        policies.append(
+            {
+                "id": f"policy-{i}",
+                "displayName": f"CA{i:03d}",
+                "state": rnd.choice(["enabled", "disabled", "enabledForReportingButNotEnforced"]),
+                "conditions": {
+                    "users": {
+                        "includeUsers": rnd.choice([["All"], ["u1", "u2"], []]),
+                        "excludeUsers": ["bg1"],
+                    },
+                    "applications": {"includeApplications": ["All"]},
+                    "clientAppTypes": ["all"],
+                },
+                "grantControls": {
+                    "operator": "OR",
+                    "builtInControls": rnd.choice([["block"], ["compliantDevice"], []]),
+                },
+            }
+        )
     # The one matching policy is last, so `exists` scans everything.
     policies[-1]["state"] = "enabled"
     policies[-1]["grantControls"]["builtInControls"] = ["mfa"]
@@ -119,7 +129,9 @@ def main() -> None:
     print(f"building {args.users:,} users and {args.policies} policies ...")
     users = make_users(args.users)
     policies = make_policies(args.policies)
-    print(f"python {sys.version.split()[0]}; columns: total, per item, peak traced memory, ratio to comprehension\n")
+    print(
+        f"python {sys.version.split()[0]}; columns: total, per item, peak traced memory, ratio to comprehension\n"
+    )
 
     # 1. Per-subject rule: u.isMfaRegistered for every user.
     print("1. per-subject  u.isMfaRegistered  (evaluate_each)")
@@ -162,7 +174,9 @@ def main() -> None:
             full = f"{type(exc).__name__}: {exc}"
         print(f"  cel-expr-python on all {n:,} users: {str(full)[:70]}")
         small = users[:9_000]
-        t_small, _ = best(lambda: len([u for u in small if u["isMfaRegistered"]]) * 100 // len(small) >= 99, 5)
+        t_small, _ = best(
+            lambda: len([u for u in small if u["isMfaRegistered"]]) * 100 // len(small) >= 99, 5
+        )
         t_ours_small, _ = best(lambda: prog.evaluate({"users": small}), 5)
         t_conv, gact = best(lambda: genv.Activation(data={"users": small}), 1)
         t_g, _ = best(lambda: g.eval(activation=gact).value(), 3)
@@ -174,15 +188,18 @@ def main() -> None:
     print()
 
     # 3. Policy-level rule over conditional access policies.
-    source = ("policies.exists(p, p.state == 'enabled' && 'mfa' in p.grantControls.builtInControls"
-              " && 'All' in p.conditions.users.includeUsers)")
+    source = (
+        "policies.exists(p, p.state == 'enabled' && 'mfa' in p.grantControls.builtInControls"
+        " && 'All' in p.conditions.users.includeUsers)"
+    )
     print(f"3. {len(policies)} CA policies  {source}")
     prog = cel.compile(source, ["policies"])
     reps = 2000
 
     def py3() -> bool:
         return any(
-            p["state"] == "enabled" and "mfa" in p["grantControls"]["builtInControls"]
+            p["state"] == "enabled"
+            and "mfa" in p["grantControls"]["builtInControls"]
             and "All" in p["conditions"]["users"]["includeUsers"]
             for p in policies
         )

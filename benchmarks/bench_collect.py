@@ -37,6 +37,7 @@ async def bare_loop(url: str) -> int:
 
     headers = {"Authorization": f"Bearer {TOKEN}", "Accept": "application/json"}
     async with httpx.AsyncClient(timeout=100, headers=headers) as client:
+
         async def one(name: str) -> list[object]:
             items: list[object] = []
             next_url: str | None = first_url(url, CATALOG[name])
@@ -79,7 +80,9 @@ def run_child(mode: str, url: str, out: str | None = None) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--child", choices=["bare", "collector"])
@@ -90,8 +93,21 @@ def main() -> None:
         child(args.child, args.url, args.out)
         return
     print(f"starting the local Graph server with {args.users:,} users ...", flush=True)
-    server = subprocess.Popen([sys.executable, "-m", "tests.graphserver", "--users", str(args.users),
-                               "--token", TOKEN, "--cache-pages"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.graphserver",
+            "--users",
+            str(args.users),
+            "--token",
+            TOKEN,
+            "--cache-pages",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert server.stdout is not None
         url = server.stdout.readline().strip()
@@ -111,15 +127,23 @@ def main() -> None:
     best_coll = min(r["seconds"] for r in coll)
     objects = int(coll[0]["objects"])
     print(f"objects per run:      {objects:,} ({', '.join(NAMES)})")
-    print(f"bare httpx loop:      {best_bare:.2f} s  ({objects / best_bare:,.0f} objects/s)  "
-          f"peak {max(r['peak_mib'] for r in bare):.0f} MiB")
-    print(f"collector:            {best_coll:.2f} s  ({objects / best_coll:,.0f} objects/s)  "
-          f"peak {max(r['peak_mib'] for r in coll):.0f} MiB")
+    print(
+        f"bare httpx loop:      {best_bare:.2f} s  ({objects / best_bare:,.0f} objects/s)  "
+        f"peak {max(r['peak_mib'] for r in bare):.0f} MiB"
+    )
+    print(
+        f"collector:            {best_coll:.2f} s  ({objects / best_coll:,.0f} objects/s)  "
+        f"peak {max(r['peak_mib'] for r in coll):.0f} MiB"
+    )
     print(f"collector + .json.gz: {written['seconds']:.2f} s  peak {written['peak_mib']:.0f} MiB")
     ratio = best_bare / best_coll
-    print(f"throughput ratio (collector / bare): {ratio:.2f}  (target >= 0.80: {'met' if ratio >= 0.8 else 'NOT met'})")
-    print(f"all rounds: bare {[round(r['seconds'], 2) for r in bare]}, "
-          f"collector {[round(r['seconds'], 2) for r in coll]}")
+    print(
+        f"throughput ratio (collector / bare): {ratio:.2f}  (target >= 0.80: {'met' if ratio >= 0.8 else 'NOT met'})"
+    )
+    print(
+        f"all rounds: bare {[round(r['seconds'], 2) for r in bare]}, "
+        f"collector {[round(r['seconds'], 2) for r in coll]}"
+    )
 
 
 if __name__ == "__main__":

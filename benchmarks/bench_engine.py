@@ -46,27 +46,52 @@ passRatio: 0.99
 assert: u.isMfaRegistered
 message: "{{ u.userPrincipalName }} has no MFA method registered"
 """
-AGGREGATE = "size(userRegistrationDetails.filter(u, u.isMfaRegistered)) * 100 >= size(userRegistrationDetails) * 99"
-EXISTS = ("policies.exists(p, p.state == 'enabled' && p.grantControls != null && "
-          "'mfa' in p.grantControls.builtInControls && 'All' in p.conditions.users.includeUsers)")
+AGGREGATE = (
+    "size(userRegistrationDetails.filter(u, u.isMfaRegistered)) * 100 >= size(userRegistrationDetails) * 99"
+)
+EXISTS = (
+    "policies.exists(p, p.state == 'enabled' && p.grantControls != null && "
+    "'mfa' in p.grantControls.builtInControls && 'All' in p.conditions.users.includeUsers)"
+)
 
 
 def users(n: int) -> list[dict[str, Any]]:
-    return [{"id": f"{i:08d}-0000-0000-0000-000000000000", "userPrincipalName": f"user{i}@contoso.com",
-             "userDisplayName": f"User {i}", "userType": "member", "isAdmin": i % 500 == 0,
-             "isMfaRegistered": i % 200 != 0, "isMfaCapable": i % 200 != 0, "isPasswordlessCapable": False,
-             "methodsRegistered": ["microsoftAuthenticatorPush"] if i % 200 else [],
-             "defaultMfaMethod": "none", "lastUpdatedDateTime": "2026-11-01T00:00:00Z"} for i in range(n)]
+    return [
+        {
+            "id": f"{i:08d}-0000-0000-0000-000000000000",
+            "userPrincipalName": f"user{i}@contoso.com",
+            "userDisplayName": f"User {i}",
+            "userType": "member",
+            "isAdmin": i % 500 == 0,
+            "isMfaRegistered": i % 200 != 0,
+            "isMfaCapable": i % 200 != 0,
+            "isPasswordlessCapable": False,
+            "methodsRegistered": ["microsoftAuthenticatorPush"] if i % 200 else [],
+            "defaultMfaMethod": "none",
+            "lastUpdatedDateTime": "2026-11-01T00:00:00Z",
+        }
+        for i in range(n)
+    ]
 
 
 def ca_policies(n: int) -> list[dict[str, Any]]:
     out = []
     for i in range(n):
-        out.append({"id": f"p{i}", "displayName": f"CA{i:03}", "state": "enabledForReportingButNotEnforced",
-                    "conditions": {"users": {"includeUsers": ["All"] if i % 3 else ["u1"], "excludeUsers": []},
-                                   "applications": {"includeApplications": ["All"]}, "clientAppTypes": ["all"],
-                                   "platforms": None, "locations": None},
-                    "grantControls": None if i % 7 == 0 else {"operator": "OR", "builtInControls": ["mfa"]}})
+        out.append(
+            {
+                "id": f"p{i}",
+                "displayName": f"CA{i:03}",
+                "state": "enabledForReportingButNotEnforced",
+                "conditions": {
+                    "users": {"includeUsers": ["All"] if i % 3 else ["u1"], "excludeUsers": []},
+                    "applications": {"includeApplications": ["All"]},
+                    "clientAppTypes": ["all"],
+                    "platforms": None,
+                    "locations": None,
+                },
+                "grantControls": None if i % 7 == 0 else {"operator": "OR", "builtInControls": ["mfa"]},
+            }
+        )
     out[-1]["state"] = "enabled"
     return out
 
@@ -102,6 +127,7 @@ def google_cel(expr: str, variables: dict[str, str]) -> Callable[..., Any] | Non
 
     def run(**data: Any) -> Any:
         return program.eval(data=data).value()
+
     return run
 
 
@@ -116,11 +142,17 @@ def row(label: str, seconds: float | None, base: float, note: str = "", mem: flo
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--users", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--google-sample", type=int, default=0,
-                        help="evaluate cel-expr-python per record on this many users and extrapolate (0: all)")
+    parser.add_argument(
+        "--google-sample",
+        type=int,
+        default=0,
+        help="evaluate cel-expr-python per record on this many users and extrapolate (0: all)",
+    )
     args = parser.parse_args()
     n = args.users
     print(f"building {n:,} synthetic userRegistrationDetails …", flush=True)
@@ -143,7 +175,9 @@ def main() -> int:
     ours, result = timed(engine_subjects, args.repeat)
     assert (result.status == "pass") == expected, (result.status, expected)
     assert sorted(f.subject for f in result.findings if f.status == "fail") == sorted(failing)
-    print(f"\n1. per-subject policy, passRatio 0.99, {n:,} users ({len(failing):,} failing) -> {result.status}")
+    print(
+        f"\n1. per-subject policy, passRatio 0.99, {n:,} users ({len(failing):,} failing) -> {result.status}"
+    )
     row("python comprehension (baseline)", base, base, mem=peak_mib(comprehension_subjects))
     row("auditor engine (evaluate_policy)", ours, base, mem=peak_mib(engine_subjects))
     g = google_cel("u.isMfaRegistered", {"u": "map"})
@@ -158,8 +192,9 @@ def main() -> int:
     # 2. aggregate expression -------------------------------------------------------------------
     program = cel.compile(AGGREGATE, {"userRegistrationDetails"})
     act = {"userRegistrationDetails": data}
-    base, expected_agg = timed(lambda: sum(1 for u in data if u["isMfaRegistered"]) * 100 >= len(data) * 99,
-                               args.repeat)
+    base, expected_agg = timed(
+        lambda: sum(1 for u in data if u["isMfaRegistered"]) * 100 >= len(data) * 99, args.repeat
+    )
     ours, value = timed(lambda: program.evaluate(act), args.repeat)
     assert value == expected_agg
     print(f"\n2. one aggregate expression over {n:,} users -> {value}\n   {AGGREGATE}")
@@ -181,14 +216,20 @@ def main() -> int:
     reps = 2000
 
     def comp_exists() -> bool:
-        return any(p["state"] == "enabled" and p["grantControls"] is not None
-                   and "mfa" in p["grantControls"]["builtInControls"]
-                   and "All" in p["conditions"]["users"]["includeUsers"] for p in pols)
+        return any(
+            p["state"] == "enabled"
+            and p["grantControls"] is not None
+            and "mfa" in p["grantControls"]["builtInControls"]
+            and "All" in p["conditions"]["users"]["includeUsers"]
+            for p in pols
+        )
 
     base, expected_ex = timed(lambda: [comp_exists() for _ in range(reps)], args.repeat)
     ours, values = timed(lambda: [program.evaluate({"policies": pols}) for _ in range(reps)], args.repeat)
     assert values[0] == expected_ex[0]
-    print(f"\n3. exists-rule over 200 conditional access policies -> {values[0]} (per evaluation, {reps} runs)")
+    print(
+        f"\n3. exists-rule over 200 conditional access policies -> {values[0]} (per evaluation, {reps} runs)"
+    )
     row("python comprehension (baseline)", base / reps, base / reps)
     row("auditor cel (compiled)", ours / reps, base / reps)
     g = google_cel(EXISTS, {"policies": "list"})

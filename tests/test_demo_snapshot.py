@@ -35,7 +35,9 @@ def test_every_collection_is_in_data_or_marked_not_ok(snapshot) -> None:
         if entry["status"] == "ok":
             assert name in snapshot.data, f"{name}: marked ok but has no data"
             if isinstance(snapshot.data[name], list):
-                assert entry.get("count") == len(snapshot.data[name]), f"{name}: count does not match the data"
+                assert entry.get("count") == len(snapshot.data[name]), (
+                    f"{name}: count does not match the data"
+                )
         else:
             assert name not in snapshot.data, f"{name}: {entry['status']} but has data"
     assert set(snapshot.data) <= set(COLLECTIONS)
@@ -101,15 +103,15 @@ def test_demo_audit_produces_every_status(tmp_path: Path) -> None:
 def test_demo_audit_tells_the_story(tmp_path: Path) -> None:
     results = {r["policyId"]: r for r in _audit(tmp_path)["results"]}
     expected = {
-        "AUDIT.UNIFIED-AUDIT-LOG.ENABLED": "pass",    # UAL on
+        "AUDIT.UNIFIED-AUDIT-LOG.ENABLED": "pass",  # UAL on
         "AUDIT.MAILBOX-AUDITING.ENABLED": "pass",
-        "AUDIT.RETENTION.MINIMUM": "fail",            # 180 days on an E3 tenant
-        "AUDIT.ENTRA-LOGS.STREAMED": "fail",          # NonInteractiveUserSignInLogs only archived
-        "AUDIT.MAILBOX-AUDIT-BYPASS.NONE": "fail",    # svc-mailarchiver
-        "AAD.MFA.ALL-USERS": "fail",                  # report-only pilot
-        "AAD.LEGACY-AUTH.BLOCKED": "waived",          # printers' service account excluded, waived
+        "AUDIT.RETENTION.MINIMUM": "fail",  # 180 days on an E3 tenant
+        "AUDIT.ENTRA-LOGS.STREAMED": "fail",  # NonInteractiveUserSignInLogs only archived
+        "AUDIT.MAILBOX-AUDIT-BYPASS.NONE": "fail",  # svc-mailarchiver
+        "AAD.MFA.ALL-USERS": "fail",  # report-only pilot
+        "AAD.LEGACY-AUTH.BLOCKED": "waived",  # printers' service account excluded, waived
         "AAD.ROLES.ADMIN-PHISHING-RESISTANT-METHODS": "fail",  # one admin without a key
-        "AAD.APPS.PASSWORD-ADDITION-BLOCKED": "pass",           # new client secrets are blocked outright,
+        "AAD.APPS.PASSWORD-ADDITION-BLOCKED": "pass",  # new client secrets are blocked outright,
         "AAD.APPS.PASSWORD-LIFETIME-RESTRICTED": "not_applicable",  # so a lifetime cap does not apply
     }
     for policy_id, status in expected.items():

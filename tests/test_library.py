@@ -57,9 +57,14 @@ def test_every_policy_has_remediation_frameworks_and_requires(library) -> None:
 
 def test_starter_controls_exist(library) -> None:
     ids = {p.id for p in library}
-    for wanted in ("AAD.MFA.ALL-USERS", "AAD.LEGACY-AUTH.BLOCKED", "AAD.ROLES.GLOBAL-ADMIN-COUNT",
-                   "AAD.ROLES.ADMIN-PHISHING-RESISTANT-METHODS", "AUDIT.UNIFIED-AUDIT-LOG.ENABLED",
-                   "AUDIT.RETENTION.MINIMUM"):
+    for wanted in (
+        "AAD.MFA.ALL-USERS",
+        "AAD.LEGACY-AUTH.BLOCKED",
+        "AAD.ROLES.GLOBAL-ADMIN-COUNT",
+        "AAD.ROLES.ADMIN-PHISHING-RESISTANT-METHODS",
+        "AUDIT.UNIFIED-AUDIT-LOG.ENABLED",
+        "AUDIT.RETENTION.MINIMUM",
+    ):
         assert wanted in ids
 
 

@@ -11,8 +11,23 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_wheel_contains_builtin_library_and_schemas(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                           "-w", str(tmp_path), str(ROOT)], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     wheel = next(tmp_path.glob("auditor-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
@@ -20,13 +35,23 @@ def test_wheel_contains_builtin_library_and_schemas(tmp_path: Path) -> None:
     src = {p for p in (ROOT / "policies").rglob("*.yaml")}
     assert len(policies) == len(src)
     assert "auditor/_builtin/baselines/rollout-gate.yaml" in names
-    for data in ("auditor/snapshot/schema.json", "auditor/results/schema.json", "auditor/policy/schema.json",
-                 "auditor/baseline/schema.json", "auditor/data/demo-snapshot.json"):
+    for data in (
+        "auditor/snapshot/schema.json",
+        "auditor/results/schema.json",
+        "auditor/policy/schema.json",
+        "auditor/baseline/schema.json",
+        "auditor/data/demo-snapshot.json",
+    ):
         assert data in names
 
 
 def test_cli_finds_library_from_another_directory(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "auditor", "policies", "list", "--json"], cwd=tmp_path,
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "auditor", "policies", "list", "--json"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "AAD.MFA.ALL-USERS" in proc.stdout

@@ -11,23 +11,33 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_mypy_is_clean() -> None:
-    proc = subprocess.run([sys.executable, "-m", "mypy", "auditor"], cwd=ROOT, capture_output=True, text=True,
-                          check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mypy", "auditor"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_ruff_is_clean() -> None:
     ruff = shutil.which("ruff") or "ruff"
-    proc = subprocess.run([ruff, "check", "auditor", "tests", "benchmarks"], cwd=ROOT, capture_output=True,
-                          text=True, check=False)
+    proc = subprocess.run(
+        [ruff, "check", "auditor", "tests", "benchmarks"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_dependency_rules_between_stages() -> None:
     """DESIGN 7: cel imports nothing of the project; engine never imports collect or report;
     collect never imports policy or engine; report never imports engine."""
-    rules = {"cel": ("auditor.",), "engine": ("auditor.collect", "auditor.report"),
-             "collect": ("auditor.policy", "auditor.engine"), "report": ("auditor.engine",)}
+    rules = {
+        "cel": ("auditor.",),
+        "engine": ("auditor.collect", "auditor.report"),
+        "collect": ("auditor.policy", "auditor.engine"),
+        "report": ("auditor.engine",),
+    }
     problems = []
     for package, banned in rules.items():
         for path in (ROOT / "auditor" / package).rglob("*.py"):
@@ -38,7 +48,11 @@ def test_dependency_rules_between_stages() -> None:
                 module = stripped.split()[1]
                 if package == "cel" and module.startswith("auditor.cel"):
                     continue
-                if any(module == b.rstrip(".") or module.startswith(b if b.endswith(".") else b + ".") or
-                       module == b for b in banned):
+                if any(
+                    module == b.rstrip(".")
+                    or module.startswith(b if b.endswith(".") else b + ".")
+                    or module == b
+                    for b in banned
+                ):
                     problems.append(f"{path.relative_to(ROOT)}:{n}: {stripped}")
     assert problems == []

@@ -11,5 +11,15 @@ from auditor.baseline.load import (
 )
 from auditor.baseline.model import NO_BASELINE, Baseline, Waiver
 
-__all__ = ["NO_BASELINE", "STANDARD_PARAMS", "Baseline", "Waiver", "bind", "builtin_baselines", "load_baseline",
-           "load_baseline_file", "load_waivers_file", "param_problem"]
+__all__ = [
+    "NO_BASELINE",
+    "STANDARD_PARAMS",
+    "Baseline",
+    "Waiver",
+    "bind",
+    "builtin_baselines",
+    "load_baseline",
+    "load_baseline_file",
+    "load_waivers_file",
+    "param_problem",
+]

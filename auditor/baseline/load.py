@@ -44,7 +44,9 @@ def _dates_to_text(value: Any) -> Any:
     return value
 
 
-def _parse_waivers(doc: YamlDocument, items: list[dict[str, Any]], path_prefix: tuple[str | int, ...]) -> list[Waiver]:
+def _parse_waivers(
+    doc: YamlDocument, items: list[dict[str, Any]], path_prefix: tuple[str | int, ...]
+) -> list[Waiver]:
     out: list[Waiver] = []
     errors: list[InputError] = []
     for i, item in enumerate(items):
@@ -52,13 +54,24 @@ def _parse_waivers(doc: YamlDocument, items: list[dict[str, Any]], path_prefix: 
         try:
             expires = dt.date.fromisoformat(str(item["expires"])[:10])
         except ValueError:
-            errors.append(doc.error(f"waiver for {item['policy']}: expires must be a date (YYYY-MM-DD)",
-                                    (*path_prefix, i, "expires")))
+            errors.append(
+                doc.error(
+                    f"waiver for {item['policy']}: expires must be a date (YYYY-MM-DD)",
+                    (*path_prefix, i, "expires"),
+                )
+            )
             continue
         subjects = item.get("subjects")
-        out.append(Waiver(policy=item["policy"], reason=item["reason"], owner=item["owner"], expires=expires,
-                          subjects=tuple(subjects) if subjects is not None else None,
-                          source=f"{doc.source}:{pos.line}" if pos else doc.source))
+        out.append(
+            Waiver(
+                policy=item["policy"],
+                reason=item["reason"],
+                owner=item["owner"],
+                expires=expires,
+                subjects=tuple(subjects) if subjects is not None else None,
+                source=f"{doc.source}:{pos.line}" if pos else doc.source,
+            )
+        )
     if errors:
         raise InputErrors(errors)
     return out
@@ -67,8 +80,11 @@ def _parse_waivers(doc: YamlDocument, items: list[dict[str, Any]], path_prefix: 
 def _read(path: str, schema: str, what: str) -> tuple[YamlDocument, bytes]:
     doc, raw = read_yaml(path)
     if isinstance(doc.value, list) and what == "waivers file":
-        doc = replace(doc, value={"waivers": doc.value},
-                      positions={("waivers", *k): v for k, v in doc.positions.items()})
+        doc = replace(
+            doc,
+            value={"waivers": doc.value},
+            positions={("waivers", *k): v for k, v in doc.positions.items()},
+        )
     if not isinstance(doc.value, dict):
         raise InputError(f"a {what} must be a YAML mapping", source=path, line=1)
     doc = replace(doc, value=_dates_to_text(doc.value))
@@ -83,11 +99,16 @@ def load_baseline_file(path: str | Path) -> Baseline:
     data = doc.value
     selection = data.get("policies") or {}
     return Baseline(
-        name=data["name"], title=data.get("title", ""), description=data.get("description", ""),
-        include=tuple(selection.get("include", ["*"])), exclude=tuple(selection.get("exclude", [])),
-        params=dict(data.get("params") or {}), fail_on=data.get("failOn"),
+        name=data["name"],
+        title=data.get("title", ""),
+        description=data.get("description", ""),
+        include=tuple(selection.get("include", ["*"])),
+        exclude=tuple(selection.get("exclude", [])),
+        params=dict(data.get("params") or {}),
+        fail_on=data.get("failOn"),
         waivers=tuple(_parse_waivers(doc, data.get("waivers") or [], ("waivers",))),
-        path=str(path), sha256=hashlib.sha256(raw).hexdigest(),
+        path=str(path),
+        sha256=hashlib.sha256(raw).hexdigest(),
     )
 
 
@@ -112,13 +133,19 @@ def load_baseline(name_or_path: str) -> Baseline:
         return load_baseline_file(candidate)
     known = builtin_baselines()
     if name_or_path not in known:
-        raise InputError(f"unknown baseline {name_or_path!r}; built-in baselines: {', '.join(known) or 'none'}",
-                         source="--baseline")
+        raise InputError(
+            f"unknown baseline {name_or_path!r}; built-in baselines: {', '.join(known) or 'none'}",
+            source="--baseline",
+        )
     return load_baseline_file(known[name_or_path])
 
 
-def bind(baseline: Baseline, policies: Sequence[Policy], extra_waivers: Iterable[Waiver] = (),
-         cli_params: dict[str, Any] | None = None) -> None:
+def bind(
+    baseline: Baseline,
+    policies: Sequence[Policy],
+    extra_waivers: Iterable[Waiver] = (),
+    cli_params: dict[str, Any] | None = None,
+) -> None:
     """Check that every waiver and param names something that exists; raise InputErrors otherwise."""
     by_id = {p.id: p for p in policies}
     declared: dict[str, Any] = {}
@@ -143,8 +170,12 @@ def bind(baseline: Baseline, policies: Sequence[Policy], extra_waivers: Iterable
         if target is None:
             errors.append(InputError(f"waiver names unknown policy {waiver.policy!r}", source=waiver.source))
         elif waiver.subjects is not None and not target.per_subject:
-            errors.append(InputError(f"waiver lists subjects, but {waiver.policy} is not a per-subject policy",
-                                     source=waiver.source))
+            errors.append(
+                InputError(
+                    f"waiver lists subjects, but {waiver.policy} is not a per-subject policy",
+                    source=waiver.source,
+                )
+            )
     if errors:
         raise InputErrors(errors)
 

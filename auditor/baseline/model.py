@@ -25,9 +25,14 @@ class Waiver:
         return on > self.expires
 
     def to_json(self, *, expired: bool, applied: bool) -> dict[str, Any]:
-        out: dict[str, Any] = {"reason": self.reason, "owner": self.owner, "expires": self.expires.isoformat(),
-                               "subjects": list(self.subjects) if self.subjects is not None else None,
-                               "expired": expired, "applied": applied}
+        out: dict[str, Any] = {
+            "reason": self.reason,
+            "owner": self.owner,
+            "expires": self.expires.isoformat(),
+            "subjects": list(self.subjects) if self.subjects is not None else None,
+            "expired": expired,
+            "applied": applied,
+        }
         if self.source:
             out["source"] = self.source
         return out
@@ -51,7 +56,8 @@ class Baseline:
     def selects(self, policy_id: str) -> bool:
         """Glob selection over policy IDs: included by some pattern and excluded by none."""
         return any(fnmatchcase(policy_id, p) for p in self.include) and not any(
-            fnmatchcase(policy_id, p) for p in self.exclude)
+            fnmatchcase(policy_id, p) for p in self.exclude
+        )
 
 
 #: the baseline used when none is given: every policy, defaults only

@@ -95,23 +95,33 @@ class Checker:
         if isinstance(node, Index):
             if isinstance(node.index, Literal) and isinstance(node.index.value, str):
                 self.note_selection(node.operand, node.index.value, scope)
-            return Index(node.line, node.column, self.visit(node.operand, scope), self.visit(node.index, scope))
+            return Index(
+                node.line, node.column, self.visit(node.operand, scope), self.visit(node.index, scope)
+            )
         if isinstance(node, Unary):
             return Unary(node.line, node.column, node.op, self.visit(node.operand, scope))
         if isinstance(node, Binary):
-            return Binary(node.line, node.column, node.op, self.visit(node.left, scope), self.visit(node.right, scope))
+            return Binary(
+                node.line, node.column, node.op, self.visit(node.left, scope), self.visit(node.right, scope)
+            )
         if isinstance(node, Logical):
-            return Logical(node.line, node.column, node.op, self.visit(node.left, scope), self.visit(node.right, scope))
+            return Logical(
+                node.line, node.column, node.op, self.visit(node.left, scope), self.visit(node.right, scope)
+            )
         if isinstance(node, Ternary):
             return Ternary(
-                node.line, node.column,
-                self.visit(node.cond, scope), self.visit(node.then, scope), self.visit(node.otherwise, scope),
+                node.line,
+                node.column,
+                self.visit(node.cond, scope),
+                self.visit(node.then, scope),
+                self.visit(node.otherwise, scope),
             )
         if isinstance(node, ListLit):
             return ListLit(node.line, node.column, tuple(self.visit(i, scope) for i in node.items))
         if isinstance(node, MapLit):
             return MapLit(
-                node.line, node.column,
+                node.line,
+                node.column,
                 tuple((self.visit(k, scope), self.visit(v, scope)) for k, v in node.entries),
             )
         if isinstance(node, Macro):

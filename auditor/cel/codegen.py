@@ -44,9 +44,18 @@ _EXACT = 2**53  # integers up to here compare with doubles identically, exact or
 _CMP = {"<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge"}
 _ARITH = {"+": "_add", "-": "_sub", "*": "_mul", "/": "_div", "%": "_mod"}
 _RESULT_TYPES = {
-    "int": "int", "uint": "uint", "double": "double", "string": "string", "bool": "bool",
-    "size": "int", "contains": "bool", "startsWith": "bool", "endsWith": "bool", "matches": "bool",
-    "lowerAscii": "string", "upperAscii": "string",
+    "int": "int",
+    "uint": "uint",
+    "double": "double",
+    "string": "string",
+    "bool": "bool",
+    "size": "int",
+    "contains": "bool",
+    "startsWith": "bool",
+    "endsWith": "bool",
+    "matches": "bool",
+    "lowerAscii": "string",
+    "upperAscii": "string",
 }
 _STR_METHODS = {"startsWith": "startswith", "endsWith": "endswith"}
 
@@ -177,8 +186,10 @@ class CodeGen:
             return f"{_CMP[op]}({a}, {b})", "bool"
         if op == "in":
             rn = node.right
-            if isinstance(rn, ListLit) and rn.items and all(
-                isinstance(i, Literal) and i.value.__class__ is str for i in rn.items
+            if (
+                isinstance(rn, ListLit)
+                and rn.items
+                and all(isinstance(i, Literal) and i.value.__class__ is str for i in rn.items)
             ):
                 # `x in ['a', 'b']`: a string equals only an equal string, so a frozenset
                 # lookup is exact (an unhashable x raises, which falls back).
@@ -250,7 +261,9 @@ class CodeGen:
     def _maplit(self, node: MapLit) -> tuple[str, str]:
         keys = [k.value for k, _ in node.entries if isinstance(k, Literal) and k.value.__class__ is str]
         if len(keys) == len(node.entries) and len(set(keys)) == len(keys):
-            body = ", ".join(f"{k!r}: {self.emit(v)[0]}" for k, (_, v) in zip(keys, node.entries, strict=True))
+            body = ", ".join(
+                f"{k!r}: {self.emit(v)[0]}" for k, (_, v) in zip(keys, node.entries, strict=True)
+            )
             return "{" + body + "}", "map"
         pairs = ", ".join(f"({self.emit(k)[0]}, {self.emit(v)[0]})" for k, v in node.entries)
         return f"_mkmap([{pairs}])", "map"
@@ -347,8 +360,16 @@ class CodeGen:
                 lines += [f"{i2}if _p is not {(not decisive)!r}:", f"{i3}_e = True"]
             lines += [f"{i1}if _e:", f"{i2}_fail()", f"{i1}return {(not decisive)!r}"]
         elif kind == "exists_one":
-            lines += [f"{i1}_n = 0", f"{i1}for {v} in _r:", f"{i2}_p = {body}", f"{i2}if _p is True:",
-                      f"{i3}_n += 1", f"{i2}elif _p is not False:", f"{i3}_fail()", f"{i1}return _n == 1"]
+            lines += [
+                f"{i1}_n = 0",
+                f"{i1}for {v} in _r:",
+                f"{i2}_p = {body}",
+                f"{i2}if _p is True:",
+                f"{i3}_n += 1",
+                f"{i2}elif _p is not False:",
+                f"{i3}_fail()",
+                f"{i1}return _n == 1",
+            ]
         else:
             lines += [f"{i1}_o = []", f"{i1}_a = _o.append", f"{i1}for {v} in _r:"]
             if kind == "map":

@@ -34,7 +34,9 @@ from .values import INT64_MAX, INT64_MIN, UINT64_MAX, Uint, format_double, type_
 
 _INT_RE = re.compile(r"[+-]?\d+\Z")
 _UINT_RE = re.compile(r"\+?\d+\Z")
-_DOUBLE_RE = re.compile(r"[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|inf|infinity|nan)\Z", re.I)
+_DOUBLE_RE = re.compile(
+    r"[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?|inf|infinity|nan)\Z", re.I
+)
 _TRUE = frozenset(("true", "True", "TRUE", "t", "1"))
 _FALSE = frozenset(("false", "False", "FALSE", "f", "0"))
 _RE2_OPTIONS = re2.Options()
@@ -46,7 +48,11 @@ def _regex(pattern: str) -> Any:
     try:
         return re2.compile(pattern, _RE2_OPTIONS)
     except Exception as exc:
-        detail = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else str(exc)
+        detail = (
+            exc.args[0].decode("utf-8", "replace")
+            if exc.args and isinstance(exc.args[0], bytes)
+            else str(exc)
+        )
         raise EvalFailure(f"invalid regular expression '{pattern}': {detail}") from None
 
 
@@ -230,8 +236,16 @@ def _accessor(name: str) -> Callable[..., int]:
 
 _DURATION_ACCESSORS = ("getHours", "getMinutes", "getSeconds", "getMilliseconds")
 _TS_ACCESSORS = (
-    "getFullYear", "getMonth", "getDayOfYear", "getDate", "getDayOfMonth", "getDayOfWeek",
-    "getHours", "getMinutes", "getSeconds", "getMilliseconds",
+    "getFullYear",
+    "getMonth",
+    "getDayOfYear",
+    "getDate",
+    "getDayOfMonth",
+    "getDayOfWeek",
+    "getHours",
+    "getMinutes",
+    "getSeconds",
+    "getMilliseconds",
 )
 
 # name -> (min args, max args, implementation); member functions receive the target first.

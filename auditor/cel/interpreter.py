@@ -54,9 +54,17 @@ Fn = Callable[[Vars], Any]
 _ACTIVATION = "\0activation"  # key no identifier can spell: the activation rides in the vars dict
 
 _BINARY: dict[str, Callable[[Any, Any], Any]] = {
-    "+": ops.add, "-": ops.sub, "*": ops.mul, "/": ops.div, "%": ops.mod,
-    "<": ops.lt, "<=": ops.le, ">": ops.gt, ">=": ops.ge,
-    "==": ops.eq, "!=": lambda a, b: not ops.eq(a, b),
+    "+": ops.add,
+    "-": ops.sub,
+    "*": ops.mul,
+    "/": ops.div,
+    "%": ops.mod,
+    "<": ops.lt,
+    "<=": ops.le,
+    ">": ops.gt,
+    ">=": ops.ge,
+    "==": ops.eq,
+    "!=": lambda a, b: not ops.eq(a, b),
     "in": ops.contains_in,
 }
 

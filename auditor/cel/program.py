@@ -200,9 +200,7 @@ def compile(
 def time_budget(seconds: float) -> Iterator[None]:
     """Bound the wall time of evaluations inside the block (POSIX main thread; else a no-op)."""
     usable = (
-        hasattr(signal, "setitimer")
-        and threading.current_thread() is threading.main_thread()
-        and seconds > 0
+        hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread() and seconds > 0
     )
     if not usable:
         yield

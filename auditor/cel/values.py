@@ -66,7 +66,8 @@ DURATION = CelType("google.protobuf.Duration")
 
 # Identifiers that denote type values when not declared as variables.
 TYPE_NAMES: dict[str, CelType] = {
-    t.name: t for t in (INT, UINT, DOUBLE, BOOL, STRING, BYTES, LIST, MAP, NULL_TYPE, TYPE, TIMESTAMP, DURATION)
+    t.name: t
+    for t in (INT, UINT, DOUBLE, BOOL, STRING, BYTES, LIST, MAP, NULL_TYPE, TYPE, TIMESTAMP, DURATION)
 }
 
 INT64_MIN = -(2**63)

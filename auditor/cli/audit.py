@@ -23,36 +23,74 @@ def _formats() -> dict[str, Any]:
 def add_audit_arguments(parser: argparse.ArgumentParser, *, positional_snapshot: bool) -> None:
     """The audit options, shared with ``auditor run``."""
     if positional_snapshot:
-        parser.add_argument("snapshot", nargs="?", metavar="SNAPSHOT",
-                            help="snapshot file (.json or .json.gz) written by 'auditor collect'")
-        parser.add_argument("--demo", action="store_true",
-                            help="audit the embedded demo tenant (with its demo waivers) instead of a snapshot")
-    parser.add_argument("--baseline", metavar="NAME|FILE",
-                        help="built-in baseline name (see 'auditor baselines list') or a baseline file")
-    parser.add_argument("--policies", nargs="+", action="extend", metavar="PATH",
-                        help="evaluate the policies in these files or folders instead of the built-in library")
-    parser.add_argument("--format", action="append", metavar="F[,F...]",
-                        help="reports to write: json, sarif, junit, markdown, csv, html, console "
-                             "(default: all files; the console summary is always printed)")
-    parser.add_argument("--out", default="reports", metavar="DIR", help="folder for report files (default: reports)")
-    parser.add_argument("--fail-on", choices=SEVERITIES, metavar="SEVERITY",
-                        help="lowest severity that fails the gate (default: the baseline's failOn, else high)")
+        parser.add_argument(
+            "snapshot",
+            nargs="?",
+            metavar="SNAPSHOT",
+            help="snapshot file (.json or .json.gz) written by 'auditor collect'",
+        )
+        parser.add_argument(
+            "--demo",
+            action="store_true",
+            help="audit the embedded demo tenant (with its demo waivers) instead of a snapshot",
+        )
+    parser.add_argument(
+        "--baseline",
+        metavar="NAME|FILE",
+        help="built-in baseline name (see 'auditor baselines list') or a baseline file",
+    )
+    parser.add_argument(
+        "--policies",
+        nargs="+",
+        action="extend",
+        metavar="PATH",
+        help="evaluate the policies in these files or folders instead of the built-in library",
+    )
+    parser.add_argument(
+        "--format",
+        action="append",
+        metavar="F[,F...]",
+        help="reports to write: json, sarif, junit, markdown, csv, html, console "
+        "(default: all files; the console summary is always printed)",
+    )
+    parser.add_argument(
+        "--out", default="reports", metavar="DIR", help="folder for report files (default: reports)"
+    )
+    parser.add_argument(
+        "--fail-on",
+        choices=SEVERITIES,
+        metavar="SEVERITY",
+        help="lowest severity that fails the gate (default: the baseline's failOn, else high)",
+    )
     parser.add_argument("--waivers", metavar="FILE", help="extra waivers (YAML, same form as a baseline's)")
-    parser.add_argument("--param", action="append", metavar="NAME=VALUE",
-                        help="override a policy param (VALUE is YAML: 365, [a, b], true); repeatable")
-    parser.add_argument("--policy-timeout", type=float, default=60.0, metavar="SECONDS",
-                        help="time one policy may take before it is reported as error (default 60)")
-    parser.add_argument("--verbose", "-v", action="store_true", help="list every policy in the console summary")
+    parser.add_argument(
+        "--param",
+        action="append",
+        metavar="NAME=VALUE",
+        help="override a policy param (VALUE is YAML: 365, [a, b], true); repeatable",
+    )
+    parser.add_argument(
+        "--policy-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="time one policy may take before it is reported as error (default 60)",
+    )
+    parser.add_argument(
+        "--verbose", "-v", action="store_true", help="list every policy in the console summary"
+    )
     if "--quiet" not in parser._option_string_actions:  # 'auditor run' shares one --quiet with collect
         parser.add_argument("--quiet", "-q", action="store_true", help="print only the gate verdict line")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = sub.add_parser(
-        "audit", help="evaluate policies against a snapshot",
+        "audit",
+        help="evaluate policies against a snapshot",
         description="Evaluate policies against a snapshot, print a console summary and write the chosen "
-                    "reports into --out. Exit codes: 0 gate passed, 1 gate failed, 2 usage or input error, "
-                    "3 incomplete (an error result at or above --fail-on, e.g. data not collected).")
+        "reports into --out. Exit codes: 0 gate passed, 1 gate failed, 2 usage or input error, "
+        "3 incomplete (an error result at or above --fail-on, e.g. data not collected).",
+    )
     add_audit_arguments(parser, positional_snapshot=True)
     parser.set_defaults(func=_run)
 
@@ -61,7 +99,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.demo and args.snapshot:
         raise InputError("give either a SNAPSHOT or --demo, not both", source="audit")
     if not args.demo and not args.snapshot:
-        raise InputError("a SNAPSHOT file is required (or --demo to try the embedded demo tenant)", source="audit")
+        raise InputError(
+            "a SNAPSHOT file is required (or --demo to try the embedded demo tenant)", source="audit"
+        )
     if args.demo and not args.waivers:
         args.waivers = demo_waivers_path()
     return run_audit(args, DEMO_SNAPSHOT if args.demo else args.snapshot)
@@ -74,7 +114,9 @@ def chosen_formats(values: list[str] | None) -> list[str]:
     names = [n.strip() for v in values for n in v.split(",") if n.strip()]
     for name in names:
         if name != CONSOLE and name not in known:
-            raise InputError(f"unknown format {name!r}; choose from {', '.join([*known, CONSOLE])}", source="--format")
+            raise InputError(
+                f"unknown format {name!r}; choose from {', '.join([*known, CONSOLE])}", source="--format"
+            )
     return [n for n in dict.fromkeys(names) if n != CONSOLE]
 
 
@@ -87,12 +129,22 @@ def evaluate(inputs: AuditInputs, *, progress: bool = False, policy_timeout: flo
     results = []
     task_iter = _progress(inputs.selected) if progress else inputs.selected
     for policy in task_iter:
-        results.append(evaluate_policy(policy, ctx, inputs.params, waivers=inputs.waivers,
-                                       budget_seconds=policy_timeout))
-    baseline = {"name": inputs.baseline.name, "sha256": inputs.baseline.sha256, "failOn": inputs.fail_on,
-                "params": inputs.params}
-    return build_document(results, snapshot=inputs.snapshot, baseline=baseline, fail_on=inputs.fail_on,
-                          invocation=inputs.invocation)
+        results.append(
+            evaluate_policy(policy, ctx, inputs.params, waivers=inputs.waivers, budget_seconds=policy_timeout)
+        )
+    baseline = {
+        "name": inputs.baseline.name,
+        "sha256": inputs.baseline.sha256,
+        "failOn": inputs.fail_on,
+        "params": inputs.params,
+    }
+    return build_document(
+        results,
+        snapshot=inputs.snapshot,
+        baseline=baseline,
+        fail_on=inputs.fail_on,
+        invocation=inputs.invocation,
+    )
 
 
 def _progress(policies: tuple[Any, ...]) -> Any:
@@ -107,11 +159,24 @@ def _stderr_console() -> Any:
     return Console(stderr=True)
 
 
-def build_results(*, snapshot_path: str, policy_paths: list[str] | None, baseline: str | None,
-                  waivers: str | None, params: dict[str, object], fail_on: str | None) -> dict[str, Any]:
+def build_results(
+    *,
+    snapshot_path: str,
+    policy_paths: list[str] | None,
+    baseline: str | None,
+    waivers: str | None,
+    params: dict[str, object],
+    fail_on: str | None,
+) -> dict[str, Any]:
     """Re-evaluation entry point (``auditor verify``): the unsealed document audit would produce."""
-    inputs = load_inputs(snapshot=snapshot_path, policy_paths=policy_paths, baseline=baseline, waivers=waivers,
-                         params=dict(params), fail_on=fail_on)
+    inputs = load_inputs(
+        snapshot=snapshot_path,
+        policy_paths=policy_paths,
+        baseline=baseline,
+        waivers=waivers,
+        params=dict(params),
+        fail_on=fail_on,
+    )
     return evaluate(inputs)
 
 
@@ -121,8 +186,14 @@ def run_audit(args: argparse.Namespace, snapshot_path: str) -> int:
     from auditor.snapshot import write_atomic
 
     formats = chosen_formats(args.format)
-    inputs = load_inputs(snapshot=snapshot_path, policy_paths=args.policies, baseline=args.baseline,
-                         waivers=args.waivers, params=parse_params(args.param), fail_on=args.fail_on)
+    inputs = load_inputs(
+        snapshot=snapshot_path,
+        policy_paths=args.policies,
+        baseline=args.baseline,
+        waivers=args.waivers,
+        params=parse_params(args.param),
+        fail_on=args.fail_on,
+    )
     if args.policy_timeout <= 0:
         raise InputError("must be a positive number of seconds", source="--policy-timeout")
     doc = seal(evaluate(inputs, progress=sys.stderr.isatty(), policy_timeout=args.policy_timeout))

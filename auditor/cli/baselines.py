@@ -12,8 +12,11 @@ from auditor.errors import InputError
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = sub.add_parser("baselines", help="list and show baselines",
-                            description="Browse the built-in baselines: policy selection, params, waivers and gate.")
+    parser = sub.add_parser(
+        "baselines",
+        help="list and show baselines",
+        description="Browse the built-in baselines: policy selection, params, waivers and gate.",
+    )
     bsub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     bsub.add_parser("list", help="list built-in baselines").set_defaults(func=_list)
     show = bsub.add_parser("show", help="show one baseline and the policies it selects")
@@ -49,7 +52,9 @@ def _show(args: argparse.Namespace) -> int:
         console.print(escape(baseline.description.strip()))
     console.print(f"failOn: {baseline.fail_on or 'high'}; params: {escape(str(dict(baseline.params)))}")
     for w in baseline.waivers:
-        console.print(f"waiver: {escape(w.policy)} until {w.expires} — {escape(w.reason)} ({escape(w.owner)})")
+        console.print(
+            f"waiver: {escape(w.policy)} until {w.expires} — {escape(w.reason)} ({escape(w.owner)})"
+        )
     table = Table(title=f"{len(selected)} policies selected")
     table.add_column("ID")
     table.add_column("Severity")

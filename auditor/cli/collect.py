@@ -8,9 +8,11 @@ from typing import Any
 
 from auditor.cli import EXIT_OK
 
-AUTH_HELP = ("how to authenticate: default, cli, secret, certificate, workload-identity, device-code, token "
-             "(secrets only from the environment: AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_CLIENT_SECRET, "
-             "AZURE_CLIENT_CERTIFICATE_PATH, AZURE_CLIENT_CERTIFICATE_PASSWORD, AUDITOR_ACCESS_TOKEN)")
+AUTH_HELP = (
+    "how to authenticate: default, cli, secret, certificate, workload-identity, device-code, token "
+    "(secrets only from the environment: AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_CLIENT_SECRET, "
+    "AZURE_CLIENT_CERTIFICATE_PATH, AZURE_CLIENT_CERTIFICATE_PASSWORD, AUDITOR_ACCESS_TOKEN)"
+)
 
 
 def _positive_int(text: str) -> int:
@@ -33,37 +35,85 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def add_collect_arguments(parser: argparse.ArgumentParser, *, out_flag: str = "--out",
-                          out_required: bool = True) -> None:
+def add_collect_arguments(
+    parser: argparse.ArgumentParser, *, out_flag: str = "--out", out_required: bool = True
+) -> None:
     """The collection flags, shared by ``collect`` and ``run``."""
     from auditor.collect.auth import AUTH_MODES
 
     group = parser.add_argument_group("collection")
     if out_required:
-        group.add_argument(out_flag, dest="snapshot_out", metavar="FILE", required=True,
-                           help="snapshot file to write (.json or .json.gz); written atomically")
+        group.add_argument(
+            out_flag,
+            dest="snapshot_out",
+            metavar="FILE",
+            required=True,
+            help="snapshot file to write (.json or .json.gz); written atomically",
+        )
     else:
-        group.add_argument(out_flag, dest="snapshot_out", metavar="FILE", default="snapshot.json",
-                           help="snapshot file to write (default: snapshot.json)")
+        group.add_argument(
+            out_flag,
+            dest="snapshot_out",
+            metavar="FILE",
+            default="snapshot.json",
+            help="snapshot file to write (default: snapshot.json)",
+        )
     group.add_argument("--tenant-id", metavar="ID", help="tenant id or domain (default: AZURE_TENANT_ID)")
     group.add_argument("--auth", choices=AUTH_MODES, default="default", metavar="MODE", help=AUTH_HELP)
-    group.add_argument("--sources", metavar="NAMES",
-                       help="comma-separated collection names to collect (default: all)")
-    group.add_argument("--graph-url", metavar="URL", help="Microsoft Graph root (sovereign clouds, test servers)")
-    group.add_argument("--exchange-url", metavar="URL", help="Exchange Online root (default outlook.office365.com; "
-                       "the --graph-url server when that is a loopback address)")
-    group.add_argument("--arm-url", metavar="URL", help="Azure Resource Manager root (default management.azure.com; "
-                       "the --graph-url server when that is a loopback address)")
-    group.add_argument("--import", dest="imports", action="append", default=[], metavar="NAME=FILE",
-                       help="take collection NAME from FILE (e.g. Get-AdminAuditLogConfig | ConvertTo-Json)")
-    group.add_argument("--concurrency", type=_positive_int, default=6, metavar="N",
-                       help="collections fetched at the same time (default 6)")
-    group.add_argument("--timeout", type=_positive_float, default=100.0, metavar="SECONDS",
-                       help="per-request timeout (default 100)")
-    group.add_argument("--max-retries", type=int, default=6, metavar="N",
-                       help="retries per request on 429/503/504 and timeouts (default 6)")
-    group.add_argument("--time-budget", type=_positive_float, default=900.0, metavar="SECONDS",
-                       help="overall time the run may spend, waits included (default 900)")
+    group.add_argument(
+        "--sources", metavar="NAMES", help="comma-separated collection names to collect (default: all)"
+    )
+    group.add_argument(
+        "--graph-url", metavar="URL", help="Microsoft Graph root (sovereign clouds, test servers)"
+    )
+    group.add_argument(
+        "--exchange-url",
+        metavar="URL",
+        help="Exchange Online root (default outlook.office365.com; "
+        "the --graph-url server when that is a loopback address)",
+    )
+    group.add_argument(
+        "--arm-url",
+        metavar="URL",
+        help="Azure Resource Manager root (default management.azure.com; "
+        "the --graph-url server when that is a loopback address)",
+    )
+    group.add_argument(
+        "--import",
+        dest="imports",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="take collection NAME from FILE (e.g. Get-AdminAuditLogConfig | ConvertTo-Json)",
+    )
+    group.add_argument(
+        "--concurrency",
+        type=_positive_int,
+        default=6,
+        metavar="N",
+        help="collections fetched at the same time (default 6)",
+    )
+    group.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=100.0,
+        metavar="SECONDS",
+        help="per-request timeout (default 100)",
+    )
+    group.add_argument(
+        "--max-retries",
+        type=int,
+        default=6,
+        metavar="N",
+        help="retries per request on 429/503/504 and timeouts (default 6)",
+    )
+    group.add_argument(
+        "--time-budget",
+        type=_positive_float,
+        default=900.0,
+        metavar="SECONDS",
+        help="overall time the run may spend, waits included (default 900)",
+    )
     group.add_argument("--quiet", action="store_true", help="no progress output")
 
 
@@ -82,8 +132,11 @@ def run_collect(args: argparse.Namespace) -> dict[str, Any]:
     imports = tuple(parse_import_arg(a) for a in args.imports)
     if args.max_retries < 0 or args.max_retries > 20:
         raise InputError("--max-retries must be between 0 and 20")
-    for flag, url in (("--graph-url", args.graph_url), ("--exchange-url", args.exchange_url),
-                      ("--arm-url", args.arm_url)):
+    for flag, url in (
+        ("--graph-url", args.graph_url),
+        ("--exchange-url", args.exchange_url),
+        ("--arm-url", args.arm_url),
+    ):
         if url and not url.startswith(("https://", "http://localhost", "http://127.0.0.1", "http://[::1]")):
             raise InputError(f"{flag} must be an https URL (plain http only for localhost): {url}")
     exchange_url, arm_url = args.exchange_url, args.arm_url
@@ -93,9 +146,16 @@ def run_collect(args: argparse.Namespace) -> dict[str, Any]:
         arm_url = arm_url or local_root
     auth = build_credential(args.auth, tenant_id=args.tenant_id)
     options = CollectOptions(
-        sources=tuple(sources), graph_url=args.graph_url, exchange_url=exchange_url,
-        arm_url=arm_url, tenant_id=args.tenant_id, concurrency=args.concurrency, timeout=args.timeout,
-        retry=RetryPolicy(max_retries=args.max_retries, budget_seconds=args.time_budget), imports=imports)
+        sources=tuple(sources),
+        graph_url=args.graph_url,
+        exchange_url=exchange_url,
+        arm_url=arm_url,
+        tenant_id=args.tenant_id,
+        concurrency=args.concurrency,
+        timeout=args.timeout,
+        retry=RetryPolicy(max_retries=args.max_retries, budget_seconds=args.time_budget),
+        imports=imports,
+    )
     reporter = make_reporter(sys.stderr, quiet=args.quiet)
     try:
         return collect(auth, options, out=args.snapshot_out, reporter=reporter)
@@ -109,16 +169,20 @@ def _run(args: argparse.Namespace) -> int:
     doc = run_collect(args)
     ok = sum(1 for e in doc["sources"].values() if e["status"] == "ok")
     if not args.quiet:
-        print(f"auditor: wrote {args.snapshot_out}: {ok} of {len(doc['sources'])} collections ok",
-              file=sys.stderr)
+        print(
+            f"auditor: wrote {args.snapshot_out}: {ok} of {len(doc['sources'])} collections ok",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = sub.add_parser(
-        "collect", help="read-only collection into a snapshot",
+        "collect",
+        help="read-only collection into a snapshot",
         description="Read the tenant (read-only) into a snapshot file. A collection that cannot be read "
-                    "is recorded in 'sources' with its status (forbidden, not_licensed, ...) and no data.")
+        "is recorded in 'sources' with its status (forbidden, not_licensed, ...) and no data.",
+    )
     add_collect_arguments(parser)
     parser.set_defaults(func=_run)
 

@@ -36,8 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("old", metavar="OLD", help="results.json, report.html or snapshot file")
     p.add_argument("new", metavar="NEW", help="results.json, report.html or snapshot file (same kind as OLD)")
     p.add_argument("--format", choices=("text", "json", "markdown"), default="text", help="output format")
-    p.add_argument("--fail-on-new", action="store_true",
-                   help="exit 1 when the results diff has new failures")
+    p.add_argument("--fail-on-new", action="store_true", help="exit 1 when the results diff has new failures")
     p.set_defaults(func=run)
 
 
@@ -69,8 +68,10 @@ def compute(old_path: str, new_path: str) -> dict[str, Any]:
     kind_a, old = _load(old_path)
     kind_b, new = _load(new_path)
     if kind_a != kind_b:
-        raise InputError(f"cannot compare a {kind_a.rstrip('s')} document with a {kind_b.rstrip('s')} "
-                         f"({old_path} vs {new_path})")
+        raise InputError(
+            f"cannot compare a {kind_a.rstrip('s')} document with a {kind_b.rstrip('s')} "
+            f"({old_path} vs {new_path})"
+        )
     return diff_results(old, new) if kind_a == "results" else diff_snapshots(old, new)
 
 
@@ -80,8 +81,9 @@ def render(d: dict[str, Any], fmt: str, width: int = 100) -> str:
     if fmt == "markdown":
         return render_markdown(d)
     buf = io.StringIO()
-    Console(file=buf, width=width, color_system=None, no_color=True, highlight=False, emoji=False,
-            soft_wrap=True).print(render_text(d))
+    Console(
+        file=buf, width=width, color_system=None, no_color=True, highlight=False, emoji=False, soft_wrap=True
+    ).print(render_text(d))
     return buf.getvalue()
 
 

@@ -57,11 +57,21 @@ def parse_params(pairs: Sequence[str] | None) -> dict[str, Any]:
     return out
 
 
-def load_inputs(*, snapshot: str | Snapshot, policy_paths: Sequence[str] | None, baseline: str | None,
-                waivers: str | None, params: dict[str, Any], fail_on: str | None) -> AuditInputs:
+def load_inputs(
+    *,
+    snapshot: str | Snapshot,
+    policy_paths: Sequence[str] | None,
+    baseline: str | None,
+    waivers: str | None,
+    params: dict[str, Any],
+    fail_on: str | None,
+) -> AuditInputs:
     """Load and cross-check all inputs; any problem is an InputError (exit 2)."""
-    snap = snapshot if isinstance(snapshot, Snapshot) else (
-        load_demo_snapshot() if snapshot == DEMO_SNAPSHOT else load_snapshot(snapshot))
+    snap = (
+        snapshot
+        if isinstance(snapshot, Snapshot)
+        else (load_demo_snapshot() if snapshot == DEMO_SNAPSHOT else load_snapshot(snapshot))
+    )
     policies = load_library(policy_paths)
     base = load_baseline(baseline) if baseline else NO_BASELINE
     extra: tuple[Waiver, ...] = ()
@@ -71,10 +81,18 @@ def load_inputs(*, snapshot: str | Snapshot, policy_paths: Sequence[str] | None,
     bind(base, policies, extra, params)
     selected = tuple(p for p in policies if base.selects(p.id))
     if not selected:
-        raise InputError(f"baseline {base.name} selects none of the {len(policies)} policies",
-                         source=base.path or "--baseline")
+        raise InputError(
+            f"baseline {base.name} selects none of the {len(policies)} policies",
+            source=base.path or "--baseline",
+        )
     effective = {**base.params, **params}
     gate = fail_on or base.fail_on or "high"
-    invocation = {"policies": [str(p) for p in policy_paths] if policy_paths else None, "baseline": baseline,
-                  "waivers": waivers, "waiversSha256": waivers_sha, "params": params, "failOn": fail_on}
+    invocation = {
+        "policies": [str(p) for p in policy_paths] if policy_paths else None,
+        "baseline": baseline,
+        "waivers": waivers,
+        "waiversSha256": waivers_sha,
+        "params": params,
+        "failOn": fail_on,
+    }
     return AuditInputs(snap, policies, selected, base, (*base.waivers, *extra), effective, gate, invocation)

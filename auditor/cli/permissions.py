@@ -39,14 +39,22 @@ def permissions_document(collections: list[str], policy_count: int, baseline: st
         "baseline": baseline,
         "policies": policy_count,
         "collections": [
-            {"name": n, "endpoint": CATALOG[n].endpoint, "permissions": list(CATALOG[n].permissions),
-             "directoryRole": CATALOG[n].directory_role, "azureRole": CATALOG[n].azure_role,
-             "licence": CATALOG[n].licence}
-            for n in collections],
+            {
+                "name": n,
+                "endpoint": CATALOG[n].endpoint,
+                "permissions": list(CATALOG[n].permissions),
+                "directoryRole": CATALOG[n].directory_role,
+                "azureRole": CATALOG[n].azure_role,
+                "licence": CATALOG[n].licence,
+            }
+            for n in collections
+        ],
         "applicationPermissions": [n.name for n in needs if n.kind == "application permission"],
         "directoryRoles": [n.name for n in needs if n.kind == "directory role"],
         "azureRoles": [n.name for n in needs if n.kind == "azure role"],
-        "licences": [{"licence": n.name, "collections": list(n.collections)} for n in needs if n.kind == "licence"],
+        "licences": [
+            {"licence": n.name, "collections": list(n.collections)} for n in needs if n.kind == "licence"
+        ],
         "needs": [{"kind": n.kind, "name": n.name, "collections": list(n.collections)} for n in needs],
     }
 
@@ -56,7 +64,9 @@ def _print_table(doc: dict[str, Any]) -> None:
     from rich.table import Table
 
     console = Console(width=max(Console().width, 120))
-    title = f"permissions for {doc['policies']} policies" + (f" (baseline {doc['baseline']})" if doc["baseline"] else "")
+    title = f"permissions for {doc['policies']} policies" + (
+        f" (baseline {doc['baseline']})" if doc["baseline"] else ""
+    )
     table = Table(title=title)
     table.add_column("kind", no_wrap=True)
     table.add_column("name", overflow="fold")
@@ -79,9 +89,11 @@ def _run(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = sub.add_parser(
-        "permissions", help="least-privilege read-only permissions that collection needs",
+        "permissions",
+        help="least-privilege read-only permissions that collection needs",
         description="List the application permissions, directory roles and licences that collecting the data "
-                    "for the selected policies needs (all built-in policies, or a baseline's selection).")
+        "for the selected policies needs (all built-in policies, or a baseline's selection).",
+    )
     parser.add_argument("--baseline", metavar="NAME|FILE", help="only the policies this baseline selects")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(func=_run)

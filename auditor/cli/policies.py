@@ -15,8 +15,11 @@ from auditor.errors import InputError, InputErrors
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = sub.add_parser("policies", help="list, show and validate policies",
-                            description="Browse the built-in policy library (or --policies PATH) and lint policy files.")
+    parser = sub.add_parser(
+        "policies",
+        help="list, show and validate policies",
+        description="Browse the built-in policy library (or --policies PATH) and lint policy files.",
+    )
     psub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     p_list = psub.add_parser("list", help="list policies with severity and framework mappings")
     p_list.add_argument("--policies", nargs="+", metavar="PATH", help="policy files or folders")
@@ -39,23 +42,43 @@ def _list(args: argparse.Namespace) -> int:
     if args.framework:
         policies = tuple(p for p in policies if args.framework in p.frameworks)
     if args.json:
-        print(json.dumps([{"id": p.id, "title": p.title, "severity": p.severity, "file": p.rel_path,
-                           "frameworks": {k: list(v) for k, v in p.frameworks.items()},
-                           "requires": list(p.requires), "manual": p.is_manual} for p in policies], indent=2))
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": p.id,
+                        "title": p.title,
+                        "severity": p.severity,
+                        "file": p.rel_path,
+                        "frameworks": {k: list(v) for k, v in p.frameworks.items()},
+                        "requires": list(p.requires),
+                        "manual": p.is_manual,
+                    }
+                    for p in policies
+                ],
+                indent=2,
+            )
+        )
         return 0
     table = Table(title=f"{len(policies)} policies", show_lines=False)
     for col in ("ID", "Severity", "Title", "Frameworks"):
         table.add_column(col)
     for p in policies:
         fw = "; ".join(f"{k}: {', '.join(v)}" for k, v in p.frameworks.items())
-        table.add_row(escape(p.id), p.severity, escape(p.title) + (" [dim](manual)[/dim]" if p.is_manual else ""),
-                      escape(fw))
+        table.add_row(
+            escape(p.id),
+            p.severity,
+            escape(p.title) + (" [dim](manual)[/dim]" if p.is_manual else ""),
+            escape(fw),
+        )
     console = Console()
     console.print(table)
     by_framework = Counter(k for p in policies for k in p.frameworks)
     controls = {k: len({c for p in policies for c in p.frameworks.get(k, ())}) for k in by_framework}
-    console.print("Policies by framework: " + ", ".join(
-        f"{k} {n} policies / {controls[k]} controls" for k, n in sorted(by_framework.items())))
+    console.print(
+        "Policies by framework: "
+        + ", ".join(f"{k} {n} policies / {controls[k]} controls" for k, n in sorted(by_framework.items()))
+    )
     return 0
 
 
@@ -67,7 +90,9 @@ def _show(args: argparse.Namespace) -> int:
     if policy is None:
         raise InputError(f"no policy {args.id!r}; see 'auditor policies list'", source="policies show")
     console = Console()
-    console.print(f"[bold]{escape(policy.id)}[/bold] — {escape(policy.title)}  [dim]({escape(policy.rel_path)})[/dim]")
+    console.print(
+        f"[bold]{escape(policy.id)}[/bold] — {escape(policy.title)}  [dim]({escape(policy.rel_path)})[/dim]"
+    )
     console.print(Path(policy.path).read_text("utf-8"), markup=False, highlight=False)
     return 0
 

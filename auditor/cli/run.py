@@ -19,9 +19,11 @@ def _run(args: argparse.Namespace) -> int:
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = sub.add_parser(
-        "run", help="collect then audit, one command for CI",
+        "run",
+        help="collect then audit, one command for CI",
         description="Collect a snapshot (written to --snapshot, default snapshot.json), then audit it. "
-                    "Takes the collect flags and the audit flags; exits with the audit's code.")
+        "Takes the collect flags and the audit flags; exits with the audit's code.",
+    )
     add_collect_arguments(parser, out_flag="--snapshot", out_required=False)
     audit.add_audit_arguments(parser, positional_snapshot=False)
     parser.set_defaults(func=_run)

@@ -14,11 +14,15 @@ from auditor.errors import InputError, InputErrors
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = sub.add_parser(
-        "test", help="run policy test cases (*.test.yaml)",
+        "test",
+        help="run policy test cases (*.test.yaml)",
         description="Run the *.test.yaml cases next to policies: each case is a small snapshot and the status "
-                    "the policy must give. Without PATH, the built-in library's tests run. "
-                    "Exit 0 all cases pass, 1 a case fails, 2 a policy or test file does not load.")
-    parser.add_argument("paths", nargs="*", metavar="PATH", help="test files or folders (default: built-in library)")
+        "the policy must give. Without PATH, the built-in library's tests run. "
+        "Exit 0 all cases pass, 1 a case fails, 2 a policy or test file does not load.",
+    )
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", help="test files or folders (default: built-in library)"
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="list passing cases too")
     parser.set_defaults(func=_run)
 
@@ -48,8 +52,10 @@ def _run(args: argparse.Namespace) -> int:
         console.print(f"[red]error[/red] {escape(str(err))}")
     tested = {o.policy_id for o in outcomes}
     untested = sorted(p.id for p in policies if p.id not in tested)
-    console.print(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed "
-                  f"({len(files)} test files, {len(tested)} policies)")
+    console.print(
+        f"{len(outcomes) - len(failed)} passed, {len(failed)} failed "
+        f"({len(files)} test files, {len(tested)} policies)"
+    )
     if untested and args.verbose:
         console.print(f"[yellow]policies without tests:[/yellow] {', '.join(untested)}")
     if errors:
@@ -59,7 +65,11 @@ def _run(args: argparse.Namespace) -> int:
 
 def _test_file_for(path: Path) -> Path:
     """A policy file given on the command line stands for its sibling ``NAME.test.yaml``."""
-    if path.is_file() and path.suffix in (".yaml", ".yml") and not path.name.endswith((".test.yaml", ".test.yml")):
+    if (
+        path.is_file()
+        and path.suffix in (".yaml", ".yml")
+        and not path.name.endswith((".test.yaml", ".test.yml"))
+    ):
         sibling = path.with_name(path.stem + ".test" + path.suffix)
         if sibling.is_file():
             return sibling

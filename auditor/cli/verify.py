@@ -50,12 +50,25 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("results", metavar="RESULTS", help="results.json or report.html")
     p.add_argument("snapshot", metavar="SNAPSHOT", help="the snapshot file the audit read")
-    p.add_argument("--policies", nargs="+", metavar="PATH", default=None,
-                   help="policy files or folders (default: as recorded in the results document)")
-    p.add_argument("--baseline", metavar="NAME|FILE", default=None,
-                   help="baseline (default: as recorded in the results document)")
-    p.add_argument("--waivers", metavar="FILE", default=None,
-                   help="waivers file (default: as recorded in the results document)")
+    p.add_argument(
+        "--policies",
+        nargs="+",
+        metavar="PATH",
+        default=None,
+        help="policy files or folders (default: as recorded in the results document)",
+    )
+    p.add_argument(
+        "--baseline",
+        metavar="NAME|FILE",
+        default=None,
+        help="baseline (default: as recorded in the results document)",
+    )
+    p.add_argument(
+        "--waivers",
+        metavar="FILE",
+        default=None,
+        help="waivers file (default: as recorded in the results document)",
+    )
     p.set_defaults(func=run)
 
 
@@ -90,8 +103,11 @@ def compare_documents(recorded: dict[str, Any], fresh: dict[str, Any]) -> tuple[
             sections.append(f"invocation.{key}")
     a = {r["policyId"]: r for r in recorded.get("results", [])}
     b = {r["policyId"]: r for r in fresh.get("results", [])}
-    ids = sorted(pid for pid in set(a) | set(b)
-                 if pid not in a or pid not in b or canonical_json(a[pid]) != canonical_json(b[pid]))
+    ids = sorted(
+        pid
+        for pid in set(a) | set(b)
+        if pid not in a or pid not in b or canonical_json(a[pid]) != canonical_json(b[pid])
+    )
     order_a = [r["policyId"] for r in recorded.get("results", [])]
     order_b = [r["policyId"] for r in fresh.get("results", [])]
     if not ids and order_a != order_b:
@@ -127,9 +143,15 @@ class _Checks:
         self.out(f"✗ {text}")
 
 
-def verify(results_path: str, snapshot_path: str, *, policies: list[str] | None = None,
-           baseline: str | None = None, waivers: str | None = None,
-           out: Callable[[str], None] = _print) -> int:
+def verify(
+    results_path: str,
+    snapshot_path: str,
+    *,
+    policies: list[str] | None = None,
+    baseline: str | None = None,
+    waivers: str | None = None,
+    out: Callable[[str], None] = _print,
+) -> int:
     """Run every check, printing one line each; return the exit code."""
     checks = _Checks(out)
     try:
@@ -150,8 +172,10 @@ def verify(results_path: str, snapshot_path: str, *, policies: list[str] | None 
     elif integrity.get("value") == compute_integrity(doc):
         checks.ok(f"integrity hash matches ({integrity['value'][:16]}…)")
     else:
-        checks.bad(f"integrity hash does not match: recorded {integrity.get('value', '')[:16]}…, "
-                   f"content hashes to {compute_integrity(doc)[:16]}… (edited after sealing)")
+        checks.bad(
+            f"integrity hash does not match: recorded {integrity.get('value', '')[:16]}…, "
+            f"content hashes to {compute_integrity(doc)[:16]}… (edited after sealing)"
+        )
 
     try:
         raw = Path(snapshot_path).read_bytes()
@@ -163,12 +187,16 @@ def verify(results_path: str, snapshot_path: str, *, policies: list[str] | None 
     if actual == recorded:
         checks.ok(f"snapshot sha256 matches ({actual[:16]}…)")
     else:
-        checks.bad(f"snapshot sha256 differs: results name {recorded[:16]}…, {snapshot_path} is {actual[:16]}…")
+        checks.bad(
+            f"snapshot sha256 differs: results name {recorded[:16]}…, {snapshot_path} is {actual[:16]}…"
+        )
 
     inv = doc.get("invocation") or {}
     if not doc.get("invocation"):
-        out("  note: the document has no invocation block; re-evaluating with the built-in library "
-            "and the recorded baseline name")
+        out(
+            "  note: the document has no invocation block; re-evaluating with the built-in library "
+            "and the recorded baseline name"
+        )
     try:
         fresh = _rebuild(
             snapshot_path=snapshot_path,
@@ -184,10 +212,15 @@ def verify(results_path: str, snapshot_path: str, *, policies: list[str] | None 
         return EXIT_INPUT
 
     fresh_hashes = {r["policyId"]: r.get("policySha256") for r in fresh.get("results", [])}
-    changed = sorted(r["policyId"] for r in doc["results"]
-                     if r["policyId"] in fresh_hashes and fresh_hashes[r["policyId"]] != r["policySha256"])
+    changed = sorted(
+        r["policyId"]
+        for r in doc["results"]
+        if r["policyId"] in fresh_hashes and fresh_hashes[r["policyId"]] != r["policySha256"]
+    )
     if changed:
-        checks.bad(f"policy hashes differ for {len(changed)} policies (policy files changed): {_listing(changed)}")
+        checks.bad(
+            f"policy hashes differ for {len(changed)} policies (policy files changed): {_listing(changed)}"
+        )
     else:
         checks.ok(f"policy hashes match ({len(doc['results'])} policies)")
 
@@ -209,5 +242,6 @@ def verify(results_path: str, snapshot_path: str, *, policies: list[str] | None 
 
 
 def run(args: argparse.Namespace) -> int:
-    return verify(args.results, args.snapshot, policies=args.policies, baseline=args.baseline,
-                  waivers=args.waivers)
+    return verify(
+        args.results, args.snapshot, policies=args.policies, baseline=args.baseline, waivers=args.waivers
+    )

@@ -94,7 +94,9 @@ class PrincipalRecorder:
         token = self._inner.get_token(*scopes, **kwargs)
         if not self.claims:
             claims = jwt_claims(token.token)
-            keep: dict[str, Any] = {k: claims[k] for k in ("oid", "appid", "azp", "tid", "upn") if k in claims}
+            keep: dict[str, Any] = {
+                k: claims[k] for k in ("oid", "appid", "azp", "tid", "upn") if k in claims
+            }
             keep["delegated"] = "scp" in claims  # a user's token: the user collected, not the client app
             with self._lock:
                 self.claims = keep
@@ -152,8 +154,9 @@ def _device_code_prompt(verification_uri: str, user_code: str, expires_on: Any) 
     print(f"To sign in, open {verification_uri} and enter the code {user_code}", file=sys.stderr)
 
 
-def build_credential(mode: str, *, tenant_id: str | None = None,
-                     env: Mapping[str, str] | None = None, **extra: Any) -> AuthSetup:
+def build_credential(
+    mode: str, *, tenant_id: str | None = None, env: Mapping[str, str] | None = None, **extra: Any
+) -> AuthSetup:
     """Construct the azure-identity credential for ``mode``.
 
     A missing environment variable is an :class:`InputError` naming it (exit 2).
@@ -179,7 +182,9 @@ def build_credential(mode: str, *, tenant_id: str | None = None,
     elif mode == "secret":
         tenant = tenant or _require(env, "AZURE_TENANT_ID", mode)
         client_id = _require(env, "AZURE_CLIENT_ID", mode)
-        cred = ai.ClientSecretCredential(tenant, client_id, _require(env, "AZURE_CLIENT_SECRET", mode), **extra)
+        cred = ai.ClientSecretCredential(
+            tenant, client_id, _require(env, "AZURE_CLIENT_SECRET", mode), **extra
+        )
     elif mode == "certificate":
         tenant = tenant or _require(env, "AZURE_TENANT_ID", mode)
         client_id = _require(env, "AZURE_CLIENT_ID", mode)
@@ -194,12 +199,18 @@ def build_credential(mode: str, *, tenant_id: str | None = None,
         if env.get("ACTIONS_ID_TOKEN_REQUEST_URL") and env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN"):
             cred = ai.ClientAssertionCredential(tenant, client_id, _github_assertion(env), **extra)
         elif env.get("AZURE_FEDERATED_TOKEN_FILE"):
-            cred = ai.WorkloadIdentityCredential(tenant_id=tenant, client_id=client_id,
-                                                 token_file_path=env["AZURE_FEDERATED_TOKEN_FILE"], **extra)
+            cred = ai.WorkloadIdentityCredential(
+                tenant_id=tenant,
+                client_id=client_id,
+                token_file_path=env["AZURE_FEDERATED_TOKEN_FILE"],
+                **extra,
+            )
         else:
-            raise InputError("--auth workload-identity needs the environment variables "
-                             "ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN (GitHub Actions "
-                             "with 'permissions: id-token: write') or AZURE_FEDERATED_TOKEN_FILE")
+            raise InputError(
+                "--auth workload-identity needs the environment variables "
+                "ACTIONS_ID_TOKEN_REQUEST_URL and ACTIONS_ID_TOKEN_REQUEST_TOKEN (GitHub Actions "
+                "with 'permissions: id-token: write') or AZURE_FEDERATED_TOKEN_FILE"
+            )
     else:  # device-code
         kwargs: dict[str, Any] = {"prompt_callback": _device_code_prompt, **extra}
         if client_id:

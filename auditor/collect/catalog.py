@@ -63,8 +63,10 @@ class Source:
         return f"GET {self.path}?api-version={self.version}"
 
 
-USER_SELECT = ("id,userPrincipalName,displayName,userType,accountEnabled,"
-               "onPremisesSyncEnabled,createdDateTime,signInActivity")
+USER_SELECT = (
+    "id,userPrincipalName,displayName,userType,accountEnabled,"
+    "onPremisesSyncEnabled,createdDateTime,signInActivity"
+)
 
 
 def _g(name: str, path: str, *perms: str, **kw: object) -> Source:
@@ -75,16 +77,26 @@ _SOURCES: tuple[Source, ...] = (
     _g("organization", "/organization", "Organization.Read.All"),
     _g("domains", "/domains", "Domain.Read.All"),
     _g("subscribedSkus", "/subscribedSkus", "LicenseAssignment.Read.All"),
-    _g("users", "/users", "User.Read.All", "AuditLog.Read.All",
-       query=f"$select={USER_SELECT}", top=999, licence=P1,
-       note="signInActivity needs AuditLog.Read.All and Entra ID P1"),
+    _g(
+        "users",
+        "/users",
+        "User.Read.All",
+        "AuditLog.Read.All",
+        query=f"$select={USER_SELECT}",
+        top=999,
+        licence=P1,
+        note="signInActivity needs AuditLog.Read.All and Entra ID P1",
+    ),
     _g("groups", "/groups", "GroupMember.Read.All", top=999),
-    _g("userRegistrationDetails", "/reports/authenticationMethods/userRegistrationDetails",
-       "AuditLog.Read.All", top=999, licence=P1),
-    _g("conditionalAccessPolicies", "/identity/conditionalAccess/policies", "Policy.Read.All",
-       licence=P1),
-    _g("namedLocations", "/identity/conditionalAccess/namedLocations", "Policy.Read.All",
-       licence=P1),
+    _g(
+        "userRegistrationDetails",
+        "/reports/authenticationMethods/userRegistrationDetails",
+        "AuditLog.Read.All",
+        top=999,
+        licence=P1,
+    ),
+    _g("conditionalAccessPolicies", "/identity/conditionalAccess/policies", "Policy.Read.All", licence=P1),
+    _g("namedLocations", "/identity/conditionalAccess/namedLocations", "Policy.Read.All", licence=P1),
     _g("authenticationStrengthPolicies", "/policies/authenticationStrengthPolicies", "Policy.Read.All"),
     _g("authenticationMethodsPolicy", "/policies/authenticationMethodsPolicy", "Policy.Read.All"),
     _g("securityDefaults", "/policies/identitySecurityDefaultsEnforcementPolicy", "Policy.Read.All"),
@@ -94,45 +106,93 @@ _SOURCES: tuple[Source, ...] = (
     _g("defaultAppManagementPolicy", "/policies/defaultAppManagementPolicy", "Policy.Read.All"),
     _g("roleDefinitions", "/roleManagement/directory/roleDefinitions", "RoleManagement.Read.Directory"),
     _g("roleAssignments", "/roleManagement/directory/roleAssignments", "RoleManagement.Read.Directory"),
-    _g("roleEligibilitySchedules", "/roleManagement/directory/roleEligibilitySchedules",
-       "RoleEligibilitySchedule.Read.Directory", licence=P2),
-    _g("roleAssignmentScheduleInstances", "/roleManagement/directory/roleAssignmentScheduleInstances",
-       "RoleAssignmentSchedule.Read.Directory", licence=P2),
-    _g("roleManagementPolicyAssignments", "/policies/roleManagementPolicyAssignments",
-       "RoleManagementPolicy.Read.Directory",
-       query="$filter=scopeId eq '/' and scopeType eq 'DirectoryRole'&$expand=policy($expand=rules)",
-       licence=P2),
-    _g("accessReviews", "/identityGovernance/accessReviews/definitions", "AccessReview.Read.All",
-       licence=f"{P2} (or Microsoft Entra ID Governance)"),
+    _g(
+        "roleEligibilitySchedules",
+        "/roleManagement/directory/roleEligibilitySchedules",
+        "RoleEligibilitySchedule.Read.Directory",
+        licence=P2,
+    ),
+    _g(
+        "roleAssignmentScheduleInstances",
+        "/roleManagement/directory/roleAssignmentScheduleInstances",
+        "RoleAssignmentSchedule.Read.Directory",
+        licence=P2,
+    ),
+    _g(
+        "roleManagementPolicyAssignments",
+        "/policies/roleManagementPolicyAssignments",
+        "RoleManagementPolicy.Read.Directory",
+        query="$filter=scopeId eq '/' and scopeType eq 'DirectoryRole'&$expand=policy($expand=rules)",
+        licence=P2,
+    ),
+    _g(
+        "accessReviews",
+        "/identityGovernance/accessReviews/definitions",
+        "AccessReview.Read.All",
+        licence=f"{P2} (or Microsoft Entra ID Governance)",
+    ),
     _g("applications", "/applications", "Application.Read.All", top=999),
     _g("servicePrincipals", "/servicePrincipals", "Application.Read.All", top=999),
     _g("groupSettings", "/groupSettings", "GroupSettings.Read.All"),
-    _g("sharepointSettings", "/admin/sharepoint/settings", "SharePointTenantSettings.Read.All",
-       licence="SharePoint Online"),
-    _g("secureScores", "/security/secureScores", "SecurityEvents.Read.All", top=1,
-       paged=False),
-    Source("exchangeAdminAuditLogConfig", "exchange", "Get-AdminAuditLogConfig",
-           (EXCHANGE_APP_PERMISSION,), version="beta", directory_role=EXCHANGE_ROLE,
-           licence="Exchange Online"),
-    Source("exchangeOrganizationConfig", "exchange", "Get-OrganizationConfig",
-           (EXCHANGE_APP_PERMISSION,), version="beta", directory_role=EXCHANGE_ROLE,
-           licence="Exchange Online"),
-    Source("exchangeMailboxAuditBypassAssociations", "exchange", "Get-MailboxAuditBypassAssociation",
-           (EXCHANGE_APP_PERMISSION,), version="beta", directory_role=EXCHANGE_ROLE,
-           licence="Exchange Online"),
-    Source("auditLogRetentionPolicies", "exchange", "Get-UnifiedAuditLogRetentionPolicy",
-           (EXCHANGE_APP_PERMISSION,), version="beta",
-           directory_role="Global Reader (or Compliance Administrator)",
-           licence="Microsoft Purview Audit (Premium) for policies beyond 180 days",
-           note="a Purview cmdlet; where the Exchange endpoint does not serve it, use auditor import"),
-    Source("entraDiagnosticSettings", "arm", "/providers/microsoft.aadiam/diagnosticSettings",
-           (), version="2017-04-01-preview",
-           azure_role="Reader of microsoft.aadiam/diagnosticSettings (microsoft.aadiam/diagnosticSettings/read "
-                      "at scope /providers/microsoft.aadiam)"),
+    _g(
+        "sharepointSettings",
+        "/admin/sharepoint/settings",
+        "SharePointTenantSettings.Read.All",
+        licence="SharePoint Online",
+    ),
+    _g("secureScores", "/security/secureScores", "SecurityEvents.Read.All", top=1, paged=False),
+    Source(
+        "exchangeAdminAuditLogConfig",
+        "exchange",
+        "Get-AdminAuditLogConfig",
+        (EXCHANGE_APP_PERMISSION,),
+        version="beta",
+        directory_role=EXCHANGE_ROLE,
+        licence="Exchange Online",
+    ),
+    Source(
+        "exchangeOrganizationConfig",
+        "exchange",
+        "Get-OrganizationConfig",
+        (EXCHANGE_APP_PERMISSION,),
+        version="beta",
+        directory_role=EXCHANGE_ROLE,
+        licence="Exchange Online",
+    ),
+    Source(
+        "exchangeMailboxAuditBypassAssociations",
+        "exchange",
+        "Get-MailboxAuditBypassAssociation",
+        (EXCHANGE_APP_PERMISSION,),
+        version="beta",
+        directory_role=EXCHANGE_ROLE,
+        licence="Exchange Online",
+    ),
+    Source(
+        "auditLogRetentionPolicies",
+        "exchange",
+        "Get-UnifiedAuditLogRetentionPolicy",
+        (EXCHANGE_APP_PERMISSION,),
+        version="beta",
+        directory_role="Global Reader (or Compliance Administrator)",
+        licence="Microsoft Purview Audit (Premium) for policies beyond 180 days",
+        note="a Purview cmdlet; where the Exchange endpoint does not serve it, use auditor import",
+    ),
+    Source(
+        "entraDiagnosticSettings",
+        "arm",
+        "/providers/microsoft.aadiam/diagnosticSettings",
+        (),
+        version="2017-04-01-preview",
+        azure_role="Reader of microsoft.aadiam/diagnosticSettings (microsoft.aadiam/diagnosticSettings/read "
+        "at scope /providers/microsoft.aadiam)",
+    ),
 )
 
 #: name -> Source, in the order of :data:`auditor.snapshot.COLLECTIONS`
-CATALOG: Mapping[str, Source] = {s.name: s for s in sorted(_SOURCES, key=lambda s: list(COLLECTIONS).index(s.name))}
+CATALOG: Mapping[str, Source] = {
+    s.name: s for s in sorted(_SOURCES, key=lambda s: list(COLLECTIONS).index(s.name))
+}
 
 if set(CATALOG) != set(COLLECTIONS):  # pragma: no cover - a programming error caught at import
     raise RuntimeError(f"catalog and COLLECTIONS differ: {set(CATALOG) ^ set(COLLECTIONS)}")
@@ -175,5 +235,7 @@ def permissions_for(names: Iterable[str]) -> list[PermissionNeed]:
         if source.licence:
             acc.setdefault(("licence", source.licence), []).append(source.name)
     order = {"application permission": 0, "directory role": 1, "azure role": 2, "licence": 3}
-    return [PermissionNeed(kind, name, tuple(cols))  # type: ignore[arg-type]
-            for (kind, name), cols in sorted(acc.items(), key=lambda kv: (order[kv[0][0]], kv[0][1]))]
+    return [
+        PermissionNeed(kind, name, tuple(cols))  # type: ignore[arg-type]
+        for (kind, name), cols in sorted(acc.items(), key=lambda kv: (order[kv[0][0]], kv[0][1]))
+    ]

@@ -25,17 +25,28 @@ from urllib.parse import urlsplit
 from auditor.collect.catalog import Source
 
 RETRY_STATUSES = frozenset({429, 503, 504})
-LICENCE_CODES = frozenset({
-    "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
-    "AadPremiumLicenseRequired",
-    "Request_UnsupportedTenantLicense",
-    "TenantNotLicensed",
-})
-LICENCE_MARKERS = ("valid license", "premium license", "license is required", "not licensed",
-                   "requires a license", "p1 or p2", "p2 license", "licence")
+LICENCE_CODES = frozenset(
+    {
+        "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+        "AadPremiumLicenseRequired",
+        "Request_UnsupportedTenantLicense",
+        "TenantNotLicensed",
+    }
+)
+LICENCE_MARKERS = (
+    "valid license",
+    "premium license",
+    "license is required",
+    "not licensed",
+    "requires a license",
+    "p1 or p2",
+    "p2 license",
+    "licence",
+)
 # A rejected query (Request_UnsupportedQuery) is our bug, not an unsupported endpoint: it stays `error`.
-UNSUPPORTED_CODES = frozenset({"NotSupported", "ResourceNotFound", "InvalidResourceType",
-                               "NoRegisteredProviderFound"})
+UNSUPPORTED_CODES = frozenset(
+    {"NotSupported", "ResourceNotFound", "InvalidResourceType", "NoRegisteredProviderFound"}
+)
 UNSUPPORTED_MARKERS = ("not found for the segment", "not supported", "is not available")
 
 
@@ -166,10 +177,14 @@ def classify(source: Source, response: RawResponse) -> FetchFailure:
         if source.directory_role:
             needs += f" and the role {source.directory_role}"
         prefix = code or ("Unauthorized" if status == 401 else "Forbidden")
-        return FetchFailure("forbidden", _trim(f"{prefix}: needs {needs}" + (f" ({message})" if message else "")),
-                            status)
-    if status == 404 or status == 405 or (status == 400 and (code in UNSUPPORTED_CODES or any(
-            m in lowered for m in UNSUPPORTED_MARKERS))):
+        return FetchFailure(
+            "forbidden", _trim(f"{prefix}: needs {needs}" + (f" ({message})" if message else "")), status
+        )
+    if (
+        status == 404
+        or status == 405
+        or (status == 400 and (code in UNSUPPORTED_CODES or any(m in lowered for m in UNSUPPORTED_MARKERS)))
+    ):
         return FetchFailure("not_supported", _trim(label), status)
     return FetchFailure("error", _trim(label), status)
 
@@ -203,8 +218,9 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
 SendFn = Callable[[str], Awaitable[RawResponse]]
 
 
-async def send_with_retries(send: SendFn, url: str, source: Source, policy: RetryPolicy,
-                            deadline: Deadline, progress: Progress) -> RawResponse:
+async def send_with_retries(
+    send: SendFn, url: str, source: Source, policy: RetryPolicy, deadline: Deadline, progress: Progress
+) -> RawResponse:
     """Send one request, retrying 429/503/504 and timeouts within the policy.
 
     Returns the final response (any status); raises :class:`FetchFailure` when the
@@ -231,17 +247,20 @@ async def send_with_retries(send: SendFn, url: str, source: Source, policy: Retr
         if attempt >= policy.max_retries:
             if response is not None:
                 fail = classify(source, response)
-                raise FetchFailure(fail.status, f"{fail.error} (gave up after {attempt} retries)",
-                                   response.status)
+                raise FetchFailure(
+                    fail.status, f"{fail.error} (gave up after {attempt} retries)", response.status
+                )
             raise FetchFailure("error", f"{failure} (gave up after {attempt} retries)")
         delay = _retry_after(response.headers) if response is not None else None
         if delay is None:
-            delay = min(policy.backoff_max, policy.backoff_base * 2 ** attempt)
+            delay = min(policy.backoff_max, policy.backoff_base * 2**attempt)
         if delay > deadline.remaining():
             what = f"HTTP {response.status}" if response is not None else failure
-            raise FetchFailure("error", f"{what}: retry in {delay:.0f} s would exceed the time budget "
-                                        f"(after {attempt} retries)",
-                               response.status if response is not None else None)
+            raise FetchFailure(
+                "error",
+                f"{what}: retry in {delay:.0f} s would exceed the time budget (after {attempt} retries)",
+                response.status if response is not None else None,
+            )
         attempt += 1
         progress.retries += 1
         await asyncio.sleep(delay)
@@ -253,8 +272,9 @@ def same_origin(a: str, b: str) -> bool:
     return (pa.scheme, pa.hostname, pa.port) == (pb.scheme, pb.hostname, pb.port)
 
 
-async def collect_pages(source: Source, first_url: str, send: SendFn, policy: RetryPolicy,
-                        deadline: Deadline, progress: Progress) -> CollectionResult:
+async def collect_pages(
+    source: Source, first_url: str, send: SendFn, policy: RetryPolicy, deadline: Deadline, progress: Progress
+) -> CollectionResult:
     """Read a collection to the end: every page, empty ones included, then shape it.
 
     Never raises for API faults: a failure becomes a result without data.
@@ -275,8 +295,9 @@ async def collect_pages(source: Source, first_url: str, send: SendFn, policy: Re
             try:
                 doc = json.loads(response.body)
             except (ValueError, UnicodeDecodeError) as exc:
-                raise FetchFailure("error", _trim(f"malformed JSON in the response: {exc}"),
-                                   response.status) from None
+                raise FetchFailure(
+                    "error", _trim(f"malformed JSON in the response: {exc}"), response.status
+                ) from None
             if not isinstance(doc, dict):
                 raise FetchFailure("error", "the response is not a JSON object", response.status)
             progress.pages += 1
@@ -294,15 +315,23 @@ async def collect_pages(source: Source, first_url: str, send: SendFn, policy: Re
             if not source.paged or next_link is None:
                 break
             if not isinstance(next_link, str) or not same_origin(next_link, first_url):
-                raise FetchFailure("error", "@odata.nextLink points to another host; not followed",
-                                   response.status)
+                raise FetchFailure(
+                    "error", "@odata.nextLink points to another host; not followed", response.status
+                )
             url = next_link
     except FetchFailure as failure:
         progress.status = failure.status
         progress.done = True
-        return CollectionResult(source.name, failure.status, endpoint, utc_now(), pages=progress.pages,
-                                retries=progress.retries, http_status=failure.http_status,
-                                error=failure.error)
+        return CollectionResult(
+            source.name,
+            failure.status,
+            endpoint,
+            utc_now(),
+            pages=progress.pages,
+            retries=progress.retries,
+            http_status=failure.http_status,
+            error=failure.error,
+        )
     data: Any
     extra: dict[str, Any] = {}
     if source.shape == "object":
@@ -310,19 +339,41 @@ async def collect_pages(source: Source, first_url: str, send: SendFn, policy: Re
             if len(items) != 1:
                 progress.status = "error"
                 progress.done = True
-                return CollectionResult(source.name, "error", endpoint, utc_now(), pages=progress.pages,
-                                        retries=progress.retries,
-                                        error=f"expected exactly one object, the API returned {len(items)}")
+                return CollectionResult(
+                    source.name,
+                    "error",
+                    endpoint,
+                    utc_now(),
+                    pages=progress.pages,
+                    retries=progress.retries,
+                    error=f"expected exactly one object, the API returned {len(items)}",
+                )
             obj = items[0]
             if not isinstance(obj, dict):
                 progress.status = "error"
                 progress.done = True
-                return CollectionResult(source.name, "error", endpoint, utc_now(), pages=progress.pages,
-                                        retries=progress.retries, error="the API returned a non-object")
+                return CollectionResult(
+                    source.name,
+                    "error",
+                    endpoint,
+                    utc_now(),
+                    pages=progress.pages,
+                    retries=progress.retries,
+                    error="the API returned a non-object",
+                )
         data, count = obj, 1
     else:
         data, count = items, len(items)
     progress.status = "ok"
     progress.done = True
-    return CollectionResult(source.name, "ok", endpoint, utc_now(), data=data, count=count,
-                            pages=progress.pages, retries=progress.retries, extra=extra)
+    return CollectionResult(
+        source.name,
+        "ok",
+        endpoint,
+        utc_now(),
+        data=data,
+        count=count,
+        pages=progress.pages,
+        retries=progress.retries,
+        extra=extra,
+    )

@@ -39,8 +39,12 @@ def graph_root(url: str | None) -> str:
 
 
 #: Graph hosts of the national clouds, for the snapshot's ``collector.cloud``
-CLOUDS = {"graph.microsoft.com": "global", "graph.microsoft.us": "usgov", "dod-graph.microsoft.us": "usgov-dod",
-          "microsoftgraph.chinacloudapi.cn": "china"}
+CLOUDS = {
+    "graph.microsoft.com": "global",
+    "graph.microsoft.us": "usgov",
+    "dod-graph.microsoft.us": "usgov-dod",
+    "microsoftgraph.chinacloudapi.cn": "china",
+}
 
 
 def cloud_name(root: str) -> str:
@@ -71,19 +75,31 @@ def first_url(root: str, source: Source, *, top: bool = True) -> str:
     return url
 
 
-async def collect_graph(client: GraphClient, root: str, source: Source, policy: RetryPolicy, deadline: Deadline,
-                        progress: Progress) -> CollectionResult:
+async def collect_graph(
+    client: GraphClient,
+    root: str,
+    source: Source,
+    policy: RetryPolicy,
+    deadline: Deadline,
+    progress: Progress,
+) -> CollectionResult:
     """Collect one Graph source; if the first page's ``$top`` is refused (400), ask once without.
 
     Not every Graph API documents its largest page size; a refused ``$top=999`` must cost a
     round trip, not the collection.
     """
     result = await collect_pages(source, first_url(root, source), client.send, policy, deadline, progress)
-    if (source.top and source.top > 1 and result.status != "ok" and result.http_status == 400
-            and result.pages == 0):
+    if (
+        source.top
+        and source.top > 1
+        and result.status != "ok"
+        and result.http_status == 400
+        and result.pages == 0
+    ):
         progress.status, progress.done = "running", False
-        retry = await collect_pages(source, first_url(root, source, top=False), client.send, policy, deadline,
-                                    progress)
+        retry = await collect_pages(
+            source, first_url(root, source, top=False), client.send, policy, deadline, progress
+        )
         return dataclasses.replace(retry, extra={**retry.extra, "topRejected": result.error or True})
     return result
 
@@ -119,8 +135,9 @@ class GraphClient:
         auth = AzureIdentityAuthenticationProvider(credential, scopes=[config.scope], allowed_hosts=[host])
         http = httpx.AsyncClient(
             timeout=httpx.Timeout(config.timeout, connect=min(30.0, config.timeout)),
-            limits=httpx.Limits(max_connections=config.max_connections,
-                                max_keepalive_connections=config.max_connections),
+            limits=httpx.Limits(
+                max_connections=config.max_connections, max_keepalive_connections=config.max_connections
+            ),
         )
         self._no_retry = RetryHandlerOption(delay=0, max_retries=0, should_retry=False)
         # The SDK's default chain minus the handlers that only matter to typed request builders
@@ -129,8 +146,14 @@ class GraphClient:
         # (disabled) retry handler, the user agent and Graph telemetry headers stay.
         telemetry = sdk_options[GraphTelemetryHandlerOption.get_key()]
         client = GraphClientFactory.create_with_custom_middleware(
-            [RedirectHandler(), RetryHandler(self._no_retry), UserAgentHandler(),
-             GraphTelemetryHandler(options=telemetry)], client=http)
+            [
+                RedirectHandler(),
+                RetryHandler(self._no_retry),
+                UserAgentHandler(),
+                GraphTelemetryHandler(options=telemetry),
+            ],
+            client=http,
+        )
         adapter = GraphRequestAdapter(auth, client=client)
         adapter.base_url = f"{config.root}/v1.0"
         self.service = GraphServiceClient(request_adapter=adapter)

@@ -57,8 +57,9 @@ def coerce_shape(name: str, value: Any, source: str) -> Any:
     if shape == "object":
         if isinstance(value, list):
             if len(value) != 1:
-                raise InputError(f"{name} is a single object but the file holds {len(value)} items",
-                                 source=source)
+                raise InputError(
+                    f"{name} is a single object but the file holds {len(value)} items", source=source
+                )
             value = value[0]
         if not isinstance(value, dict):
             raise InputError(f"{name} must be a JSON object", source=source)
@@ -81,18 +82,25 @@ def load_import(spec: ImportSpec) -> CollectionResult:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON: {exc.msg}", source=source, line=exc.lineno,
-                         column=exc.colno) from None
+        raise InputError(
+            f"not valid JSON: {exc.msg}", source=source, line=exc.lineno, column=exc.colno
+        ) from None
     data = coerce_shape(spec.name, value, source)
     count = len(data) if isinstance(data, list) else 1
-    return CollectionResult(spec.name, "ok", "import", utc_now(), data=data, count=count,
-                            extra={"importedFrom": spec.path.name})
+    return CollectionResult(
+        spec.name, "ok", "import", utc_now(), data=data, count=count, extra={"importedFrom": spec.path.name}
+    )
 
 
 def import_entry(result: CollectionResult) -> dict[str, Any]:
     """The ``sources`` entry of an import (no pages or retries: nothing was fetched)."""
-    return {"status": "ok", "endpoint": "import", "importedFrom": result.extra["importedFrom"],
-            "count": result.count, "retrievedAt": result.retrieved_at}
+    return {
+        "status": "ok",
+        "endpoint": "import",
+        "importedFrom": result.extra["importedFrom"],
+        "count": result.count,
+        "retrievedAt": result.retrieved_at,
+    }
 
 
 def apply_imports(doc: dict[str, Any], results: list[CollectionResult]) -> dict[str, Any]:

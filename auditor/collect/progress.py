@@ -78,8 +78,9 @@ class RichReporter:
             table.add_column(column, justify="right" if column in ("pages", "objects", "retries") else "left")
         for item in self.items:
             style = {"ok": "green", "running": "cyan"}.get(item.status, "red")
-            table.add_row(item.name, f"[{style}]{item.status}[/]", str(item.pages), str(item.objects),
-                          str(item.retries))
+            table.add_row(
+                item.name, f"[{style}]{item.status}[/]", str(item.pages), str(item.objects), str(item.retries)
+            )
         return table
 
     def start(self, progress: Iterable[Progress]) -> None:
@@ -101,8 +102,9 @@ class RichReporter:
             if result.status != "ok" and result.error:
                 from rich.markup import escape
 
-                self.console.print(f"[red]{escape(result.name)}[/]: {result.status}: {escape(result.error)}",
-                                   highlight=False)
+                self.console.print(
+                    f"[red]{escape(result.name)}[/]: {result.status}: {escape(result.error)}", highlight=False
+                )
 
 
 def make_reporter(stream: TextIO | None = None, quiet: bool = False) -> Reporter:

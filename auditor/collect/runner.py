@@ -94,9 +94,15 @@ class Collector:
         self.reporter = reporter or LineReporter(quiet=True)
         self.deadline = Deadline(options.retry.budget_seconds)
         self.root = graph_root(options.graph_url)
-        self.graph = GraphClient(auth.credential, GraphClientConfig(
-            root=self.root, scope=resource_scope(self.root, "https://graph.microsoft.com/.default"),
-            timeout=options.timeout, max_connections=max(4, options.concurrency * 2)))
+        self.graph = GraphClient(
+            auth.credential,
+            GraphClientConfig(
+                root=self.root,
+                scope=resource_scope(self.root, "https://graph.microsoft.com/.default"),
+                timeout=options.timeout,
+                max_connections=max(4, options.concurrency * 2),
+            ),
+        )
         self._bearer: dict[str, BearerHttp] = {}
         self.progress: dict[str, Progress] = {s.name: Progress(s.name) for s in options.sources}
 
@@ -114,21 +120,40 @@ class Collector:
             if source.api == "exchange":
                 root = (self.options.exchange_url or DEFAULT_EXCHANGE_URL).rstrip("/")
                 if not tenant_id:
-                    return CollectionResult(source.name, "error", source.endpoint, utc_now(),
-                                            error="the tenant id is unknown (give --tenant-id)")
+                    return CollectionResult(
+                        source.name,
+                        "error",
+                        source.endpoint,
+                        utc_now(),
+                        error="the tenant id is unknown (give --tenant-id)",
+                    )
                 http = self._http_for(exchange_scope(root))
-                return await collect_pages(source, invoke_url(root, tenant_id), cmdlet_sender(http, source),
-                                           policy, deadline, progress)
+                return await collect_pages(
+                    source,
+                    invoke_url(root, tenant_id),
+                    cmdlet_sender(http, source),
+                    policy,
+                    deadline,
+                    progress,
+                )
             root = (self.options.arm_url or DEFAULT_ARM_URL).rstrip("/")
             http = self._http_for(arm_scope(root))
-            return await collect_pages(source, arm_url(root, source), arm_sender(http), policy, deadline,
-                                       progress)
+            return await collect_pages(
+                source, arm_url(root, source), arm_sender(http), policy, deadline, progress
+            )
         except Exception as exc:  # noqa: BLE001 - one failure must never stop the others
             # e.g. azure-identity cannot get a token for this resource; say so, without a trace
             progress.status, progress.done = "error", True
             message = " ".join(str(exc).split())[:300] or type(exc).__name__
-            return CollectionResult(source.name, "error", source.endpoint, utc_now(), pages=progress.pages,
-                                    retries=progress.retries, error=f"{type(exc).__name__}: {message}")
+            return CollectionResult(
+                source.name,
+                "error",
+                source.endpoint,
+                utc_now(),
+                pages=progress.pages,
+                retries=progress.retries,
+                error=f"{type(exc).__name__}: {message}",
+            )
 
     async def check_credential(self) -> None:
         """Get the Graph token once, up front: a wrong secret is one clear error, not 31."""
@@ -152,8 +177,12 @@ class Collector:
             org_source = CATALOG["organization"]
             org = await self.fetch(org_source, None)
             tenant = tenant_from_organization(org.data) if org.status == "ok" else None
-            tenant_id = self.options.tenant_id or (tenant.id if tenant else None) or self.auth.tenant_id \
+            tenant_id = (
+                self.options.tenant_id
+                or (tenant.id if tenant else None)
+                or self.auth.tenant_id
                 or self.auth.credential.claims.get("tid")
+            )
             if tenant is None:
                 tenant = TenantInfo(str(tenant_id or "unknown"), None, None)
             semaphore = asyncio.Semaphore(max(1, self.options.concurrency))
@@ -181,8 +210,13 @@ class Collector:
             await http.aclose()
 
 
-def build_document(auth: AuthSetup, options: CollectOptions, tenant: TenantInfo,
-                   results: Sequence[CollectionResult], collected_at: str) -> dict[str, Any]:
+def build_document(
+    auth: AuthSetup,
+    options: CollectOptions,
+    tenant: TenantInfo,
+    results: Sequence[CollectionResult],
+    collected_at: str,
+) -> dict[str, Any]:
     """The snapshot document: a failed collection is in ``sources`` only, never in ``data``."""
     sources: dict[str, Any] = {}
     data: dict[str, Any] = {}
@@ -194,15 +228,21 @@ def build_document(auth: AuthSetup, options: CollectOptions, tenant: TenantInfo,
         "schemaVersion": 1,
         "tenant": tenant.block(),
         "collectedAt": collected_at,
-        "collector": {"tool": "auditor", "version": __version__, "principal": auth.principal(),
-                      "cloud": cloud_name(graph_root(options.graph_url)), "authMode": auth.mode},
+        "collector": {
+            "tool": "auditor",
+            "version": __version__,
+            "principal": auth.principal(),
+            "cloud": cloud_name(graph_root(options.graph_url)),
+            "authMode": auth.mode,
+        },
         "sources": sources,
         "data": data,
     }
 
 
-def collect(auth: AuthSetup, options: CollectOptions, out: str | Path | None = None,
-            reporter: Reporter | None = None) -> dict[str, Any]:
+def collect(
+    auth: AuthSetup, options: CollectOptions, out: str | Path | None = None, reporter: Reporter | None = None
+) -> dict[str, Any]:
     """Collect, apply ``--import`` files, and (when ``out`` is given) write atomically.
 
     Import files are read before any network traffic so that a typo fails fast.

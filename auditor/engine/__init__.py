@@ -8,5 +8,15 @@ from auditor.engine.context import context_from_data, context_from_snapshot, par
 from auditor.engine.evaluate import evaluate_policy, policy_params
 from auditor.engine.model import Context, Finding, PolicyResult, WaiverUse
 
-__all__ = ["Context", "Finding", "PolicyResult", "WaiverUse", "aggregate", "context_from_data",
-           "context_from_snapshot", "evaluate_policy", "parse_time", "policy_params"]
+__all__ = [
+    "Context",
+    "Finding",
+    "PolicyResult",
+    "WaiverUse",
+    "aggregate",
+    "context_from_data",
+    "context_from_snapshot",
+    "evaluate_policy",
+    "parse_time",
+    "policy_params",
+]

@@ -66,8 +66,9 @@ def run_test_file(path: Path, policies: dict[str, Policy]) -> list[CaseOutcome]:
             if problem:
                 raise doc.error(f"case {case['name']!r}: {problem}", ("cases", i, "params", name))
         now = parse_time(case["now"], f"{path}: cases[{i}].now") if "now" in case else DEFAULT_NOW
-        ctx = context_from_data(case.get("data") or {}, now=now, sources=case.get("sources"),
-                                tenant=case.get("tenant"))
+        ctx = context_from_data(
+            case.get("data") or {}, now=now, sources=case.get("sources"), tenant=case.get("tenant")
+        )
         result = evaluate_policy(policy, ctx, case.get("params") or {})
         problems = []
         if result.status != case["expect"]:
@@ -77,12 +78,25 @@ def run_test_file(path: Path, policies: dict[str, Policy]) -> list[CaseOutcome]:
             got = actual_subjects.get(subject)
             if got != expected:
                 problems.append(f"subject {subject!r}: expected {expected}, got {got or 'no finding'}")
-        outcomes.append(CaseOutcome(str(path), policy_id, case["name"], pos.line if pos else None,
-                                    not problems, case["expect"], result.status, tuple(problems), result.message))
+        outcomes.append(
+            CaseOutcome(
+                str(path),
+                policy_id,
+                case["name"],
+                pos.line if pos else None,
+                not problems,
+                case["expect"],
+                result.status,
+                tuple(problems),
+                result.message,
+            )
+        )
     return outcomes
 
 
-def run_tests(files: Sequence[Path], policies: Sequence[Policy]) -> tuple[list[CaseOutcome], list[InputError]]:
+def run_tests(
+    files: Sequence[Path], policies: Sequence[Policy]
+) -> tuple[list[CaseOutcome], list[InputError]]:
     """Run all test files; returns outcomes and the load errors of files that could not run."""
     by_id = {p.id: p for p in policies}
     outcomes: list[CaseOutcome] = []

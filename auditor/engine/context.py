@@ -26,12 +26,21 @@ def parse_time(text: str, source: str = "collectedAt") -> dt.datetime:
 
 
 def context_from_snapshot(snapshot: Snapshot) -> Context:
-    return Context(data=snapshot.data, status_of=snapshot.source_status, tenant=snapshot.tenant,
-                   now=parse_time(snapshot.collected_at, f"{snapshot.source}: collectedAt"))
+    return Context(
+        data=snapshot.data,
+        status_of=snapshot.source_status,
+        tenant=snapshot.tenant,
+        now=parse_time(snapshot.collected_at, f"{snapshot.source}: collectedAt"),
+    )
 
 
-def context_from_data(data: Mapping[str, Any], *, now: dt.datetime, sources: Mapping[str, Any] | None = None,
-                      tenant: Mapping[str, Any] | None = None) -> Context:
+def context_from_data(
+    data: Mapping[str, Any],
+    *,
+    now: dt.datetime,
+    sources: Mapping[str, Any] | None = None,
+    tenant: Mapping[str, Any] | None = None,
+) -> Context:
     """A context for test cases: data as given, statuses from ``sources`` else ok when present."""
     sources = dict(sources or {})
 
@@ -46,5 +55,9 @@ def context_from_data(data: Mapping[str, Any], *, now: dt.datetime, sources: Map
             return SourceStatus(name, "ok")
         return SourceStatus(name, "not_collected", {"error": "not in the test case's data"})
 
-    return Context(data=data, status_of=status_of, tenant=tenant or {"id": "00000000-0000-0000-0000-000000000000"},
-                   now=now)
+    return Context(
+        data=data,
+        status_of=status_of,
+        tenant=tenant or {"id": "00000000-0000-0000-0000-000000000000"},
+        now=now,
+    )

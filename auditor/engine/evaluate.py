@@ -39,15 +39,22 @@ def policy_params(policy: Policy, overrides: Mapping[str, Any]) -> dict[str, Any
     return {name: overrides.get(name, default) for name, default in policy.params.items()}
 
 
-def _split_waivers(policy: Policy, waivers: Iterable[Waiver], ctx: Context) -> tuple[WaiverUse | None,
-                                                                                   list[Waiver]]:
+def _split_waivers(
+    policy: Policy, waivers: Iterable[Waiver], ctx: Context
+) -> tuple[WaiverUse | None, list[Waiver]]:
     """The whole-policy waiver (valid first, else an expired one to report) and the subject waivers."""
     mine = [w for w in waivers if w.policy == policy.id]
     return choose((w for w in mine if w.subjects is None), ctx.now.date()), [w for w in mine if w.subjects]
 
 
-def evaluate_policy(policy: Policy, ctx: Context, overrides: Mapping[str, Any] | None = None, *,
-                    waivers: Sequence[Waiver] = (), budget_seconds: float = DEFAULT_BUDGET_SECONDS) -> PolicyResult:
+def evaluate_policy(
+    policy: Policy,
+    ctx: Context,
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    waivers: Sequence[Waiver] = (),
+    budget_seconds: float = DEFAULT_BUDGET_SECONDS,
+) -> PolicyResult:
     """Evaluate one policy; always returns a result, never raises for data or expression problems."""
     params = policy_params(policy, overrides or {})
     whole, subject_waivers = _split_waivers(policy, waivers, ctx)
@@ -57,8 +64,13 @@ def evaluate_policy(policy: Policy, ctx: Context, overrides: Mapping[str, Any] |
     missing = [s for s in missing if not s.ok]
     if missing:
         reasons = "; ".join(f"{s.name} ({s.describe()})" for s in missing)
-        return PolicyResult(policy, ERROR, f"required data not collected: {reasons}", params=params,
-                            evidence={"sources": {s.name: s.status for s in missing}})
+        return PolicyResult(
+            policy,
+            ERROR,
+            f"required data not collected: {reasons}",
+            params=params,
+            evidence={"sources": {s.name: s.status for s in missing}},
+        )
     activation: dict[str, Any] = {name: ctx.data[name] for name in policy.requires}
     activation.update(params=params, tenant=dict(ctx.tenant), now=ctx.now)
     try:
@@ -75,11 +87,17 @@ def _apply_whole_waiver(result: PolicyResult, whole: WaiverUse | None) -> Policy
     if whole is None or (not whole.expired and result.status != FAIL):
         return result
     use = whole if whole.expired else replace(whole, applied=True)
-    return replace(result, status=WAIVED if use.applied else result.status,
-                   message=annotate(result.message, use), waiver=use)
+    return replace(
+        result,
+        status=WAIVED if use.applied else result.status,
+        message=annotate(result.message, use),
+        waiver=use,
+    )
 
 
-def _evaluate(policy: Policy, activation: dict[str, Any], subject_waivers: list[Waiver], ctx: Context) -> PolicyResult:
+def _evaluate(
+    policy: Policy, activation: dict[str, Any], subject_waivers: list[Waiver], ctx: Context
+) -> PolicyResult:
     if policy.applies is not None and not evaluate_bool(policy.applies, activation):
         return PolicyResult(policy, NOT_APPLICABLE, "not applicable to this tenant")
     evidence: dict[str, Any] = {}

@@ -24,7 +24,11 @@ def compact(value: Any, depth: int = 0) -> Any:
     """A JSON-compatible copy of ``value`` with long lists, maps and strings cut short."""
     kind = type(value)
     if kind is str:
-        return value if len(value) <= MAX_STRING else value[:MAX_STRING] + f"… (+{len(value) - MAX_STRING} chars)"
+        return (
+            value
+            if len(value) <= MAX_STRING
+            else value[:MAX_STRING] + f"… (+{len(value) - MAX_STRING} chars)"
+        )
     if kind in _SCALARS:
         return value
     if kind is list:

@@ -11,7 +11,14 @@ from auditor.baseline.model import Waiver
 from auditor.policy.model import Policy
 from auditor.snapshot.model import SourceStatus
 
-PASS, FAIL, ERROR, WAIVED, MANUAL, NOT_APPLICABLE = "pass", "fail", "error", "waived", "manual", "not_applicable"
+PASS, FAIL, ERROR, WAIVED, MANUAL, NOT_APPLICABLE = (
+    "pass",
+    "fail",
+    "error",
+    "waived",
+    "manual",
+    "not_applicable",
+)
 
 
 @dataclass(frozen=True)

@@ -63,14 +63,17 @@ def _subject_waiver(subject: str, waivers: list[Waiver], ctx: Context) -> Waiver
     return replace(use, applied=not use.expired) if use is not None else None
 
 
-def evaluate_subjects(policy: Any, activation: dict[str, Any], waivers: list[Waiver], ctx: Context,
-                      evidence: Any) -> PolicyResult:
+def evaluate_subjects(
+    policy: Any, activation: dict[str, Any], waivers: list[Waiver], ctx: Context, evidence: Any
+) -> PolicyResult:
     assert policy.for_each is not None and policy.assert_ is not None
     items = evaluate_expr(policy.for_each, activation)
     if isinstance(items, dict):
         items = list(items)
     if not isinstance(items, list):
-        raise Failed(f"{policy.for_each.where()}: forEach must give a list, got {cel.format_value(items)[:80]}")
+        raise Failed(
+            f"{policy.for_each.where()}: forEach must give a list, got {cel.format_value(items)[:80]}"
+        )
     values = policy.assert_.program.evaluate_each(activation, policy.as_name, items)
     # Only subjects that are reported cost more than the assertion itself: with many
     # subjects, passing ones are counted, not listed.
@@ -95,8 +98,15 @@ def evaluate_subjects(policy: Any, activation: dict[str, Any], waivers: list[Wai
     activation.pop(policy.as_name, None)
     findings.sort(key=lambda f: (f.subject, f.status, f.message))
     status = aggregate(counts, policy.pass_ratio)
-    return PolicyResult(policy, status, _summary(policy, status, counts, findings), tuple(findings), evidence,
-                        dict(sorted(counts.items())), omitted)
+    return PolicyResult(
+        policy,
+        status,
+        _summary(policy, status, counts, findings),
+        tuple(findings),
+        evidence,
+        dict(sorted(counts.items())),
+        omitted,
+    )
 
 
 def _summary(policy: Any, status: str, counts: Counter[str], findings: list[Finding]) -> str:
@@ -111,6 +121,8 @@ def _summary(policy: Any, status: str, counts: Counter[str], findings: list[Find
         names = [f.subject for f in findings if f.status == label]
         if names:
             shown = ", ".join(names[:MAX_NAMED_IN_MESSAGE])
-            more = f" and {len(names) - MAX_NAMED_IN_MESSAGE} more" if len(names) > MAX_NAMED_IN_MESSAGE else ""
+            more = (
+                f" and {len(names) - MAX_NAMED_IN_MESSAGE} more" if len(names) > MAX_NAMED_IN_MESSAGE else ""
+            )
             parts.append(f"{len(names)} {label}: {shown}{more}")
     return "; ".join(parts)

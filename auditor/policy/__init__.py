@@ -3,5 +3,13 @@
 from auditor.policy.load import discover, load_library, load_policies, load_policy_file, schema_errors
 from auditor.policy.model import Expr, Policy, Template
 
-__all__ = ["Expr", "Policy", "Template", "discover", "load_library", "load_policies", "load_policy_file",
-           "schema_errors"]
+__all__ = [
+    "Expr",
+    "Policy",
+    "Template",
+    "discover",
+    "load_library",
+    "load_policies",
+    "load_policy_file",
+    "schema_errors",
+]

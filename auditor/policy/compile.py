@@ -32,14 +32,22 @@ class PolicyCompiler:
 
     # -- helpers -----------------------------------------------------------------
 
-    def _error(self, message: str, path: tuple[str | int, ...], line: int | None = None,
-               column: int | None = None) -> None:
+    def _error(
+        self, message: str, path: tuple[str | int, ...], line: int | None = None, column: int | None = None
+    ) -> None:
         pos = self.doc.position(path)
-        self.errors.append(InputError(message, source=self.doc.source,
-                                      line=line if line is not None else (pos.line if pos else None),
-                                      column=column))
+        self.errors.append(
+            InputError(
+                message,
+                source=self.doc.source,
+                line=line if line is not None else (pos.line if pos else None),
+                column=column,
+            )
+        )
 
-    def _locate(self, path: tuple[str | int, ...], line: int, column: int, offset: int = 0) -> tuple[int, int]:
+    def _locate(
+        self, path: tuple[str | int, ...], line: int, column: int, offset: int = 0
+    ) -> tuple[int, int]:
         """File line/column of position (line, column) inside the expression at ``path``."""
         pos = self.doc.position(path)
         if pos is None:
@@ -53,8 +61,15 @@ class PolicyCompiler:
             return start_line, start_col + offset + column - 1
         return start_line + line - 1, column
 
-    def expr(self, path: tuple[str | int, ...], source: str, names: set[str], *, offset: int = 0,
-             label: str | None = None) -> Expr | None:
+    def expr(
+        self,
+        path: tuple[str | int, ...],
+        source: str,
+        names: set[str],
+        *,
+        offset: int = 0,
+        label: str | None = None,
+    ) -> Expr | None:
         """Compile one expression; on error record it (with file position) and return None."""
         label = label or ".".join(str(p) for p in path)
         known = names | (set(COLLECTIONS) - set(self.requires))
@@ -67,7 +82,9 @@ class PolicyCompiler:
         line, column = self._locate(path, 1, 1, offset)
         undeclared = sorted((program.references() & set(COLLECTIONS)) - set(self.requires) - names)
         for name in undeclared:
-            self._error(f"{label}: reads collection {name!r}, which is not listed in requires", path, line, column)
+            self._error(
+                f"{label}: reads collection {name!r}, which is not listed in requires", path, line, column
+            )
         for param in sorted(program.selections("params") - set(self.params)):
             self._error(f"{label}: params.{param} is not declared in params", path, line, column)
         if undeclared or not program.selections("params") <= set(self.params):
@@ -79,10 +96,15 @@ class PolicyCompiler:
         last = 0
         ok = True
         for match in _TEMPLATE.finditer(text):
-            parts.append(text[last:match.start()])
+            parts.append(text[last : match.start()])
             inner = match.group(1)
-            expr = self.expr(path, inner.strip(), names, offset=match.start(1) + len(inner) - len(inner.lstrip()),
-                             label=f"{path[0]} {{{{ {inner.strip()} }}}}")
+            expr = self.expr(
+                path,
+                inner.strip(),
+                names,
+                offset=match.start(1) + len(inner) - len(inner.lstrip()),
+                label=f"{path[0]} {{{{ {inner.strip()} }}}}",
+            )
             ok = ok and expr is not None
             if expr is not None:
                 parts.append(expr)
@@ -95,12 +117,16 @@ class PolicyCompiler:
     def check_names(self) -> None:
         for name in self.requires:
             if name not in COLLECTIONS:
-                self._error(f"requires: unknown collection {name!r} (known: {', '.join(sorted(COLLECTIONS))})",
-                            ("requires", self.requires.index(name)))
+                self._error(
+                    f"requires: unknown collection {name!r} (known: {', '.join(sorted(COLLECTIONS))})",
+                    ("requires", self.requires.index(name)),
+                )
         reserved = set(BUILTIN_NAMES) | set(COLLECTIONS)
         for name in self.data.get("variables") or {}:
             if name in reserved:
-                self._error(f"variables: {name!r} would hide a built-in name or collection", ("variables", name))
+                self._error(
+                    f"variables: {name!r} would hide a built-in name or collection", ("variables", name)
+                )
         as_name = self.data.get("as")
         if as_name and (as_name in reserved or as_name in (self.data.get("variables") or {})):
             self._error(f"as: {as_name!r} would hide another name", ("as",))
@@ -134,13 +160,27 @@ class PolicyCompiler:
         if self.errors:
             return None
         return Policy(
-            id=data["id"], title=data["title"], severity=data["severity"],
-            description=data["description"], rationale=data["rationale"], remediation=data["remediation"],
-            path=path, rel_path=rel_path, sha256=sha256,
+            id=data["id"],
+            title=data["title"],
+            severity=data["severity"],
+            description=data["description"],
+            rationale=data["rationale"],
+            remediation=data["remediation"],
+            path=path,
+            rel_path=rel_path,
+            sha256=sha256,
             references=tuple(data.get("references") or ()),
             frameworks={k: tuple(v) for k, v in sorted((data.get("frameworks") or {}).items())},
-            tags=tuple(data.get("tags") or ()), requires=self.requires, params=self.params,
-            applies=applies, variables=tuple(variables), assert_=assert_, message=message,
-            for_each=for_each, as_name=as_name, subject=subject,
-            pass_ratio=float(data.get("passRatio", 1.0)), manual=data.get("manual"),
+            tags=tuple(data.get("tags") or ()),
+            requires=self.requires,
+            params=self.params,
+            applies=applies,
+            variables=tuple(variables),
+            assert_=assert_,
+            message=message,
+            for_each=for_each,
+            as_name=as_name,
+            subject=subject,
+            pass_ratio=float(data.get("passRatio", 1.0)),
+            manual=data.get("manual"),
         )

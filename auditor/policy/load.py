@@ -55,7 +55,9 @@ def schema_errors(doc: YamlDocument, schema: dict[str, Any], what: str) -> list[
     """Structural errors, each at the line of the offending key."""
     validator = jsonschema.Draft202012Validator(schema)
     out: list[InputError] = []
-    for err in sorted(validator.iter_errors(doc.value), key=lambda e: (list(map(str, e.absolute_path)), e.message)):
+    for err in sorted(
+        validator.iter_errors(doc.value), key=lambda e: (list(map(str, e.absolute_path)), e.message)
+    ):
         path = tuple(err.absolute_path)
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
             allowed = set(err.schema.get("properties", {}))
@@ -78,7 +80,9 @@ def load_policy_file(path: Path) -> Policy:
     if errors:
         raise InputErrors(errors)
     compiler = PolicyCompiler(doc)
-    policy = compiler.compile(path=source, rel_path=display_path(path), sha256=hashlib.sha256(raw).hexdigest())
+    policy = compiler.compile(
+        path=source, rel_path=display_path(path), sha256=hashlib.sha256(raw).hexdigest()
+    )
     if compiler.errors:
         raise InputErrors(compiler.errors)
     assert policy is not None
@@ -101,8 +105,9 @@ def load_policies(paths: Sequence[str | Path]) -> tuple[Policy, ...]:
             errors.append(exc)
             continue
         if policy.id in seen:
-            errors.append(InputError(f"duplicate policy id {policy.id} (also in {seen[policy.id]})",
-                                     source=str(path)))
+            errors.append(
+                InputError(f"duplicate policy id {policy.id} (also in {seen[policy.id]})", source=str(path))
+            )
             continue
         seen[policy.id] = str(path)
         policies.append(policy)

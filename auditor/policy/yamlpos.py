@@ -80,11 +80,13 @@ class _Builder:
             for key_node, value_node in node.value:
                 key = self.loader.construct_object(key_node, deep=True)
                 if not isinstance(key, str | int | float | bool) and key is not None:
-                    raise InputError("mapping keys must be scalars", source=self.source,
-                                     line=key_node.start_mark.line + 1)
+                    raise InputError(
+                        "mapping keys must be scalars", source=self.source, line=key_node.start_mark.line + 1
+                    )
                 if key in out:
-                    raise InputError(f"duplicate key {key!r}", source=self.source,
-                                     line=key_node.start_mark.line + 1)
+                    raise InputError(
+                        f"duplicate key {key!r}", source=self.source, line=key_node.start_mark.line + 1
+                    )
                 out[key] = self.build(value_node, (*path, key))
             return out
         if isinstance(node, yaml.SequenceNode):
@@ -105,9 +107,12 @@ def load_yaml(text: str, source: str) -> YamlDocument:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or str(exc)
-        raise InputError(f"invalid YAML: {problem}", source=source,
-                         line=mark.line + 1 if mark else None,
-                         column=mark.column + 1 if mark else None) from None
+        raise InputError(
+            f"invalid YAML: {problem}",
+            source=source,
+            line=mark.line + 1 if mark else None,
+            column=mark.column + 1 if mark else None,
+        ) from None
     except yaml.YAMLError as exc:
         raise InputError(f"invalid YAML: {exc}", source=source) from None
     finally:

@@ -55,8 +55,14 @@ def sev_rank(severity: str) -> int:
 def triage_order(results: Iterable[Result]) -> list[Result]:
     """Results as a reader wants them: by status urgency, then severity (highest first),
     then policy ID so that the order is total and deterministic."""
-    return sorted(results, key=lambda r: (status_rank(str(r.get("status"))),
-                                          -sev_rank(str(r.get("severity"))), str(r.get("policyId"))))
+    return sorted(
+        results,
+        key=lambda r: (
+            status_rank(str(r.get("status"))),
+            -sev_rank(str(r.get("severity"))),
+            str(r.get("policyId")),
+        ),
+    )
 
 
 def gate(doc: Doc) -> str:
@@ -159,8 +165,11 @@ def waiver_text(waiver: Mapping[str, Any] | None) -> str:
     """One line describing a waiver, flagging an expired one."""
     if not waiver:
         return ""
-    state = "EXPIRED, not applied" if waiver.get("expired") else (
-        "applied" if waiver.get("applied") else "not applied")
+    state = (
+        "EXPIRED, not applied"
+        if waiver.get("expired")
+        else ("applied" if waiver.get("applied") else "not applied")
+    )
     return f"{waiver.get('reason', '')} (owner {waiver.get('owner', '?')}, expires {waiver.get('expires', '?')}; {state})"
 
 

@@ -36,8 +36,14 @@ from auditor.report._common import (
     triage_order,
 )
 
-STATUS_STYLES = {"pass": "green", "fail": "bold red", "error": "bold yellow", "waived": "magenta",
-                 "manual": "cyan", "not_applicable": "dim"}
+STATUS_STYLES = {
+    "pass": "green",
+    "fail": "bold red",
+    "error": "bold yellow",
+    "waived": "magenta",
+    "manual": "cyan",
+    "not_applicable": "dim",
+}
 SEVERITY_STYLES = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "blue", "info": "dim"}
 GATE_STYLES = {"passed": "bold green", "failed": "bold red", "incomplete": "bold yellow"}
 #: with more passing policies than this, passes are summarised in one line unless verbose
@@ -61,8 +67,10 @@ def _header(doc: Mapping[str, Any]) -> Text:
 
 
 def _status_text(status: str) -> Text:
-    return Text(f"{STATUS_ICONS.get(status, '?')} {STATUS_LABELS.get(status, status)}",
-                style=STATUS_STYLES.get(status, ""))
+    return Text(
+        f"{STATUS_ICONS.get(status, '?')} {STATUS_LABELS.get(status, status)}",
+        style=STATUS_STYLES.get(status, ""),
+    )
 
 
 def _message_cell(r: Mapping[str, Any], verbose: bool) -> Text:
@@ -95,11 +103,16 @@ def _table(doc: Mapping[str, Any], verbose: bool) -> tuple[Table, int]:
     for r in ordered:
         if collapse and r["status"] == "pass":
             continue
-        title = Text(one_line(r["title"], 0 if verbose else 80), style="bold" if r["status"] != "pass" else "")
+        title = Text(
+            one_line(r["title"], 0 if verbose else 80), style="bold" if r["status"] != "pass" else ""
+        )
         body = Text.assemble(title, "\n", _message_cell(r, verbose)) if r.get("message") else title
-        table.add_row(_status_text(r["status"]),
-                      Text(str(r["severity"]), style=SEVERITY_STYLES.get(str(r["severity"]), "")),
-                      str(r["policyId"]), body)
+        table.add_row(
+            _status_text(r["status"]),
+            Text(str(r["severity"]), style=SEVERITY_STYLES.get(str(r["severity"]), "")),
+            str(r["policyId"]),
+            body,
+        )
     return table, (len(passes) if collapse else 0)
 
 
@@ -145,8 +158,9 @@ def render_console(doc: Mapping[str, Any], *, verbose: bool = False) -> Renderab
     table, collapsed = _table(doc, verbose)
     parts: list[RenderableType] = [_header(doc), Text(""), table]
     if collapsed:
-        parts.append(Text(f"{collapsed} passing policies not shown (use --verbose to list them)",
-                          style="dim green"))
+        parts.append(
+            Text(f"{collapsed} passing policies not shown (use --verbose to list them)", style="dim green")
+        )
     parts += [Text(""), _counts_line(doc)]
     for note in _notes(doc):
         parts += [Text(""), note]
@@ -157,7 +171,15 @@ def render_console(doc: Mapping[str, Any], *, verbose: bool = False) -> Renderab
 def render_console_text(doc: Mapping[str, Any], width: int = 100, *, verbose: bool = False) -> str:
     """The console summary as plain text (no colour, no terminal codes)."""
     buf = io.StringIO()
-    console = Console(file=buf, width=width, color_system=None, force_terminal=False,
-                      no_color=True, highlight=False, emoji=False, soft_wrap=False)
+    console = Console(
+        file=buf,
+        width=width,
+        color_system=None,
+        force_terminal=False,
+        no_color=True,
+        highlight=False,
+        emoji=False,
+        soft_wrap=False,
+    )
     console.print(render_console(doc, verbose=verbose))
     return buf.getvalue()

@@ -15,8 +15,18 @@ from typing import Any
 
 from auditor.report._common import frameworks_text
 
-HEADER = ("policyId", "title", "severity", "policyStatus", "subject", "status", "message",
-          "waiverReason", "waiverExpires", "frameworks")
+HEADER = (
+    "policyId",
+    "title",
+    "severity",
+    "policyStatus",
+    "subject",
+    "status",
+    "message",
+    "waiverReason",
+    "waiverExpires",
+    "frameworks",
+)
 
 #: a cell starting with one of these is read as a formula by Excel, LibreOffice and Sheets
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -60,7 +70,14 @@ class CsvFormat:
                 continue
             for f in findings:
                 reason, expires = _waiver(f.get("waiver") or r.get("waiver"))
-                row = [*base, f.get("subject", ""), f.get("status", ""), f.get("message", ""),
-                       reason, expires, fw]
+                row = [
+                    *base,
+                    f.get("subject", ""),
+                    f.get("status", ""),
+                    f.get("message", ""),
+                    reason,
+                    expires,
+                    fw,
+                ]
                 writer.writerow([guard_cell(c) for c in row])
         return buf.getvalue().encode("utf-8")

@@ -32,8 +32,13 @@ def _failing_subjects(r: Mapping[str, Any]) -> set[str]:
 
 
 def _entry(r: Mapping[str, Any], before: str | None) -> dict[str, Any]:
-    return {"policyId": r["policyId"], "title": r["title"], "severity": r["severity"],
-            "before": before, "after": r["status"]}
+    return {
+        "policyId": r["policyId"],
+        "title": r["title"],
+        "severity": r["severity"],
+        "before": before,
+        "after": r["status"],
+    }
 
 
 def diff_results(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
@@ -54,21 +59,43 @@ def diff_results(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, An
             new_failures.append(entry)
         elif before in BAD and rb["status"] == "pass":
             fixed.append(entry)
-        elif ra is not None and (before != rb["status"] or entry["newFailingSubjects"] or entry["fixedSubjects"]
-                                 or canonical_json(ra.get("findings")) != canonical_json(rb.get("findings"))):
+        elif ra is not None and (
+            before != rb["status"]
+            or entry["newFailingSubjects"]
+            or entry["fixedSubjects"]
+            or canonical_json(ra.get("findings")) != canonical_json(rb.get("findings"))
+        ):
             if before == rb["status"] and not entry["newFailingSubjects"] and not entry["fixedSubjects"]:
                 entry["note"] = "findings changed"
             changed.append(entry)
     added = [_entry(b[pid], None) for pid in sorted(set(b) - set(a))]
-    removed = [{"policyId": pid, "title": a[pid]["title"], "severity": a[pid]["severity"],
-                "before": a[pid]["status"], "after": None} for pid in sorted(set(a) - set(b))]
+    removed = [
+        {
+            "policyId": pid,
+            "title": a[pid]["title"],
+            "severity": a[pid]["severity"],
+            "before": a[pid]["status"],
+            "after": None,
+        }
+        for pid in sorted(set(a) - set(b))
+    ]
     return {
         "kind": "results",
-        "old": {"snapshotSha256": old["snapshot"]["sha256"], "generatedAt": old.get("generatedAt"),
-                "gate": old["summary"]["gate"]},
-        "new": {"snapshotSha256": new["snapshot"]["sha256"], "generatedAt": new.get("generatedAt"),
-                "gate": new["summary"]["gate"]},
-        "newFailures": new_failures, "fixed": fixed, "changed": changed, "added": added, "removed": removed,
+        "old": {
+            "snapshotSha256": old["snapshot"]["sha256"],
+            "generatedAt": old.get("generatedAt"),
+            "gate": old["summary"]["gate"],
+        },
+        "new": {
+            "snapshotSha256": new["snapshot"]["sha256"],
+            "generatedAt": new.get("generatedAt"),
+            "gate": new["summary"]["gate"],
+        },
+        "newFailures": new_failures,
+        "fixed": fixed,
+        "changed": changed,
+        "added": added,
+        "removed": removed,
     }
 
 
@@ -76,7 +103,11 @@ def _label(obj: Any) -> str:
     if isinstance(obj, Mapping):
         for key in ("userPrincipalName", "displayName", "name", "id"):
             if isinstance(obj.get(key), str) and obj[key]:
-                return f"{obj[key]} ({obj['id']})" if key != "id" and isinstance(obj.get("id"), str) else obj[key]
+                return (
+                    f"{obj[key]} ({obj['id']})"
+                    if key != "id" and isinstance(obj.get("id"), str)
+                    else obj[key]
+                )
     text = canonical_json(obj).decode()
     return text if len(text) <= 80 else text[:79] + "…"
 
@@ -105,8 +136,9 @@ def diff_snapshots(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, 
             ka, kb = _keyed(va), _keyed(vb)
             entry["added"] = sorted(_label(kb[k]) for k in set(kb) - set(ka))
             entry["removed"] = sorted(_label(ka[k]) for k in set(ka) - set(kb))
-            entry["changed"] = sorted(_label(kb[k]) for k in set(ka) & set(kb)
-                                      if canonical_json(ka[k]) != canonical_json(kb[k]))
+            entry["changed"] = sorted(
+                _label(kb[k]) for k in set(ka) & set(kb) if canonical_json(ka[k]) != canonical_json(kb[k])
+            )
         elif va is None or vb is None:
             present = va if va is not None else vb
             items = present if isinstance(present, list) else [present]
@@ -115,14 +147,17 @@ def diff_snapshots(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, 
             entry["changed"] = [_label(vb)]
         collections[name] = entry
     sa, sb = old.get("sources", {}) or {}, new.get("sources", {}) or {}
-    statuses = [{"collection": n, "before": (sa.get(n) or {}).get("status"), "after": (sb.get(n) or {}).get("status")}
-                for n in sorted(set(sa) | set(sb))
-                if (sa.get(n) or {}).get("status") != (sb.get(n) or {}).get("status")]
+    statuses = [
+        {"collection": n, "before": (sa.get(n) or {}).get("status"), "after": (sb.get(n) or {}).get("status")}
+        for n in sorted(set(sa) | set(sb))
+        if (sa.get(n) or {}).get("status") != (sb.get(n) or {}).get("status")
+    ]
     return {
         "kind": "snapshots",
         "old": {"tenant": (old.get("tenant") or {}).get("id"), "collectedAt": old.get("collectedAt")},
         "new": {"tenant": (new.get("tenant") or {}).get("id"), "collectedAt": new.get("collectedAt")},
-        "collections": collections, "sourceStatusChanges": statuses,
+        "collections": collections,
+        "sourceStatusChanges": statuses,
     }
 
 
@@ -138,9 +173,13 @@ def _subjects_note(e: Mapping[str, Any], limit: int = 10) -> str:
     return "; ".join(parts)
 
 
-RESULT_SECTIONS = (("newFailures", "New failures", "bold red"), ("fixed", "Fixed", "bold green"),
-                   ("changed", "Changed", "bold yellow"), ("added", "Added policies", "bold"),
-                   ("removed", "Removed policies", "bold"))
+RESULT_SECTIONS = (
+    ("newFailures", "New failures", "bold red"),
+    ("fixed", "Fixed", "bold green"),
+    ("changed", "Changed", "bold yellow"),
+    ("added", "Added policies", "bold"),
+    ("removed", "Removed policies", "bold"),
+)
 
 
 def render_text(d: Mapping[str, Any]) -> RenderableType:
@@ -164,8 +203,14 @@ def render_text(d: Mapping[str, Any]) -> RenderableType:
         parts.append(Text("No differences.", style="green"))
     for name, e in d["collections"].items():
         head = f"\n{name}" + (f" (collection {e['collection']})" if e.get("collection") else "")
-        parts.append(Text(head + f": +{len(e['added'])} -{len(e['removed'])} ~{len(e['changed'])}", style="bold"))
-        for sign, key, style in (("+", "added", "green"), ("-", "removed", "red"), ("~", "changed", "yellow")):
+        parts.append(
+            Text(head + f": +{len(e['added'])} -{len(e['removed'])} ~{len(e['changed'])}", style="bold")
+        )
+        for sign, key, style in (
+            ("+", "added", "green"),
+            ("-", "removed", "red"),
+            ("~", "changed", "yellow"),
+        ):
             for label in e[key]:
                 parts.append(Text(f"  {sign} {label}", style=style))
     if d["sourceStatusChanges"]:
@@ -185,19 +230,29 @@ def render_markdown(d: Mapping[str, Any]) -> str:
             lines.append(f"### {title} ({len(items)})")
             lines.append("")
             if items:
-                lines += ["| Policy | Severity | Before | After | Title | Subjects |", "|---|---|---|---|---|---|"]
-                lines += [f"| `{cell(e['policyId'])}` | {cell(e['severity'])} | {cell(e['before'] or '–')} | "
-                          f"{cell(e['after'] or '–')} | {cell(e['title'])} | {cell(_subjects_note(e), 300)} |"
-                          for e in items]
+                lines += [
+                    "| Policy | Severity | Before | After | Title | Subjects |",
+                    "|---|---|---|---|---|---|",
+                ]
+                lines += [
+                    f"| `{cell(e['policyId'])}` | {cell(e['severity'])} | {cell(e['before'] or '–')} | "
+                    f"{cell(e['after'] or '–')} | {cell(e['title'])} | {cell(_subjects_note(e), 300)} |"
+                    for e in items
+                ]
                 lines.append("")
         return "\n".join(lines) + "\n"
-    lines += [f"## auditor diff: snapshot {cell(d['old']['collectedAt'])} → {cell(d['new']['collectedAt'])}", ""]
+    lines += [
+        f"## auditor diff: snapshot {cell(d['old']['collectedAt'])} → {cell(d['new']['collectedAt'])}",
+        "",
+    ]
     if not d["collections"] and not d["sourceStatusChanges"]:
         lines.append("No differences.")
     if d["collections"]:
         lines += ["| Collection | Added | Removed | Changed |", "|---|---:|---:|---:|"]
-        lines += [f"| `{cell(n)}` | {len(e['added'])} | {len(e['removed'])} | {len(e['changed'])} |"
-                  for n, e in d["collections"].items()]
+        lines += [
+            f"| `{cell(n)}` | {len(e['added'])} | {len(e['removed'])} | {len(e['changed'])} |"
+            for n, e in d["collections"].items()
+        ]
         lines.append("")
         for n, e in d["collections"].items():
             for sign, key in (("+", "added"), ("-", "removed"), ("~", "changed")):
@@ -206,7 +261,11 @@ def render_markdown(d: Mapping[str, Any]) -> str:
                     lines.append(f"- `{cell(n)}` {sign} and {len(e[key]) - 50} more")
         lines.append("")
     if d["sourceStatusChanges"]:
-        lines.append("Collection status changes: " + "; ".join(
-            f"`{cell(s['collection'])}` {cell(s['before'] or 'absent')} → {cell(s['after'] or 'absent')}"
-            for s in d["sourceStatusChanges"]))
+        lines.append(
+            "Collection status changes: "
+            + "; ".join(
+                f"`{cell(s['collection'])}` {cell(s['before'] or 'absent')} → {cell(s['after'] or 'absent')}"
+                for s in d["sourceStatusChanges"]
+            )
+        )
     return "\n".join(lines) + "\n"

@@ -64,11 +64,16 @@ def build_junit(doc: Mapping[str, Any]) -> ET.Element:
         "time": "0",
     }
     root = ET.Element("testsuites", {"name": "auditor", **totals})
-    suite = ET.SubElement(root, "testsuite", {
-        "name": "auditor", **totals,
-        "timestamp": _x(doc.get("generatedAt", "")),
-        "hostname": _x((doc.get("snapshot", {}).get("tenant") or {}).get("id", "")),
-    })
+    suite = ET.SubElement(
+        root,
+        "testsuite",
+        {
+            "name": "auditor",
+            **totals,
+            "timestamp": _x(doc.get("generatedAt", "")),
+            "hostname": _x((doc.get("snapshot", {}).get("tenant") or {}).get("id", "")),
+        },
+    )
     props = ET.SubElement(suite, "properties")
     snapshot = doc.get("snapshot", {})
     for key, value in (
@@ -82,11 +87,15 @@ def build_junit(doc: Mapping[str, Any]) -> ET.Element:
         ET.SubElement(props, "property", {"name": key, "value": _x(value)})
     for r in results:
         pid = str(r["policyId"])
-        case = ET.SubElement(suite, "testcase", {
-            "classname": _x(id_prefix(pid, 2)),
-            "name": _x(f"{pid} {r['title']}"),
-            "time": "0",
-        })
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            {
+                "classname": _x(id_prefix(pid, 2)),
+                "name": _x(f"{pid} {r['title']}"),
+                "time": "0",
+            },
+        )
         status = r["status"]
         message = _x(one_line(r.get("message"), 500))
         if status == "fail":

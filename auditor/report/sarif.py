@@ -69,8 +69,14 @@ def _rule(r: Mapping[str, Any]) -> dict[str, Any]:
     return rule
 
 
-def _result(r: Mapping[str, Any], rule_index: int, subject: str, status: str, message: str,
-            waiver: Mapping[str, Any] | None) -> dict[str, Any]:
+def _result(
+    r: Mapping[str, Any],
+    rule_index: int,
+    subject: str,
+    status: str,
+    message: str,
+    waiver: Mapping[str, Any] | None,
+) -> dict[str, Any]:
     text = one_line(message) or str(r["title"])
     if status == "error":
         text = f"Not evaluated: {text}"
@@ -82,11 +88,14 @@ def _result(r: Mapping[str, Any], rule_index: int, subject: str, status: str, me
         "ruleIndex": rule_index,
         "level": LEVELS.get(str(r["severity"]), "warning"),
         "message": {"text": text},
-        "locations": [{
-            "physicalLocation": {"artifactLocation": {"uri": uri}, "region": {"startLine": 1}},
-            "logicalLocations": [{"name": subject or str(r["policyId"]),
-                                  "kind": "object" if subject else "module"}],
-        }],
+        "locations": [
+            {
+                "physicalLocation": {"artifactLocation": {"uri": uri}, "region": {"startLine": 1}},
+                "logicalLocations": [
+                    {"name": subject or str(r["policyId"]), "kind": "object" if subject else "module"}
+                ],
+            }
+        ],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint(str(r["policyId"]), subject)},
         "properties": {"auditorStatus": status, "policyStatus": r["status"], "subject": subject},
     }
@@ -106,28 +115,40 @@ def build_sarif(doc: Mapping[str, Any]) -> dict[str, Any]:
             continue
         emitted = [f for f in r.get("findings", []) if f.get("status") in EMITTED]
         if not emitted:
-            out_results.append(_result(r, index, "", str(r["status"]), str(r.get("message", "")),
-                                       r.get("waiver")))
+            out_results.append(
+                _result(r, index, "", str(r["status"]), str(r.get("message", "")), r.get("waiver"))
+            )
             continue
         for f in emitted:
-            out_results.append(_result(r, index, str(f.get("subject", "")), str(f["status"]),
-                                       str(f.get("message") or r.get("message", "")),
-                                       f.get("waiver") or r.get("waiver")))
+            out_results.append(
+                _result(
+                    r,
+                    index,
+                    str(f.get("subject", "")),
+                    str(f["status"]),
+                    str(f.get("message") or r.get("message", "")),
+                    f.get("waiver") or r.get("waiver"),
+                )
+            )
     snapshot = doc.get("snapshot", {})
     tool = doc.get("tool", {})
     summary = doc.get("summary", {})
     run: dict[str, Any] = {
-        "tool": {"driver": {
-            "name": "auditor",
-            "version": str(tool.get("version", "")),
-            "semanticVersion": str(tool.get("version", "")),
-            "rules": rules,
-        }},
+        "tool": {
+            "driver": {
+                "name": "auditor",
+                "version": str(tool.get("version", "")),
+                "semanticVersion": str(tool.get("version", "")),
+                "rules": rules,
+            }
+        },
         "automationDetails": {"id": f"auditor/{(snapshot.get('tenant') or {}).get('id', 'tenant')}/"},
-        "invocations": [{
-            "executionSuccessful": summary.get("gate") != "incomplete",
-            "properties": {"gate": summary.get("gate"), "failOn": summary.get("failOn")},
-        }],
+        "invocations": [
+            {
+                "executionSuccessful": summary.get("gate") != "incomplete",
+                "properties": {"gate": summary.get("gate"), "failOn": summary.get("failOn")},
+            }
+        ],
         "results": out_results,
         "columnKind": "unicodeCodePoints",
         "properties": {

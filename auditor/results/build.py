@@ -34,12 +34,20 @@ def _finding(f: Finding) -> dict[str, Any]:
 def result_entry(r: PolicyResult) -> dict[str, Any]:
     p = r.policy
     entry: dict[str, Any] = {
-        "policyId": p.id, "title": p.title, "severity": p.severity, "status": r.status,
+        "policyId": p.id,
+        "title": p.title,
+        "severity": p.severity,
+        "status": r.status,
         "frameworks": {k: list(v) for k, v in p.frameworks.items()},
-        "message": r.message, "remediation": p.remediation,
-        "description": p.description, "rationale": p.rationale,
-        "references": list(p.references), "tags": list(p.tags), "requires": list(p.requires),
-        "policyFile": p.rel_path, "policySha256": p.sha256,
+        "message": r.message,
+        "remediation": p.remediation,
+        "description": p.description,
+        "rationale": p.rationale,
+        "references": list(p.references),
+        "tags": list(p.tags),
+        "requires": list(p.requires),
+        "policyFile": p.rel_path,
+        "policySha256": p.sha256,
     }
     if p.manual is not None:
         entry["manual"] = p.manual
@@ -48,7 +56,9 @@ def result_entry(r: PolicyResult) -> dict[str, Any]:
     if r.subject_counts is not None:
         entry["subjectCounts"] = dict(r.subject_counts)
         entry["findingsOmitted"] = r.findings_omitted
-    entry["findings"] = [_finding(f) for f in sorted(r.findings, key=lambda f: (f.subject, f.status, f.message))]
+    entry["findings"] = [
+        _finding(f) for f in sorted(r.findings, key=lambda f: (f.subject, f.status, f.message))
+    ]
     entry["waiver"] = _waiver(r.waiver)
     return entry
 
@@ -64,24 +74,42 @@ def gate(results: Sequence[PolicyResult], fail_on: str) -> str:
     return "passed"
 
 
-def build_document(results: Sequence[PolicyResult], *, snapshot: Snapshot, baseline: Mapping[str, Any],
-                   fail_on: str, invocation: Mapping[str, Any], generated_at: dt.datetime | None = None
-                   ) -> dict[str, Any]:
+def build_document(
+    results: Sequence[PolicyResult],
+    *,
+    snapshot: Snapshot,
+    baseline: Mapping[str, Any],
+    fail_on: str,
+    invocation: Mapping[str, Any],
+    generated_at: dt.datetime | None = None,
+) -> dict[str, Any]:
     """The unsealed results document (``auditor.results.seal`` adds the integrity hash)."""
     counts = Counter(r.status for r in results)
     verdict = gate(results, fail_on)
-    expired = sum(1 for r in results for use in [r.waiver, *(f.waiver for f in r.findings)]
-                  if use is not None and use.expired)
+    expired = sum(
+        1
+        for r in results
+        for use in [r.waiver, *(f.waiver for f in r.findings)]
+        if use is not None and use.expired
+    )
     summary: dict[str, Any] = {s: counts.get(s, 0) for s in STATUSES}
-    summary.update(gate=verdict, failOn=fail_on, exitCode={"passed": 0, "failed": 1, "incomplete": 3}[verdict],
-                   expiredWaivers=expired)
+    summary.update(
+        gate=verdict,
+        failOn=fail_on,
+        exitCode={"passed": 0, "failed": 1, "incomplete": 3}[verdict],
+        expiredWaivers=expired,
+    )
     when = generated_at or dt.datetime.now(dt.UTC)
     return {
         "schemaVersion": 1,
         "tool": {"name": "auditor", "version": __version__},
         "generatedAt": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "snapshot": {"sha256": snapshot.sha256, "tenant": snapshot.tenant, "collectedAt": snapshot.collected_at,
-                     "sources": snapshot.sources},
+        "snapshot": {
+            "sha256": snapshot.sha256,
+            "tenant": snapshot.tenant,
+            "collectedAt": snapshot.collected_at,
+            "sources": snapshot.sources,
+        },
         "baseline": dict(baseline),
         "invocation": dict(invocation),
         "summary": summary,

@@ -96,7 +96,9 @@ def parse_results_json(text: str, source: str) -> dict[str, Any]:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON: {exc.msg}", source=source, line=exc.lineno, column=exc.colno) from None
+        raise InputError(
+            f"not valid JSON: {exc.msg}", source=source, line=exc.lineno, column=exc.colno
+        ) from None
     if not isinstance(doc, dict):
         raise InputError("a results document must be a JSON object", source=source)
     return doc

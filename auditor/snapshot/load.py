@@ -46,8 +46,9 @@ def decode_bytes(raw: bytes, source: str) -> dict[str, Any]:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON: {exc.msg}", source=source, line=exc.lineno,
-                         column=exc.colno) from None
+        raise InputError(
+            f"not valid JSON: {exc.msg}", source=source, line=exc.lineno, column=exc.colno
+        ) from None
     if not isinstance(doc, dict):
         raise InputError("a snapshot must be a JSON object", source=source)
     return doc

@@ -19,8 +19,15 @@ from auditor.cel import CelError, CelType, Uint
 from auditor.cel import compile as cel_compile
 
 _TYPE_NAMES = {
-    "INT": "int", "UINT": "uint", "DOUBLE": "double", "BOOL": "bool", "STRING": "string",
-    "BYTES": "bytes", "NULL": "null_type", "TYPE": "type", "TIMESTAMP": "google.protobuf.Timestamp",
+    "INT": "int",
+    "UINT": "uint",
+    "DOUBLE": "double",
+    "BOOL": "bool",
+    "STRING": "string",
+    "BYTES": "bytes",
+    "NULL": "null_type",
+    "TYPE": "type",
+    "TIMESTAMP": "google.protobuf.Timestamp",
     "DURATION": "google.protobuf.Duration",
 }
 BUDGET_MARKERS = ("Iteration budget exceeded", "recursion limit exceeded", "max recursion depth")

@@ -49,12 +49,40 @@ def activations() -> st.SearchStrategy[dict[str, Any]]:
 
 
 _LITERALS = [
-    "0", "1", "2", "-1", "7", "9223372036854775807", "-9223372036854775808",
-    "0u", "1u", "2u", "18446744073709551615u",
-    "0.0", "1.0", "-1.5", "2.5", "1e10",
-    "''", "'a'", "'A'", "'ab'", "'abc'", "'é'", "b'a'", "b''",
-    "true", "false", "null",
-    "int", "string", "double", "list", "map", "bool", "null_type",
+    "0",
+    "1",
+    "2",
+    "-1",
+    "7",
+    "9223372036854775807",
+    "-9223372036854775808",
+    "0u",
+    "1u",
+    "2u",
+    "18446744073709551615u",
+    "0.0",
+    "1.0",
+    "-1.5",
+    "2.5",
+    "1e10",
+    "''",
+    "'a'",
+    "'A'",
+    "'ab'",
+    "'abc'",
+    "'é'",
+    "b'a'",
+    "b''",
+    "true",
+    "false",
+    "null",
+    "int",
+    "string",
+    "double",
+    "list",
+    "map",
+    "bool",
+    "null_type",
 ]
 _BINARY = ["+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "&&", "||", "in"]
 _FUNC1 = ["size", "int", "uint", "double", "string", "bool", "type", "dyn", "bytes"]
@@ -69,8 +97,22 @@ def expressions(draw: st.DrawFn, depth: int = 3, scope: tuple[str, ...] = ()) ->
         return draw(_leaf(scope))
     kind = draw(
         st.sampled_from(
-            ["binary"] * 5 + ["unary", "ternary", "select", "index", "has", "list", "map",
-                              "func", "method", "macro", "macro", "list_macro", "time"]
+            ["binary"] * 5
+            + [
+                "unary",
+                "ternary",
+                "select",
+                "index",
+                "has",
+                "list",
+                "map",
+                "func",
+                "method",
+                "macro",
+                "macro",
+                "list_macro",
+                "time",
+            ]
         )
     )
     sub = expressions(depth - 1, scope)
@@ -126,7 +168,9 @@ def _leaf(draw: st.DrawFn, scope: tuple[str, ...]) -> str:
 
 @st.composite
 def _time_expr(draw: st.DrawFn, sub: st.SearchStrategy[str]) -> str:
-    ts = draw(st.sampled_from(["'2020-01-01T00:00:00Z'", "'2024-02-29T23:59:59.5Z'", "'1970-01-01T00:00:00+01:00'"]))
+    ts = draw(
+        st.sampled_from(["'2020-01-01T00:00:00Z'", "'2024-02-29T23:59:59.5Z'", "'1970-01-01T00:00:00+01:00'"])
+    )
     dur = draw(st.sampled_from(["'1h'", "'-30m'", "'8760h'", "'1.5s'", "'0'"]))
     form = draw(st.integers(0, 5))
     if form == 0:
@@ -145,7 +189,14 @@ def _time_expr(draw: st.DrawFn, sub: st.SearchStrategy[str]) -> str:
 
 # -- well-typed expressions: most evaluate to a value, which exercises value semantics ----
 
-TYPED_DATA_SHAPE = {"i": "int", "f": "double", "s": "string", "t": "bool", "li": "list_int", "ls": "list_string"}
+TYPED_DATA_SHAPE = {
+    "i": "int",
+    "f": "double",
+    "s": "string",
+    "t": "bool",
+    "li": "list_int",
+    "ls": "list_string",
+}
 
 
 def typed_activations() -> st.SearchStrategy[dict[str, Any]]:
@@ -169,7 +220,9 @@ def typed_activations() -> st.SearchStrategy[dict[str, Any]]:
 
 
 @st.composite
-def typed_expressions(draw: st.DrawFn, typ: str = "bool", depth: int = 4, scope: tuple[tuple[str, str], ...] = ()) -> str:
+def typed_expressions(
+    draw: st.DrawFn, typ: str = "bool", depth: int = 4, scope: tuple[tuple[str, str], ...] = ()
+) -> str:
     vars_of = [name for name, t in scope if t == typ]
     if depth <= 0 or draw(st.integers(0, 5)) == 0:
         return draw(_typed_leaf(typ, vars_of))
@@ -177,7 +230,9 @@ def typed_expressions(draw: st.DrawFn, typ: str = "bool", depth: int = 4, scope:
     if typ == "int":
         form = draw(st.integers(0, 6))
         if form <= 2:
-            return f"({draw(sub('int'))} {draw(st.sampled_from(['+', '-', '*', '/', '%']))} {draw(sub('int'))})"
+            return (
+                f"({draw(sub('int'))} {draw(st.sampled_from(['+', '-', '*', '/', '%']))} {draw(sub('int'))})"
+            )
         if form == 3:
             return f"size({draw(sub(draw(st.sampled_from(['string', 'list_int', 'list_string']))))})"
         if form == 4:
@@ -188,7 +243,9 @@ def typed_expressions(draw: st.DrawFn, typ: str = "bool", depth: int = 4, scope:
     if typ == "double":
         form = draw(st.integers(0, 3))
         if form <= 1:
-            return f"({draw(sub('double'))} {draw(st.sampled_from(['+', '-', '*', '/']))} {draw(sub('double'))})"
+            return (
+                f"({draw(sub('double'))} {draw(st.sampled_from(['+', '-', '*', '/']))} {draw(sub('double'))})"
+            )
         if form == 2:
             return f"double({draw(sub('int'))})"
         return f"-{draw(sub('double'))}"
@@ -228,7 +285,11 @@ def typed_expressions(draw: st.DrawFn, typ: str = "bool", depth: int = 4, scope:
         return f"({draw(sub(elem))} in {draw(sub('list_' + elem))})"
     if form == 6:
         fn = draw(st.sampled_from(["contains", "startsWith", "endsWith", "matches"]))
-        arg = draw(st.sampled_from(["'a'", "'^A'", "'b$'", "'[ab]+'"])) if fn == "matches" else draw(sub("string"))
+        arg = (
+            draw(st.sampled_from(["'a'", "'^A'", "'b$'", "'[ab]+'"]))
+            if fn == "matches"
+            else draw(sub("string"))
+        )
         return f"{draw(sub('string'))}.{fn}({arg})"
     if form == 7:
         return f"has(d.m.{draw(st.sampled_from(['a', 'b', 'c']))})"

@@ -41,7 +41,12 @@ def test_evaluate_each_uses_other_names_and_absorbs_per_item() -> None:
 
 def test_evaluate_each_matches_evaluate() -> None:
     program = cel_compile("size(u.roles.filter(r, r.startsWith('Global'))) > 0 ? 'admin' : u.name", ["u"])
-    items = [{"roles": ["GlobalReader"], "name": "a"}, {"roles": [], "name": "b"}, {"roles": [1]}, {"name": "d"}]
+    items = [
+        {"roles": ["GlobalReader"], "name": "a"},
+        {"roles": [], "name": "b"},
+        {"roles": [1]},
+        {"name": "d"},
+    ]
     each = program.evaluate_each({}, "u", items)
     for item, got in zip(items, each, strict=True):
         try:
@@ -88,7 +93,9 @@ def test_custom_functions() -> None:
     def boom(x: object) -> object:
         raise RuntimeError("kaput")
 
-    program = cel_compile("domain(u.upn) == 'x.com' && u.upn.domain() == 'x.com'", ["u"], functions={"domain": domain})
+    program = cel_compile(
+        "domain(u.upn) == 'x.com' && u.upn.domain() == 'x.com'", ["u"], functions={"domain": domain}
+    )
     assert program.evaluate({"u": {"upn": "a@x.com"}}) is True
     with pytest.raises(CelEvalError) as info:
         program.evaluate({"u": {"upn": "no-at-sign"}})
@@ -106,8 +113,24 @@ class _Opaque:
 
 @pytest.mark.parametrize(
     "source",
-    ["x + 1", "x.a", "x[0]", "size(x)", "x < 1", "type(x)", "string(x)", "x.all(v, v)", "-x", "!x", "x ? 1 : 2",
-     "x.matches('a')", "has(x.a)", "1 in x", "int(x)", "timestamp(x)"],
+    [
+        "x + 1",
+        "x.a",
+        "x[0]",
+        "size(x)",
+        "x < 1",
+        "type(x)",
+        "string(x)",
+        "x.all(v, v)",
+        "-x",
+        "!x",
+        "x ? 1 : 2",
+        "x.matches('a')",
+        "has(x.a)",
+        "1 in x",
+        "int(x)",
+        "timestamp(x)",
+    ],
 )
 def test_never_raises_other_exception_types(source: str) -> None:
     program = cel_compile(source, ["x"])
@@ -206,8 +229,13 @@ def test_to_json() -> None:
         1: "int key",
     }
     assert to_json(value) == {
-        "ts": "2020-01-01T00:00:00.500Z", "dur": "3600s", "u": 3, "b": "AP8=", "t": "int",
-        "l": [None, True, 1.5, "s"], "1": "int key",
+        "ts": "2020-01-01T00:00:00.500Z",
+        "dur": "3600s",
+        "u": 3,
+        "b": "AP8=",
+        "t": "int",
+        "l": [None, True, 1.5, "s"],
+        "1": "int key",
     }
     assert type(to_json(Uint(3))) is int
 
@@ -215,10 +243,19 @@ def test_to_json() -> None:
 @pytest.mark.parametrize(
     ("value", "text"),
     [
-        ("plain", "plain"), (None, "null"), (True, "true"), (3, "3"), (Uint(3), "3u"), (1.5, "1.5"),
-        (2.0, "2"), ([1, "a", None], '[1, "a", null]'), ({"k": [True]}, '{"k": [true]}'),
-        (dt.datetime(2020, 1, 1, tzinfo=dt.UTC), "2020-01-01T00:00:00Z"), (dt.timedelta(seconds=90), "90s"),
-        (CelType("google.protobuf.Timestamp"), "google.protobuf.Timestamp"), (b"ab", 'b"ab"'),
+        ("plain", "plain"),
+        (None, "null"),
+        (True, "true"),
+        (3, "3"),
+        (Uint(3), "3u"),
+        (1.5, "1.5"),
+        (2.0, "2"),
+        ([1, "a", None], '[1, "a", null]'),
+        ({"k": [True]}, '{"k": [true]}'),
+        (dt.datetime(2020, 1, 1, tzinfo=dt.UTC), "2020-01-01T00:00:00Z"),
+        (dt.timedelta(seconds=90), "90s"),
+        (CelType("google.protobuf.Timestamp"), "google.protobuf.Timestamp"),
+        (b"ab", 'b"ab"'),
     ],
 )
 def test_format_value(value: object, text: str) -> None:
@@ -322,9 +359,15 @@ def test_fast_path_handles_typical_per_subject_rules(source: str) -> None:
     """The speed contract: typical rules must not silently fall back to the interpreter."""
     program = cel_compile(source, ["u", "params", "now"])
     users = [
-        {"isMfaRegistered": i % 2 == 0, "isAdmin": i % 3 == 0, "methodsRegistered": ["fido2"] if i % 4 else [],
-         "userPrincipalName": f"u{i}@contoso.com", "userType": "member", "lastSignIn": "2025-01-01T00:00:00.1234567Z",
-         "manager": {"id": "m"}}
+        {
+            "isMfaRegistered": i % 2 == 0,
+            "isAdmin": i % 3 == 0,
+            "methodsRegistered": ["fido2"] if i % 4 else [],
+            "userPrincipalName": f"u{i}@contoso.com",
+            "userType": "member",
+            "lastSignIn": "2025-01-01T00:00:00.1234567Z",
+            "manager": {"id": "m"},
+        }
         for i in range(50)
     ]
     act = {"params": {"strong": ["fido2"]}, "now": dt.datetime(2025, 6, 1, tzinfo=dt.UTC)}
@@ -338,11 +381,18 @@ def test_fast_path_handles_benchmark_aggregates() -> None:
     users = [{"isMfaRegistered": i != 7} for i in range(1000)]
     program = cel_compile("size(users.filter(u, u.isMfaRegistered)) * 100 / size(users) >= 99", ["users"])
     assert program._fast_eval()({"users": users}) is True
-    policies = [{"state": "enabled", "grantControls": {"builtInControls": ["mfa"]},
-                 "conditions": {"users": {"includeUsers": ["All"]}}}]
+    policies = [
+        {
+            "state": "enabled",
+            "grantControls": {"builtInControls": ["mfa"]},
+            "conditions": {"users": {"includeUsers": ["All"]}},
+        }
+    ]
     program = cel_compile(
         "policies.exists(p, p.state == 'enabled' && 'mfa' in p.grantControls.builtInControls"
-        " && 'All' in p.conditions.users.includeUsers)", ["policies"])
+        " && 'All' in p.conditions.users.includeUsers)",
+        ["policies"],
+    )
     assert program._fast_eval()({"policies": policies}) is True
 
 
@@ -356,5 +406,6 @@ def test_qualified_names_resolve_longest_prefix_first() -> None:
     assert cel_compile("[{'b': 2}].map(a, a.b)", ["a.b"]).evaluate({"a.b": 9}) == [2]
     program = cel_compile("x.y + has(x.y.z)", ["x.y", "x_y"])
     program._fast_enabled = True
-    assert program.evaluate_each({"x_y": 0}, "x.y", [{"z": 1}]) == [CelEvalError(
-        "no matching overload for '_+_' applied to (map, bool)", 1, 5)]
+    assert program.evaluate_each({"x_y": 0}, "x.y", [{"z": 1}]) == [
+        CelEvalError("no matching overload for '_+_' applied to (map, bool)", 1, 5)
+    ]

@@ -61,19 +61,45 @@ def test_hand_picked(source: str) -> None:
 
 GRAPH = {
     "policies": [
-        {"state": "enabled", "grantControls": {"builtInControls": ["mfa"]},
-         "conditions": {"users": {"includeUsers": ["All"], "excludeUsers": ["bg1"]}, "clientAppTypes": ["all"]}},
+        {
+            "state": "enabled",
+            "grantControls": {"builtInControls": ["mfa"]},
+            "conditions": {
+                "users": {"includeUsers": ["All"], "excludeUsers": ["bg1"]},
+                "clientAppTypes": ["all"],
+            },
+        },
         {"state": "disabled", "grantControls": None, "conditions": {"users": {"includeUsers": []}}},
-        {"state": "enabledForReportingButNotEnforced", "grantControls": {"builtInControls": ["block"]},
-         "conditions": {"users": {"includeUsers": ["All"]}, "clientAppTypes": ["exchangeActiveSync", "other"]}},
+        {
+            "state": "enabledForReportingButNotEnforced",
+            "grantControls": {"builtInControls": ["block"]},
+            "conditions": {
+                "users": {"includeUsers": ["All"]},
+                "clientAppTypes": ["exchangeActiveSync", "other"],
+            },
+        },
     ],
     "users": [
-        {"userPrincipalName": "a@contoso.com", "isMfaRegistered": True, "isAdmin": True,
-         "methodsRegistered": ["fido2", "microsoftAuthenticatorPush"], "lastSignIn": "2025-05-01T10:00:00.1234567Z"},
-        {"userPrincipalName": "b@contoso.com", "isMfaRegistered": False, "isAdmin": False,
-         "methodsRegistered": [], "lastSignIn": None},
+        {
+            "userPrincipalName": "a@contoso.com",
+            "isMfaRegistered": True,
+            "isAdmin": True,
+            "methodsRegistered": ["fido2", "microsoftAuthenticatorPush"],
+            "lastSignIn": "2025-05-01T10:00:00.1234567Z",
+        },
+        {
+            "userPrincipalName": "b@contoso.com",
+            "isMfaRegistered": False,
+            "isAdmin": False,
+            "methodsRegistered": [],
+            "lastSignIn": None,
+        },
     ],
-    "params": {"breakGlassAccounts": ["bg1"], "maxAgeDays": 90, "strong": ["fido2", "windowsHelloForBusiness"]},
+    "params": {
+        "breakGlassAccounts": ["bg1"],
+        "maxAgeDays": 90,
+        "strong": ["fido2", "windowsHelloForBusiness"],
+    },
 }
 GRAPH_CASES = [
     "policies.exists(p, p.state == 'enabled' && 'mfa' in p.grantControls.builtInControls"

@@ -70,7 +70,10 @@ def test_nested_macros_and_shadowing() -> None:
 
 
 def test_macro_over_data() -> None:
-    users = [{"upn": "a@x", "isAdmin": True, "methods": ["fido2"]}, {"upn": "b@x", "isAdmin": False, "methods": []}]
+    users = [
+        {"upn": "a@x", "isAdmin": True, "methods": ["fido2"]},
+        {"upn": "b@x", "isAdmin": False, "methods": []},
+    ]
     assert ev("users.filter(u, u.isAdmin).map(u, u.upn)", users=users) == ["a@x"]
     assert ev("users.exists_one(u, size(u.methods) == 0)", users=users) is True
     assert ev("users.all(u, !u.isAdmin || 'fido2' in u.methods)", users=users) is True
@@ -126,7 +129,10 @@ def test_invalid_regex_is_an_error() -> None:
 def test_function_type_errors() -> None:
     assert err("size(1)").message == "no matching overload for 'size' applied to (int)"
     assert err("'a'.contains(1)").message == "no matching overload for 'contains' applied to (string, int)"
-    assert err("x.startsWith('a')", x=None).message == "no matching overload for 'startsWith' applied to (null_type, string)"
+    assert (
+        err("x.startsWith('a')", x=None).message
+        == "no matching overload for 'startsWith' applied to (null_type, string)"
+    )
     assert err("(1).lowerAscii()").message == "no matching overload for 'lowerAscii' applied to (int)"
 
 
@@ -173,9 +179,23 @@ def test_conversions(source: str, expected: object) -> None:
 @pytest.mark.parametrize(
     "source",
     [
-        "int('4.2')", "int('')", "int('1_000')", "int(1e19)", "int(18446744073709551615u)", "int(true)",
-        "uint(-1)", "uint('-1')", "uint(1e20)", "double('abc')", "double('1_0')", "string(null)",
-        "string([1])", "string(b'\\xff')", "bool('yes')", "bool(1)", "bytes(1)",
+        "int('4.2')",
+        "int('')",
+        "int('1_000')",
+        "int(1e19)",
+        "int(18446744073709551615u)",
+        "int(true)",
+        "uint(-1)",
+        "uint('-1')",
+        "uint(1e20)",
+        "double('abc')",
+        "double('1_0')",
+        "string(null)",
+        "string([1])",
+        "string(b'\\xff')",
+        "bool('yes')",
+        "bool(1)",
+        "bytes(1)",
     ],
 )
 def test_conversion_errors(source: str) -> None:

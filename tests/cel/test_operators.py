@@ -44,7 +44,9 @@ def test_integer_division_truncates_in_percentages() -> None:
     # The DESIGN pitfall: size(a) * 100 / size(b) is integer arithmetic.
     assert ev("size(a) * 100 / size(b)", a=[1, 2], b=[1, 2, 3]) == 66
     assert ev("size(a) * 100 / size(b) >= 67", a=[1, 2], b=[1, 2, 3]) is False
-    assert ev("double(size(a)) * 100.0 / double(size(b))", a=[1, 2], b=[1, 2, 3]) == pytest.approx(66.666, 0.001)
+    assert ev("double(size(a)) * 100.0 / double(size(b))", a=[1, 2], b=[1, 2, 3]) == pytest.approx(
+        66.666, 0.001
+    )
 
 
 def test_nan_division() -> None:
@@ -129,7 +131,9 @@ def test_int_vs_double_comparison_on_data() -> None:
     assert ev("x.count == 3.0", x={"count": 3}) is True
 
 
-@pytest.mark.parametrize("source", ["1 < 'a'", "null < null", "[1] < [2]", "{} < {}", "true < 1", "'a' > b'a'"])
+@pytest.mark.parametrize(
+    "source", ["1 < 'a'", "null < null", "[1] < [2]", "{} < {}", "true < 1", "'a' > b'a'"]
+)
 def test_cross_type_ordering_is_an_error(source: str) -> None:
     assert "no matching overload" in err(source).message
 

@@ -33,8 +33,16 @@ def test_timestamp_parsing(text: str, expected: dt.datetime) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["2020-01-01", "2020-13-01T00:00:00Z", "2020-02-30T00:00:00Z", "2020-01-01T00:00:00",
-     "2020-01-01T00:00:00.1234567890Z", "2020-01-01 00:00:00Z", "garbage", "0001-01-01T00:00:00+01:00"],
+    [
+        "2020-01-01",
+        "2020-13-01T00:00:00Z",
+        "2020-02-30T00:00:00Z",
+        "2020-01-01T00:00:00",
+        "2020-01-01T00:00:00.1234567890Z",
+        "2020-01-01 00:00:00Z",
+        "garbage",
+        "0001-01-01T00:00:00+01:00",
+    ],
 )
 def test_invalid_timestamps(text: str) -> None:
     assert "timestamp" in err(f"timestamp('{text}')").message
@@ -43,9 +51,19 @@ def test_invalid_timestamps(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "seconds"),
     [
-        ("1h", 3600), ("1.5h", 5400), ("-30m", -1800), ("8760h", 31_536_000), ("1h30m15s", 5415),
-        ("100ms", 0.1), ("250us", 0.00025), ("1000ns", 0.000001), ("0", 0), ("+5s", 5), (".5s", 0.5),
-        ("5.s", 5), ("2562047h", 2562047 * 3600),
+        ("1h", 3600),
+        ("1.5h", 5400),
+        ("-30m", -1800),
+        ("8760h", 31_536_000),
+        ("1h30m15s", 5415),
+        ("100ms", 0.1),
+        ("250us", 0.00025),
+        ("1000ns", 0.000001),
+        ("0", 0),
+        ("+5s", 5),
+        (".5s", 0.5),
+        ("5.s", 5),
+        ("2562047h", 2562047 * 3600),
     ],
 )
 def test_duration_parsing(text: str, seconds: float) -> None:
@@ -70,7 +88,10 @@ def test_age_comparison_pitfall() -> None:
         ("timestamp('2021-01-01T00:00:00Z') - timestamp('2020-01-01T00:00:00Z')", dt.timedelta(days=366)),
         ("timestamp('2020-01-01T00:00:00Z') + duration('24h')", dt.datetime(2020, 1, 2, tzinfo=UTC)),
         ("duration('24h') + timestamp('2020-01-01T00:00:00Z')", dt.datetime(2020, 1, 2, tzinfo=UTC)),
-        ("timestamp('2020-01-01T00:00:00Z') - duration('1s')", dt.datetime(2019, 12, 31, 23, 59, 59, tzinfo=UTC)),
+        (
+            "timestamp('2020-01-01T00:00:00Z') - duration('1s')",
+            dt.datetime(2019, 12, 31, 23, 59, 59, tzinfo=UTC),
+        ),
         ("duration('1h') + duration('30m')", dt.timedelta(minutes=90)),
         ("duration('1h') - duration('90m')", dt.timedelta(minutes=-30)),
         ("duration('1h') < duration('2h')", True),
@@ -99,12 +120,20 @@ def test_time_arithmetic(source: str, expected: object) -> None:
         ("timestamp('0001-01-01T00:00:00Z') - duration('1s')", "timestamp overflow"),
         ("timestamp(253402300800)", "timestamp overflow"),
         ("duration('87600000h') + duration('87600000h')", "duration out of range"),
-        ("timestamp('2020-01-01T00:00:00Z') + 1", "no matching overload for '_+_' applied to (timestamp, int)"),
+        (
+            "timestamp('2020-01-01T00:00:00Z') + 1",
+            "no matching overload for '_+_' applied to (timestamp, int)",
+        ),
         ("duration('1h') * 2", "no matching overload for '_*_' applied to (duration, int)"),
         ("-duration('1h')", "no matching overload for '-_' applied to (duration)"),
-        ("timestamp('2020-01-01T00:00:00Z') < 1", "no matching overload for '_<_' applied to (timestamp, int)"),
-        ("timestamp('2020-01-01T00:00:00Z') + timestamp('2020-01-01T00:00:00Z')",
-         "no matching overload for '_+_' applied to (timestamp, timestamp)"),
+        (
+            "timestamp('2020-01-01T00:00:00Z') < 1",
+            "no matching overload for '_<_' applied to (timestamp, int)",
+        ),
+        (
+            "timestamp('2020-01-01T00:00:00Z') + timestamp('2020-01-01T00:00:00Z')",
+            "no matching overload for '_+_' applied to (timestamp, timestamp)",
+        ),
     ],
 )
 def test_time_errors(source: str, message: str) -> None:
@@ -114,12 +143,23 @@ def test_time_errors(source: str, message: str) -> None:
 @pytest.mark.parametrize(
     ("accessor", "expected"),
     [
-        ("getFullYear()", 2020), ("getMonth()", 2), ("getDayOfYear()", 74), ("getDate()", 15),
-        ("getDayOfMonth()", 14), ("getDayOfWeek()", 0), ("getHours()", 10), ("getMinutes()", 20),
-        ("getSeconds()", 30), ("getMilliseconds()", 456),
-        ("getHours('America/New_York')", 6), ("getDate('Pacific/Auckland')", 15),
-        ("getHours('+05:30')", 15), ("getMinutes('+05:30')", 50), ("getHours('-02:00')", 8),
-        ("getHours('UTC')", 10), ("getDayOfWeek('Asia/Tokyo')", 0),
+        ("getFullYear()", 2020),
+        ("getMonth()", 2),
+        ("getDayOfYear()", 74),
+        ("getDate()", 15),
+        ("getDayOfMonth()", 14),
+        ("getDayOfWeek()", 0),
+        ("getHours()", 10),
+        ("getMinutes()", 20),
+        ("getSeconds()", 30),
+        ("getMilliseconds()", 456),
+        ("getHours('America/New_York')", 6),
+        ("getDate('Pacific/Auckland')", 15),
+        ("getHours('+05:30')", 15),
+        ("getMinutes('+05:30')", 50),
+        ("getHours('-02:00')", 8),
+        ("getHours('UTC')", 10),
+        ("getDayOfWeek('Asia/Tokyo')", 0),
     ],
 )
 def test_timestamp_accessors(accessor: str, expected: int) -> None:
@@ -129,9 +169,12 @@ def test_timestamp_accessors(accessor: str, expected: int) -> None:
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
-        ("duration('90m').getHours()", 1), ("duration('90m').getMinutes()", 90),
-        ("duration('90m').getSeconds()", 5400), ("duration('1.5s').getMilliseconds()", 500),
-        ("duration('-90m').getHours()", -1), ("duration('-1.5s').getMilliseconds()", -500),
+        ("duration('90m').getHours()", 1),
+        ("duration('90m').getMinutes()", 90),
+        ("duration('90m').getSeconds()", 5400),
+        ("duration('1.5s').getMilliseconds()", 500),
+        ("duration('-90m').getHours()", -1),
+        ("duration('-1.5s').getMilliseconds()", -500),
         ("duration('-0.5s').getSeconds()", 0),
     ],
 )

@@ -29,6 +29,7 @@ SECRET_TOKEN = "tok-SECRET-7f3a9c1e-do-not-leak"
 
 def make_jwt(claims: dict[str, Any]) -> str:
     """An unsigned JWT-shaped token (the server compares it as an opaque string)."""
+
     def enc(obj: dict[str, Any]) -> str:
         return base64.urlsafe_b64encode(json.dumps(obj).encode()).rstrip(b"=").decode()
 
@@ -42,21 +43,54 @@ def server() -> Iterator[GraphServer]:
 
 
 def fast_policy(**kw: Any) -> RetryPolicy:
-    base: dict[str, Any] = {"max_retries": 3, "budget_seconds": 30.0, "backoff_base": 0.01, "backoff_max": 0.05}
+    base: dict[str, Any] = {
+        "max_retries": 3,
+        "budget_seconds": 30.0,
+        "backoff_base": 0.01,
+        "backoff_max": 0.05,
+    }
     base.update(kw)
     return RetryPolicy(**base)
 
 
-def run_collect(srv: GraphServer, names: list[str] | None = None, *, out: Path | None = None,
-                token: str = SECRET_TOKEN, retry: RetryPolicy | None = None, timeout: float = 10.0,
-                concurrency: int = 6, **kw: Any) -> dict[str, Any]:
+def run_collect(
+    srv: GraphServer,
+    names: list[str] | None = None,
+    *,
+    out: Path | None = None,
+    token: str = SECRET_TOKEN,
+    retry: RetryPolicy | None = None,
+    timeout: float = 10.0,
+    concurrency: int = 6,
+    **kw: Any,
+) -> dict[str, Any]:
     auth = build_credential("token", env={"AUDITOR_ACCESS_TOKEN": token})
-    options = CollectOptions(sources=tuple(select_sources(names)), graph_url=srv.url, exchange_url=srv.url,
-                             arm_url=srv.url, retry=retry or fast_policy(), timeout=timeout,
-                             concurrency=concurrency, **kw)
+    options = CollectOptions(
+        sources=tuple(select_sources(names)),
+        graph_url=srv.url,
+        exchange_url=srv.url,
+        arm_url=srv.url,
+        retry=retry or fast_policy(),
+        timeout=timeout,
+        concurrency=concurrency,
+        **kw,
+    )
     return collect(auth, options, out=out)
 
 
 def cli_args(srv: GraphServer, out: Path, *extra: str) -> list[str]:
-    return ["collect", "--out", str(out), "--auth", "token", "--graph-url", srv.url, "--exchange-url", srv.url,
-            "--arm-url", srv.url, "--quiet", *extra]
+    return [
+        "collect",
+        "--out",
+        str(out),
+        "--auth",
+        "token",
+        "--graph-url",
+        srv.url,
+        "--exchange-url",
+        srv.url,
+        "--arm-url",
+        srv.url,
+        "--quiet",
+        *extra,
+    ]

@@ -31,18 +31,29 @@ CLIENT_ID = "0b3b7c9a-1111-4222-8333-944445555666"
 CLIENT_SECRET = "cs~SUPER-SECRET-value-0123456789"
 
 
-@pytest.mark.parametrize(("mode", "env", "missing"), [
-    ("token", {}, "AUDITOR_ACCESS_TOKEN"),
-    ("secret", {"AZURE_CLIENT_ID": CLIENT_ID, "AZURE_CLIENT_SECRET": "x"}, "AZURE_TENANT_ID"),
-    ("secret", {"AZURE_TENANT_ID": TENANT_ID, "AZURE_CLIENT_SECRET": "x"}, "AZURE_CLIENT_ID"),
-    ("secret", {"AZURE_TENANT_ID": TENANT_ID, "AZURE_CLIENT_ID": CLIENT_ID}, "AZURE_CLIENT_SECRET"),
-    ("certificate", {"AZURE_TENANT_ID": TENANT_ID, "AZURE_CLIENT_ID": CLIENT_ID}, "AZURE_CLIENT_CERTIFICATE_PATH"),
-    ("workload-identity", {"AZURE_TENANT_ID": TENANT_ID}, "AZURE_CLIENT_ID"),
-    ("workload-identity", {"AZURE_TENANT_ID": TENANT_ID, "AZURE_CLIENT_ID": CLIENT_ID},
-     "ACTIONS_ID_TOKEN_REQUEST_URL"),
-])
-def test_missing_environment_is_an_input_error_naming_the_variable(mode: str, env: dict[str, str],
-                                                                   missing: str) -> None:
+@pytest.mark.parametrize(
+    ("mode", "env", "missing"),
+    [
+        ("token", {}, "AUDITOR_ACCESS_TOKEN"),
+        ("secret", {"AZURE_CLIENT_ID": CLIENT_ID, "AZURE_CLIENT_SECRET": "x"}, "AZURE_TENANT_ID"),
+        ("secret", {"AZURE_TENANT_ID": TENANT_ID, "AZURE_CLIENT_SECRET": "x"}, "AZURE_CLIENT_ID"),
+        ("secret", {"AZURE_TENANT_ID": TENANT_ID, "AZURE_CLIENT_ID": CLIENT_ID}, "AZURE_CLIENT_SECRET"),
+        (
+            "certificate",
+            {"AZURE_TENANT_ID": TENANT_ID, "AZURE_CLIENT_ID": CLIENT_ID},
+            "AZURE_CLIENT_CERTIFICATE_PATH",
+        ),
+        ("workload-identity", {"AZURE_TENANT_ID": TENANT_ID}, "AZURE_CLIENT_ID"),
+        (
+            "workload-identity",
+            {"AZURE_TENANT_ID": TENANT_ID, "AZURE_CLIENT_ID": CLIENT_ID},
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+        ),
+    ],
+)
+def test_missing_environment_is_an_input_error_naming_the_variable(
+    mode: str, env: dict[str, str], missing: str
+) -> None:
     with pytest.raises(InputError) as info:
         build_credential(mode, env=env)
     assert missing in str(info.value)
@@ -53,15 +64,28 @@ def test_every_mode_constructs_an_azure_identity_credential(tmp_path: Path) -> N
 
     cert = tmp_path / "c.pem"
     cert.write_text("not parsed until a token is needed")
-    env = {"AZURE_TENANT_ID": TENANT_ID, "AZURE_CLIENT_ID": CLIENT_ID, "AZURE_CLIENT_SECRET": CLIENT_SECRET,
-           "AZURE_CLIENT_CERTIFICATE_PATH": str(cert), "AUDITOR_ACCESS_TOKEN": SECRET_TOKEN,
-           "ACTIONS_ID_TOKEN_REQUEST_URL": "http://127.0.0.1:1/token", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "gh"}
-    expected = {"default": ai.DefaultAzureCredential, "cli": ai.AzureCliCredential,
-                "secret": ai.ClientSecretCredential, "workload-identity": ai.ClientAssertionCredential,
-                "device-code": ai.DeviceCodeCredential, "token": StaticTokenCredential}
+    env = {
+        "AZURE_TENANT_ID": TENANT_ID,
+        "AZURE_CLIENT_ID": CLIENT_ID,
+        "AZURE_CLIENT_SECRET": CLIENT_SECRET,
+        "AZURE_CLIENT_CERTIFICATE_PATH": str(cert),
+        "AUDITOR_ACCESS_TOKEN": SECRET_TOKEN,
+        "ACTIONS_ID_TOKEN_REQUEST_URL": "http://127.0.0.1:1/token",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "gh",
+    }
+    expected = {
+        "default": ai.DefaultAzureCredential,
+        "cli": ai.AzureCliCredential,
+        "secret": ai.ClientSecretCredential,
+        "workload-identity": ai.ClientAssertionCredential,
+        "device-code": ai.DeviceCodeCredential,
+        "token": StaticTokenCredential,
+    }
     for mode in AUTH_MODES:
         if mode == "certificate":
-            with pytest.raises(ValueError):  # azure-identity reads the PEM at construction: proof it got the path
+            with pytest.raises(
+                ValueError
+            ):  # azure-identity reads the PEM at construction: proof it got the path
                 build_credential(mode, env=env)
             continue
         setup = build_credential(mode, env=env)
@@ -102,7 +126,9 @@ def test_github_oidc_callback_asks_for_the_azure_audience() -> None:
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     try:
         url = f"http://127.0.0.1:{httpd.server_address[1]}/_apis/token?api-version=2.0"
-        fetch = _github_assertion({"ACTIONS_ID_TOKEN_REQUEST_URL": url, "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "rt"})
+        fetch = _github_assertion(
+            {"ACTIONS_ID_TOKEN_REQUEST_URL": url, "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "rt"}
+        )
         assert fetch() == "github-oidc-jwt"
     finally:
         httpd.shutdown()
@@ -113,20 +139,34 @@ def test_github_oidc_callback_asks_for_the_azure_audience() -> None:
     assert GITHUB_OIDC_AUDIENCE == "api://AzureADTokenExchange"
 
 
-def test_secret_mode_gets_its_token_from_a_local_authority_and_never_stores_it(tmp_path: Path,
-                                                                                capfd: pytest.CaptureFixture[str],
-                                                                                caplog: pytest.LogCaptureFixture
-                                                                                ) -> None:
+def test_secret_mode_gets_its_token_from_a_local_authority_and_never_stores_it(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level("DEBUG")
     access = make_jwt({"appid": CLIENT_ID, "tid": TENANT_ID, "oid": "sp-object", "exp": 4102444800})
-    with Authority(tmp_path, CLIENT_ID, CLIENT_SECRET, access) as authority, \
-            GraphServer(users=10, token=access) as server:
-        env = {"AZURE_TENANT_ID": TENANT_ID, "AZURE_CLIENT_ID": CLIENT_ID, "AZURE_CLIENT_SECRET": CLIENT_SECRET}
-        auth = build_credential("secret", env=env, authority=authority.url, disable_instance_discovery=True,
-                                connection_verify=str(authority.cert))
+    with (
+        Authority(tmp_path, CLIENT_ID, CLIENT_SECRET, access) as authority,
+        GraphServer(users=10, token=access) as server,
+    ):
+        env = {
+            "AZURE_TENANT_ID": TENANT_ID,
+            "AZURE_CLIENT_ID": CLIENT_ID,
+            "AZURE_CLIENT_SECRET": CLIENT_SECRET,
+        }
+        auth = build_credential(
+            "secret",
+            env=env,
+            authority=authority.url,
+            disable_instance_discovery=True,
+            connection_verify=str(authority.cert),
+        )
         out = tmp_path / "s.json"
-        options = CollectOptions(sources=tuple(select_sources(["domains", "users", "entraDiagnosticSettings"])),
-                                 graph_url=server.url, arm_url=server.url, retry=fast_policy())
+        options = CollectOptions(
+            sources=tuple(select_sources(["domains", "users", "entraDiagnosticSettings"])),
+            graph_url=server.url,
+            arm_url=server.url,
+            retry=fast_policy(),
+        )
         collect(auth, options, out=out)
         scopes = {s for r in authority.token_requests for s in r["scope"]}
     snap = load_snapshot(out)
@@ -144,9 +184,18 @@ def test_secret_mode_gets_its_token_from_a_local_authority_and_never_stores_it(t
 
 def test_wrong_secret_is_one_clear_input_error(tmp_path: Path) -> None:
     with Authority(tmp_path, CLIENT_ID, "the-right-one", "x") as authority, GraphServer(users=1) as server:
-        env = {"AZURE_TENANT_ID": TENANT_ID, "AZURE_CLIENT_ID": CLIENT_ID, "AZURE_CLIENT_SECRET": CLIENT_SECRET}
-        auth = build_credential("secret", env=env, authority=authority.url, disable_instance_discovery=True,
-                                connection_verify=str(authority.cert))
+        env = {
+            "AZURE_TENANT_ID": TENANT_ID,
+            "AZURE_CLIENT_ID": CLIENT_ID,
+            "AZURE_CLIENT_SECRET": CLIENT_SECRET,
+        }
+        auth = build_credential(
+            "secret",
+            env=env,
+            authority=authority.url,
+            disable_instance_discovery=True,
+            connection_verify=str(authority.cert),
+        )
         options = CollectOptions(sources=tuple(select_sources(["domains"])), graph_url=server.url)
         with pytest.raises(InputError) as info:
             collect(auth, options, out=tmp_path / "s.json")

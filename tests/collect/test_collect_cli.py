@@ -15,8 +15,9 @@ from tests.collect.conftest import SECRET_TOKEN, cli_args, run_collect
 from tests.graphserver import Fault, GraphServer
 
 
-def test_collect_then_audit_end_to_end(server: GraphServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                       capfd: pytest.CaptureFixture[str]) -> None:
+def test_collect_then_audit_end_to_end(
+    server: GraphServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("AUDITOR_ACCESS_TOKEN", SECRET_TOKEN)
     monkeypatch.setenv("AZURE_CLIENT_SECRET", "unused-but-present-secret-42")
     logging.getLogger().setLevel(logging.DEBUG)  # even debug logs must not show the token
@@ -29,26 +30,47 @@ def test_collect_then_audit_end_to_end(server: GraphServer, tmp_path: Path, monk
     assert code in (0, 1)  # a gate verdict, not a usage/incomplete error
     results = json.loads((reports / "results.json").read_text())
     assert results["snapshot"]["sha256"] == snap.sha256
-    assert not [r["policyId"] for r in results["results"]
-                if r["status"] == "error" and "not collected" in (r.get("message") or "")]
+    assert not [
+        r["policyId"]
+        for r in results["results"]
+        if r["status"] == "error" and "not collected" in (r.get("message") or "")
+    ]
     captured = capfd.readouterr()
     for text in (out.read_text(), captured.out, captured.err, *(p.read_text() for p in reports.iterdir())):
         assert SECRET_TOKEN not in text and "unused-but-present-secret-42" not in text
 
 
-def test_run_collects_then_audits_with_the_audits_exit_code(server: GraphServer, tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_run_collects_then_audits_with_the_audits_exit_code(
+    server: GraphServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("AUDITOR_ACCESS_TOKEN", SECRET_TOKEN)
     snap = tmp_path / "run.json.gz"
-    code = main(["run", "--auth", "token", "--graph-url", server.url, "--exchange-url", server.url,
-                 "--arm-url", server.url, "--snapshot", str(snap), "--out", str(tmp_path / "r"), "--quiet"])
+    code = main(
+        [
+            "run",
+            "--auth",
+            "token",
+            "--graph-url",
+            server.url,
+            "--exchange-url",
+            server.url,
+            "--arm-url",
+            server.url,
+            "--snapshot",
+            str(snap),
+            "--out",
+            str(tmp_path / "r"),
+            "--quiet",
+        ]
+    )
     results = json.loads((tmp_path / "r" / "results.json").read_text())
     assert code == results["summary"]["exitCode"]
     assert load_snapshot(snap).sha256 == results["snapshot"]["sha256"]
 
 
-def test_missing_token_exits_2_without_traceback(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                 capsys: pytest.CaptureFixture[str]) -> None:
+def test_missing_token_exits_2_without_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.delenv("AUDITOR_ACCESS_TOKEN", raising=False)
     assert main(["collect", "--out", str(tmp_path / "s.json"), "--auth", "token"]) == 2
     err = capsys.readouterr().err
@@ -56,11 +78,14 @@ def test_missing_token_exits_2_without_traceback(tmp_path: Path, monkeypatch: py
     assert not (tmp_path / "s.json").exists()
 
 
-@pytest.mark.parametrize("args", [
-    ["--sources", "users,nonsense"],
-    ["--graph-url", "http://graph.example.com"],
-    ["--import", "users"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--sources", "users,nonsense"],
+        ["--graph-url", "http://graph.example.com"],
+        ["--import", "users"],
+    ],
+)
 def test_bad_flags_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]) -> None:
     monkeypatch.setenv("AUDITOR_ACCESS_TOKEN", SECRET_TOKEN)
     assert main(["collect", "--out", str(tmp_path / "s.json"), "--auth", "token", *args]) == 2
@@ -75,8 +100,9 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     assert info.value.code == 2
 
 
-def test_failed_write_keeps_the_old_snapshot(server: GraphServer, tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_write_keeps_the_old_snapshot(
+    server: GraphServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "s.json"
     run_collect(server, ["domains"], out=out)
     old = out.read_bytes()
@@ -94,14 +120,16 @@ def test_failed_write_keeps_the_old_snapshot(server: GraphServer, tmp_path: Path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.json"]  # no partial file left behind
 
 
-def test_failed_collections_are_reported_and_absent_from_data(server: GraphServer, tmp_path: Path,
-                                                              monkeypatch: pytest.MonkeyPatch,
-                                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_failed_collections_are_reported_and_absent_from_data(
+    server: GraphServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("AUDITOR_ACCESS_TOKEN", SECRET_TOKEN)
     monkeypatch.delenv("CI", raising=False)
     server.add_fault("roleEligibilitySchedules", Fault.licence())
     out = tmp_path / "s.json"
-    args = [a for a in cli_args(server, out, "--sources", "roleEligibilitySchedules,domains") if a != "--quiet"]
+    args = [
+        a for a in cli_args(server, out, "--sources", "roleEligibilitySchedules,domains") if a != "--quiet"
+    ]
     assert main(args) == 0
     err = capsys.readouterr().err
     assert "roleEligibilitySchedules: not_licensed" in err  # one line per collection when not a TTY
@@ -133,8 +161,10 @@ def test_permissions_for_a_baseline_file(tmp_path: Path, capsys: pytest.CaptureF
     from auditor.policy import load_library
 
     baseline = tmp_path / "b.yaml"
-    baseline.write_text("name: only-ca\ntitle: CA only\ndescription: test\n"
-                        "policies: {include: ['AAD.CA.*', 'AAD.CONDITIONAL-ACCESS.*'], exclude: []}\n")
+    baseline.write_text(
+        "name: only-ca\ntitle: CA only\ndescription: test\n"
+        "policies: {include: ['AAD.CA.*', 'AAD.CONDITIONAL-ACCESS.*'], exclude: []}\n"
+    )
     code = main(["permissions", "--baseline", str(baseline), "--json"])
     out = capsys.readouterr()
     assert code == 0, out.err
@@ -163,8 +193,9 @@ def test_no_network_beyond_localhost(server: GraphServer, monkeypatch: pytest.Mo
     assert all(r["authorized"] for r in server.requests)
 
 
-def test_unwritable_output_exits_2(server: GraphServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_unwritable_output_exits_2(
+    server: GraphServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("AUDITOR_ACCESS_TOKEN", SECRET_TOKEN)
     blocker = tmp_path / "file"
     blocker.write_text("x")

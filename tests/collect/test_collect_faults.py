@@ -53,8 +53,11 @@ def test_retry_after_beyond_the_budget_is_an_error_not_a_silent_pass(server: Gra
 def test_persistent_5xx_gives_up_after_bounded_retries(server: GraphServer) -> None:
     server.add_fault("domains", Fault("status", 503, "ServiceUnavailable", "down", times=None))
     server.add_fault("groups", Fault("status", 500, "InternalServerError", "boom", times=None))
-    doc = run_collect(server, ["domains", "groups", "authorizationPolicy", "roleDefinitions"],
-                      retry=fast_policy(max_retries=2))
+    doc = run_collect(
+        server,
+        ["domains", "groups", "authorizationPolicy", "roleDefinitions"],
+        retry=fast_policy(max_retries=2),
+    )
     assert doc["sources"]["domains"]["status"] == "error"
     assert doc["sources"]["domains"]["httpStatus"] == 503 and doc["sources"]["domains"]["retries"] == 2
     assert "ServiceUnavailable: down" in doc["sources"]["domains"]["error"]
@@ -71,15 +74,22 @@ def test_403_is_forbidden_and_names_the_missing_permission(server: GraphServer) 
     doc = run_collect(server, ["roleEligibilitySchedules", *OTHERS])
     entry = doc["sources"]["roleEligibilitySchedules"]
     assert entry["status"] == "forbidden" and entry["httpStatus"] == 403
-    assert entry["error"].startswith("Authorization_RequestDenied: needs RoleEligibilitySchedule.Read.Directory")
+    assert entry["error"].startswith(
+        "Authorization_RequestDenied: needs RoleEligibilitySchedule.Read.Directory"
+    )
     _check_others(doc, "roleEligibilitySchedules")
 
 
-@pytest.mark.parametrize("fault", [
-    Fault.licence(),
-    Fault("status", 403, "Authorization_RequestDenied", "The tenant does not have a valid license for this."),
-    Fault("status", 400, "AadPremiumLicenseRequired", "An Entra ID P2 license is required."),
-])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault.licence(),
+        Fault(
+            "status", 403, "Authorization_RequestDenied", "The tenant does not have a valid license for this."
+        ),
+        Fault("status", 400, "AadPremiumLicenseRequired", "An Entra ID P2 license is required."),
+    ],
+)
 def test_licence_errors_are_not_licensed(server: GraphServer, fault: Fault) -> None:
     server.add_fault("conditionalAccessPolicies", fault)
     doc = run_collect(server, ["conditionalAccessPolicies", *OTHERS])
@@ -89,10 +99,13 @@ def test_licence_errors_are_not_licensed(server: GraphServer, fault: Fault) -> N
     _check_others(doc, "conditionalAccessPolicies")
 
 
-@pytest.mark.parametrize("fault", [
-    Fault("status", 404, "Request_ResourceNotFound", "Resource not found."),
-    Fault("status", 400, "BadRequest", "Resource not found for the segment 'settings'."),
-])
+@pytest.mark.parametrize(
+    "fault",
+    [
+        Fault("status", 404, "Request_ResourceNotFound", "Resource not found."),
+        Fault("status", 400, "BadRequest", "Resource not found for the segment 'settings'."),
+    ],
+)
 def test_unsupported_endpoints_are_not_supported(server: GraphServer, fault: Fault) -> None:
     server.add_fault("sharepointSettings", fault)
     doc = run_collect(server, ["sharepointSettings", *OTHERS])
@@ -102,7 +115,9 @@ def test_unsupported_endpoints_are_not_supported(server: GraphServer, fault: Fau
 
 
 def test_a_rejected_query_is_an_error_not_unsupported(server: GraphServer) -> None:
-    server.add_fault("users", Fault("status", 400, "Request_UnsupportedQuery", "Invalid page size specified."))
+    server.add_fault(
+        "users", Fault("status", 400, "Request_UnsupportedQuery", "Invalid page size specified.")
+    )
     doc = run_collect(server, ["users"])
     assert doc["sources"]["users"]["status"] == "error"
     assert doc["sources"]["users"]["error"] == "Request_UnsupportedQuery: Invalid page size specified."
@@ -147,19 +162,40 @@ def test_bad_bodies_on_a_later_page_leave_no_partial_data(kind: str) -> None:
 
 
 def test_exchange_and_arm_faults_use_the_same_bookkeeping(server: GraphServer) -> None:
-    server.add_fault("exchangeAdminAuditLogConfig", Fault("status", 401, "Unauthorized",
-                                                          "The user is not authorized (Exchange.ManageAsApp)."))
+    server.add_fault(
+        "exchangeAdminAuditLogConfig",
+        Fault("status", 401, "Unauthorized", "The user is not authorized (Exchange.ManageAsApp)."),
+    )
     server.add_fault("entraDiagnosticSettings", Fault.throttle(0, times=1))
-    server.add_fault("auditLogRetentionPolicies", Fault("status", 400, "BadRequest",
-                                                        "The term 'Get-UnifiedAuditLogRetentionPolicy' is not "
-                                                        "recognized; the cmdlet is not supported here."))
-    doc = run_collect(server, ["exchangeAdminAuditLogConfig", "entraDiagnosticSettings",
-                               "auditLogRetentionPolicies", "exchangeOrganizationConfig"])
+    server.add_fault(
+        "auditLogRetentionPolicies",
+        Fault(
+            "status",
+            400,
+            "BadRequest",
+            "The term 'Get-UnifiedAuditLogRetentionPolicy' is not "
+            "recognized; the cmdlet is not supported here.",
+        ),
+    )
+    doc = run_collect(
+        server,
+        [
+            "exchangeAdminAuditLogConfig",
+            "entraDiagnosticSettings",
+            "auditLogRetentionPolicies",
+            "exchangeOrganizationConfig",
+        ],
+    )
     assert doc["sources"]["exchangeAdminAuditLogConfig"]["status"] == "forbidden"
     assert "Exchange.ManageAsApp" in doc["sources"]["exchangeAdminAuditLogConfig"]["error"]
     assert doc["sources"]["entraDiagnosticSettings"] | {"retrievedAt": ""} == {
-        "status": "ok", "endpoint": "GET /providers/microsoft.aadiam/diagnosticSettings?api-version=2017-04-01-preview",
-        "count": 1, "retrievedAt": "", "pages": 1, "retries": 1}
+        "status": "ok",
+        "endpoint": "GET /providers/microsoft.aadiam/diagnosticSettings?api-version=2017-04-01-preview",
+        "count": 1,
+        "retrievedAt": "",
+        "pages": 1,
+        "retries": 1,
+    }
     assert doc["sources"]["auditLogRetentionPolicies"]["status"] == "not_supported"
     assert doc["data"]["exchangeOrganizationConfig"] == server.tenant["exchangeOrganizationConfig"][0]
 

@@ -46,8 +46,16 @@ def test_every_collection_is_collected_verbatim(server: GraphServer, tmp_path: A
 
 
 def test_requests_carry_select_top_filter_and_token(server: GraphServer) -> None:
-    run_collect(server, ["users", "roleManagementPolicyAssignments", "secureScores", "exchangeOrganizationConfig",
-                         "entraDiagnosticSettings"])
+    run_collect(
+        server,
+        [
+            "users",
+            "roleManagementPolicyAssignments",
+            "secureScores",
+            "exchangeOrganizationConfig",
+            "entraDiagnosticSettings",
+        ],
+    )
     assert all(r["authorized"] for r in server.requests)
     users = [r for r in server.requests if r["path"] == "/v1.0/users"]
     assert users[0]["query"]["$select"] == [USER_SELECT]
@@ -87,16 +95,23 @@ def test_empty_pages_with_a_next_link_are_followed(server: GraphServer) -> None:
 
 
 def test_tenant_and_principal_from_token_claims(server: GraphServer) -> None:
-    token = make_jwt({"oid": "obj-1", "appid": "11111111-2222-3333-4444-555555555555", "tid": TENANT_ID,
-                      "exp": 4102444800})
+    token = make_jwt(
+        {"oid": "obj-1", "appid": "11111111-2222-3333-4444-555555555555", "tid": TENANT_ID, "exp": 4102444800}
+    )
     server.token = token
     doc = run_collect(server, ["domains"], token=token)
     assert doc["collector"]["principal"] == "11111111-2222-3333-4444-555555555555"
     assert doc["tenant"]["id"] == TENANT_ID
     assert "organization" not in doc["sources"] and "organization" not in doc["data"]  # read, not selected
     assert doc["collector"]["cloud"] == "local"
-    user_token = make_jwt({"oid": "user-object-id", "appid": "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
-                           "scp": "Directory.Read.All", "tid": TENANT_ID})
+    user_token = make_jwt(
+        {
+            "oid": "user-object-id",
+            "appid": "04b07795-8ddb-461a-bbee-02f9e1bf7b46",
+            "scp": "Directory.Read.All",
+            "tid": TENANT_ID,
+        }
+    )
     server.token = user_token
     doc = run_collect(server, ["domains"], token=user_token)
     assert doc["collector"]["principal"] == "user-object-id"  # the signed-in user, not the CLI's app id

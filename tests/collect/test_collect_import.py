@@ -15,24 +15,43 @@ from auditor.snapshot import load_snapshot, write_snapshot
 from tests.collect.conftest import SECRET_TOKEN, cli_args
 from tests.graphserver import GraphServer
 
-AUDIT_CONFIG = {"Identity": "Admin Audit Log Settings", "UnifiedAuditLogIngestionEnabled": True,
-                "AdminAuditLogAgeLimit": "90.00:00:00", "Name": "Ünïcode ✓"}
+AUDIT_CONFIG = {
+    "Identity": "Admin Audit Log Settings",
+    "UnifiedAuditLogIngestionEnabled": True,
+    "AdminAuditLogAgeLimit": "90.00:00:00",
+    "Name": "Ünïcode ✓",
+}
 
 
 def _base_snapshot(path: Path) -> None:
-    write_snapshot(path, {"schemaVersion": 1, "tenant": {"id": "t"}, "collectedAt": "2026-11-23T12:00:00Z",
-                          "sources": {"domains": {"status": "ok", "endpoint": "GET /v1.0/domains", "count": 0,
-                                                  "retrievedAt": "2026-11-23T12:00:00Z"}},
-                          "data": {"domains": []}})
+    write_snapshot(
+        path,
+        {
+            "schemaVersion": 1,
+            "tenant": {"id": "t"},
+            "collectedAt": "2026-11-23T12:00:00Z",
+            "sources": {
+                "domains": {
+                    "status": "ok",
+                    "endpoint": "GET /v1.0/domains",
+                    "count": 0,
+                    "retrievedAt": "2026-11-23T12:00:00Z",
+                }
+            },
+            "data": {"domains": []},
+        },
+    )
 
 
 @pytest.mark.parametrize("encoding", ["utf-16-le-bom", "utf-16-be-bom", "utf-8-bom", "utf-8"])
 def test_encodings_powershell_writes(tmp_path: Path, encoding: str) -> None:
     text = json.dumps(AUDIT_CONFIG, indent=4, ensure_ascii=False)  # ConvertTo-Json style
-    raw = {"utf-16-le-bom": codecs.BOM_UTF16_LE + text.encode("utf-16-le"),
-           "utf-16-be-bom": codecs.BOM_UTF16_BE + text.encode("utf-16-be"),
-           "utf-8-bom": codecs.BOM_UTF8 + text.encode("utf-8"),
-           "utf-8": text.encode("utf-8")}[encoding]
+    raw = {
+        "utf-16-le-bom": codecs.BOM_UTF16_LE + text.encode("utf-16-le"),
+        "utf-16-be-bom": codecs.BOM_UTF16_BE + text.encode("utf-16-be"),
+        "utf-8-bom": codecs.BOM_UTF8 + text.encode("utf-8"),
+        "utf-8": text.encode("utf-8"),
+    }[encoding]
     f = tmp_path / "audit.json"
     f.write_bytes(raw)
     result = load_import(ImportSpec("exchangeAdminAuditLogConfig", f))
@@ -76,8 +95,13 @@ def test_import_command_rewrites_and_revalidates(tmp_path: Path, capsys: pytest.
     loaded = load_snapshot(snap)
     assert loaded.data["exchangeAdminAuditLogConfig"] == AUDIT_CONFIG
     entry = loaded.sources["exchangeAdminAuditLogConfig"]
-    assert entry == {"status": "ok", "endpoint": "import", "importedFrom": "AdminAuditLogConfig.json", "count": 1,
-                     "retrievedAt": entry["retrievedAt"]}
+    assert entry == {
+        "status": "ok",
+        "endpoint": "import",
+        "importedFrom": "AdminAuditLogConfig.json",
+        "count": 1,
+        "retrievedAt": entry["retrievedAt"],
+    }
     assert loaded.data["domains"] == []  # the rest is kept
     assert list(tmp_path.glob("*.partial")) == []
     before = snap.read_bytes()
@@ -94,8 +118,16 @@ def test_collect_with_import_replaces_the_api_source(tmp_path: Path, monkeypatch
     f.write_text(json.dumps({"Identity": "contoso", "AuditDisabled": True}))
     out = tmp_path / "s.json"
     with GraphServer(users=5, token=SECRET_TOKEN) as srv:
-        code = main(cli_args(srv, out, "--sources", "domains,exchangeOrganizationConfig",
-                             "--import", f"exchangeOrganizationConfig={f}"))
+        code = main(
+            cli_args(
+                srv,
+                out,
+                "--sources",
+                "domains,exchangeOrganizationConfig",
+                "--import",
+                f"exchangeOrganizationConfig={f}",
+            )
+        )
         posted = [r for r in srv.requests if r["method"] == "POST"]
     assert code == 0
     assert posted == []  # imported, so not fetched

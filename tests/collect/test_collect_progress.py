@@ -15,10 +15,19 @@ class _Tty(io.StringIO):
         return True
 
 
-RESULTS = [CollectionResult("users", "ok", "GET /v1.0/users", "2026-11-23T12:00:00Z", data=[1, 2], count=2,
-                            pages=2, retries=1),
-           CollectionResult("roleEligibilitySchedules", "forbidden", "GET ...", "2026-11-23T12:00:00Z",
-                            http_status=403, error="Authorization_RequestDenied: needs [X]")]
+RESULTS = [
+    CollectionResult(
+        "users", "ok", "GET /v1.0/users", "2026-11-23T12:00:00Z", data=[1, 2], count=2, pages=2, retries=1
+    ),
+    CollectionResult(
+        "roleEligibilitySchedules",
+        "forbidden",
+        "GET ...",
+        "2026-11-23T12:00:00Z",
+        http_status=403,
+        error="Authorization_RequestDenied: needs [X]",
+    ),
+]
 
 
 def test_terminal_gets_a_live_table(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -26,7 +35,10 @@ def test_terminal_gets_a_live_table(monkeypatch: pytest.MonkeyPatch) -> None:
     stream = _Tty()
     reporter = make_reporter(stream)
     assert isinstance(reporter, RichReporter)
-    progress = [Progress("users", pages=2, objects=2, retries=1, status="ok"), Progress("roleEligibilitySchedules")]
+    progress = [
+        Progress("users", pages=2, objects=2, retries=1, status="ok"),
+        Progress("roleEligibilitySchedules"),
+    ]
     reporter.start(progress)
     reporter.refresh()
     reporter.finish(RESULTS)
@@ -42,8 +54,10 @@ def test_ci_or_pipe_gets_one_line_per_collection(monkeypatch: pytest.MonkeyPatch
     reporter.start([])
     reporter.finish(RESULTS)
     lines = stream.getvalue().splitlines()
-    assert lines == ["users: ok | 2 objects | 2 pages | 1 retries",
-                     "roleEligibilitySchedules: forbidden | Authorization_RequestDenied: needs [X]"]
+    assert lines == [
+        "users: ok | 2 objects | 2 pages | 1 retries",
+        "roleEligibilitySchedules: forbidden | Authorization_RequestDenied: needs [X]",
+    ]
     monkeypatch.delenv("CI")
     assert isinstance(make_reporter(io.StringIO()), LineReporter)  # not a TTY
     assert make_reporter(_Tty(), quiet=True).__class__ is LineReporter

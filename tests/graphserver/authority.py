@@ -25,17 +25,27 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.datetime.now(datetime.UTC)
-    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(hours=1))
-            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                           critical=False)
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
     cert_path, key_path = folder / "authority.pem", folder / "authority.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     return cert_path, key_path
 
 
@@ -83,11 +93,16 @@ class _Handler(BaseHTTPRequestHandler):
         tenant = path.strip("/").split("/")[0]
         base = f"{self.app.url}/{tenant}"
         if path.endswith("/.well-known/openid-configuration"):
-            self._json(200, {"token_endpoint": f"{base}/oauth2/v2.0/token",
-                             "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
-                             "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
-                             "issuer": f"{self.app.url}/{tenant}/v2.0",
-                             "jwks_uri": f"{base}/discovery/v2.0/keys"})
+            self._json(
+                200,
+                {
+                    "token_endpoint": f"{base}/oauth2/v2.0/token",
+                    "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                    "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
+                    "issuer": f"{self.app.url}/{tenant}/v2.0",
+                    "jwks_uri": f"{base}/discovery/v2.0/keys",
+                },
+            )
             return
         self._json(404, {"error": "not_found"})
 
@@ -95,8 +110,19 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         form = parse_qs(self.rfile.read(length).decode())
         self.app.token_requests.append({k: v for k, v in form.items() if k != "client_secret"})
-        if form.get("client_id") != [self.app.client_id] or form.get("client_secret") != [self.app.client_secret]:
-            self._json(401, {"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret."})
+        if form.get("client_id") != [self.app.client_id] or form.get("client_secret") != [
+            self.app.client_secret
+        ]:
+            self._json(
+                401, {"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client secret."}
+            )
             return
-        self._json(200, {"token_type": "Bearer", "expires_in": 3600, "ext_expires_in": 3600,
-                         "access_token": self.app.access_token})
+        self._json(
+            200,
+            {
+                "token_type": "Bearer",
+                "expires_in": 3600,
+                "ext_expires_in": 3600,
+                "access_token": self.app.access_token,
+            },
+        )

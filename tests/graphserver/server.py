@@ -42,25 +42,37 @@ class Fault:
 
     @staticmethod
     def throttle(retry_after: float, times: int | None = 1, status: int = 429) -> Fault:
-        return Fault("status", status, "TooManyRequests" if status == 429 else "ServiceUnavailable",
-                     "Too many requests", {"Retry-After": str(retry_after)}, times=times)
+        return Fault(
+            "status",
+            status,
+            "TooManyRequests" if status == 429 else "ServiceUnavailable",
+            "Too many requests",
+            {"Retry-After": str(retry_after)},
+            times=times,
+        )
 
     @staticmethod
     def forbidden() -> Fault:
-        return Fault("status", 403, "Authorization_RequestDenied",
-                     "Insufficient privileges to complete the operation.")
+        return Fault(
+            "status", 403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation."
+        )
 
     @staticmethod
     def licence() -> Fault:
-        return Fault("status", 403, "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
-                     "Neither tenant is B2C or tenant doesn't have premium license")
+        return Fault(
+            "status",
+            403,
+            "Authentication_RequestFromNonPremiumTenantOrB2CTenant",
+            "Neither tenant is B2C or tenant doesn't have premium license",
+        )
 
 
 class GraphServer:
     """Owns the tenant data, the faults and the log of requests seen."""
 
-    def __init__(self, users: int = 50, token: str = "test-token", seed: int = 7,
-                 cache_pages: bool = False) -> None:
+    def __init__(
+        self, users: int = 50, token: str = "test-token", seed: int = 7, cache_pages: bool = False
+    ) -> None:
         self.tenant = make_tenant(users, seed)
         self.token = token
         self.faults: dict[str, Fault] = {}
@@ -81,8 +93,9 @@ class GraphServer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> GraphServer:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -133,8 +146,13 @@ class _Handler(BaseHTTPRequestHandler):
         # headers and body go out in two writes; without this, Nagle + delayed ACK add ~40 ms per page
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
-    def _send(self, status: int, body: bytes, headers: dict[str, str] | None = None,
-              content_type: str = "application/json; charset=utf-8") -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        headers: dict[str, str] | None = None,
+        content_type: str = "application/json; charset=utf-8",
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -144,8 +162,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _error(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
-        body = {"error": {"code": code, "message": message,
-                          "innerError": {"date": "2026-11-23T12:00:00", "request-id": "00000000-0000"}}}
+        body = {
+            "error": {
+                "code": code,
+                "message": message,
+                "innerError": {"date": "2026-11-23T12:00:00", "request-id": "00000000-0000"},
+            }
+        }
         self._send(status, json.dumps(body).encode(), headers)
 
     def _authorized(self) -> bool:
@@ -167,22 +190,44 @@ class _Handler(BaseHTTPRequestHandler):
         elif fault.kind == "malformed":
             self._send(200, b'{"value": [{"id": "1", "displayName": ')
         elif fault.kind == "foreign_link":  # a nextLink to another host must not receive the token
-            self._send(200, json.dumps({"value": [{"id": "x"}],
-                                        "@odata.nextLink": "https://attacker.example/v1.0/users?$skiptoken=1"}).encode())
+            self._send(
+                200,
+                json.dumps(
+                    {
+                        "value": [{"id": "x"}],
+                        "@odata.nextLink": "https://attacker.example/v1.0/users?$skiptoken=1",
+                    }
+                ).encode(),
+            )
         elif fault.kind == "html":
-            self._send(200, b"<html><body>Service temporarily unavailable</body></html>", content_type="text/html")
+            self._send(
+                200, b"<html><body>Service temporarily unavailable</body></html>", content_type="text/html"
+            )
         return True
 
     def _record(self, body: bytes | None = None) -> tuple[str, dict[str, list[str]]]:
         parts = urlsplit(self.path)
         query = parse_qs(parts.query, keep_blank_values=True)
-        self.app.requests.append({"method": self.command, "path": parts.path, "query": query,
-                                  "body": body, "authorized": self.headers.get("Authorization") ==
-                                  f"Bearer {self.app.token}"})
+        self.app.requests.append(
+            {
+                "method": self.command,
+                "path": parts.path,
+                "query": query,
+                "body": body,
+                "authorized": self.headers.get("Authorization") == f"Bearer {self.app.token}",
+            }
+        )
         return parts.path, query
 
-    def _page(self, name: str, items: list[Any], base: str, query: dict[str, list[str]], size: int,
-              extra: dict[str, str] | None = None) -> dict[str, Any]:
+    def _page(
+        self,
+        name: str,
+        items: list[Any],
+        base: str,
+        query: dict[str, list[str]],
+        size: int,
+        extra: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         token = query.get("$skiptoken", ["0"])[0]
         empty_phase = token.endswith("e")
         offset = int(token.rstrip("e"))
@@ -199,7 +244,7 @@ class _Handler(BaseHTTPRequestHandler):
             doc["value"] = []
             doc["@odata.nextLink"] = link(f"{offset}e")
             return doc
-        page = items[offset: offset + size]
+        page = items[offset : offset + size]
         select = query.get("$select", [""])[0]
         if select:
             fields = select.split(",")
@@ -251,8 +296,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         data = self.app.tenant[name]
         if isinstance(data, dict):
-            body = json.dumps({"@odata.context": f"{self.app.url}/v1.0/$metadata#{name}/$entity",
-                               **data}).encode()
+            body = json.dumps(
+                {"@odata.context": f"{self.app.url}/v1.0/$metadata#{name}/$entity", **data}
+            ).encode()
         else:
             items = data
             if name == "roleManagementPolicyAssignments":
@@ -291,5 +337,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self._apply_fault(name):
             return
         doc = self._page(name, self.app.tenant[name], path, query, EXCHANGE_PAGE)
-        doc["@odata.context"] = f"{self.app.url}/adminapi/beta/$metadata#Collection(Exchange.GenericHashTable)"
+        doc["@odata.context"] = (
+            f"{self.app.url}/adminapi/beta/$metadata#Collection(Exchange.GenericHashTable)"
+        )
         self._send(200, json.dumps(doc).encode())

@@ -52,63 +52,111 @@ def make_users(n: int, rng: random.Random) -> list[dict[str, Any]]:
         upn = f"guest{i}_fabrikam.example#EXT#@{DOMAIN}" if guest else f"user{i}@{DOMAIN}"
         last = BASE_TIME - timedelta(days=rng.randint(0, 200), minutes=rng.randint(0, 1440))
         never = i % 23 == 7
-        users.append({
-            "id": _uid(rng),
-            "userPrincipalName": upn,
-            "displayName": f"User {i}",
-            "userType": "Guest" if guest else "Member",
-            "accountEnabled": i % 31 != 3,
-            "onPremisesSyncEnabled": True if i % 3 == 0 else None,
-            "createdDateTime": _ts(BASE_TIME - timedelta(days=300 + i % 900)),
-            "mail": None if guest else upn,
-            "jobTitle": None,
-            "signInActivity": {
-                "lastSignInDateTime": None if never else _ts(last),
-                "lastSignInRequestId": None if never else _uid(rng),
-                "lastNonInteractiveSignInDateTime": None if never else _ts(last + timedelta(hours=2)),
-                "lastNonInteractiveSignInRequestId": None if never else _uid(rng),
-                "lastSuccessfulSignInDateTime": None if never else _ts(last),
-                "lastSuccessfulSignInRequestId": None if never else _uid(rng),
-            },
-        })
+        users.append(
+            {
+                "id": _uid(rng),
+                "userPrincipalName": upn,
+                "displayName": f"User {i}",
+                "userType": "Guest" if guest else "Member",
+                "accountEnabled": i % 31 != 3,
+                "onPremisesSyncEnabled": True if i % 3 == 0 else None,
+                "createdDateTime": _ts(BASE_TIME - timedelta(days=300 + i % 900)),
+                "mail": None if guest else upn,
+                "jobTitle": None,
+                "signInActivity": {
+                    "lastSignInDateTime": None if never else _ts(last),
+                    "lastSignInRequestId": None if never else _uid(rng),
+                    "lastNonInteractiveSignInDateTime": None if never else _ts(last + timedelta(hours=2)),
+                    "lastNonInteractiveSignInRequestId": None if never else _uid(rng),
+                    "lastSuccessfulSignInDateTime": None if never else _ts(last),
+                    "lastSuccessfulSignInRequestId": None if never else _uid(rng),
+                },
+            }
+        )
     return users
 
 
 def make_registration(users: list[dict[str, Any]], admins: set[str]) -> list[dict[str, Any]]:
     out = []
     for i, u in enumerate(users):
-        methods = [["microsoftAuthenticatorPush", "softwareOneTimePasscode"], ["mobilePhone"], [],
-                   ["fido2", "microsoftAuthenticatorPush"], ["windowsHelloForBusiness"]][i % 5]
-        out.append({
-            "id": u["id"], "userPrincipalName": u["userPrincipalName"], "userDisplayName": u["displayName"],
-            "userType": "guest" if u["userType"] == "Guest" else "member",
-            "isAdmin": u["id"] in admins, "isSsprRegistered": bool(methods), "isSsprEnabled": True,
-            "isSsprCapable": bool(methods), "isMfaRegistered": bool(methods) and methods != ["mobilePhone"],
-            "isMfaCapable": bool(methods), "isPasswordlessCapable": "fido2" in methods,
-            "methodsRegistered": methods, "isSystemPreferredAuthenticationMethodEnabled": True,
-            "systemPreferredAuthenticationMethods": methods[:1], "userPreferredMethodForSecondaryAuthentication":
-                (methods[0] if methods else "none"), "lastUpdatedDateTime": "2026-11-20T03:12:44.5123456Z",
-        })
+        methods = [
+            ["microsoftAuthenticatorPush", "softwareOneTimePasscode"],
+            ["mobilePhone"],
+            [],
+            ["fido2", "microsoftAuthenticatorPush"],
+            ["windowsHelloForBusiness"],
+        ][i % 5]
+        out.append(
+            {
+                "id": u["id"],
+                "userPrincipalName": u["userPrincipalName"],
+                "userDisplayName": u["displayName"],
+                "userType": "guest" if u["userType"] == "Guest" else "member",
+                "isAdmin": u["id"] in admins,
+                "isSsprRegistered": bool(methods),
+                "isSsprEnabled": True,
+                "isSsprCapable": bool(methods),
+                "isMfaRegistered": bool(methods) and methods != ["mobilePhone"],
+                "isMfaCapable": bool(methods),
+                "isPasswordlessCapable": "fido2" in methods,
+                "methodsRegistered": methods,
+                "isSystemPreferredAuthenticationMethodEnabled": True,
+                "systemPreferredAuthenticationMethods": methods[:1],
+                "userPreferredMethodForSecondaryAuthentication": (methods[0] if methods else "none"),
+                "lastUpdatedDateTime": "2026-11-20T03:12:44.5123456Z",
+            }
+        )
     return out
 
 
-def _ca(name: str, state: str, users: dict[str, Any], apps: dict[str, Any], grant: dict[str, Any] | None,
-        client_types: list[str], rng: random.Random, **extra: Any) -> dict[str, Any]:
+def _ca(
+    name: str,
+    state: str,
+    users: dict[str, Any],
+    apps: dict[str, Any],
+    grant: dict[str, Any] | None,
+    client_types: list[str],
+    rng: random.Random,
+    **extra: Any,
+) -> dict[str, Any]:
     return {
-        "id": _uid(rng), "templateId": None, "displayName": name,
-        "createdDateTime": "2025-02-11T10:21:08.1234567Z", "modifiedDateTime": None, "state": state,
+        "id": _uid(rng),
+        "templateId": None,
+        "displayName": name,
+        "createdDateTime": "2025-02-11T10:21:08.1234567Z",
+        "modifiedDateTime": None,
+        "state": state,
         "sessionControls": extra.pop("sessionControls", None),
         "conditions": {
-            "userRiskLevels": [], "signInRiskLevels": extra.pop("signInRiskLevels", []),
-            "clientAppTypes": client_types, "servicePrincipalRiskLevels": [], "insiderRiskLevels": None,
-            "platforms": None, "locations": extra.pop("locations", None), "devices": None,
-            "clientApplications": None, "authenticationFlows": None,
-            "applications": {"includeApplications": [], "excludeApplications": [], "includeUserActions": [],
-                             "includeAuthenticationContextClassReferences": [], "applicationFilter": None,
-                             **apps},
-            "users": {"includeUsers": [], "excludeUsers": [], "includeGroups": [], "excludeGroups": [],
-                      "includeRoles": [], "excludeRoles": [], "includeGuestsOrExternalUsers": None,
-                      "excludeGuestsOrExternalUsers": None, **users},
+            "userRiskLevels": [],
+            "signInRiskLevels": extra.pop("signInRiskLevels", []),
+            "clientAppTypes": client_types,
+            "servicePrincipalRiskLevels": [],
+            "insiderRiskLevels": None,
+            "platforms": None,
+            "locations": extra.pop("locations", None),
+            "devices": None,
+            "clientApplications": None,
+            "authenticationFlows": None,
+            "applications": {
+                "includeApplications": [],
+                "excludeApplications": [],
+                "includeUserActions": [],
+                "includeAuthenticationContextClassReferences": [],
+                "applicationFilter": None,
+                **apps,
+            },
+            "users": {
+                "includeUsers": [],
+                "excludeUsers": [],
+                "includeGroups": [],
+                "excludeGroups": [],
+                "includeRoles": [],
+                "excludeRoles": [],
+                "includeGuestsOrExternalUsers": None,
+                "excludeGuestsOrExternalUsers": None,
+                **users,
+            },
         },
         "grantControls": grant,
     }
@@ -118,184 +166,477 @@ def make_tenant(users: int = 50, seed: int = 7) -> dict[str, Any]:
     """Every collection of the snapshot, keyed by collection name."""
     rng = random.Random(seed)
     user_list = make_users(users, rng)
-    role_defs = [{
-        "id": tid, "templateId": tid, "displayName": name, "description": f"Built-in role {name}.",
-        "isBuiltIn": True, "isEnabled": True, "resourceScopes": ["/"], "version": "1",
-        "inheritsPermissionsFrom": [],
-        "rolePermissions": [{"allowedResourceActions": ["microsoft.directory/users/standard/read"],
-                             "condition": None}],
-    } for name, tid in ROLE_TEMPLATES.items()]
+    role_defs = [
+        {
+            "id": tid,
+            "templateId": tid,
+            "displayName": name,
+            "description": f"Built-in role {name}.",
+            "isBuiltIn": True,
+            "isEnabled": True,
+            "resourceScopes": ["/"],
+            "version": "1",
+            "inheritsPermissionsFrom": [],
+            "rolePermissions": [
+                {"allowedResourceActions": ["microsoft.directory/users/standard/read"], "condition": None}
+            ],
+        }
+        for name, tid in ROLE_TEMPLATES.items()
+    ]
     admins = [u["id"] for u in user_list[: max(1, min(6, users))]]
     ga = ROLE_TEMPLATES["Global Administrator"]
-    assignments = [{"id": _uid(rng), "principalId": uid, "roleDefinitionId": ga if i < 3 else
-                    ROLE_TEMPLATES["Security Administrator"], "directoryScopeId": "/"}
-                   for i, uid in enumerate(admins)]
+    assignments = [
+        {
+            "id": _uid(rng),
+            "principalId": uid,
+            "roleDefinitionId": ga if i < 3 else ROLE_TEMPLATES["Security Administrator"],
+            "directoryScopeId": "/",
+        }
+        for i, uid in enumerate(admins)
+    ]
     breakglass = admins[0]
     ca = [
-        _ca("Block legacy authentication", "enabled", {"includeUsers": ["All"], "excludeUsers": [breakglass]},
-            {"includeApplications": ["All"]}, {"operator": "OR", "builtInControls": ["block"],
-                                               "customAuthenticationFactors": [], "termsOfUse": [],
-                                               "authenticationStrength": None},
-            ["exchangeActiveSync", "other"], rng),
-        _ca("Require MFA for admins", "enabled",
+        _ca(
+            "Block legacy authentication",
+            "enabled",
+            {"includeUsers": ["All"], "excludeUsers": [breakglass]},
+            {"includeApplications": ["All"]},
+            {
+                "operator": "OR",
+                "builtInControls": ["block"],
+                "customAuthenticationFactors": [],
+                "termsOfUse": [],
+                "authenticationStrength": None,
+            },
+            ["exchangeActiveSync", "other"],
+            rng,
+        ),
+        _ca(
+            "Require MFA for admins",
+            "enabled",
             {"includeRoles": [ga, ROLE_TEMPLATES["Security Administrator"]], "excludeUsers": [breakglass]},
             {"includeApplications": ["All"]},
-            {"operator": "OR", "builtInControls": [], "customAuthenticationFactors": [], "termsOfUse": [],
-             "authenticationStrength": {"id": "00000000-0000-0000-0000-000000000004",
-                                        "displayName": "Phishing-resistant MFA",
-                                        "allowedCombinations": ["windowsHelloForBusiness", "fido2",
-                                                                "x509CertificateMultiFactor"]}},
-            ["all"], rng),
-        _ca("Require MFA for risky sign-ins", "enabledForReportingButNotEnforced", {"includeUsers": ["All"]},
-            {"includeApplications": ["All"]}, {"operator": "OR", "builtInControls": ["mfa"],
-                                               "customAuthenticationFactors": [], "termsOfUse": [],
-                                               "authenticationStrength": None},
-            ["all"], rng, signInRiskLevels=["high", "medium"],
-            sessionControls={"signInFrequency": {"value": None, "type": None, "authenticationType":
-                                                 "primaryAndSecondaryAuthentication", "frequencyInterval":
-                                                 "everyTime", "isEnabled": True},
-                             "applicationEnforcedRestrictions": None, "cloudAppSecurity": None,
-                             "persistentBrowser": None, "disableResilienceDefaults": None}),
+            {
+                "operator": "OR",
+                "builtInControls": [],
+                "customAuthenticationFactors": [],
+                "termsOfUse": [],
+                "authenticationStrength": {
+                    "id": "00000000-0000-0000-0000-000000000004",
+                    "displayName": "Phishing-resistant MFA",
+                    "allowedCombinations": ["windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor"],
+                },
+            },
+            ["all"],
+            rng,
+        ),
+        _ca(
+            "Require MFA for risky sign-ins",
+            "enabledForReportingButNotEnforced",
+            {"includeUsers": ["All"]},
+            {"includeApplications": ["All"]},
+            {
+                "operator": "OR",
+                "builtInControls": ["mfa"],
+                "customAuthenticationFactors": [],
+                "termsOfUse": [],
+                "authenticationStrength": None,
+            },
+            ["all"],
+            rng,
+            signInRiskLevels=["high", "medium"],
+            sessionControls={
+                "signInFrequency": {
+                    "value": None,
+                    "type": None,
+                    "authenticationType": "primaryAndSecondaryAuthentication",
+                    "frequencyInterval": "everyTime",
+                    "isEnabled": True,
+                },
+                "applicationEnforcedRestrictions": None,
+                "cloudAppSecurity": None,
+                "persistentBrowser": None,
+                "disableResilienceDefaults": None,
+            },
+        ),
     ]
-    sp: list[dict[str, Any]] = [{"id": _uid(rng), "appId": _uid(rng), "displayName": f"App {i}", "servicePrincipalType": "Application",
-           "accountEnabled": True, "appOwnerOrganizationId": TENANT_ID if i % 2 else None,
-           "keyCredentials": [], "passwordCredentials": [], "appRoleAssignmentRequired": i % 3 == 0}
-          for i in range(12)]
-    apps = [{"id": _uid(rng), "appId": s["appId"], "displayName": s["displayName"], "signInAudience": "AzureADMyOrg",
-             "createdDateTime": "2024-05-01T09:00:00Z", "passwordCredentials": [
-                 {"keyId": _uid(rng), "displayName": "ci", "endDateTime": "2027-05-01T09:00:00Z",
-                  "startDateTime": "2025-05-01T09:00:00Z", "hint": "abc", "secretText": None}] if i % 2 else [],
-             "keyCredentials": [], "requiredResourceAccess": []} for i, s in enumerate(sp[:6])]
+    sp: list[dict[str, Any]] = [
+        {
+            "id": _uid(rng),
+            "appId": _uid(rng),
+            "displayName": f"App {i}",
+            "servicePrincipalType": "Application",
+            "accountEnabled": True,
+            "appOwnerOrganizationId": TENANT_ID if i % 2 else None,
+            "keyCredentials": [],
+            "passwordCredentials": [],
+            "appRoleAssignmentRequired": i % 3 == 0,
+        }
+        for i in range(12)
+    ]
+    apps = [
+        {
+            "id": _uid(rng),
+            "appId": s["appId"],
+            "displayName": s["displayName"],
+            "signInAudience": "AzureADMyOrg",
+            "createdDateTime": "2024-05-01T09:00:00Z",
+            "passwordCredentials": [
+                {
+                    "keyId": _uid(rng),
+                    "displayName": "ci",
+                    "endDateTime": "2027-05-01T09:00:00Z",
+                    "startDateTime": "2025-05-01T09:00:00Z",
+                    "hint": "abc",
+                    "secretText": None,
+                }
+            ]
+            if i % 2
+            else [],
+            "keyCredentials": [],
+            "requiredResourceAccess": [],
+        }
+        for i, s in enumerate(sp[:6])
+    ]
     return {
-        "organization": [{
-            "id": TENANT_ID, "displayName": "Contoso Test", "tenantType": "AAD", "countryLetterCode": "US",
-            "createdDateTime": "2019-03-04T10:00:00Z", "onPremisesSyncEnabled": True,
-            "verifiedDomains": [{"name": "contoso.onmicrosoft.example", "type": "Managed", "isDefault": False,
-                                 "isInitial": True, "capabilities": "Email, OfficeCommunicationsOnline"},
-                                {"name": DOMAIN, "type": "Managed", "isDefault": True, "isInitial": False,
-                                 "capabilities": "Email"}],
-            "assignedPlans": [], "securityComplianceNotificationMails": [], "technicalNotificationMails": [],
-        }],
-        "domains": [{"id": DOMAIN, "authenticationType": "Managed", "isDefault": True, "isVerified": True,
-                     "passwordValidityPeriodInDays": 2147483647, "passwordNotificationWindowInDays": 14,
-                     "supportedServices": ["Email"]}],
-        "subscribedSkus": [{"id": f"{TENANT_ID}_{_uid(rng)}", "skuId": "078d2b04-f1bd-4111-bbd4-b4b1b354cef4",
-                            "skuPartNumber": "AAD_PREMIUM", "capabilityStatus": "Enabled", "consumedUnits": users,
-                            "prepaidUnits": {"enabled": users + 10, "suspended": 0, "warning": 0, "lockedOut": 0},
-                            "servicePlans": [{"servicePlanId": "41781fb2-bc02-4b7c-bd55-b576c07bb09d",
-                                              "servicePlanName": "AAD_PREMIUM", "provisioningStatus": "Success",
-                                              "appliesTo": "User"}]}],
+        "organization": [
+            {
+                "id": TENANT_ID,
+                "displayName": "Contoso Test",
+                "tenantType": "AAD",
+                "countryLetterCode": "US",
+                "createdDateTime": "2019-03-04T10:00:00Z",
+                "onPremisesSyncEnabled": True,
+                "verifiedDomains": [
+                    {
+                        "name": "contoso.onmicrosoft.example",
+                        "type": "Managed",
+                        "isDefault": False,
+                        "isInitial": True,
+                        "capabilities": "Email, OfficeCommunicationsOnline",
+                    },
+                    {
+                        "name": DOMAIN,
+                        "type": "Managed",
+                        "isDefault": True,
+                        "isInitial": False,
+                        "capabilities": "Email",
+                    },
+                ],
+                "assignedPlans": [],
+                "securityComplianceNotificationMails": [],
+                "technicalNotificationMails": [],
+            }
+        ],
+        "domains": [
+            {
+                "id": DOMAIN,
+                "authenticationType": "Managed",
+                "isDefault": True,
+                "isVerified": True,
+                "passwordValidityPeriodInDays": 2147483647,
+                "passwordNotificationWindowInDays": 14,
+                "supportedServices": ["Email"],
+            }
+        ],
+        "subscribedSkus": [
+            {
+                "id": f"{TENANT_ID}_{_uid(rng)}",
+                "skuId": "078d2b04-f1bd-4111-bbd4-b4b1b354cef4",
+                "skuPartNumber": "AAD_PREMIUM",
+                "capabilityStatus": "Enabled",
+                "consumedUnits": users,
+                "prepaidUnits": {"enabled": users + 10, "suspended": 0, "warning": 0, "lockedOut": 0},
+                "servicePlans": [
+                    {
+                        "servicePlanId": "41781fb2-bc02-4b7c-bd55-b576c07bb09d",
+                        "servicePlanName": "AAD_PREMIUM",
+                        "provisioningStatus": "Success",
+                        "appliesTo": "User",
+                    }
+                ],
+            }
+        ],
         "users": user_list,
-        "groups": [{"id": _uid(rng), "displayName": f"Group {i}", "securityEnabled": True, "mailEnabled": False,
-                    "groupTypes": [], "isAssignableToRole": i == 0, "visibility": None} for i in range(8)],
+        "groups": [
+            {
+                "id": _uid(rng),
+                "displayName": f"Group {i}",
+                "securityEnabled": True,
+                "mailEnabled": False,
+                "groupTypes": [],
+                "isAssignableToRole": i == 0,
+                "visibility": None,
+            }
+            for i in range(8)
+        ],
         "userRegistrationDetails": make_registration(user_list, set(admins)),
         "conditionalAccessPolicies": ca,
-        "namedLocations": [{"@odata.type": "#microsoft.graph.ipNamedLocation", "id": _uid(rng),
-                            "displayName": "HQ", "isTrusted": True, "createdDateTime": "2024-01-01T00:00:00Z",
-                            "modifiedDateTime": "2024-01-01T00:00:00Z",
-                            "ipRanges": [{"@odata.type": "#microsoft.graph.iPv4CidrRange",
-                                          "cidrAddress": "203.0.113.0/24"}]}],
-        "authenticationStrengthPolicies": [{"id": "00000000-0000-0000-0000-000000000004",
-                                            "displayName": "Phishing-resistant MFA", "policyType": "builtIn",
-                                            "requirementsSatisfied": "mfa",
-                                            "allowedCombinations": ["windowsHelloForBusiness", "fido2"]}],
+        "namedLocations": [
+            {
+                "@odata.type": "#microsoft.graph.ipNamedLocation",
+                "id": _uid(rng),
+                "displayName": "HQ",
+                "isTrusted": True,
+                "createdDateTime": "2024-01-01T00:00:00Z",
+                "modifiedDateTime": "2024-01-01T00:00:00Z",
+                "ipRanges": [
+                    {"@odata.type": "#microsoft.graph.iPv4CidrRange", "cidrAddress": "203.0.113.0/24"}
+                ],
+            }
+        ],
+        "authenticationStrengthPolicies": [
+            {
+                "id": "00000000-0000-0000-0000-000000000004",
+                "displayName": "Phishing-resistant MFA",
+                "policyType": "builtIn",
+                "requirementsSatisfied": "mfa",
+                "allowedCombinations": ["windowsHelloForBusiness", "fido2"],
+            }
+        ],
         "authenticationMethodsPolicy": {
-            "id": "authenticationMethodsPolicy", "displayName": "Authentication Methods Policy",
-            "policyMigrationState": "migrationComplete", "policyVersion": "1.5",
-            "systemCredentialPreferences": {"state": "enabled", "excludeTargets": [], "includeTargets": [
-                {"id": "all_users", "targetType": "group"}]},
-            "registrationEnforcement": {"authenticationMethodsRegistrationCampaign": {
-                "snoozeDurationInDays": 1, "state": "default", "excludeTargets": [],
-                "includeTargets": [{"id": "all_users", "targetType": "group",
-                                    "targetedAuthenticationMethod": "microsoftAuthenticator"}]}},
+            "id": "authenticationMethodsPolicy",
+            "displayName": "Authentication Methods Policy",
+            "policyMigrationState": "migrationComplete",
+            "policyVersion": "1.5",
+            "systemCredentialPreferences": {
+                "state": "enabled",
+                "excludeTargets": [],
+                "includeTargets": [{"id": "all_users", "targetType": "group"}],
+            },
+            "registrationEnforcement": {
+                "authenticationMethodsRegistrationCampaign": {
+                    "snoozeDurationInDays": 1,
+                    "state": "default",
+                    "excludeTargets": [],
+                    "includeTargets": [
+                        {
+                            "id": "all_users",
+                            "targetType": "group",
+                            "targetedAuthenticationMethod": "microsoftAuthenticator",
+                        }
+                    ],
+                }
+            },
             "authenticationMethodConfigurations": [
-                {"@odata.type": "#microsoft.graph.fido2AuthenticationMethodConfiguration", "id": "Fido2",
-                 "state": "enabled", "isAttestationEnforced": True, "isSelfServiceRegistrationAllowed": True},
-                {"@odata.type": "#microsoft.graph.smsAuthenticationMethodConfiguration", "id": "Sms",
-                 "state": "disabled"}]},
-        "securityDefaults": {"id": "00000000-0000-0000-0000-000000000005", "isEnabled": False,
-                             "displayName": "Security Defaults", "description": "Security defaults ..."},
-        "authorizationPolicy": {"id": "authorizationPolicy", "allowInvitesFrom": "adminsAndGuestInviters",
-                                "allowedToSignUpEmailBasedSubscriptions": True,
-                                "allowedToUseSSPR": True, "allowEmailVerifiedUsersToJoinOrganization": False,
-                                "blockMsolPowerShell": None, "guestUserRoleId": "10dae51f-b6af-4016-8d66-8c2a99b929b3",
-                                "defaultUserRolePermissions": {"allowedToCreateApps": False,
-                                                               "allowedToCreateTenants": False,
-                                                               "allowedToReadBitlockerKeysForOwnedDevice": True,
-                                                               "allowedToCreateSecurityGroups": False,
-                                                               "allowedToReadOtherUsers": True,
-                                                               "permissionGrantPoliciesAssigned": []}},
-        "adminConsentRequestPolicy": {"isEnabled": True, "notifyReviewers": True, "remindersEnabled": True,
-                                      "requestDurationInDays": 30, "version": 2,
-                                      "reviewers": [{"query": f"/users/{admins[0]}", "queryType": "MicrosoftGraph",
-                                                     "queryRoot": None}]},
-        "crossTenantAccessPolicyDefault": {"isServiceDefault": True, "inboundTrust": None,
-                                           "b2bCollaborationInbound": {"usersAndGroups": {
-                                               "accessType": "allowed", "targets": [
-                                                   {"target": "AllUsers", "targetType": "user"}]}}},
-        "defaultAppManagementPolicy": {"id": _uid(rng), "displayName": "Default app management tenant policy",
-                                       "isEnabled": False, "applicationRestrictions": {
-                                           "passwordCredentials": [], "keyCredentials": []},
-                                       "servicePrincipalRestrictions": {"passwordCredentials": [],
-                                                                        "keyCredentials": []}},
+                {
+                    "@odata.type": "#microsoft.graph.fido2AuthenticationMethodConfiguration",
+                    "id": "Fido2",
+                    "state": "enabled",
+                    "isAttestationEnforced": True,
+                    "isSelfServiceRegistrationAllowed": True,
+                },
+                {
+                    "@odata.type": "#microsoft.graph.smsAuthenticationMethodConfiguration",
+                    "id": "Sms",
+                    "state": "disabled",
+                },
+            ],
+        },
+        "securityDefaults": {
+            "id": "00000000-0000-0000-0000-000000000005",
+            "isEnabled": False,
+            "displayName": "Security Defaults",
+            "description": "Security defaults ...",
+        },
+        "authorizationPolicy": {
+            "id": "authorizationPolicy",
+            "allowInvitesFrom": "adminsAndGuestInviters",
+            "allowedToSignUpEmailBasedSubscriptions": True,
+            "allowedToUseSSPR": True,
+            "allowEmailVerifiedUsersToJoinOrganization": False,
+            "blockMsolPowerShell": None,
+            "guestUserRoleId": "10dae51f-b6af-4016-8d66-8c2a99b929b3",
+            "defaultUserRolePermissions": {
+                "allowedToCreateApps": False,
+                "allowedToCreateTenants": False,
+                "allowedToReadBitlockerKeysForOwnedDevice": True,
+                "allowedToCreateSecurityGroups": False,
+                "allowedToReadOtherUsers": True,
+                "permissionGrantPoliciesAssigned": [],
+            },
+        },
+        "adminConsentRequestPolicy": {
+            "isEnabled": True,
+            "notifyReviewers": True,
+            "remindersEnabled": True,
+            "requestDurationInDays": 30,
+            "version": 2,
+            "reviewers": [{"query": f"/users/{admins[0]}", "queryType": "MicrosoftGraph", "queryRoot": None}],
+        },
+        "crossTenantAccessPolicyDefault": {
+            "isServiceDefault": True,
+            "inboundTrust": None,
+            "b2bCollaborationInbound": {
+                "usersAndGroups": {
+                    "accessType": "allowed",
+                    "targets": [{"target": "AllUsers", "targetType": "user"}],
+                }
+            },
+        },
+        "defaultAppManagementPolicy": {
+            "id": _uid(rng),
+            "displayName": "Default app management tenant policy",
+            "isEnabled": False,
+            "applicationRestrictions": {"passwordCredentials": [], "keyCredentials": []},
+            "servicePrincipalRestrictions": {"passwordCredentials": [], "keyCredentials": []},
+        },
         "roleDefinitions": role_defs,
         "roleAssignments": assignments,
-        "roleEligibilitySchedules": [{"id": _uid(rng), "principalId": uid, "roleDefinitionId": ga,
-                                      "directoryScopeId": "/", "memberType": "Direct", "status": "Provisioned",
-                                      "createdDateTime": "2025-06-01T00:00:00Z",
-                                      "scheduleInfo": {"startDateTime": "2025-06-01T00:00:00Z",
-                                                       "expiration": {"type": "noExpiration", "endDateTime": None,
-                                                                      "duration": None}}}
-                                     for uid in admins[3:]],
-        "roleAssignmentScheduleInstances": [{"id": _uid(rng), "principalId": a["principalId"],
-                                             "roleDefinitionId": a["roleDefinitionId"], "directoryScopeId": "/",
-                                             "assignmentType": "Assigned", "memberType": "Direct",
-                                             "startDateTime": None, "endDateTime": None} for a in assignments],
-        "roleManagementPolicyAssignments": [{
-            "id": f"Directory_{TENANT_ID}_{_uid(rng)}_{tid}", "policyId": f"Directory_{TENANT_ID}_{_uid(rng)}",
-            "scopeId": "/", "scopeType": "DirectoryRole", "roleDefinitionId": tid,
-            "policy": {"id": _uid(rng), "displayName": "DirectoryRole", "isOrganizationDefault": False,
-                       "rules": [
-                           {"@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyExpirationRule",
-                            "id": "Expiration_EndUser_Assignment", "isExpirationRequired": True,
-                            "maximumDuration": "PT8H", "target": {"caller": "EndUser", "operations": ["All"],
-                                                                  "level": "Assignment"}},
-                           {"@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyApprovalRule",
-                            "id": "Approval_EndUser_Assignment", "setting": {
-                                "isApprovalRequired": tid == ga, "approvalMode": "SingleStage",
-                                "approvalStages": []}}]}} for tid in (ga, ROLE_TEMPLATES["Security Administrator"])],
-        "accessReviews": [{"id": _uid(rng), "displayName": "Quarterly guest review", "status": "InProgress",
-                           "scope": {"@odata.type": "#microsoft.graph.accessReviewQueryScope",
-                                     "query": "/users?$filter=(userType eq 'Guest')", "queryType": "MicrosoftGraph"},
-                           "settings": {"recurrence": {"pattern": {"type": "absoluteMonthly", "interval": 3}}}}],
+        "roleEligibilitySchedules": [
+            {
+                "id": _uid(rng),
+                "principalId": uid,
+                "roleDefinitionId": ga,
+                "directoryScopeId": "/",
+                "memberType": "Direct",
+                "status": "Provisioned",
+                "createdDateTime": "2025-06-01T00:00:00Z",
+                "scheduleInfo": {
+                    "startDateTime": "2025-06-01T00:00:00Z",
+                    "expiration": {"type": "noExpiration", "endDateTime": None, "duration": None},
+                },
+            }
+            for uid in admins[3:]
+        ],
+        "roleAssignmentScheduleInstances": [
+            {
+                "id": _uid(rng),
+                "principalId": a["principalId"],
+                "roleDefinitionId": a["roleDefinitionId"],
+                "directoryScopeId": "/",
+                "assignmentType": "Assigned",
+                "memberType": "Direct",
+                "startDateTime": None,
+                "endDateTime": None,
+            }
+            for a in assignments
+        ],
+        "roleManagementPolicyAssignments": [
+            {
+                "id": f"Directory_{TENANT_ID}_{_uid(rng)}_{tid}",
+                "policyId": f"Directory_{TENANT_ID}_{_uid(rng)}",
+                "scopeId": "/",
+                "scopeType": "DirectoryRole",
+                "roleDefinitionId": tid,
+                "policy": {
+                    "id": _uid(rng),
+                    "displayName": "DirectoryRole",
+                    "isOrganizationDefault": False,
+                    "rules": [
+                        {
+                            "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyExpirationRule",
+                            "id": "Expiration_EndUser_Assignment",
+                            "isExpirationRequired": True,
+                            "maximumDuration": "PT8H",
+                            "target": {"caller": "EndUser", "operations": ["All"], "level": "Assignment"},
+                        },
+                        {
+                            "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyApprovalRule",
+                            "id": "Approval_EndUser_Assignment",
+                            "setting": {
+                                "isApprovalRequired": tid == ga,
+                                "approvalMode": "SingleStage",
+                                "approvalStages": [],
+                            },
+                        },
+                    ],
+                },
+            }
+            for tid in (ga, ROLE_TEMPLATES["Security Administrator"])
+        ],
+        "accessReviews": [
+            {
+                "id": _uid(rng),
+                "displayName": "Quarterly guest review",
+                "status": "InProgress",
+                "scope": {
+                    "@odata.type": "#microsoft.graph.accessReviewQueryScope",
+                    "query": "/users?$filter=(userType eq 'Guest')",
+                    "queryType": "MicrosoftGraph",
+                },
+                "settings": {"recurrence": {"pattern": {"type": "absoluteMonthly", "interval": 3}}},
+            }
+        ],
         "applications": apps,
         "servicePrincipals": sp,
-        "groupSettings": [{"id": _uid(rng), "displayName": "Group.Unified",
-                           "templateId": "62375ab9-6b52-47ed-826b-58e47e0e304b",
-                           "values": [{"name": "EnableGroupCreation", "value": "false"},
-                                      {"name": "AllowGuestsToAccessGroups", "value": "true"}]}],
-        "sharepointSettings": {"sharingCapability": "externalUserAndGuestSharing", "isResharingByExternalUsersEnabled":
-                               False, "sharingDomainRestrictionMode": "none", "isLegacyAuthProtocolsEnabled": True,
-                               "idleSessionSignOut": None, "deletedUserPersonalSiteRetentionPeriodInDays": 30},
-        "secureScores": [{"id": f"{TENANT_ID}_2026-11-{d:02d}", "azureTenantId": TENANT_ID, "currentScore": 40.5 + d,
-                          "maxScore": 120.0, "createdDateTime": f"2026-11-{d:02d}T00:00:00Z",
-                          "activeUserCount": users, "enabledServices": ["exchange"], "controlScores": []}
-                         for d in (22, 21, 20)],
-        "exchangeAdminAuditLogConfig": [{"Identity": "Admin Audit Log Settings", "AdminAuditLogEnabled": True,
-                                         "UnifiedAuditLogIngestionEnabled": True, "AdminAuditLogAgeLimit":
-                                             "90.00:00:00", "IsValid": True}],
-        "exchangeOrganizationConfig": [{"Identity": "contoso.onmicrosoft.example", "AuditDisabled": False,
-                                        "OAuth2ClientProfileEnabled": True, "CustomerLockboxEnabled": False,
-                                        "SmtpClientAuthenticationDisabled": True}],
-        "exchangeMailboxAuditBypassAssociations": [{"Identity": f"svc{i}", "AuditBypassEnabled": i == 0}
-                                                   for i in range(5)],
-        "auditLogRetentionPolicies": [{"Name": "Retain 1 year", "RetentionDuration": "OneYear", "Priority": 100,
-                                       "RecordTypes": [], "Operations": [], "UserIds": [], "Enabled": True}],
-        "entraDiagnosticSettings": [{
-            "id": "/providers/microsoft.aadiam/diagnosticSettings/to-sentinel", "type": None,
-            "name": "to-sentinel", "properties": {
-                "workspaceId": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/soc/"
-                               "providers/Microsoft.OperationalInsights/workspaces/sentinel",
-                "logs": [{"category": c, "enabled": True, "retentionPolicy": {"enabled": False, "days": 0}}
-                         for c in ("AuditLogs", "SignInLogs", "NonInteractiveUserSignInLogs")]}}],
+        "groupSettings": [
+            {
+                "id": _uid(rng),
+                "displayName": "Group.Unified",
+                "templateId": "62375ab9-6b52-47ed-826b-58e47e0e304b",
+                "values": [
+                    {"name": "EnableGroupCreation", "value": "false"},
+                    {"name": "AllowGuestsToAccessGroups", "value": "true"},
+                ],
+            }
+        ],
+        "sharepointSettings": {
+            "sharingCapability": "externalUserAndGuestSharing",
+            "isResharingByExternalUsersEnabled": False,
+            "sharingDomainRestrictionMode": "none",
+            "isLegacyAuthProtocolsEnabled": True,
+            "idleSessionSignOut": None,
+            "deletedUserPersonalSiteRetentionPeriodInDays": 30,
+        },
+        "secureScores": [
+            {
+                "id": f"{TENANT_ID}_2026-11-{d:02d}",
+                "azureTenantId": TENANT_ID,
+                "currentScore": 40.5 + d,
+                "maxScore": 120.0,
+                "createdDateTime": f"2026-11-{d:02d}T00:00:00Z",
+                "activeUserCount": users,
+                "enabledServices": ["exchange"],
+                "controlScores": [],
+            }
+            for d in (22, 21, 20)
+        ],
+        "exchangeAdminAuditLogConfig": [
+            {
+                "Identity": "Admin Audit Log Settings",
+                "AdminAuditLogEnabled": True,
+                "UnifiedAuditLogIngestionEnabled": True,
+                "AdminAuditLogAgeLimit": "90.00:00:00",
+                "IsValid": True,
+            }
+        ],
+        "exchangeOrganizationConfig": [
+            {
+                "Identity": "contoso.onmicrosoft.example",
+                "AuditDisabled": False,
+                "OAuth2ClientProfileEnabled": True,
+                "CustomerLockboxEnabled": False,
+                "SmtpClientAuthenticationDisabled": True,
+            }
+        ],
+        "exchangeMailboxAuditBypassAssociations": [
+            {"Identity": f"svc{i}", "AuditBypassEnabled": i == 0} for i in range(5)
+        ],
+        "auditLogRetentionPolicies": [
+            {
+                "Name": "Retain 1 year",
+                "RetentionDuration": "OneYear",
+                "Priority": 100,
+                "RecordTypes": [],
+                "Operations": [],
+                "UserIds": [],
+                "Enabled": True,
+            }
+        ],
+        "entraDiagnosticSettings": [
+            {
+                "id": "/providers/microsoft.aadiam/diagnosticSettings/to-sentinel",
+                "type": None,
+                "name": "to-sentinel",
+                "properties": {
+                    "workspaceId": "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/soc/"
+                    "providers/Microsoft.OperationalInsights/workspaces/sentinel",
+                    "logs": [
+                        {"category": c, "enabled": True, "retentionPolicy": {"enabled": False, "days": 0}}
+                        for c in ("AuditLogs", "SignInLogs", "NonInteractiveUserSignInLogs")
+                    ],
+                },
+            }
+        ],
     }

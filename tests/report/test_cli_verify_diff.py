@@ -55,15 +55,32 @@ def test_verify_untouched_results_and_html(setup: Setup, capsys: pytest.CaptureF
     assert auditor.cli.main(["verify", str(setup.results), str(setup.snapshot)]) == 0
     out = capsys.readouterr().out
     assert out.count("✓") == 5 and "✗" not in out and "Verification passed" in out
-    assert setup.calls == [{"snapshot_path": str(setup.snapshot), "policy_paths": None, "baseline": "rollout-gate",
-                            "waivers": None, "params": {}, "fail_on": None}]
+    assert setup.calls == [
+        {
+            "snapshot_path": str(setup.snapshot),
+            "policy_paths": None,
+            "baseline": "rollout-gate",
+            "waivers": None,
+            "params": {},
+            "fail_on": None,
+        }
+    ]
     assert auditor.cli.main(["verify", str(setup.html), str(setup.snapshot)]) == 0
 
 
 def test_verify_command_line_overrides_the_recorded_inputs(setup: Setup) -> None:
     setup.fresh["invocation"] = {"policies": ["mine/"], "baseline": "b.yaml", "waivers": "w.yaml"}
-    argv = ["verify", str(setup.results), str(setup.snapshot), "--policies", "mine/", "--baseline", "b.yaml",
-            "--waivers", "w.yaml"]
+    argv = [
+        "verify",
+        str(setup.results),
+        str(setup.snapshot),
+        "--policies",
+        "mine/",
+        "--baseline",
+        "b.yaml",
+        "--waivers",
+        "w.yaml",
+    ]
     assert auditor.cli.main(argv) == 0
     assert setup.calls[0]["policy_paths"] == ["mine/"]
     assert (setup.calls[0]["baseline"], setup.calls[0]["waivers"]) == ("b.yaml", "w.yaml")
@@ -113,7 +130,9 @@ def test_verify_detects_changed_policies(setup: Setup, capsys: pytest.CaptureFix
     assert "✗ policy hashes differ for 1 policies (policy files changed): AAD.AUTHZ.GUEST-INVITES" in out
 
 
-def test_verify_reports_policies_missing_on_either_side(setup: Setup, capsys: pytest.CaptureFixture[str]) -> None:
+def test_verify_reports_policies_missing_on_either_side(
+    setup: Setup, capsys: pytest.CaptureFixture[str]
+) -> None:
     setup.fresh["results"] = setup.fresh["results"][1:]
     assert auditor.cli.main(["verify", str(setup.results), str(setup.snapshot)]) == 1
     assert "1 policies differ: AAD.ADMINS.MFA-REGISTERED" in capsys.readouterr().out
@@ -143,8 +162,9 @@ def test_verify_bad_input_exits_2(setup: Setup, tmp_path: Path, capsys: pytest.C
     assert auditor.cli.main(["verify", str(page), str(setup.snapshot)]) == 2
 
 
-def test_verify_re_evaluation_input_error_exits_2(setup: Setup, monkeypatch: pytest.MonkeyPatch,
-                                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_verify_re_evaluation_input_error_exits_2(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     from auditor.errors import InputError
 
     def broken(**kwargs: Any) -> dict[str, Any]:
@@ -157,20 +177,22 @@ def test_verify_re_evaluation_input_error_exits_2(setup: Setup, monkeypatch: pyt
 
 # --- diff ------------------------------------------------------------------------------------
 
+
 def _results_pair(tmp: Path) -> tuple[Path, Path]:
     old = results_doc()
     new = {k: copy.deepcopy(v) for k, v in old.items() if k != "integrity"}
     by_id = {r["policyId"]: r for r in new["results"]}
-    by_id["AUDIT.UAL.ENABLED"]["status"] = "pass"                      # fixed
-    by_id["AAD.AUTHZ.GUEST-INVITES"]["status"] = "fail"                # new failure
-    by_id["AAD.SECURITY-DEFAULTS.OFF"]["status"] = "pass"              # changed (n/a -> pass)
-    admins = by_id["AAD.ADMINS.MFA-REGISTERED"]                        # changed subjects
+    by_id["AUDIT.UAL.ENABLED"]["status"] = "pass"  # fixed
+    by_id["AAD.AUTHZ.GUEST-INVITES"]["status"] = "fail"  # new failure
+    by_id["AAD.SECURITY-DEFAULTS.OFF"]["status"] = "pass"  # changed (n/a -> pass)
+    admins = by_id["AAD.ADMINS.MFA-REGISTERED"]  # changed subjects
     admins["findings"] = [f for f in admins["findings"] if f["subject"] != "bob@contoso.com"]
-    admins["findings"].append({"subject": "carol@contoso.com", "status": "fail", "message": "none",
-                               "waiver": None})
+    admins["findings"].append(
+        {"subject": "carol@contoso.com", "status": "fail", "message": "none", "waiver": None}
+    )
     new["results"] = [r for r in new["results"] if r["policyId"] != "AUDIT.LOG.REVIEWED"]  # removed
     added = copy.deepcopy(by_id["AAD.PIM.ELIGIBLE-ONLY"])
-    added.update(policyId="AAD.ZZ.NEW", status="error")                # added + new failure
+    added.update(policyId="AAD.ZZ.NEW", status="error")  # added + new failure
     new["results"].append(added)
     paths = tmp / "old.json", tmp / "new.json"
     paths[0].write_bytes(FORMATS["json"].render(old))
@@ -183,11 +205,17 @@ def test_diff_results_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert auditor.cli.main(["diff", str(old), str(new), "--format", "json"]) == 0
     d = json.loads(capsys.readouterr().out)
     ids = {k: [e["policyId"] for e in d[k]] for k in ("newFailures", "fixed", "changed", "added", "removed")}
-    assert ids == {"newFailures": ["AAD.AUTHZ.GUEST-INVITES", "AAD.ZZ.NEW"], "fixed": ["AUDIT.UAL.ENABLED"],
-                   "changed": ["AAD.ADMINS.MFA-REGISTERED", "AAD.SECURITY-DEFAULTS.OFF"],
-                   "added": ["AAD.ZZ.NEW"], "removed": ["AUDIT.LOG.REVIEWED"]}
+    assert ids == {
+        "newFailures": ["AAD.AUTHZ.GUEST-INVITES", "AAD.ZZ.NEW"],
+        "fixed": ["AUDIT.UAL.ENABLED"],
+        "changed": ["AAD.ADMINS.MFA-REGISTERED", "AAD.SECURITY-DEFAULTS.OFF"],
+        "added": ["AAD.ZZ.NEW"],
+        "removed": ["AUDIT.LOG.REVIEWED"],
+    }
     admins = d["changed"][0]
-    assert admins["newFailingSubjects"] == ["carol@contoso.com"] and admins["fixedSubjects"] == ["bob@contoso.com"]
+    assert admins["newFailingSubjects"] == ["carol@contoso.com"] and admins["fixedSubjects"] == [
+        "bob@contoso.com"
+    ]
     assert d["newFailures"][1]["before"] is None
 
 
@@ -223,25 +251,33 @@ def test_diff_snapshots(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     old_path, _ = write_snapshot(tmp_path / "old.json")
     snap = snapshot_doc()
     users = snap["data"]["users"]
-    users[0]["displayName"] = "Alice Smith"                                   # changed
-    users.pop(2)                                                              # removed carol
-    users.append({"id": "u4", "userPrincipalName": "dave@contoso.com"})       # added
-    snap["data"]["authorizationPolicy"]["allowInvitesFrom"] = "none"          # singleton changed
-    snap["data"]["namedLocations"] = [{"displayName": "HQ"}]                  # new collection, no ids
+    users[0]["displayName"] = "Alice Smith"  # changed
+    users.pop(2)  # removed carol
+    users.append({"id": "u4", "userPrincipalName": "dave@contoso.com"})  # added
+    snap["data"]["authorizationPolicy"]["allowInvitesFrom"] = "none"  # singleton changed
+    snap["data"]["namedLocations"] = [{"displayName": "HQ"}]  # new collection, no ids
     snap["sources"]["roleEligibilitySchedules"]["status"] = "ok"
     snap["data"]["roleEligibilitySchedules"] = []
     new_path, _ = write_snapshot(tmp_path / "new.json", snap)
     assert auditor.cli.main(["diff", str(old_path), str(new_path), "--format", "json"]) == 0
     d = json.loads(capsys.readouterr().out)
     assert d["kind"] == "snapshots"
-    assert d["collections"]["users"] == {"added": ["dave@contoso.com (u4)"], "removed": ["carol@contoso.com (u3)"],
-                                         "changed": ["alice@contoso.com (u1)"]}
+    assert d["collections"]["users"] == {
+        "added": ["dave@contoso.com (u4)"],
+        "removed": ["carol@contoso.com (u3)"],
+        "changed": ["alice@contoso.com (u1)"],
+    }
     assert d["collections"]["authorizationPolicy"]["changed"] == ["authorizationPolicy"]
-    assert d["collections"]["namedLocations"] == {"added": ["HQ"], "removed": [], "changed": [],
-                                                  "collection": "added"}
+    assert d["collections"]["namedLocations"] == {
+        "added": ["HQ"],
+        "removed": [],
+        "changed": [],
+        "collection": "added",
+    }
     assert list(d["collections"]) == sorted(d["collections"])
-    assert d["sourceStatusChanges"] == [{"collection": "roleEligibilitySchedules", "before": "forbidden",
-                                         "after": "ok"}]
+    assert d["sourceStatusChanges"] == [
+        {"collection": "roleEligibilitySchedules", "before": "forbidden", "after": "ok"}
+    ]
     assert auditor.cli.main(["diff", str(old_path), str(new_path)]) == 0
     text = capsys.readouterr().out
     assert "users: +1 -1 ~1" in text and "+ dave@contoso.com (u4)" in text
@@ -266,7 +302,8 @@ def test_diff_bad_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 
 def test_verify_without_invocation_block_uses_the_recorded_baseline(
-        setup: Setup, capsys: pytest.CaptureFixture[str]) -> None:
+    setup: Setup, capsys: pytest.CaptureFixture[str]
+) -> None:
     doc = json.loads(setup.results.read_text())
     doc.pop("integrity")
     doc.pop("invocation")

@@ -51,13 +51,16 @@ def audited(tmp_path: Path) -> tuple[Path, Path, Path]:
     (policies / "users.yaml").write_text(PER_USER)
     snapshot, _ = write_snapshot(tmp_path / "snapshot.json")
     out = tmp_path / "out"
-    code = auditor.cli.main(["audit", str(snapshot), "--policies", str(policies), "--out", str(out),
-                             "--fail-on", "low"])
+    code = auditor.cli.main(
+        ["audit", str(snapshot), "--policies", str(policies), "--out", str(out), "--fail-on", "low"]
+    )
     assert code == 1
     return snapshot, policies, out
 
 
-def test_audit_then_verify_matches(audited: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
+def test_audit_then_verify_matches(
+    audited: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     snapshot, _, out = audited
     doc = json.loads((out / "results.json").read_text())
     assert [r["status"] for r in doc["results"]] == ["fail", "fail"]
@@ -67,8 +70,9 @@ def test_audit_then_verify_matches(audited: tuple[Path, Path, Path], capsys: pyt
     assert "✗" not in capsys.readouterr().out
 
 
-def test_verify_notices_an_edited_policy(audited: tuple[Path, Path, Path],
-                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_verify_notices_an_edited_policy(
+    audited: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     snapshot, policies, out = audited
     (policies / "guests.yaml").write_text(POLICY.replace("severity: high", "severity: medium"))
     capsys.readouterr()
@@ -78,8 +82,9 @@ def test_verify_notices_an_edited_policy(audited: tuple[Path, Path, Path],
     assert "re-evaluation differs: 1 policies differ: TEST.GUESTS.INVITES" in text
 
 
-def test_verify_notices_a_swapped_snapshot(audited: tuple[Path, Path, Path],
-                                           capsys: pytest.CaptureFixture[str]) -> None:
+def test_verify_notices_a_swapped_snapshot(
+    audited: tuple[Path, Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     snapshot, _, out = audited
     doc = snapshot_doc()
     doc["data"]["authorizationPolicy"]["allowInvitesFrom"] = "none"

@@ -17,10 +17,18 @@ def test_console_header_table_notes_and_verdict() -> None:
     assert "aaaaaaaaaaaa" in text and "2026-11-23T12:00:00Z" in text
     assert "rollout-gate" in text and "fail-on high" in text
     lines = text.splitlines()
-    order = [next(i for i, line in enumerate(lines) if pid in line) for pid in
-             ("AAD.ADMINS.MFA-REGISTERED", "AUDIT.UAL.ENABLED", "AAD.PIM.ELIGIBLE-ONLY",
-              "AAD.LEGACY-AUTH.BLOCKED", "AUDIT.LOG.REVIEWED", "AAD.SECURITY-DEFAULTS.OFF",
-              "AAD.AUTHZ.GUEST-INVITES")]
+    order = [
+        next(i for i, line in enumerate(lines) if pid in line)
+        for pid in (
+            "AAD.ADMINS.MFA-REGISTERED",
+            "AUDIT.UAL.ENABLED",
+            "AAD.PIM.ELIGIBLE-ONLY",
+            "AAD.LEGACY-AUTH.BLOCKED",
+            "AUDIT.LOG.REVIEWED",
+            "AAD.SECURITY-DEFAULTS.OFF",
+            "AAD.AUTHZ.GUEST-INVITES",
+        )
+    ]
     assert order == sorted(order)  # fail (critical, high), error, waived, manual, n/a, pass
     assert "FAIL" in lines[order[0]] and "critical" in lines[order[0]]
     assert "• bob@contoso.com" in text and "alice@contoso.com" not in text  # failing subjects only
@@ -62,8 +70,10 @@ def test_console_collapses_many_passes_unless_verbose() -> None:
 def test_console_limits_failing_subjects_unless_verbose() -> None:
     doc = results_doc(sealed=False)
     r = doc["results"][0]
-    r["findings"] = [{"subject": f"user{i:02d}@contoso.com", "status": "fail", "message": "m", "waiver": None}
-                     for i in range(8)]
+    r["findings"] = [
+        {"subject": f"user{i:02d}@contoso.com", "status": "fail", "message": "m", "waiver": None}
+        for i in range(8)
+    ]
     r["subjectCounts"] = {"pass": 0, "fail": 8, "error": 0}
     text = render_console_text(doc, width=140)
     assert "user02@contoso.com" in text and "user03@contoso.com" not in text and "… and 5 more" in text

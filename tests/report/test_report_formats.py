@@ -21,8 +21,14 @@ from auditor.report.markdown import MAX_BYTES
 from auditor.report.sarif import FINGERPRINT_KEY, build_sarif, fingerprint
 from auditor.results import dumps, seal, validate_results
 
-EXPECTED_FILES = {"json": "results.json", "sarif": "results.sarif", "junit": "results.junit.xml",
-                  "markdown": "summary.md", "csv": "findings.csv", "html": "report.html"}
+EXPECTED_FILES = {
+    "json": "results.json",
+    "sarif": "results.sarif",
+    "junit": "results.junit.xml",
+    "markdown": "summary.md",
+    "csv": "findings.csv",
+    "html": "report.html",
+}
 
 
 def big_doc(n_policies: int = 400, n_findings: int = 300) -> dict[str, Any]:
@@ -36,8 +42,10 @@ def big_doc(n_policies: int = 400, n_findings: int = 300) -> dict[str, Any]:
         r["policyId"] = f"AAD.BULK.P{i:04d}"
         r["message"] = "x" * 500
         r["remediation"] = "step\n" * 200
-        r["findings"] = [{"subject": f"user{j:05d}@contoso.com", "status": "fail", "message": "m" * 100,
-                          "waiver": None} for j in range(min(n_findings, 12))]
+        r["findings"] = [
+            {"subject": f"user{j:05d}@contoso.com", "status": "fail", "message": "m" * 100, "waiver": None}
+            for j in range(min(n_findings, 12))
+        ]
         r["subjectCounts"] = {"pass": 0, "fail": n_findings, "error": 0}
         r["findingsOmitted"] = n_findings - len(r["findings"])
         results.append(r)
@@ -78,35 +86,89 @@ def test_json_is_the_results_file_form() -> None:
 
 #: the parts of the SARIF 2.1.0 schema that consumers (GitHub code scanning) rely on
 SARIF_SUBSET = {
-    "type": "object", "required": ["version", "runs", "$schema"],
+    "type": "object",
+    "required": ["version", "runs", "$schema"],
     "properties": {
         "version": {"const": "2.1.0"},
-        "runs": {"type": "array", "minItems": 1, "items": {
-            "type": "object", "required": ["tool", "results"],
-            "properties": {
-                "tool": {"type": "object", "required": ["driver"], "properties": {"driver": {
-                    "type": "object", "required": ["name", "rules"],
-                    "properties": {"rules": {"type": "array", "items": {
-                        "type": "object", "required": ["id", "shortDescription", "fullDescription", "help"],
-                        "properties": {"defaultConfiguration": {"properties": {
-                            "level": {"enum": ["none", "note", "warning", "error"]}}}}}}}}}},
-                "results": {"type": "array", "items": {
-                    "type": "object", "required": ["ruleId", "message", "locations", "partialFingerprints"],
-                    "properties": {
-                        "level": {"enum": ["none", "note", "warning", "error"]},
-                        "message": {"type": "object", "required": ["text"]},
-                        "locations": {"type": "array", "minItems": 1, "items": {
-                            "type": "object", "required": ["physicalLocation"],
-                            "properties": {"physicalLocation": {
-                                "type": "object", "required": ["artifactLocation", "region"],
-                                "properties": {"artifactLocation": {"required": ["uri"]},
-                                               "region": {"properties": {"startLine": {"minimum": 1}}}}}}}},
-                        "partialFingerprints": {"type": "object", "additionalProperties": {"type": "string"}},
-                        "suppressions": {"type": "array", "items": {
-                            "type": "object", "required": ["kind"],
-                            "properties": {"kind": {"enum": ["inSource", "external"]}}}},
-                    }}},
-            }}},
+        "runs": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["tool", "results"],
+                "properties": {
+                    "tool": {
+                        "type": "object",
+                        "required": ["driver"],
+                        "properties": {
+                            "driver": {
+                                "type": "object",
+                                "required": ["name", "rules"],
+                                "properties": {
+                                    "rules": {
+                                        "type": "array",
+                                        "items": {
+                                            "type": "object",
+                                            "required": ["id", "shortDescription", "fullDescription", "help"],
+                                            "properties": {
+                                                "defaultConfiguration": {
+                                                    "properties": {
+                                                        "level": {
+                                                            "enum": ["none", "note", "warning", "error"]
+                                                        }
+                                                    }
+                                                }
+                                            },
+                                        },
+                                    }
+                                },
+                            }
+                        },
+                    },
+                    "results": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["ruleId", "message", "locations", "partialFingerprints"],
+                            "properties": {
+                                "level": {"enum": ["none", "note", "warning", "error"]},
+                                "message": {"type": "object", "required": ["text"]},
+                                "locations": {
+                                    "type": "array",
+                                    "minItems": 1,
+                                    "items": {
+                                        "type": "object",
+                                        "required": ["physicalLocation"],
+                                        "properties": {
+                                            "physicalLocation": {
+                                                "type": "object",
+                                                "required": ["artifactLocation", "region"],
+                                                "properties": {
+                                                    "artifactLocation": {"required": ["uri"]},
+                                                    "region": {"properties": {"startLine": {"minimum": 1}}},
+                                                },
+                                            }
+                                        },
+                                    },
+                                },
+                                "partialFingerprints": {
+                                    "type": "object",
+                                    "additionalProperties": {"type": "string"},
+                                },
+                                "suppressions": {
+                                    "type": "array",
+                                    "items": {
+                                        "type": "object",
+                                        "required": ["kind"],
+                                        "properties": {"kind": {"enum": ["inSource", "external"]}},
+                                    },
+                                },
+                            },
+                        },
+                    },
+                },
+            },
+        },
     },
 }
 
@@ -133,15 +195,28 @@ def test_sarif_structure_rules_and_results() -> None:
         assert driver["rules"][res["ruleIndex"]]["id"] == res["ruleId"]
     # two failing subjects (the passing one is not emitted), one policy-level result each for
     # the subject-less fail, error and waived policies; nothing for pass, manual, n/a
-    assert sorted(by_rule) == ["AAD.ADMINS.MFA-REGISTERED", "AAD.LEGACY-AUTH.BLOCKED", "AAD.PIM.ELIGIBLE-ONLY",
-                               "AUDIT.UAL.ENABLED"]
+    assert sorted(by_rule) == [
+        "AAD.ADMINS.MFA-REGISTERED",
+        "AAD.LEGACY-AUTH.BLOCKED",
+        "AAD.PIM.ELIGIBLE-ONLY",
+        "AUDIT.UAL.ENABLED",
+    ]
     assert len(by_rule["AAD.ADMINS.MFA-REGISTERED"]) == 2
     levels = {rid: [r["level"] for r in rs] for rid, rs in by_rule.items()}
-    assert levels == {"AAD.ADMINS.MFA-REGISTERED": ["error", "error"], "AAD.LEGACY-AUTH.BLOCKED": ["error"],
-                      "AAD.PIM.ELIGIBLE-ONLY": ["error"], "AUDIT.UAL.ENABLED": ["error"]}
+    assert levels == {
+        "AAD.ADMINS.MFA-REGISTERED": ["error", "error"],
+        "AAD.LEGACY-AUTH.BLOCKED": ["error"],
+        "AAD.PIM.ELIGIBLE-ONLY": ["error"],
+        "AUDIT.UAL.ENABLED": ["error"],
+    }
     waived = by_rule["AAD.LEGACY-AUTH.BLOCKED"][0]
-    assert waived["suppressions"] == [{"kind": "external", "status": "accepted",
-                                       "justification": "Printers move to modern auth in CHG-1234"}]
+    assert waived["suppressions"] == [
+        {
+            "kind": "external",
+            "status": "accepted",
+            "justification": "Printers move to modern auth in CHG-1234",
+        }
+    ]
     assert "suppressions" not in by_rule["AUDIT.UAL.ENABLED"][0]  # expired waiver: not suppressed
     assert by_rule["AAD.PIM.ELIGIBLE-ONLY"][0]["message"]["text"].startswith("Not evaluated")
     loc = by_rule["AAD.ADMINS.MFA-REGISTERED"][0]["locations"][0]["physicalLocation"]
@@ -152,22 +227,32 @@ def test_sarif_structure_rules_and_results() -> None:
 
 def test_sarif_levels_follow_severity() -> None:
     doc = results_doc(sealed=False)
-    for r, sev in zip(doc["results"], ["medium", "low", "info", "critical", "high", "low", "high"], strict=True):
+    for r, sev in zip(
+        doc["results"], ["medium", "low", "info", "critical", "high", "low", "high"], strict=True
+    ):
         r["severity"] = sev
     run = build_sarif(doc)["runs"][0]
     got = {res["ruleId"]: res["level"] for res in run["results"]}
-    assert got == {"AAD.ADMINS.MFA-REGISTERED": "warning", "AAD.LEGACY-AUTH.BLOCKED": "note",
-                   "AAD.PIM.ELIGIBLE-ONLY": "error", "AUDIT.UAL.ENABLED": "error"}
+    assert got == {
+        "AAD.ADMINS.MFA-REGISTERED": "warning",
+        "AAD.LEGACY-AUTH.BLOCKED": "note",
+        "AAD.PIM.ELIGIBLE-ONLY": "error",
+        "AUDIT.UAL.ENABLED": "error",
+    }
 
 
 def test_sarif_fingerprints_are_stable_and_derived_from_policy_and_subject() -> None:
     doc = results_doc()
     run = build_sarif(doc)["runs"][0]
-    fps = {(r["ruleId"], r["properties"]["subject"]): r["partialFingerprints"][FINGERPRINT_KEY]
-           for r in run["results"]}
+    fps = {
+        (r["ruleId"], r["properties"]["subject"]): r["partialFingerprints"][FINGERPRINT_KEY]
+        for r in run["results"]
+    }
     subject = "bob@contoso.com"
-    assert fps[("AAD.ADMINS.MFA-REGISTERED", subject)] == hashlib.sha256(
-        b"AAD.ADMINS.MFA-REGISTERED\x00bob@contoso.com").hexdigest()
+    assert (
+        fps[("AAD.ADMINS.MFA-REGISTERED", subject)]
+        == hashlib.sha256(b"AAD.ADMINS.MFA-REGISTERED\x00bob@contoso.com").hexdigest()
+    )
     assert fps[("AUDIT.UAL.ENABLED", "")] == fingerprint("AUDIT.UAL.ENABLED", "")
     # another run: other time, other message, other evidence: same identities
     later = results_doc(sealed=False)
@@ -175,13 +260,16 @@ def test_sarif_fingerprints_are_stable_and_derived_from_policy_and_subject() -> 
     later["results"][0]["findings"][2]["message"] = "something else"
     later["results"][0]["findings"][2]["evidence"] = {"changed": True}
     run2 = build_sarif(later)["runs"][0]
-    fps2 = {(r["ruleId"], r["properties"]["subject"]): r["partialFingerprints"][FINGERPRINT_KEY]
-            for r in run2["results"]}
+    fps2 = {
+        (r["ruleId"], r["properties"]["subject"]): r["partialFingerprints"][FINGERPRINT_KEY]
+        for r in run2["results"]
+    }
     assert fps2 == fps
     assert len(set(fps.values())) == len(fps)
 
 
 # --- JUnit -----------------------------------------------------------------------------------
+
 
 def test_junit_counts_and_elements() -> None:
     doc = results_doc()
@@ -190,15 +278,24 @@ def test_junit_counts_and_elements() -> None:
     suites = root.findall("testsuite")
     assert len(suites) == 1 and suites[0].get("name") == "auditor"
     suite = suites[0]
-    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == \
-        ("7", "2", "1", "3")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == (
+        "7",
+        "2",
+        "1",
+        "3",
+    )
     cases = suite.findall("testcase")
     assert len(cases) == 7
     kinds = {c.get("name", "").split(" ")[0]: [child.tag for child in c] for c in cases}
-    assert kinds == {"AAD.ADMINS.MFA-REGISTERED": ["failure"], "AAD.AUTHZ.GUEST-INVITES": [],
-                     "AAD.LEGACY-AUTH.BLOCKED": ["skipped"], "AAD.PIM.ELIGIBLE-ONLY": ["error"],
-                     "AAD.SECURITY-DEFAULTS.OFF": ["skipped"], "AUDIT.LOG.REVIEWED": ["skipped"],
-                     "AUDIT.UAL.ENABLED": ["failure"]}
+    assert kinds == {
+        "AAD.ADMINS.MFA-REGISTERED": ["failure"],
+        "AAD.AUTHZ.GUEST-INVITES": [],
+        "AAD.LEGACY-AUTH.BLOCKED": ["skipped"],
+        "AAD.PIM.ELIGIBLE-ONLY": ["error"],
+        "AAD.SECURITY-DEFAULTS.OFF": ["skipped"],
+        "AUDIT.LOG.REVIEWED": ["skipped"],
+        "AUDIT.UAL.ENABLED": ["failure"],
+    }
     first = cases[0]
     assert first.get("classname") == "AAD.ADMINS"
     assert first.get("name") == "AAD.ADMINS.MFA-REGISTERED Admins registered phishing-resistant MFA"
@@ -218,6 +315,7 @@ def test_junit_survives_control_characters() -> None:
 
 
 # --- Markdown --------------------------------------------------------------------------------
+
 
 def test_markdown_summary_content_and_escaping() -> None:
     md = FORMATS["markdown"].render(results_doc()).decode()
@@ -242,9 +340,10 @@ def test_markdown_stays_under_the_size_limit() -> None:
 
 # --- CSV -------------------------------------------------------------------------------------
 
+
 def test_csv_rows_quoting_and_formula_guard() -> None:
     doc = results_doc(sealed=False)
-    doc["results"][3]["message"] = "line one\nline \"two\", three"
+    doc["results"][3]["message"] = 'line one\nline "two", three'
     raw = FORMATS["csv"].render(doc)
     assert b"\r\n" in raw
     rows = list(csv.reader(io.StringIO(raw.decode(), newline="")))
@@ -254,10 +353,12 @@ def test_csv_rows_quoting_and_formula_guard() -> None:
     subjects = [b["subject"] for b in body if b["policyId"] == "AAD.ADMINS.MFA-REGISTERED"]
     assert subjects == ["'=cmd|' /C calc'!A0", "alice@contoso.com", "bob@contoso.com"]
     err = next(b for b in body if b["policyId"] == "AAD.PIM.ELIGIBLE-ONLY")
-    assert err["message"] == "line one\nline \"two\", three" and err["subject"] == ""
+    assert err["message"] == 'line one\nline "two", three' and err["subject"] == ""
     waived = next(b for b in body if b["policyId"] == "AAD.LEGACY-AUTH.BLOCKED")
-    assert (waived["waiverReason"], waived["waiverExpires"]) == ("Printers move to modern auth in CHG-1234",
-                                                                 "2027-03-31")
+    assert (waived["waiverReason"], waived["waiverExpires"]) == (
+        "Printers move to modern auth in CHG-1234",
+        "2027-03-31",
+    )
     expired = next(b for b in body if b["policyId"] == "AUDIT.UAL.ENABLED")
     assert expired["waiverReason"].startswith("[expired, not applied]")
     assert body[0]["frameworks"] == "cisa-scuba:MS.AAD.3.1v1;nist-800-53:IA-2"
@@ -265,14 +366,25 @@ def test_csv_rows_quoting_and_formula_guard() -> None:
         assert not cell.startswith(("=", "+", "-", "@"))
 
 
-@pytest.mark.parametrize("value,expected", [("=1+1", "'=1+1"), ("+49", "'+49"), ("-2", "'-2"),
-                                            ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"), ("a=b", "a=b"),
-                                            (None, ""), ("", "")])
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("=1+1", "'=1+1"),
+        ("+49", "'+49"),
+        ("-2", "'-2"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tx", "'\tx"),
+        ("a=b", "a=b"),
+        (None, ""),
+        ("", ""),
+    ],
+)
 def test_csv_guard_cell(value: object, expected: str) -> None:
     assert guard_cell(value) == expected
 
 
 # --- HTML ------------------------------------------------------------------------------------
+
 
 def test_html_escapes_untrusted_text_and_embeds_the_document() -> None:
     doc = results_doc()
@@ -288,8 +400,9 @@ def test_html_escapes_untrusted_text_and_embeds_the_document() -> None:
 
 def test_html_is_self_contained() -> None:
     page = FORMATS["html"].render(results_doc()).decode()
-    assert not re.search(r"<(script|img|iframe|link|source|video|audio|object|embed)[^>]*\s(src|href)=", page,
-                         re.IGNORECASE)
+    assert not re.search(
+        r"<(script|img|iframe|link|source|video|audio|object|embed)[^>]*\s(src|href)=", page, re.IGNORECASE
+    )
     assert "@import" not in page and "url(" not in page
     external = re.findall(r'(?:src|href)="(https?://[^"]*)"', page)
     anchors = re.findall(r'<a href="(https?://[^"]*)"', page)
@@ -336,8 +449,10 @@ def test_untrusted_tenant_name_never_appears_raw_in_markup(name: str) -> None:
 
 def test_sarif_for_a_large_tenant_is_compact_and_complete() -> None:
     doc = results_doc(sealed=False)
-    doc["results"][0]["findings"] = [{"subject": f"user{i:05d}@contoso.com", "status": "fail", "message": "m",
-                                      "waiver": None} for i in range(5000)]
+    doc["results"][0]["findings"] = [
+        {"subject": f"user{i:05d}@contoso.com", "status": "fail", "message": "m", "waiver": None}
+        for i in range(5000)
+    ]
     raw = FORMATS["sarif"].render(doc)
     assert raw.count(b"\n") == 1  # compact beyond 2,000 results
     results = json.loads(raw)["runs"][0]["results"]

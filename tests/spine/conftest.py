@@ -18,24 +18,40 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def snapshot_doc(data: dict[str, Any], sources: dict[str, Any] | None = None,
-                 collected_at: str = "2026-11-20T09:30:00Z") -> dict[str, Any]:
-    srcs = {name: {"status": "ok", "endpoint": f"GET /v1.0/{name}",
-                   "count": len(v) if isinstance(v, list) else 1} for name, v in data.items()}
+def snapshot_doc(
+    data: dict[str, Any], sources: dict[str, Any] | None = None, collected_at: str = "2026-11-20T09:30:00Z"
+) -> dict[str, Any]:
+    srcs = {
+        name: {"status": "ok", "endpoint": f"GET /v1.0/{name}", "count": len(v) if isinstance(v, list) else 1}
+        for name, v in data.items()
+    }
     srcs.update(sources or {})
-    return {"schemaVersion": 1, "tenant": {"id": "11111111-2222-3333-4444-555555555555", "displayName": "Fabrikam",
-                                            "defaultDomain": "fabrikam.onmicrosoft.com"},
-            "collectedAt": collected_at, "collector": {"tool": "auditor", "version": "test"},
-            "sources": srcs, "data": data}
+    return {
+        "schemaVersion": 1,
+        "tenant": {
+            "id": "11111111-2222-3333-4444-555555555555",
+            "displayName": "Fabrikam",
+            "defaultDomain": "fabrikam.onmicrosoft.com",
+        },
+        "collectedAt": collected_at,
+        "collector": {"tool": "auditor", "version": "test"},
+        "sources": srcs,
+        "data": data,
+    }
 
 
 @pytest.fixture
 def write_snapshot(tmp_path: Path):
-    def _write(data: dict[str, Any], sources: dict[str, Any] | None = None, name: str = "snap.json",
-               collected_at: str = "2026-11-20T09:30:00Z") -> Path:
+    def _write(
+        data: dict[str, Any],
+        sources: dict[str, Any] | None = None,
+        name: str = "snap.json",
+        collected_at: str = "2026-11-20T09:30:00Z",
+    ) -> Path:
         path = tmp_path / name
         path.write_text(json.dumps(snapshot_doc(data, sources, collected_at)), encoding="utf-8")
         return path
+
     return _write
 
 
@@ -110,14 +126,28 @@ def policy_dir(tmp_path: Path) -> Path:
 
 
 def ca_policy(name: str, state: str = "enabled", controls: list[str] | None = None) -> dict[str, Any]:
-    return {"id": f"id-{name}", "displayName": name, "state": state,
-            "conditions": {"users": {"includeUsers": ["All"], "excludeUsers": []},
-                           "applications": {"includeApplications": ["All"]}, "clientAppTypes": ["all"],
-                           "platforms": None, "locations": None},
-            "grantControls": {"operator": "OR", "builtInControls": controls if controls is not None else ["mfa"]},
-            "sessionControls": None}
+    return {
+        "id": f"id-{name}",
+        "displayName": name,
+        "state": state,
+        "conditions": {
+            "users": {"includeUsers": ["All"], "excludeUsers": []},
+            "applications": {"includeApplications": ["All"]},
+            "clientAppTypes": ["all"],
+            "platforms": None,
+            "locations": None,
+        },
+        "grantControls": {"operator": "OR", "builtInControls": controls if controls is not None else ["mfa"]},
+        "sessionControls": None,
+    }
 
 
 def reg(upn: str, admin: bool, methods: list[str], mfa: bool = True) -> dict[str, Any]:
-    return {"id": upn, "userPrincipalName": upn, "isAdmin": admin, "methodsRegistered": methods,
-            "isMfaRegistered": mfa, "userType": "member"}
+    return {
+        "id": upn,
+        "userPrincipalName": upn,
+        "isAdmin": admin,
+        "methodsRegistered": methods,
+        "isMfaRegistered": mfa,
+        "userType": "member",
+    }

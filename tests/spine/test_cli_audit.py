@@ -15,10 +15,14 @@ from auditor.results import compute_integrity, validate_results
 
 from .conftest import ca_policy, reg, snapshot_doc, write
 
-DATA_FAIL = {"conditionalAccessPolicies": [ca_policy("pilot", state="enabledForReportingButNotEnforced")],
-             "userRegistrationDetails": [reg("a@x.com", True, ["fido2"]), reg("b@x.com", True, ["sms"])]}
-DATA_PASS = {"conditionalAccessPolicies": [ca_policy("all")],
-             "userRegistrationDetails": [reg("a@x.com", True, ["fido2"])]}
+DATA_FAIL = {
+    "conditionalAccessPolicies": [ca_policy("pilot", state="enabledForReportingButNotEnforced")],
+    "userRegistrationDetails": [reg("a@x.com", True, ["fido2"]), reg("b@x.com", True, ["sms"])],
+}
+DATA_PASS = {
+    "conditionalAccessPolicies": [ca_policy("all")],
+    "userRegistrationDetails": [reg("a@x.com", True, ["fido2"])],
+}
 
 
 def audit(*args: str) -> int:
@@ -47,14 +51,33 @@ def test_gate_passes_and_fails(write_snapshot, policy_dir: Path, tmp_path: Path)
 
 def test_fail_on_raises_the_bar(write_snapshot, policy_dir: Path, tmp_path: Path) -> None:
     snap = write_snapshot(DATA_FAIL)
-    assert audit(str(snap), "--policies", str(policy_dir), "--out", str(tmp_path), "--format", "json",
-                 "--fail-on", "critical") == 0
+    assert (
+        audit(
+            str(snap),
+            "--policies",
+            str(policy_dir),
+            "--out",
+            str(tmp_path),
+            "--format",
+            "json",
+            "--fail-on",
+            "critical",
+        )
+        == 0
+    )
 
 
 def test_missing_data_is_incomplete_not_passed(write_snapshot, policy_dir: Path, tmp_path: Path) -> None:
-    snap = write_snapshot({"conditionalAccessPolicies": [ca_policy("all")]},
-                          sources={"userRegistrationDetails": {"status": "forbidden", "httpStatus": 403,
-                                                               "error": "needs AuditLog.Read.All"}})
+    snap = write_snapshot(
+        {"conditionalAccessPolicies": [ca_policy("all")]},
+        sources={
+            "userRegistrationDetails": {
+                "status": "forbidden",
+                "httpStatus": 403,
+                "error": "needs AuditLog.Read.All",
+            }
+        },
+    )
     assert audit(str(snap), "--policies", str(policy_dir), "--out", str(tmp_path), "--format", "json") == 3
     doc = read_results(tmp_path)
     assert doc["summary"]["gate"] == "incomplete"
@@ -62,7 +85,9 @@ def test_missing_data_is_incomplete_not_passed(write_snapshot, policy_dir: Path,
     assert errors and all("forbidden" in r["message"] for r in errors)
 
 
-def test_results_are_deterministic_except_generated_at(write_snapshot, policy_dir: Path, tmp_path: Path) -> None:
+def test_results_are_deterministic_except_generated_at(
+    write_snapshot, policy_dir: Path, tmp_path: Path
+) -> None:
     snap = write_snapshot(DATA_FAIL)
     a, b = tmp_path / "a", tmp_path / "b"
     audit(str(snap), "--policies", str(policy_dir), "--out", str(a), "--format", "json")
@@ -82,14 +107,22 @@ def test_gzip_snapshot_and_hash(write_snapshot, policy_dir: Path, tmp_path: Path
     assert read_results(tmp_path)["snapshot"]["sha256"] == hashlib.sha256(raw).hexdigest()
 
 
-@pytest.mark.parametrize(("content", "needle"), [
-    ("{not json", "not valid JSON"),
-    ('{"schemaVersion": 1}', "invalid snapshot"),
-    ('{"schemaVersion": 1, "tenant": {"id": "t"}, "collectedAt": "2026-01-01T00:00:00Z", "sources": {},'
-     ' "data": {"conditionalAccessPolicies": {"id": 1}}}', "expected a list"),
-    ("[1, 2]", "must be a JSON object"),
-])
-def test_bad_snapshot_exits_2_with_path(tmp_path: Path, policy_dir: Path, capsys, content: str, needle: str) -> None:
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ("{not json", "not valid JSON"),
+        ('{"schemaVersion": 1}', "invalid snapshot"),
+        (
+            '{"schemaVersion": 1, "tenant": {"id": "t"}, "collectedAt": "2026-01-01T00:00:00Z", "sources": {},'
+            ' "data": {"conditionalAccessPolicies": {"id": 1}}}',
+            "expected a list",
+        ),
+        ("[1, 2]", "must be a JSON object"),
+    ],
+)
+def test_bad_snapshot_exits_2_with_path(
+    tmp_path: Path, policy_dir: Path, capsys, content: str, needle: str
+) -> None:
     snap = tmp_path / "bad.json"
     snap.write_text(content)
     out = tmp_path / "out"
@@ -105,7 +138,9 @@ def test_missing_snapshot_file(tmp_path: Path, capsys) -> None:
 
 
 def test_baseline_selection_params_and_waivers(write_snapshot, policy_dir: Path, tmp_path: Path) -> None:
-    baseline = write(tmp_path / "b.yaml", """
+    baseline = write(
+        tmp_path / "b.yaml",
+        """
         name: gate
         title: Test gate
         policies: {include: ["TEST.*"], exclude: ["TEST.MFA.REGISTERED-99"]}
@@ -116,10 +151,23 @@ def test_baseline_selection_params_and_waivers(write_snapshot, policy_dir: Path,
             reason: pilot until the rollout
             owner: secops@x.com
             expires: 2027-03-31
-        """)
+        """,
+    )
     snap = write_snapshot(DATA_FAIL)
-    assert audit(str(snap), "--policies", str(policy_dir), "--baseline", str(baseline), "--out", str(tmp_path),
-                 "--format", "json") == 0
+    assert (
+        audit(
+            str(snap),
+            "--policies",
+            str(policy_dir),
+            "--baseline",
+            str(baseline),
+            "--out",
+            str(tmp_path),
+            "--format",
+            "json",
+        )
+        == 0
+    )
     doc = read_results(tmp_path)
     by_id = {r["policyId"]: r for r in doc["results"]}
     assert "TEST.MFA.REGISTERED-99" not in by_id
@@ -128,37 +176,87 @@ def test_baseline_selection_params_and_waivers(write_snapshot, policy_dir: Path,
     assert by_id["TEST.ADMINS.PHISHING-RESISTANT"]["status"] == "pass"  # sms allowed by the baseline param
     assert doc["baseline"]["name"] == "gate" and len(doc["baseline"]["sha256"]) == 64
     # a command-line param wins over the baseline
-    assert audit(str(snap), "--policies", str(policy_dir), "--baseline", str(baseline), "--out", str(tmp_path),
-                 "--format", "json", "--param", "methods=[fido2]") == 1
+    assert (
+        audit(
+            str(snap),
+            "--policies",
+            str(policy_dir),
+            "--baseline",
+            str(baseline),
+            "--out",
+            str(tmp_path),
+            "--format",
+            "json",
+            "--param",
+            "methods=[fido2]",
+        )
+        == 1
+    )
 
 
 def test_expired_waiver_is_reported_not_applied(write_snapshot, policy_dir: Path, tmp_path: Path) -> None:
-    waivers = write(tmp_path / "w.yaml", """
+    waivers = write(
+        tmp_path / "w.yaml",
+        """
         waivers:
           - policy: TEST.MFA.ALL
             reason: old exception
             owner: secops@x.com
             expires: 2025-01-01
-        """)
+        """,
+    )
     snap = write_snapshot(DATA_FAIL)
-    assert audit(str(snap), "--policies", str(policy_dir), "--waivers", str(waivers), "--out", str(tmp_path),
-                 "--format", "json") == 1
+    assert (
+        audit(
+            str(snap),
+            "--policies",
+            str(policy_dir),
+            "--waivers",
+            str(waivers),
+            "--out",
+            str(tmp_path),
+            "--format",
+            "json",
+        )
+        == 1
+    )
     doc = read_results(tmp_path)
     r = next(r for r in doc["results"] if r["policyId"] == "TEST.MFA.ALL")
     assert r["status"] == "fail" and r["waiver"]["expired"] is True and r["waiver"]["applied"] is False
     assert doc["summary"]["expiredWaivers"] == 1
 
 
-@pytest.mark.parametrize(("text", "needle"), [
-    ("waivers:\n  - policy: TEST.MFA.AL\n    reason: typo\n    owner: o\n    expires: 2027-01-01\n", "unknown policy"),
-    ("waivers:\n  - policy: TEST.MFA.ALL\n    owner: o\n    expires: 2027-01-01\n", "reason"),
-    ("waivers:\n  - policy: TEST.MFA.ALL\n    reason: r\n    owner: o\n    expires: someday\n", "expires"),
-])
-def test_bad_waivers_exit_2(write_snapshot, policy_dir: Path, tmp_path: Path, capsys, text: str, needle: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        (
+            "waivers:\n  - policy: TEST.MFA.AL\n    reason: typo\n    owner: o\n    expires: 2027-01-01\n",
+            "unknown policy",
+        ),
+        ("waivers:\n  - policy: TEST.MFA.ALL\n    owner: o\n    expires: 2027-01-01\n", "reason"),
+        (
+            "waivers:\n  - policy: TEST.MFA.ALL\n    reason: r\n    owner: o\n    expires: someday\n",
+            "expires",
+        ),
+    ],
+)
+def test_bad_waivers_exit_2(
+    write_snapshot, policy_dir: Path, tmp_path: Path, capsys, text: str, needle: str
+) -> None:
     waivers = tmp_path / "w.yaml"
     waivers.write_text(text)
-    assert audit(str(write_snapshot(DATA_FAIL)), "--policies", str(policy_dir), "--waivers", str(waivers),
-                 "--out", str(tmp_path / "o")) == 2
+    assert (
+        audit(
+            str(write_snapshot(DATA_FAIL)),
+            "--policies",
+            str(policy_dir),
+            "--waivers",
+            str(waivers),
+            "--out",
+            str(tmp_path / "o"),
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert needle in err and "w.yaml" in err
 
@@ -181,24 +279,42 @@ def test_usage_errors_exit_2(capsys) -> None:
 
 
 def test_python_dash_m_runs(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "auditor", "--version"], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "auditor", "--version"], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 0 and proc.stdout.startswith("auditor ")
 
 
-def test_baseline_naming_an_unknown_policy_id_is_a_load_error(write_snapshot, policy_dir: Path, tmp_path: Path,
-                                                              capsys) -> None:
-    baseline = write(tmp_path / "b.yaml", """
+def test_baseline_naming_an_unknown_policy_id_is_a_load_error(
+    write_snapshot, policy_dir: Path, tmp_path: Path, capsys
+) -> None:
+    baseline = write(
+        tmp_path / "b.yaml",
+        """
         name: gate
         policies: {include: ["TEST.MFA.ALL", "TEST.MFA.TYPO"], exclude: ["TEST.*.NONE*"]}
-        """)
-    assert audit(str(write_snapshot(DATA_FAIL)), "--policies", str(policy_dir), "--baseline", str(baseline),
-                 "--out", str(tmp_path / "o")) == 2
+        """,
+    )
+    assert (
+        audit(
+            str(write_snapshot(DATA_FAIL)),
+            "--policies",
+            str(policy_dir),
+            "--baseline",
+            str(baseline),
+            "--out",
+            str(tmp_path / "o"),
+        )
+        == 2
+    )
     err = capsys.readouterr().err
     assert "TEST.MFA.TYPO" in err and "b.yaml" in err
 
 
 def test_hostile_expression_is_stopped_by_the_time_budget(write_snapshot, tmp_path: Path) -> None:
-    write(tmp_path / "p" / "slow.yaml", """
+    write(
+        tmp_path / "p" / "slow.yaml",
+        """
         id: TEST.HOSTILE
         title: A policy that would run for hours
         severity: high
@@ -207,13 +323,23 @@ def test_hostile_expression_is_stopped_by_the_time_budget(write_snapshot, tmp_pa
         remediation: x
         requires: [users]
         assert: "users.all(a, users.all(b, users.all(c, users.all(d, a.id != 'x'))))"
-        """)
+        """,
+    )
     snap = write_snapshot({"users": [{"id": str(i)} for i in range(300)]})
     import time
 
     start = time.monotonic()
-    code = audit(str(snap), "--policies", str(tmp_path / "p"), "--out", str(tmp_path / "o"), "--format", "json",
-                 "--policy-timeout", "1")
+    code = audit(
+        str(snap),
+        "--policies",
+        str(tmp_path / "p"),
+        "--out",
+        str(tmp_path / "o"),
+        "--format",
+        "json",
+        "--policy-timeout",
+        "1",
+    )
     assert time.monotonic() - start < 20
     assert code == 3
     result = read_results(tmp_path / "o")["results"][0]

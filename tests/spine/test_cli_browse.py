@@ -59,8 +59,12 @@ def test_policies_show(policy_dir: Path, capsys) -> None:
 
 def test_policies_validate_reports_every_error(tmp_path: Path, capsys) -> None:
     write(tmp_path / "a.yaml", MFA_POLICY.replace("title:", "titel:"))
-    write(tmp_path / "b.yaml", MFA_POLICY.replace("id: TEST.MFA.ALL", "id: TEST.B").replace(
-        "size(enforcing) > 0", "size(enforcing) > 0 &&"))
+    write(
+        tmp_path / "b.yaml",
+        MFA_POLICY.replace("id: TEST.MFA.ALL", "id: TEST.B").replace(
+            "size(enforcing) > 0", "size(enforcing) > 0 &&"
+        ),
+    )
     assert main(["policies", "validate", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "a.yaml" in err and "titel" in err and "b.yaml" in err
@@ -72,14 +76,20 @@ def test_test_command_passes_and_fails(policy_dir: Path, capsys) -> None:
     write(policy_dir / "roles" / "test-admins.test.yaml", ADMIN_TESTS)
     assert main(["test", str(policy_dir)]) == 0
     assert "4 passed, 0 failed" in capsys.readouterr().out
-    write(policy_dir / "roles" / "test-admins.test.yaml", ADMIN_TESTS.replace('"b@x.com": fail', '"b@x.com": pass'))
+    write(
+        policy_dir / "roles" / "test-admins.test.yaml",
+        ADMIN_TESTS.replace('"b@x.com": fail', '"b@x.com": pass'),
+    )
     assert main(["test", str(policy_dir)]) == 1
     out = capsys.readouterr().out
     assert "subject 'b@x.com': expected pass, got fail" in out
 
 
 def test_test_command_bad_test_file_exits_2(policy_dir: Path, capsys) -> None:
-    write(policy_dir / "ca" / "test-mfa-all.test.yaml", "policy: TEST.NOPE\ncases:\n  - name: x\n    expect: pass\n")
+    write(
+        policy_dir / "ca" / "test-mfa-all.test.yaml",
+        "policy: TEST.NOPE\ncases:\n  - name: x\n    expect: pass\n",
+    )
     assert main(["test", str(policy_dir)]) == 2
     assert "no policy with id 'TEST.NOPE'" in capsys.readouterr().err
 

@@ -44,8 +44,17 @@ def test_missing_or_forbidden_collection_is_error_never_pass(policies) -> None:
     p = policies["TEST.MFA.ALL"]
     r = run(p, {})
     assert r.status == "error" and "conditionalAccessPolicies" in r.message
-    r = run(p, {}, sources={"conditionalAccessPolicies": {"status": "forbidden", "httpStatus": 403,
-                                                          "error": "needs Policy.Read.All"}})
+    r = run(
+        p,
+        {},
+        sources={
+            "conditionalAccessPolicies": {
+                "status": "forbidden",
+                "httpStatus": 403,
+                "error": "needs Policy.Read.All",
+            }
+        },
+    )
     assert r.status == "error" and "forbidden" in r.message and "Policy.Read.All" in r.message
 
 
@@ -59,12 +68,21 @@ def test_runtime_error_is_error_status_with_position(policies) -> None:
 
 def test_per_subject_findings_sorted_and_named(policies) -> None:
     p = policies["TEST.ADMINS.PHISHING-RESISTANT"]
-    data = {"userRegistrationDetails": [reg("zed@x.com", True, ["sms"]), reg("amy@x.com", True, ["fido2"]),
-                                        reg("bob@x.com", False, []), reg("cat@x.com", True, ["email", "sms"])]}
+    data = {
+        "userRegistrationDetails": [
+            reg("zed@x.com", True, ["sms"]),
+            reg("amy@x.com", True, ["fido2"]),
+            reg("bob@x.com", False, []),
+            reg("cat@x.com", True, ["email", "sms"]),
+        ]
+    }
     r = run(p, data)
     assert r.status == "fail"
-    assert [(f.subject, f.status) for f in r.findings] == [("amy@x.com", "pass"), ("cat@x.com", "fail"),
-                                                           ("zed@x.com", "fail")]
+    assert [(f.subject, f.status) for f in r.findings] == [
+        ("amy@x.com", "pass"),
+        ("cat@x.com", "fail"),
+        ("zed@x.com", "fail"),
+    ]
     assert r.findings[1].message == 'cat@x.com has only ["email", "sms"]'
     assert r.subject_counts == {"fail": 2, "pass": 1}
     assert "1 of 3 subjects pass" in r.message
@@ -78,19 +96,25 @@ def test_per_subject_zero_subjects_pass(policies) -> None:
 def test_subject_error_without_failures_errors_the_policy(policies) -> None:
     bad = reg("bad@x.com", True, ["fido2"])
     del bad["methodsRegistered"]
-    r = run(policies["TEST.ADMINS.PHISHING-RESISTANT"], {"userRegistrationDetails": [reg("a@x.com", True, ["fido2"]), bad]})
+    r = run(
+        policies["TEST.ADMINS.PHISHING-RESISTANT"],
+        {"userRegistrationDetails": [reg("a@x.com", True, ["fido2"]), bad]},
+    )
     assert r.status == "error"
     assert {f.subject: f.status for f in r.findings} == {"a@x.com": "pass", "bad@x.com": "error"}
 
 
-@pytest.mark.parametrize(("passing", "failing", "errors", "expected"), [
-    (99, 1, 0, "pass"),
-    (98, 2, 0, "fail"),
-    (98, 1, 1, "error"),   # the error could go either way
-    (97, 1, 2, "error"),
-    (96, 2, 2, "fail"),    # N - F = 98 < 99
-    (0, 0, 0, "pass"),
-])
+@pytest.mark.parametrize(
+    ("passing", "failing", "errors", "expected"),
+    [
+        (99, 1, 0, "pass"),
+        (98, 2, 0, "fail"),
+        (98, 1, 1, "error"),  # the error could go either way
+        (97, 1, 2, "error"),
+        (96, 2, 2, "fail"),  # N - F = 98 < 99
+        (0, 0, 0, "pass"),
+    ],
+)
 def test_pass_ratio_aggregation(passing, failing, errors, expected) -> None:
     assert aggregate({"pass": passing, "fail": failing, "error": errors}, 0.99) == expected
 
@@ -104,7 +128,9 @@ def test_aggregation_with_ratio_one() -> None:
 
 def test_pass_ratio_policy_end_to_end(policies) -> None:
     p = policies["TEST.MFA.REGISTERED-99"]
-    users = [reg(f"u{i:03}@x.com", False, ["fido2"]) for i in range(199)] + [reg("late@x.com", False, [], mfa=False)]
+    users = [reg(f"u{i:03}@x.com", False, ["fido2"]) for i in range(199)] + [
+        reg("late@x.com", False, [], mfa=False)
+    ]
     r = run(p, {"userRegistrationDetails": users})
     assert r.status == "pass"
     assert [f.subject for f in r.findings if f.status == "fail"] == ["late@x.com"]
@@ -120,8 +146,13 @@ def test_params_override_defaults(policies) -> None:
 
 
 def _waiver(policy: str, expires: str, subjects=None) -> Waiver:
-    return Waiver(policy=policy, reason="printers", owner="secops@x.com", expires=dt.date.fromisoformat(expires),
-                  subjects=tuple(subjects) if subjects else None)
+    return Waiver(
+        policy=policy,
+        reason="printers",
+        owner="secops@x.com",
+        expires=dt.date.fromisoformat(expires),
+        subjects=tuple(subjects) if subjects else None,
+    )
 
 
 def test_whole_policy_waiver_and_expiry(policies) -> None:
@@ -155,7 +186,10 @@ def test_manual_policy(policies) -> None:
 def test_not_applicable(tmp_path: Path) -> None:
     from .conftest import MFA_POLICY, write
 
-    write(tmp_path / "p.yaml", MFA_POLICY.replace("variables:", "applies: \"size(conditionalAccessPolicies) > 0\"\nvariables:"))
+    write(
+        tmp_path / "p.yaml",
+        MFA_POLICY.replace("variables:", 'applies: "size(conditionalAccessPolicies) > 0"\nvariables:'),
+    )
     p = load_policies([tmp_path])[0]
     assert run(p, {"conditionalAccessPolicies": []}).status == "not_applicable"
     assert run(p, {"conditionalAccessPolicies": [ca_policy("a")]}).status == "pass"
@@ -164,7 +198,9 @@ def test_not_applicable(tmp_path: Path) -> None:
 def test_non_bool_assert_is_error(tmp_path: Path) -> None:
     from .conftest import MFA_POLICY, write
 
-    write(tmp_path / "p.yaml", MFA_POLICY.replace('assert: "size(enforcing) > 0"', 'assert: "size(enforcing)"'))
+    write(
+        tmp_path / "p.yaml", MFA_POLICY.replace('assert: "size(enforcing) > 0"', 'assert: "size(enforcing)"')
+    )
     p = load_policies([tmp_path])[0]
     r = run(p, {"conditionalAccessPolicies": []})
     assert r.status == "error" and "expected a bool" in r.message
@@ -173,7 +209,9 @@ def test_non_bool_assert_is_error(tmp_path: Path) -> None:
 def test_now_is_the_snapshot_time(tmp_path: Path) -> None:
     from .conftest import write
 
-    write(tmp_path / "p.yaml", """
+    write(
+        tmp_path / "p.yaml",
+        """
         id: TEST.TIME
         title: t
         severity: low
@@ -185,9 +223,14 @@ def test_now_is_the_snapshot_time(tmp_path: Path) -> None:
         as: u
         subject: u.userPrincipalName
         assert: "now - timestamp(u.createdDateTime) < duration('8760h')"
-        """)
+        """,
+    )
     p = load_policies([tmp_path])[0]
-    data = {"users": [{"userPrincipalName": "new@x", "createdDateTime": "2026-06-01T00:00:00.1234567Z"},
-                      {"userPrincipalName": "old@x", "createdDateTime": "2024-06-01T00:00:00Z"}]}
+    data = {
+        "users": [
+            {"userPrincipalName": "new@x", "createdDateTime": "2026-06-01T00:00:00.1234567Z"},
+            {"userPrincipalName": "old@x", "createdDateTime": "2024-06-01T00:00:00Z"},
+        ]
+    }
     r = run(p, data)
     assert {f.subject: f.status for f in r.findings} == {"new@x": "pass", "old@x": "fail"}

@@ -50,15 +50,19 @@ def test_cel_syntax_error_names_file_line_and_column(tmp_path: Path) -> None:
 
 
 def test_unknown_function_and_undeclared_collection_and_param(tmp_path: Path) -> None:
-    text = MFA_POLICY.replace('assert: "size(enforcing) > 0"',
-                              'assert: "sizee(enforcing) > 0 && size(users) > 0 && size(params.nope) == 0"')
+    text = MFA_POLICY.replace(
+        'assert: "size(enforcing) > 0"',
+        'assert: "sizee(enforcing) > 0 && size(users) > 0 && size(params.nope) == 0"',
+    )
     write(tmp_path / "p.yaml", text)
     errors = _errors(tmp_path)
     assert any("sizee" in e for e in errors)
 
 
 def test_collection_not_in_requires_is_a_load_error(tmp_path: Path) -> None:
-    text = MFA_POLICY.replace('assert: "size(enforcing) > 0"', 'assert: "size(enforcing) > 0 && size(users) > 0"')
+    text = MFA_POLICY.replace(
+        'assert: "size(enforcing) > 0"', 'assert: "size(enforcing) > 0 && size(users) > 0"'
+    )
     write(tmp_path / "p.yaml", text)
     errors = _errors(tmp_path)
     assert any("reads collection 'users', which is not listed in requires" in e for e in errors)
@@ -72,8 +76,12 @@ def test_undeclared_param_is_a_load_error(tmp_path: Path) -> None:
 
 def test_all_errors_of_all_files_are_reported(tmp_path: Path) -> None:
     write(tmp_path / "a.yaml", MFA_POLICY.replace("severity: high", "severity: urgent"))
-    write(tmp_path / "b.yaml", MFA_POLICY.replace("id: TEST.MFA.ALL", "id: TEST.OTHER").replace(
-        "size(enforcing) > 0", "size(enforcing) >"))
+    write(
+        tmp_path / "b.yaml",
+        MFA_POLICY.replace("id: TEST.MFA.ALL", "id: TEST.OTHER").replace(
+            "size(enforcing) > 0", "size(enforcing) >"
+        ),
+    )
     write(tmp_path / "c.yaml", "id: [unclosed\n")
     errors = _errors(tmp_path)
     assert len(errors) == 3
@@ -94,8 +102,13 @@ def test_missing_assert_and_manual_is_an_error(tmp_path: Path) -> None:
 
 
 def test_unknown_requires_collection(tmp_path: Path) -> None:
-    write(tmp_path / "p.yaml", MFA_POLICY.replace("requires: [conditionalAccessPolicies]",
-                                                   "requires: [conditionalAccessPolicies, conditionalAccesPolicy]"))
+    write(
+        tmp_path / "p.yaml",
+        MFA_POLICY.replace(
+            "requires: [conditionalAccessPolicies]",
+            "requires: [conditionalAccessPolicies, conditionalAccesPolicy]",
+        ),
+    )
     assert any("unknown collection 'conditionalAccesPolicy'" in e for e in _errors(tmp_path))
 
 

@@ -22,31 +22,54 @@ def test_roundtrip_json_and_gzip(tmp_path: Path) -> None:
         payload = write_snapshot(tmp_path / name, doc)
         snap = load_snapshot(tmp_path / name)
         assert snap.data == doc["data"]
-        assert snap.sha256 == hashlib.sha256(payload).hexdigest() == hashlib.sha256(
-            (tmp_path / name).read_bytes()).hexdigest()
+        assert (
+            snap.sha256
+            == hashlib.sha256(payload).hexdigest()
+            == hashlib.sha256((tmp_path / name).read_bytes()).hexdigest()
+        )
     assert (tmp_path / "s.json.gz").read_bytes()[:2] == b"\x1f\x8b"
-    assert json.loads(gzip.decompress((tmp_path / "s.json.gz").read_bytes()))["data"]["users"][0]["signInActivity"] is None
+    assert (
+        json.loads(gzip.decompress((tmp_path / "s.json.gz").read_bytes()))["data"]["users"][0][
+            "signInActivity"
+        ]
+        is None
+    )
 
 
 def test_source_status_rules(tmp_path: Path) -> None:
-    doc = snapshot_doc({"users": []}, sources={"roleEligibilitySchedules": {"status": "forbidden", "httpStatus": 403,
-                                                                           "error": "needs RoleEligibilitySchedule.Read.Directory"},
-                                               "domains": {"status": "ok"}})
+    doc = snapshot_doc(
+        {"users": []},
+        sources={
+            "roleEligibilitySchedules": {
+                "status": "forbidden",
+                "httpStatus": 403,
+                "error": "needs RoleEligibilitySchedule.Read.Directory",
+            },
+            "domains": {"status": "ok"},
+        },
+    )
     write_snapshot(tmp_path / "s.json", doc)
     snap = load_snapshot(tmp_path / "s.json")
     assert snap.source_status("users").ok
     forbidden = snap.source_status("roleEligibilitySchedules")
-    assert not forbidden.ok and "403" in forbidden.describe() and "RoleEligibilitySchedule" in forbidden.describe()
+    assert (
+        not forbidden.ok
+        and "403" in forbidden.describe()
+        and "RoleEligibilitySchedule" in forbidden.describe()
+    )
     assert snap.source_status("domains").status == "error"  # ok without data is not usable
     assert snap.source_status("groups").status == "not_collected"
 
 
-@pytest.mark.parametrize(("mutate", "needle"), [
-    (lambda d: d.update(schemaVersion=2), "schemaVersion"),
-    (lambda d: d["sources"].update(users={"status": "maybe"}), "sources/users/status"),
-    (lambda d: d["data"].update(authorizationPolicy=[]), "expected an object"),
-    (lambda d: d.pop("collectedAt"), "collectedAt"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "needle"),
+    [
+        (lambda d: d.update(schemaVersion=2), "schemaVersion"),
+        (lambda d: d["sources"].update(users={"status": "maybe"}), "sources/users/status"),
+        (lambda d: d["data"].update(authorizationPolicy=[]), "expected an object"),
+        (lambda d: d.pop("collectedAt"), "collectedAt"),
+    ],
+)
 def test_invalid_documents_name_the_problem(tmp_path: Path, mutate, needle: str) -> None:
     doc = snapshot_doc({"users": []})
     mutate(doc)
