@@ -33,6 +33,10 @@ class Source:
     For Exchange sources ``path``
     is the cmdlet name. ``paged`` is False where the first page is all we want
     (``secureScores``: the latest score only).
+
+    ``after`` names the collections a dependent source reads to know what to fetch
+    (``groupMembers``: the groups those collections reference); it runs once they are done,
+    and selecting it selects them too. ``{id}`` in its ``path`` stands for each object read.
     """
 
     name: str
@@ -47,6 +51,7 @@ class Source:
     azure_role: str | None = None
     licence: str | None = None
     note: str = ""
+    after: tuple[str, ...] = ()
     shape: Shape = field(init=False)
 
     def __post_init__(self) -> None:
@@ -65,8 +70,19 @@ class Source:
 
 USER_SELECT = (
     "id,userPrincipalName,displayName,userType,accountEnabled,"
-    "onPremisesSyncEnabled,createdDateTime,signInActivity"
+    "onPremisesSyncEnabled,onPremisesImmutableId,createdDateTime,signInActivity,"
+    "externalUserState,creationType,mail"
 )
+
+#: What ``groupMembers`` reads to find the groups whose members it collects: conditional access
+#: include/exclude groups, groups holding a directory role (active or eligible), PIM approver groups.
+GROUP_REFERENCES = (
+    "conditionalAccessPolicies",
+    "roleAssignments",
+    "roleEligibilitySchedules",
+    "roleManagementPolicyAssignments",
+)
+MEMBER_SELECT = "id,userPrincipalName,displayName"
 
 
 def _g(name: str, path: str, *perms: str, **kw: object) -> Source:
@@ -88,6 +104,16 @@ _SOURCES: tuple[Source, ...] = (
         note="signInActivity needs AuditLog.Read.All and Entra ID P1",
     ),
     _g("groups", "/groups", "GroupMember.Read.All", top=999),
+    _g(
+        "groupMembers",
+        "/groups/{id}/transitiveMembers",
+        "GroupMember.Read.All",
+        query=f"$select={MEMBER_SELECT}",
+        top=999,
+        after=GROUP_REFERENCES,
+        note="only the groups that conditional access policies, directory role assignments or "
+        "eligibilities, and PIM policies reference; never every group",
+    ),
     _g(
         "userRegistrationDetails",
         "/reports/authenticationMethods/userRegistrationDetails",
@@ -198,15 +224,30 @@ if set(CATALOG) != set(COLLECTIONS):  # pragma: no cover - a programming error c
     raise RuntimeError(f"catalog and COLLECTIONS differ: {set(CATALOG) ^ set(COLLECTIONS)}")
 
 
+def with_prerequisites(names: Iterable[str]) -> set[str]:
+    """``names`` plus every collection a dependent one among them reads first (``after``)."""
+    wanted = set(names)
+    for name in list(wanted):
+        source = CATALOG.get(name)
+        if source is not None:
+            wanted.update(source.after)
+    return wanted
+
+
 def select_sources(names: Iterable[str] | None) -> list[Source]:
-    """The catalog entries for ``names`` (all when None); unknown names are an InputError."""
+    """The catalog entries for ``names`` (all when None); unknown names are an InputError.
+
+    A dependent collection brings its prerequisites along: ``groupMembers`` alone would not
+    know which groups to read.
+    """
     if names is None:
         return list(CATALOG.values())
     wanted = [n.strip() for n in names if n.strip()]
     unknown = [n for n in wanted if n not in CATALOG]
     if unknown:
         raise InputError(f"unknown collection(s) {', '.join(unknown)}; known: {', '.join(CATALOG)}")
-    return [CATALOG[n] for n in CATALOG if n in wanted]
+    selected = with_prerequisites(wanted)
+    return [CATALOG[n] for n in CATALOG if n in selected]
 
 
 @dataclass(frozen=True)
@@ -221,9 +262,10 @@ class PermissionNeed:
 def permissions_for(names: Iterable[str]) -> list[PermissionNeed]:
     """The deduplicated permissions, roles and licences that collecting ``names`` needs.
 
-    ``organization`` is always included: collection reads it for the snapshot's tenant block.
+    ``organization`` is always included: collection reads it for the snapshot's tenant block;
+    a dependent collection's prerequisites are included too (they are collected with it).
     """
-    names = {*names, "organization"}
+    names = with_prerequisites({*names, "organization"})
     acc: dict[tuple[str, str], list[str]] = {}
     for source in select_sources(sorted(set(names))):
         for perm in source.permissions:

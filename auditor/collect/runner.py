@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -44,6 +44,7 @@ from auditor.collect.graph import (
     resource_scope,
 )
 from auditor.collect.importer import ImportSpec, apply_imports, load_import
+from auditor.collect.members import collect_group_members
 from auditor.collect.progress import LineReporter, Reporter
 from auditor.errors import InputError
 
@@ -88,8 +89,16 @@ def tenant_from_organization(org: list[Any]) -> TenantInfo | None:
 class Collector:
     """Owns the clients of one run and fetches sources with bounded concurrency."""
 
-    def __init__(self, auth: AuthSetup, options: CollectOptions, reporter: Reporter | None = None) -> None:
+    def __init__(
+        self,
+        auth: AuthSetup,
+        options: CollectOptions,
+        reporter: Reporter | None = None,
+        imported: Sequence[CollectionResult] = (),
+    ) -> None:
         self.auth = auth
+        # imported collections stand in for collected ones as a dependent collection's inputs
+        self.imported = {r.name: r for r in imported}
         self.options = options
         self.reporter = reporter or LineReporter(quiet=True)
         self.deadline = Deadline(options.retry.budget_seconds)
@@ -111,10 +120,24 @@ class Collector:
             self._bearer[scope] = BearerHttp(self.auth.credential, scope, self.options.timeout)
         return self._bearer[scope]
 
-    async def fetch(self, source: Source, tenant_id: str | None) -> CollectionResult:
+    async def fetch(
+        self, source: Source, tenant_id: str | None, inputs: Mapping[str, CollectionResult] | None = None
+    ) -> CollectionResult:
+        """Fetch one source; ``inputs`` are a dependent source's prerequisites (``source.after``)."""
         progress = self.progress.setdefault(source.name, Progress(source.name))
         policy, deadline = self.options.retry, self.deadline
         try:
+            if source.after:
+                return await collect_group_members(
+                    self.graph,
+                    self.root,
+                    source,
+                    inputs or {},
+                    policy,
+                    deadline,
+                    progress,
+                    concurrency=max(1, min(4, self.options.concurrency)),
+                )
             if source.api == "graph":
                 return await collect_graph(self.graph, self.root, source, policy, deadline, progress)
             if source.api == "exchange":
@@ -192,7 +215,21 @@ class Collector:
                     return await self.fetch(source, tenant_id)
 
             rest = [s for s in self.options.sources if s.name != "organization"]
-            results = list(await asyncio.gather(*(bounded(s) for s in rest)))
+            tasks = {s.name: asyncio.ensure_future(bounded(s)) for s in rest if not s.after}
+
+            async def dependent(source: Source) -> CollectionResult:
+                # wait outside the semaphore: a waiting task must not hold a slot its inputs need
+                inputs = dict(self.imported)
+                for name in source.after:
+                    if name in tasks:
+                        inputs[name] = await tasks[name]
+                async with semaphore:
+                    return await self.fetch(source, tenant_id, inputs)
+
+            for s in rest:
+                if s.after:
+                    tasks[s.name] = asyncio.ensure_future(dependent(s))
+            results = list(await asyncio.gather(*tasks.values()))
             if any(s.name == "organization" for s in self.options.sources):
                 results.insert(0, org)
             order = list(CATALOG)
@@ -254,7 +291,7 @@ def collect(
     sources = tuple(s for s in options.sources if s.name not in imported_names)
     run_options = dataclasses.replace(options, sources=sources)
     collected_at = utc_now()
-    collector = Collector(auth, run_options, reporter)
+    collector = Collector(auth, run_options, reporter, imported=imported)
     tenant, results = asyncio.run(collector.run())
     (reporter or collector.reporter).finish(results + imported)
     doc = build_document(auth, run_options, tenant, results, collected_at)
