@@ -154,7 +154,7 @@ class _Run:
         per_group = dataclasses.replace(self.source, path=path, query=query)
         part = Progress(self.source.name)
         result = await collect_graph(self.client, self.root, per_group, self.policy, self.deadline, part)
-        if result.status != "ok" and result.http_status == 400 and result.pages == 0 and self.select:
+        if result.status != "ok" and result.http_status == 400 and result.pages == 0 and query:
             # $select on a directoryObject collection is not documented for every cloud: ask once without
             self.select, self.select_rejected = False, result.error or "rejected"
             part = Progress(self.source.name)
