@@ -13,7 +13,7 @@ from auditor.collect.catalog import CATALOG, permissions_for, select_sources
 from auditor.collect.importer import ImportSpec, coerce_shape
 from auditor.collect.members import referenced_groups
 from auditor.errors import InputError
-from auditor.snapshot import load_snapshot
+from auditor.snapshot import load_snapshot, validate_document
 from tests.collect.conftest import SECRET_TOKEN, run_collect
 from tests.graphserver import Fault, GraphServer
 
@@ -223,3 +223,20 @@ def test_import_shape_is_an_object_of_lists(tmp_path: Path) -> None:
         coerce_shape("groupMembers", [one], "f")
     with pytest.raises(InputError, match="'g' must be a JSON array"):
         coerce_shape("groupMembers", {"g": "x"}, "f")
+
+
+def test_a_snapshot_checks_the_object_of_lists_shape() -> None:
+    doc = {
+        "schemaVersion": 1,
+        "tenant": {"id": "t"},
+        "collectedAt": "2026-11-23T12:00:00Z",
+        "sources": {},
+        "data": {"groupMembers": {"g": [{"id": "u"}], "h": []}},
+    }
+    validate_document(doc, "s.json")
+    doc["data"]["groupMembers"]["h"] = {"id": "u"}
+    with pytest.raises(InputError, match="data/groupMembers/h"):
+        validate_document(doc, "s.json")
+    doc["data"]["groupMembers"] = [{"id": "u"}]
+    with pytest.raises(InputError, match="data/groupMembers"):
+        validate_document(doc, "s.json")
