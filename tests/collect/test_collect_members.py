@@ -68,7 +68,9 @@ def test_only_referenced_groups_are_read_verbatim(server: GraphServer, tmp_path:
     principals = {a["principalId"] for a in server.tenant["roleAssignments"]} | {
         e["principalId"] for e in server.tenant["roleEligibilitySchedules"]
     }
-    lookups = [r for r in server.requests if r["path"].count("/") == 3 and r["path"].startswith("/v1.0/groups/")]
+    lookups = [
+        r for r in server.requests if r["path"].count("/") == 3 and r["path"].startswith("/v1.0/groups/")
+    ]
     assert sorted(r["path"].split("/")[3] for r in lookups) == sorted(principals)
     # the prerequisites came along and the snapshot validates
     assert all(doc["sources"][n]["status"] == "ok" for n in PREREQS)
@@ -167,9 +169,7 @@ def test_imported_prerequisites_are_used(server: GraphServer, tmp_path: Path) ->
     ]
     path = tmp_path / "ca.json"
     path.write_text(json.dumps(ca), "utf-8")
-    doc = run_collect(
-        server, ["groupMembers"], imports=(ImportSpec("conditionalAccessPolicies", path),)
-    )
+    doc = run_collect(server, ["groupMembers"], imports=(ImportSpec("conditionalAccessPolicies", path),))
     assert doc["sources"]["conditionalAccessPolicies"]["endpoint"] == "import"
     assert doc["sources"]["groupMembers"]["status"] == "ok"
     assert g[6] in doc["data"]["groupMembers"] and g[2] not in doc["data"]["groupMembers"]
