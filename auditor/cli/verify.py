@@ -72,12 +72,28 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=run)
 
 
-def _rebuild(**kwargs: Any) -> dict[str, Any]:
-    """Re-run the evaluation; resolved late so the audit command's imports load only here
-    (and so tests can substitute it)."""
-    from auditor.cli.audit import build_results
+def _rebuild(
+    *,
+    snapshot_path: str,
+    policy_paths: list[str] | None,
+    baseline: str | None,
+    waivers: str | None,
+    params: dict[str, object],
+    fail_on: str | None,
+) -> dict[str, Any]:
+    """Re-run the evaluation as the audit did: the unsealed document it would produce.
+    Resolved late so the engine loads only here (and so tests can substitute it)."""
+    from auditor import api
 
-    return build_results(**kwargs)
+    inputs = api.prepare(
+        snapshot_path,
+        policies=policy_paths,
+        baseline=baseline,
+        waivers=waivers,
+        params=params,
+        fail_on=fail_on,
+    )
+    return api.evaluate(inputs)
 
 
 def read_results(path: str) -> dict[str, Any]:
