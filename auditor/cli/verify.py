@@ -107,16 +107,19 @@ def read_results(path: str) -> dict[str, Any]:
 def compare_documents(recorded: dict[str, Any], fresh: dict[str, Any]) -> tuple[list[str], list[str]]:
     """(differing top-level sections, differing policy IDs) between two documents,
     ignoring :data:`IGNORED_MEMBERS`. A policy present on one side only counts as differing."""
-    sections = []
-    for key in sorted(set(recorded) | set(fresh)):
-        if key in IGNORED_MEMBERS or key == "results":
-            continue
-        if canonical_json(recorded.get(key)) != canonical_json(fresh.get(key)):
-            sections.append(key)
+    sections = [
+        key
+        for key in sorted(set(recorded) | set(fresh))
+        if key not in IGNORED_MEMBERS
+        and key != "results"
+        and canonical_json(recorded.get(key)) != canonical_json(fresh.get(key))
+    ]
     inv_a, inv_b = recorded.get("invocation") or {}, fresh.get("invocation") or {}
-    for key in INVOCATION_COMPARED:
-        if key in inv_a and key in inv_b and canonical_json(inv_a[key]) != canonical_json(inv_b[key]):
-            sections.append(f"invocation.{key}")
+    sections.extend(
+        f"invocation.{key}"
+        for key in INVOCATION_COMPARED
+        if key in inv_a and key in inv_b and canonical_json(inv_a[key]) != canonical_json(inv_b[key])
+    )
     a = {r["policyId"]: r for r in recorded.get("results", [])}
     b = {r["policyId"]: r for r in fresh.get("results", [])}
     ids = sorted(
