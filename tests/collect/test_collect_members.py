@@ -240,3 +240,17 @@ def test_a_snapshot_checks_the_object_of_lists_shape() -> None:
     doc["data"]["groupMembers"] = [{"id": "u"}]
     with pytest.raises(InputError, match="data/groupMembers"):
         validate_document(doc, "s.json")
+
+
+def test_users_carry_guest_typing_and_cloud_only_fields(server: GraphServer) -> None:
+    doc = run_collect(server, ["users"])
+    users = doc["data"]["users"]
+    for field in ("onPremisesImmutableId", "externalUserState", "creationType", "mail"):
+        assert all(field in u for u in users), field  # explicit nulls kept, never dropped
+    guests = [u for u in users if u["userType"] == "Guest"]
+    assert guests and all(u["creationType"] == "Invitation" for u in guests)
+    assert {u["externalUserState"] for u in guests} == {"Accepted", "PendingAcceptance"}
+    # a formerly synchronized account: sync off, immutable id kept (what SCuBA MS.AAD.7.3v1 reads)
+    assert any(u["onPremisesSyncEnabled"] is None and u["onPremisesImmutableId"] for u in users)
+    select = next(r for r in server.requests if r["path"] == "/v1.0/users")["query"]["$select"][0]
+    assert {"onPremisesImmutableId", "externalUserState", "creationType", "mail"} <= set(select.split(","))
