@@ -97,6 +97,21 @@ def referenced_groups(data: Mapping[str, Any]) -> GroupReferences:
     return GroupReferences(frozenset(groups), frozenset(principals - groups))
 
 
+class SharedProgress(Progress):
+    """One request's or one group's progress that adds its counters to the collection's as they
+    grow, so the live display moves during a 1.5-million-member group; status stays its own."""
+
+    def __init__(self, parent: Progress) -> None:
+        self.__dict__["_parent"] = parent
+        super().__init__(parent.name)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        parent = self.__dict__.get("_parent")
+        if parent is not None and key in ("pages", "objects", "retries") and key in self.__dict__:
+            setattr(parent, key, getattr(parent, key) + value - self.__dict__[key])
+        super().__setattr__(key, value)
+
+
 def _failed(source: Source, status: str, error: str, progress: Progress, **kw: Any) -> CollectionResult:
     progress.status, progress.done = status, True
     return CollectionResult(
@@ -125,21 +140,13 @@ class _Run:
     select: bool = True
     select_rejected: str | None = None
 
-    def add(self, part: Progress) -> None:
-        self.progress.pages += part.pages
-        self.progress.retries += part.retries
-
     async def is_group(self, object_id: str) -> bool:
         """Whether a role principal is a group: ``GET /groups/{id}`` needs no more than
         GroupMember.Read.All, where ``/directoryObjects/{id}`` would need Directory.Read.All."""
-        part = Progress(self.source.name)
         url = f"{self.root}/v1.0/groups/{quote(object_id, safe='')}?$select=id"
-        try:
-            response = await send_with_retries(
-                self.client.send, url, self.source, self.policy, self.deadline, part
-            )
-        finally:
-            self.add(part)
+        response = await send_with_retries(
+            self.client.send, url, self.source, self.policy, self.deadline, SharedProgress(self.progress)
+        )
         self.progress.pages += 1
         if response.status == 404:
             return False
@@ -152,17 +159,14 @@ class _Run:
         path = self.source.path.replace("{id}", quote(group_id, safe=""))
         query = self.source.query if self.select else ""
         per_group = dataclasses.replace(self.source, path=path, query=query)
-        part = Progress(self.source.name)
+        part = SharedProgress(self.progress)
         result = await collect_graph(self.client, self.root, per_group, self.policy, self.deadline, part)
         if result.status != "ok" and result.http_status == 400 and result.pages == 0 and query:
             # $select on a directoryObject collection is not documented for every cloud: ask once without
             self.select, self.select_rejected = False, result.error or "rejected"
-            part = Progress(self.source.name)
             per_group = dataclasses.replace(per_group, query="")
             result = await collect_graph(self.client, self.root, per_group, self.policy, self.deadline, part)
-        self.add(part)
         if result.status == "ok":
-            self.progress.objects += len(result.data)
             return group_id, result.data
         if result.http_status == 404:
             return group_id, None

@@ -254,3 +254,18 @@ def test_users_carry_guest_typing_and_cloud_only_fields(server: GraphServer) -> 
     assert any(u["onPremisesSyncEnabled"] is None and u["onPremisesImmutableId"] for u in users)
     select = next(r for r in server.requests if r["path"] == "/v1.0/users")["query"]["$select"][0]
     assert {"onPremisesImmutableId", "externalUserState", "creationType", "mail"} <= set(select.split(","))
+
+
+def test_group_progress_adds_to_the_collection_as_it_grows() -> None:
+    from auditor.collect.fetching import Progress
+    from auditor.collect.members import SharedProgress
+
+    total = Progress("groupMembers", pages=2, objects=10)
+    part = SharedProgress(total)
+    part.pages += 1
+    part.objects = 999
+    part.objects = 1998  # collect_pages sets the running size of its own list
+    part.retries += 1
+    part.status, part.done = "ok", True
+    assert (total.pages, total.objects, total.retries) == (3, 2008, 1)
+    assert (total.status, total.done) == ("running", False)  # the collection's own state is untouched
