@@ -23,7 +23,13 @@ from auditor.collect.graph import resource_scope
 DEFAULT_ACTIVITY_URL = "https://manage.office.com"
 ACTIVITY_SCOPE = "https://manage.office.com/.default"
 #: the content types the API publishes; policies require all five by default
-CONTENT_TYPES = ("Audit.AzureActiveDirectory", "Audit.Exchange", "Audit.SharePoint", "Audit.General", "DLP.All")
+CONTENT_TYPES = (
+    "Audit.AzureActiveDirectory",
+    "Audit.Exchange",
+    "Audit.SharePoint",
+    "Audit.General",
+    "DLP.All",
+)
 #: the API refuses windows longer than 24 hours
 CONTENT_WINDOW = timedelta(hours=24)
 

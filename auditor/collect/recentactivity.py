@@ -109,7 +109,12 @@ async def collect_recent_activity(
             permissions=("AuditLog.Read.All",),
         )
         result = await collect_pages(
-            part, first_url(channels.graph_root, part), channels.graph_send, policy, deadline, Progress(key),
+            part,
+            first_url(channels.graph_root, part),
+            channels.graph_send,
+            policy,
+            deadline,
+            Progress(key),
             shape="list",
         )
         feeds[key] = {**_entry(result), **({"value": result.data} if result.status == "ok" else {})}

@@ -50,9 +50,9 @@ from auditor.collect.mgmtactivity import (
     activity_sender,
     subscriptions_url,
 )
+from auditor.collect.progress import LineReporter, Reporter
 from auditor.collect.recentactivity import Channels, collect_recent_activity
 from auditor.collect.sentinel import collect_connectors, sentinel_sender
-from auditor.collect.progress import LineReporter, Reporter
 from auditor.errors import InputError
 
 
@@ -173,7 +173,9 @@ class Collector:
             self.done[name] = await self.fetch(CATALOG[name], tenant_id)
         return self.done[name]
 
-    async def _fetch_logging(self, source: Source, tenant_id: str | None, progress: Progress) -> CollectionResult:
+    async def _fetch_logging(
+        self, source: Source, tenant_id: str | None, progress: Progress
+    ) -> CollectionResult:
         """The near-real-time logging collections: Management Activity feed, freshness, Sentinel."""
         policy, deadline = self.options.retry, self.deadline
         activity_root = (self.options.activity_url or DEFAULT_ACTIVITY_URL).rstrip("/")

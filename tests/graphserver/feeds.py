@@ -20,7 +20,13 @@ from tests.graphserver.tenant import TENANT_ID
 if TYPE_CHECKING:
     from tests.graphserver.server import _Handler
 
-CONTENT_TYPES = ("Audit.AzureActiveDirectory", "Audit.Exchange", "Audit.SharePoint", "Audit.General", "DLP.All")
+CONTENT_TYPES = (
+    "Audit.AzureActiveDirectory",
+    "Audit.Exchange",
+    "Audit.SharePoint",
+    "Audit.General",
+    "DLP.All",
+)
 WORKSPACE = (
     "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/soc/"
     "providers/Microsoft.OperationalInsights/workspaces/sentinel"
@@ -78,7 +84,9 @@ def make_feeds(now: datetime | None = None) -> dict[str, Any]:
         blobs = []
         for k in range(7 + n):  # one blob every 40 minutes, newest 5 + n minutes old
             created = now - timedelta(minutes=5 + n + 40 * k)
-            blob_id = f"20261130{k:04d}$20261130{k:04d}${content_type.lower().replace('.', '_')}$Audit_$emea0026"
+            blob_id = (
+                f"20261130{k:04d}$20261130{k:04d}${content_type.lower().replace('.', '_')}$Audit_$emea0026"
+            )
             blobs.append(
                 {
                     "contentType": content_type,
