@@ -22,6 +22,7 @@ P2 = "Microsoft Entra ID P2"
 EXCHANGE_APP_PERMISSION = "Exchange.ManageAsApp (Office 365 Exchange Online)"
 EXCHANGE_ROLE = "Global Reader (or an Exchange View-Only Organization Management role group)"
 ACTIVITY_FEED_PERMISSION = "ActivityFeed.Read (Office 365 Management APIs)"
+ACTIVITY_FEED_DLP_PERMISSION = "ActivityFeed.ReadDlp (Office 365 Management APIs)"
 SENTINEL_ROLE = (
     "Microsoft Sentinel Reader on each Log Analytics workspace a diagnostic setting names "
     "(Microsoft.SecurityInsights/dataConnectors/read)"
@@ -214,9 +215,10 @@ _SOURCES: tuple[Source, ...] = (
         "GET /v1.0/auditLogs/directoryAudits?$top=1&$orderby=activityDateTime desc; "
         "GET /v1.0/auditLogs/signIns?$top=1&$orderby=createdDateTime desc; "
         "GET /api/v1.0/{tenantId}/activity/feed/subscriptions/content?contentType=...",
-        ("AuditLog.Read.All", ACTIVITY_FEED_PERMISSION),
+        ("AuditLog.Read.All", ACTIVITY_FEED_PERMISSION, ACTIVITY_FEED_DLP_PERMISSION),
         licence=f"{P1} (sign-in logs through Graph)",
-        note="the newest Entra audit and sign-in record and the newest content blob per subscribed type",
+        note="the newest Entra audit and sign-in record and the newest content blob per subscribed type; "
+        "ActivityFeed.ReadDlp only for DLP.All (without it that feed is recorded as forbidden)",
         after=("managementActivitySubscriptions",),
     ),
     Source(

@@ -28,7 +28,7 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
-from auditor.collect.catalog import Source
+from auditor.collect.catalog import ACTIVITY_FEED_DLP_PERMISSION, ACTIVITY_FEED_PERMISSION, Source
 from auditor.collect.fetching import (
     CollectionResult,
     Deadline,
@@ -124,7 +124,10 @@ async def collect_recent_activity(
     if subscriptions.status == "ok" and channels.tenant_id:
         start, stop = content_window(end or datetime.now(UTC))
         for content_type in enabled_types(subscriptions.data):
-            part = _part_source(source, api="office365", path="/activity/feed/subscriptions/content")
+            needs = ACTIVITY_FEED_DLP_PERMISSION if content_type == "DLP.All" else ACTIVITY_FEED_PERMISSION
+            part = _part_source(
+                source, api="office365", path="/activity/feed/subscriptions/content", permissions=(needs,)
+            )
             url = content_url(channels.activity_root, channels.tenant_id, content_type, start, stop)
             result = await collect_pages(
                 part, url, channels.activity_send, policy, deadline, Progress(content_type), shape="list"

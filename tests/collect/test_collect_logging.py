@@ -92,6 +92,18 @@ def test_a_forbidden_feed_is_recorded_in_its_part_and_others_still_answer(server
     assert doc["sources"]["recentAuditActivity"]["parts"]["signIns"] == "not_licensed"
 
 
+def test_dlp_content_forbidden_names_the_dlp_permission() -> None:
+    with GraphServer(users=5, token=SECRET_TOKEN) as srv:
+        for sub in srv.tenant["managementActivitySubscriptions"]:
+            sub["status"] = "enabled"
+        srv.add_fault("content:DLP.All", Fault.forbidden())
+        doc = run_collect(srv, ["recentAuditActivity"])
+    dlp = doc["data"]["recentAuditActivity"]["contentTypes"]["DLP.All"]
+    assert dlp["status"] == "forbidden" and "newest" not in dlp
+    assert "ActivityFeed.ReadDlp (Office 365 Management APIs)" in dlp["error"]
+    assert dlp["endpoint"].endswith("contentType=DLP.All")
+
+
 def test_no_feed_answering_fails_the_collection(server: GraphServer) -> None:
     server.add_fault("recentAuditActivity.directoryAudits", Fault.forbidden())
     server.add_fault("recentAuditActivity.signIns", Fault.forbidden())
