@@ -247,8 +247,9 @@ if set(CATALOG) != set(COLLECTIONS):  # pragma: no cover - a programming error c
 def select_sources(names: Iterable[str] | None) -> list[Source]:
     """The catalog entries for ``names`` (all when None); unknown names are an InputError."""
     if names is None:
-        # per-object collections ({id} in the path) are gathered after the ones that name the objects
-        return [s for s in CATALOG.values() if "{" not in s.path]
+        # per-object collections ({id} in the path) are gathered after the ones that name the objects;
+        # placeholders such as {tenantId} or {workspaceId} are filled by their own collectors
+        return [s for s in CATALOG.values() if "{id}" not in s.path]
     wanted = [n.strip() for n in names if n.strip()]
     unknown = [n for n in wanted if n not in CATALOG]
     if unknown:
