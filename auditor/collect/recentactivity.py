@@ -24,6 +24,7 @@ when at least one feed answered; when none did it takes the first feed's failure
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import UTC, datetime
 from typing import Any
@@ -95,10 +96,13 @@ async def collect_recent_activity(
     progress: Progress,
     end: datetime | None = None,
 ) -> CollectionResult:
-    """Read every feed's newest record into one object (see the module docstring)."""
-    feeds: dict[str, Any] = {}
-    statuses: list[CollectionResult] = []
-    for key, path, query in GRAPH_FEEDS:
+    """Read every feed's newest record into one object (see the module docstring).
+
+    The feeds are independent, so their requests run concurrently (within the run's
+    concurrency, which bounds collections, not requests: at most seven here).
+    """
+
+    async def graph_feed(path: str, query: str, key: str) -> CollectionResult:
         part = _part_source(
             source,
             api="graph",
@@ -108,37 +112,44 @@ async def collect_recent_activity(
             paged=False,
             permissions=("AuditLog.Read.All",),
         )
-        result = await collect_pages(
-            part,
-            first_url(channels.graph_root, part),
-            channels.graph_send,
-            policy,
-            deadline,
-            Progress(key),
-            shape="list",
+        url = first_url(channels.graph_root, part)
+        return await collect_pages(
+            part, url, channels.graph_send, policy, deadline, Progress(key), shape="list"
         )
+
+    async def content_feed(content_type: str, start: str, stop: str, tenant_id: str) -> CollectionResult:
+        needs = ACTIVITY_FEED_DLP_PERMISSION if content_type == "DLP.All" else ACTIVITY_FEED_PERMISSION
+        part = _part_source(
+            source, api="office365", path="/activity/feed/subscriptions/content", permissions=(needs,)
+        )
+        url = content_url(channels.activity_root, tenant_id, content_type, start, stop)
+        result = await collect_pages(
+            part, url, channels.activity_send, policy, deadline, Progress(content_type), shape="list"
+        )
+        return dataclasses.replace(result, endpoint=content_endpoint(content_type))
+
+    types: list[str] = []
+    start, stop = content_window(end or datetime.now(UTC))
+    if subscriptions.status == "ok" and channels.tenant_id:
+        types = enabled_types(subscriptions.data)
+    tenant_id = channels.tenant_id or ""
+    everything = await asyncio.gather(
+        *(graph_feed(path, query, key) for key, path, query in GRAPH_FEEDS),
+        *(content_feed(t, start, stop, tenant_id) for t in types),
+    )
+    graph_results, content_results = everything[: len(GRAPH_FEEDS)], everything[len(GRAPH_FEEDS) :]
+    feeds: dict[str, Any] = {}
+    for (key, _, _), result in zip(GRAPH_FEEDS, graph_results, strict=True):
         feeds[key] = {**_entry(result), **({"value": result.data} if result.status == "ok" else {})}
-        statuses.append(result)
     feeds["subscriptions"] = _entry(subscriptions)
     content: dict[str, Any] = {}
-    if subscriptions.status == "ok" and channels.tenant_id:
-        start, stop = content_window(end or datetime.now(UTC))
-        for content_type in enabled_types(subscriptions.data):
-            needs = ACTIVITY_FEED_DLP_PERMISSION if content_type == "DLP.All" else ACTIVITY_FEED_PERMISSION
-            part = _part_source(
-                source, api="office365", path="/activity/feed/subscriptions/content", permissions=(needs,)
-            )
-            url = content_url(channels.activity_root, channels.tenant_id, content_type, start, stop)
-            result = await collect_pages(
-                part, url, channels.activity_send, policy, deadline, Progress(content_type), shape="list"
-            )
-            result = dataclasses.replace(result, endpoint=content_endpoint(content_type))
-            entry = {**_entry(result), "startTime": start, "endTime": stop}
-            if result.status == "ok":
-                entry["count"] = len(result.data)
-                entry["newest"] = newest_blob(result.data)
-            content[content_type] = entry
-            statuses.append(result)
+    for content_type, result in zip(types, content_results, strict=True):
+        entry = {**_entry(result), "startTime": start, "endTime": stop}
+        if result.status == "ok":
+            entry["count"] = len(result.data)
+            entry["newest"] = newest_blob(result.data)
+        content[content_type] = entry
+    statuses = [*graph_results, *content_results]
     feeds["contentTypes"] = content
     progress.pages = sum(r.pages for r in statuses)
     progress.retries = sum(r.retries for r in statuses)

@@ -121,8 +121,10 @@ class Collector:
             self._bearer[scope] = BearerHttp(self.auth.credential, scope, self.options.timeout)
         return self._bearer[scope]
 
-    async def fetch(self, source: Source, tenant_id: str | None) -> CollectionResult:
-        progress = self.progress.setdefault(source.name, Progress(source.name))
+    async def fetch(
+        self, source: Source, tenant_id: str | None, progress: Progress | None = None
+    ) -> CollectionResult:
+        progress = progress or self.progress.setdefault(source.name, Progress(source.name))
         policy, deadline = self.options.retry, self.deadline
         try:
             if source.api == "graph":
@@ -170,7 +172,8 @@ class Collector:
     async def _prerequisite(self, name: str, tenant_id: str | None) -> CollectionResult:
         """A collection another one reads: this run's result, or fetched now if not selected."""
         if name not in self.done:
-            self.done[name] = await self.fetch(CATALOG[name], tenant_id)
+            # its own Progress: the display lists the selected collections only
+            self.done[name] = await self.fetch(CATALOG[name], tenant_id, Progress(name))
         return self.done[name]
 
     async def _fetch_logging(
