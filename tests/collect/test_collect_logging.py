@@ -92,6 +92,14 @@ def test_a_forbidden_feed_is_recorded_in_its_part_and_others_still_answer(server
     assert doc["sources"]["recentAuditActivity"]["parts"]["signIns"] == "not_licensed"
 
 
+def test_a_malformed_content_listing_is_an_error_in_its_part(server: GraphServer) -> None:
+    server.add_fault("content:Audit.General", Fault("malformed"))
+    doc = run_collect(server, ["recentAuditActivity"])
+    part = doc["data"]["recentAuditActivity"]["contentTypes"]["Audit.General"]
+    assert part["status"] == "error" and "malformed JSON" in part["error"]
+    assert "newest" not in part and "count" not in part
+
+
 def test_dlp_content_forbidden_names_the_dlp_permission() -> None:
     with GraphServer(users=5, token=SECRET_TOKEN) as srv:
         for sub in srv.tenant["managementActivitySubscriptions"]:
