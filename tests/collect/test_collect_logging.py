@@ -5,7 +5,7 @@ the real credential and request paths, with paging, faults and imports."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,7 @@ from auditor.cli import main
 from auditor.snapshot import load_snapshot
 from tests.collect.conftest import SECRET_TOKEN, cli_args, run_collect
 from tests.graphserver import TENANT_ID, Fault, GraphServer
-from tests.graphserver.feeds import CONTENT_PAGE, WORKSPACE
+from tests.graphserver.feeds import CONTENT_PAGE, WORKSPACE, make_feeds
 
 LOGGING = ["managementActivitySubscriptions", "recentAuditActivity", "sentinelDataConnectors"]
 
@@ -182,3 +182,48 @@ def test_imported_diagnostic_settings_name_the_workspaces(
     assert main(args) == 0
     assert not _requests(server, "/diagnosticSettings")
     assert load_snapshot(out).data["sentinelDataConnectors"] == server.tenant["sentinelDataConnectors"]
+
+
+def _audit_logging(snapshot: Path, reports: Path) -> dict[str, Any]:
+    policies = Path(__file__).resolve().parents[2] / "policies" / "audit"
+    code = main(["audit", str(snapshot), "--policies", str(policies), "--out", str(reports), "--quiet"])
+    assert code in (0, 1)
+    doc = json.loads((reports / "results.json").read_text("utf-8"))
+    return {r["policyId"]: r for r in doc["results"]}
+
+
+def test_collected_feeds_are_judged_end_to_end(
+    server: GraphServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Collector output and policies agree: fresh feeds pass, DLP.All (disabled on the server) fails."""
+    monkeypatch.setenv("AUDITOR_ACCESS_TOKEN", SECRET_TOKEN)
+    out = tmp_path / "s.json"
+    sources = (
+        "managementActivitySubscriptions,recentAuditActivity,sentinelDataConnectors,entraDiagnosticSettings"
+    )
+    assert main(cli_args(server, out, "--sources", sources)) == 0
+    results = _audit_logging(out, tmp_path / "r")
+    assert results["AUDIT.SENTINEL.CONNECTORS-CONNECTED"]["status"] == "pass"
+    for policy in ("AUDIT.MGMT-ACTIVITY.CONTENT-TYPES-ENABLED", "AUDIT.LOGS.FLOWING"):
+        findings = {f["subject"]: f["status"] for f in results[policy]["findings"]}
+        assert results[policy]["status"] == "fail"
+        assert {s for s, status in findings.items() if status != "pass"} == {"DLP.All"}, policy
+
+
+def test_a_stale_tenant_fails_and_a_forbidden_feed_errors_end_to_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AUDITOR_ACCESS_TOKEN", SECRET_TOKEN)
+    with GraphServer(users=5, token=SECRET_TOKEN) as srv:
+        srv.tenant.update(make_feeds(datetime.now(UTC) - timedelta(hours=3)))  # nothing newer than 3 h
+        srv.add_fault("recentAuditActivity.signIns", Fault.licence())
+        out = tmp_path / "s.json"
+        assert main(cli_args(srv, out, "--sources", "recentAuditActivity")) == 0
+    flowing = _audit_logging(out, tmp_path / "r")["AUDIT.LOGS.FLOWING"]
+    findings = {f["subject"]: f for f in flowing["findings"]}
+    assert flowing["status"] == "fail"
+    assert findings["directoryAudits"]["status"] == "fail"
+    assert "minutes old (limit 60)" in findings["directoryAudits"]["message"]
+    assert findings["Audit.Exchange"]["status"] == "fail"
+    assert findings["signIns"]["status"] == "error"
+    assert "not_licensed" in findings["signIns"]["message"]
