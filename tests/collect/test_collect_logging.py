@@ -227,3 +227,18 @@ def test_a_stale_tenant_fails_and_a_forbidden_feed_errors_end_to_end(
     assert findings["Audit.Exchange"]["status"] == "fail"
     assert findings["signIns"]["status"] == "error"
     assert "not_licensed" in findings["signIns"]["message"]
+
+
+def test_permissions_name_the_feed_permissions_and_the_sentinel_role(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["permissions", "--baseline", "rollout-gate", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    rows = {c["name"]: c for c in doc["collections"]}
+    assert rows["managementActivitySubscriptions"]["permissions"] == [
+        "ActivityFeed.Read (Office 365 Management APIs)"
+    ]
+    assert "AuditLog.Read.All" in rows["recentAuditActivity"]["permissions"]
+    assert "Microsoft Sentinel Reader" in rows["sentinelDataConnectors"]["azureRole"]
+    assert rows["sentinelDataConnectors"]["licence"] == "Microsoft Sentinel on the Log Analytics workspace"
+    assert "ActivityFeed.ReadDlp (Office 365 Management APIs)" in doc["applicationPermissions"]
