@@ -115,6 +115,7 @@ class Collector:
         self._bearer: dict[str, BearerHttp] = {}
         self.progress: dict[str, Progress] = {s.name: Progress(s.name) for s in options.sources}
         self.done: dict[str, CollectionResult] = {}
+        self.pending: dict[str, asyncio.Task[CollectionResult]] = {}
 
     def _http_for(self, scope: str) -> BearerHttp:
         if scope not in self._bearer:
@@ -172,8 +173,10 @@ class Collector:
     async def _prerequisite(self, name: str, tenant_id: str | None) -> CollectionResult:
         """A collection another one reads: this run's result, or fetched now if not selected."""
         if name not in self.done:
-            # its own Progress: the display lists the selected collections only
-            self.done[name] = await self.fetch(CATALOG[name], tenant_id, Progress(name))
+            if name in self.pending:  # selected too: wait for this run's own fetch
+                self.done[name] = await asyncio.shield(self.pending[name])
+            else:  # its own Progress: the display lists the selected collections only
+                self.done[name] = await self.fetch(CATALOG[name], tenant_id, Progress(name))
         return self.done[name]
 
     async def _fetch_logging(
@@ -236,15 +239,17 @@ class Collector:
             semaphore = asyncio.Semaphore(max(1, self.options.concurrency))
 
             async def bounded(source: Source) -> CollectionResult:
+                # A collection that reads others starts once they are done, and only then takes a
+                # slot: holding one while waiting could starve the prerequisite (concurrency 1).
+                for name in source.after:
+                    if name in self.pending:
+                        await asyncio.wait([self.pending[name]])
                 async with semaphore:
                     return await self.fetch(source, tenant_id)
 
-            rest = [s for s in self.options.sources if s.name != "organization" and not s.after]
-            results = list(await asyncio.gather(*(bounded(s) for s in rest)))
-            # Collections that read others' results run second, reusing what this run fetched.
-            self.done.update((r.name, r) for r in results)
-            later = [s for s in self.options.sources if s.after]
-            results += await asyncio.gather(*(bounded(s) for s in later))
+            rest = [s for s in self.options.sources if s.name != "organization"]
+            self.pending = {s.name: asyncio.ensure_future(bounded(s)) for s in rest}
+            results = list(await asyncio.gather(*self.pending.values()))
             if any(s.name == "organization" for s in self.options.sources):
                 results.insert(0, org)
             order = list(CATALOG)

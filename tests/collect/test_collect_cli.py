@@ -145,7 +145,7 @@ def test_permissions_lists_exactly_what_the_policies_need(capsys: pytest.Capture
 
     assert main(["permissions", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    needed = {c for p in load_library(None) for c in p.requires} | {"organization"}
+    needed = {c for p in load_library(None) for c in (*p.requires, *p.reads)} | {"organization"}
     assert {c["name"] for c in doc["collections"]} == needed
     expected = {perm for c in needed for perm in CATALOG[c].permissions}
     assert set(doc["applicationPermissions"]) == expected
