@@ -242,3 +242,13 @@ def test_permissions_name_the_feed_permissions_and_the_sentinel_role(
     assert "Microsoft Sentinel Reader" in rows["sentinelDataConnectors"]["azureRole"]
     assert rows["sentinelDataConnectors"]["licence"] == "Microsoft Sentinel on the Log Analytics workspace"
     assert "ActivityFeed.ReadDlp (Office 365 Management APIs)" in doc["applicationPermissions"]
+
+
+def test_prerequisites_selected_too_are_awaited_not_refetched_even_one_at_a_time(
+    server: GraphServer,
+) -> None:
+    names = [*LOGGING, "entraDiagnosticSettings"]
+    doc = run_collect(server, names, concurrency=1)
+    assert {doc["sources"][n]["status"] for n in names} == {"ok"}
+    assert len(_requests(server, "/subscriptions/list")) == 1
+    assert len(_requests(server, "/diagnosticSettings")) == 1
