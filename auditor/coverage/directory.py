@@ -140,7 +140,11 @@ def _members_by_group(data: Mapping[str, Any]) -> dict[str, frozenset[str]]:
     for group_id, members in (data.get("groupMembers") or {}).items():
         if members.__class__ is list:
             out[group_id] = frozenset(
-                [m["id"] for m in members if m.__class__ is dict and m.get("@odata.type", USER_TYPE) == USER_TYPE]
+                [
+                    m["id"]
+                    for m in members
+                    if m.__class__ is dict and m.get("@odata.type", USER_TYPE) == USER_TYPE
+                ]
             )
     return out
 
