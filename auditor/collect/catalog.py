@@ -15,12 +15,18 @@ from typing import Literal
 from auditor.errors import InputError
 from auditor.snapshot.collections import COLLECTIONS, Shape
 
-Api = Literal["graph", "exchange", "arm"]
+Api = Literal["graph", "exchange", "arm", "office365", "composite"]
 
 P1 = "Microsoft Entra ID P1"
 P2 = "Microsoft Entra ID P2"
 EXCHANGE_APP_PERMISSION = "Exchange.ManageAsApp (Office 365 Exchange Online)"
 EXCHANGE_ROLE = "Global Reader (or an Exchange View-Only Organization Management role group)"
+ACTIVITY_FEED_PERMISSION = "ActivityFeed.Read (Office 365 Management APIs)"
+ACTIVITY_FEED_DLP_PERMISSION = "ActivityFeed.ReadDlp (Office 365 Management APIs)"
+SENTINEL_ROLE = (
+    "Microsoft Sentinel Reader on each Log Analytics workspace a diagnostic setting names "
+    "(Microsoft.SecurityInsights/dataConnectors/read)"
+)
 
 
 @dataclass(frozen=True)
@@ -32,11 +38,11 @@ class Source:
     for (dropped once if the API rejects it, see :func:`auditor.collect.graph.collect_graph`).
     For Exchange sources ``path``
     is the cmdlet name. ``paged`` is False where the first page is all we want
-    (``secureScores``: the latest score only).
-
-    ``after`` names the collections a dependent source reads to know what to fetch
-    (``groupMembers``: the groups those collections reference); it runs once they are done,
-    and selecting it selects them too. ``{id}`` in its ``path`` stands for each object read.
+    (``secureScores``: the latest score only). ``after`` names collections whose results
+    this one reads (the workspaces of ``entraDiagnosticSettings``; the groups that conditional
+    access, role and PIM collections name, for ``groupMembers``): the runner collects those first
+    and the collector reads them itself when they were not selected. ``{id}`` in a path stands for
+    each object read.
     """
 
     name: str
@@ -65,6 +71,10 @@ class Source:
             return f"GET /{self.version}{self.path}" + (f"?{query}" if query else "")
         if self.api == "exchange":
             return f"POST /adminapi/{self.version}/{{tenantId}}/InvokeCommand {self.path}"
+        if self.api == "office365":
+            return f"GET /api/{self.version}/{{tenantId}}{self.path}"
+        if self.api == "composite":
+            return self.path
         return f"GET {self.path}?api-version={self.version}"
 
 
@@ -213,6 +223,38 @@ _SOURCES: tuple[Source, ...] = (
         azure_role="Reader of microsoft.aadiam/diagnosticSettings (microsoft.aadiam/diagnosticSettings/read "
         "at scope /providers/microsoft.aadiam)",
     ),
+    # Near-real-time logging: is the Management Activity feed on, are logs arriving, does Sentinel read them
+    Source(
+        "managementActivitySubscriptions",
+        "office365",
+        "/activity/feed/subscriptions/list",
+        (ACTIVITY_FEED_PERMISSION,),
+        licence="Microsoft Purview Audit (Standard): any Microsoft 365 / Office 365 enterprise plan",
+        note="Office 365 Management Activity API, token audience https://manage.office.com",
+    ),
+    Source(
+        "recentAuditActivity",
+        "composite",
+        "GET /v1.0/auditLogs/directoryAudits?$top=1&$orderby=activityDateTime desc; "
+        "GET /v1.0/auditLogs/signIns?$top=1&$orderby=createdDateTime desc; "
+        "GET /api/v1.0/{tenantId}/activity/feed/subscriptions/content?contentType=...",
+        ("AuditLog.Read.All", ACTIVITY_FEED_PERMISSION, ACTIVITY_FEED_DLP_PERMISSION),
+        licence=f"{P1} (sign-in logs through Graph)",
+        note="the newest Entra audit and sign-in record and the newest content blob per subscribed type; "
+        "ActivityFeed.ReadDlp only for DLP.All (without it that feed is recorded as forbidden)",
+        after=("managementActivitySubscriptions",),
+    ),
+    Source(
+        "sentinelDataConnectors",
+        "arm",
+        "{workspaceId}/providers/Microsoft.SecurityInsights/dataConnectors",
+        (),
+        version="2024-03-01",
+        azure_role=SENTINEL_ROLE,
+        licence="Microsoft Sentinel on the Log Analytics workspace",
+        note="read for every workspace that an Entra diagnostic setting sends logs to",
+        after=("entraDiagnosticSettings",),
+    ),
 )
 
 #: name -> Source, in the order of :data:`auditor.snapshot.COLLECTIONS`
@@ -225,7 +267,8 @@ if set(CATALOG) != set(COLLECTIONS):  # pragma: no cover - a programming error c
 
 
 def with_prerequisites(names: Iterable[str]) -> set[str]:
-    """``names`` plus every collection a dependent one among them reads first (``after``)."""
+    """``names`` plus every collection one among them reads first (``after``): collecting them
+    needs those permissions too, whether or not they are selected."""
     wanted = set(names)
     for name in list(wanted):
         source = CATALOG.get(name)
@@ -237,8 +280,8 @@ def with_prerequisites(names: Iterable[str]) -> set[str]:
 def select_sources(names: Iterable[str] | None) -> list[Source]:
     """The catalog entries for ``names`` (all when None); unknown names are an InputError.
 
-    A dependent collection brings its prerequisites along: ``groupMembers`` alone would not
-    know which groups to read.
+    A collection's prerequisites (``after``) are not added: the collector reads them itself
+    when they were not selected, and only the selected collections are written.
     """
     if names is None:
         return list(CATALOG.values())
@@ -246,8 +289,7 @@ def select_sources(names: Iterable[str] | None) -> list[Source]:
     unknown = [n for n in wanted if n not in CATALOG]
     if unknown:
         raise InputError(f"unknown collection(s) {', '.join(unknown)}; known: {', '.join(CATALOG)}")
-    selected = with_prerequisites(wanted)
-    return [CATALOG[n] for n in CATALOG if n in selected]
+    return [CATALOG[n] for n in CATALOG if n in wanted]
 
 
 @dataclass(frozen=True)

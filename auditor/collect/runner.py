@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,7 +45,15 @@ from auditor.collect.graph import (
 )
 from auditor.collect.importer import ImportSpec, apply_imports, load_import
 from auditor.collect.members import collect_group_members
+from auditor.collect.mgmtactivity import (
+    DEFAULT_ACTIVITY_URL,
+    activity_scope,
+    activity_sender,
+    subscriptions_url,
+)
 from auditor.collect.progress import LineReporter, Reporter
+from auditor.collect.recentactivity import Channels, collect_recent_activity
+from auditor.collect.sentinel import collect_connectors, sentinel_sender
 from auditor.errors import InputError
 
 
@@ -57,6 +65,7 @@ class CollectOptions:
     graph_url: str | None = None
     exchange_url: str | None = None
     arm_url: str | None = None
+    activity_url: str | None = None
     tenant_id: str | None = None
     concurrency: int = 6
     timeout: float = 100.0
@@ -94,11 +103,8 @@ class Collector:
         auth: AuthSetup,
         options: CollectOptions,
         reporter: Reporter | None = None,
-        imported: Sequence[CollectionResult] = (),
     ) -> None:
         self.auth = auth
-        # imported collections stand in for collected ones as a dependent collection's inputs
-        self.imported = {r.name: r for r in imported}
         self.options = options
         self.reporter = reporter or LineReporter(quiet=True)
         self.deadline = Deadline(options.retry.budget_seconds)
@@ -114,6 +120,8 @@ class Collector:
         )
         self._bearer: dict[str, BearerHttp] = {}
         self.progress: dict[str, Progress] = {s.name: Progress(s.name) for s in options.sources}
+        self.done: dict[str, CollectionResult] = {}
+        self.pending: dict[str, asyncio.Task[CollectionResult]] = {}
 
     def _http_for(self, scope: str) -> BearerHttp:
         if scope not in self._bearer:
@@ -121,18 +129,18 @@ class Collector:
         return self._bearer[scope]
 
     async def fetch(
-        self, source: Source, tenant_id: str | None, inputs: Mapping[str, CollectionResult] | None = None
+        self, source: Source, tenant_id: str | None, progress: Progress | None = None
     ) -> CollectionResult:
-        """Fetch one source; ``inputs`` are a dependent source's prerequisites (``source.after``)."""
-        progress = self.progress.setdefault(source.name, Progress(source.name))
+        progress = progress or self.progress.setdefault(source.name, Progress(source.name))
         policy, deadline = self.options.retry, self.deadline
         try:
-            if source.after:
+            if source.api == "graph" and source.after:  # groupMembers: the groups the others name
+                inputs = {name: await self._prerequisite(name, tenant_id) for name in source.after}
                 return await collect_group_members(
                     self.graph,
                     self.root,
                     source,
-                    inputs or {},
+                    inputs,
                     policy,
                     deadline,
                     progress,
@@ -159,6 +167,8 @@ class Collector:
                     deadline,
                     progress,
                 )
+            if source.after or source.api == "office365":
+                return await self._fetch_logging(source, tenant_id, progress)
             root = (self.options.arm_url or DEFAULT_ARM_URL).rstrip("/")
             http = self._http_for(arm_scope(root))
             return await collect_pages(
@@ -177,6 +187,42 @@ class Collector:
                 retries=progress.retries,
                 error=f"{type(exc).__name__}: {message}",
             )
+
+    async def _prerequisite(self, name: str, tenant_id: str | None) -> CollectionResult:
+        """A collection another one reads: this run's result, or fetched now if not selected."""
+        if name not in self.done:
+            if name in self.pending:  # selected too: wait for this run's own fetch
+                self.done[name] = await asyncio.shield(self.pending[name])
+            else:  # its own Progress: the display lists the selected collections only
+                self.done[name] = await self.fetch(CATALOG[name], tenant_id, Progress(name))
+        return self.done[name]
+
+    async def _fetch_logging(
+        self, source: Source, tenant_id: str | None, progress: Progress
+    ) -> CollectionResult:
+        """The near-real-time logging collections: Management Activity feed, freshness, Sentinel."""
+        policy, deadline = self.options.retry, self.deadline
+        activity_root = (self.options.activity_url or DEFAULT_ACTIVITY_URL).rstrip("/")
+        if source.name == "sentinelDataConnectors":
+            root = (self.options.arm_url or DEFAULT_ARM_URL).rstrip("/")
+            settings = await self._prerequisite("entraDiagnosticSettings", tenant_id)
+            send = sentinel_sender(self._http_for(arm_scope(root)))
+            return await collect_connectors(source, root, send, settings, policy, deadline, progress)
+        if not tenant_id:
+            return CollectionResult(
+                source.name,
+                "error",
+                source.endpoint,
+                utc_now(),
+                error="the tenant id is unknown (give --tenant-id)",
+            )
+        send = activity_sender(self._http_for(activity_scope(activity_root)))
+        if source.name == "managementActivitySubscriptions":
+            url = subscriptions_url(activity_root, tenant_id, source)
+            return await collect_pages(source, url, send, policy, deadline, progress)
+        subscriptions = await self._prerequisite("managementActivitySubscriptions", tenant_id)
+        channels = Channels(self.root, self.graph.send, activity_root, send, tenant_id)
+        return await collect_recent_activity(source, channels, subscriptions, policy, deadline, progress)
 
     async def check_credential(self) -> None:
         """Get the Graph token once, up front: a wrong secret is one clear error, not 31."""
@@ -211,25 +257,17 @@ class Collector:
             semaphore = asyncio.Semaphore(max(1, self.options.concurrency))
 
             async def bounded(source: Source) -> CollectionResult:
+                # A collection that reads others starts once they are done, and only then takes a
+                # slot: holding one while waiting could starve the prerequisite (concurrency 1).
+                for name in source.after:
+                    if name in self.pending:
+                        await asyncio.wait([self.pending[name]])
                 async with semaphore:
                     return await self.fetch(source, tenant_id)
 
             rest = [s for s in self.options.sources if s.name != "organization"]
-            tasks = {s.name: asyncio.ensure_future(bounded(s)) for s in rest if not s.after}
-
-            async def dependent(source: Source) -> CollectionResult:
-                # wait outside the semaphore: a waiting task must not hold a slot its inputs need
-                inputs = dict(self.imported)
-                for name in source.after:
-                    if name in tasks:
-                        inputs[name] = await tasks[name]
-                async with semaphore:
-                    return await self.fetch(source, tenant_id, inputs)
-
-            for s in rest:
-                if s.after:
-                    tasks[s.name] = asyncio.ensure_future(dependent(s))
-            results = list(await asyncio.gather(*tasks.values()))
+            self.pending = {s.name: asyncio.ensure_future(bounded(s)) for s in rest}
+            results = list(await asyncio.gather(*self.pending.values()))
             if any(s.name == "organization" for s in self.options.sources):
                 results.insert(0, org)
             order = list(CATALOG)
@@ -291,7 +329,8 @@ def collect(
     sources = tuple(s for s in options.sources if s.name not in imported_names)
     run_options = dataclasses.replace(options, sources=sources)
     collected_at = utc_now()
-    collector = Collector(auth, run_options, reporter, imported=imported)
+    collector = Collector(auth, run_options, reporter)
+    collector.done.update((r.name, r) for r in imported)  # e.g. Sentinel reads imported diagnostic settings
     tenant, results = asyncio.run(collector.run())
     (reporter or collector.reporter).finish(results + imported)
     doc = build_document(auth, run_options, tenant, results, collected_at)

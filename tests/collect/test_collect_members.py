@@ -72,8 +72,10 @@ def test_only_referenced_groups_are_read_verbatim(server: GraphServer, tmp_path:
         r for r in server.requests if r["path"].count("/") == 3 and r["path"].startswith("/v1.0/groups/")
     ]
     assert sorted(r["path"].split("/")[3] for r in lookups) == sorted(principals)
-    # the prerequisites came along and the snapshot validates
-    assert all(doc["sources"][n]["status"] == "ok" for n in PREREQS)
+    # the collector read the prerequisites itself (not selected, so not written); the snapshot validates
+    read_paths = {r["path"] for r in server.requests}
+    assert {f"/v1.0{CATALOG[n].path}" for n in PREREQS} <= read_paths
+    assert set(doc["sources"]) == {"groupMembers"}
     assert load_snapshot(out).data["groupMembers"] == doc["data"]["groupMembers"]
 
 
@@ -109,7 +111,9 @@ def test_forbidden_names_the_permission_and_keeps_no_data(server: GraphServer) -
     assert entry["status"] == "forbidden" and entry["httpStatus"] == 403
     assert "GroupMember.Read.All" in entry["error"]
     assert "groupMembers" not in doc["data"]
-    assert doc["sources"]["conditionalAccessPolicies"]["status"] == "ok"
+    other = run_collect(server, ["conditionalAccessPolicies", "groupMembers"])
+    assert other["sources"]["conditionalAccessPolicies"]["status"] == "ok"  # the others are unaffected
+    assert other["sources"]["groupMembers"]["status"] == "forbidden"
 
 
 def test_a_forbidden_principal_lookup_is_forbidden_too(server: GraphServer) -> None:
@@ -175,9 +179,9 @@ def test_imported_prerequisites_are_used(server: GraphServer, tmp_path: Path) ->
     assert g[6] in doc["data"]["groupMembers"] and g[2] not in doc["data"]["groupMembers"]
 
 
-def test_selecting_it_selects_its_prerequisites_and_their_permissions() -> None:
-    names = [s.name for s in select_sources(["groupMembers"])]
-    assert set(names) == {"groupMembers", *PREREQS}
+def test_its_prerequisites_permissions_are_needed_too() -> None:
+    assert [s.name for s in select_sources(["groupMembers"])] == ["groupMembers"]
+    assert CATALOG["groupMembers"].after == tuple(PREREQS)
     assert CATALOG["groupMembers"].permissions == ("GroupMember.Read.All",)
     perms = {n.name for n in permissions_for(["groupMembers"]) if n.kind == "application permission"}
     assert {"GroupMember.Read.All", "Policy.Read.All", "RoleManagement.Read.Directory"} <= perms
