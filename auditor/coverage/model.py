@@ -20,8 +20,10 @@ covered in the first case is covered, uncovered in the second is uncovered, anyt
 from __future__ import annotations
 
 import itertools
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 from auditor.coverage import capolicy as cap
@@ -274,41 +276,53 @@ def classify(tenant: Tenant, req: Requirement) -> list[UserClass]:
         groups |= p.users.groups()
         roles |= p.users.roles()
         named |= p.users.named_users()
-    group_list = sorted(g for g in groups if g in d.members)
+    # largest group first: its members seed the table in one C-level call
+    group_list = sorted((g for g in groups if g in d.members), key=lambda g: (-len(d.members[g]), g))
     masks: dict[str, int] = {}
     for bit, g in enumerate(group_list):
         flag = 1 << bit
+        if not masks:
+            masks = dict.fromkeys(d.members[g], flag)
+            continue
         for uid in d.members[g]:
-            masks[uid] = masks.get(uid, 0) | flag
+            old = masks.get(uid)
+            masks[uid] = flag if old is None else old | flag
     role_list = sorted(roles)
     role_masks: dict[str, int] = {}
     for bit, r in enumerate(role_list):
         for uid in d.roles.get(r, {}):
             role_masks[uid] = role_masks.get(uid, 0) | (1 << bit)
+    skip = req.break_glass_users
     if req.roles is None:
         candidates: list[dict[str, Any]] = d.users
     else:
         wanted = sum(1 << role_list.index(r) for r in req.roles)
         candidates = [d.user_by_id[u] for u, m in role_masks.items() if m & wanted]
+    # Most users are plain enabled members, not named by any policy and holding no role: their
+    # class is their group mask alone, found with C-level passes. The few others are keyed one by one.
+    special = {
+        u["id"]
+        for u in candidates
+        if u.get("userType") == "Guest"
+        or u.get("accountEnabled") is False
+        or u.get("externalUserState") is not None
+        or "#EXT#" in (u.get("userPrincipalName") or "")
+    }
+    special |= named | set(role_masks) | set(skip)
     buckets: dict[tuple[Any, ...], list[str]] = {}
-    skip = req.break_glass_users
+    if req.roles is None:
+        plain = [uid for uid in d.user_by_id if uid not in special]
+        by_mask: defaultdict[int, list[str]] = defaultdict(list)
+        for uid, mask in zip(plain, map(masks.get, plain, repeat(0)), strict=True):
+            by_mask[mask].append(uid)
+        buckets = {(None, mask, 0, None): members for mask, members in by_mask.items()}
+        candidates = [d.user_by_id[uid] for uid in d.user_by_id if uid in special]
     for user in candidates:
-        if user.get("accountEnabled") is False:
-            continue
         uid = user["id"]
-        if uid in skip:
+        if user.get("accountEnabled") is False or uid in skip:
             continue
-        k = (
-            guest_type(user),
-            masks.get(uid, 0),
-            role_masks.get(uid, 0),
-            uid if uid in named else None,
-        )
-        bucket = buckets.get(k)
-        if bucket is None:
-            buckets[k] = [uid]
-        else:
-            bucket.append(uid)
+        k = (guest_type(user), masks.get(uid, 0), role_masks.get(uid, 0), uid if uid in named else None)
+        buckets.setdefault(k, []).append(uid)
     classes = [
         UserClass(
             guest,
@@ -319,9 +333,6 @@ def classify(tenant: Tenant, req: Requirement) -> list[UserClass]:
         )
         for (guest, gm, rm, name), members in buckets.items()
     ]
-    if req.roles is not None:  # snapshot order, as for every user
-        order = {uid: i for i, uid in enumerate(u["id"] for u in candidates)}
-        classes = [replace(c, members=tuple(sorted(c.members, key=order.__getitem__))) for c in classes]
     tenant.cache[key] = classes
     return list(classes)
 
