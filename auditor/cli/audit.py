@@ -44,7 +44,8 @@ def add_audit_arguments(parser: argparse.ArgumentParser, *, positional_snapshot:
         nargs="+",
         action="extend",
         metavar="PATH",
-        help="evaluate the policies in these files or folders instead of the built-in library",
+        help="evaluate the policies in these files or folders instead of the built-in library; the word "
+        "'builtin' adds the built-in library (--policies builtin ./mine, or builtin,./mine)",
     )
     parser.add_argument(
         "--format",
