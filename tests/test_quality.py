@@ -30,7 +30,7 @@ def test_ruff_is_clean() -> None:
 
 
 def test_dependency_rules_between_stages() -> None:
-    """DESIGN 7: cel imports nothing of the project; engine never imports collect or report;
+    """docs/architecture.md: cel imports nothing of the project; engine never imports collect or report;
     collect never imports policy or engine; report never imports engine."""
     rules = {
         "cel": ("auditor.",),

@@ -24,7 +24,7 @@ from auditor.policy.load import schema_errors
 from auditor.policy.model import Policy
 from auditor.policy.yamlpos import YamlDocument, read_yaml
 
-#: params every built-in policy uses with these names where it applies (DESIGN 5)
+#: params every built-in policy uses with these names where it applies (docs/formats.md, baselines)
 STANDARD_PARAMS = ("breakGlassAccounts", "breakGlassGroups", "auditRetentionDays")
 
 

@@ -1,4 +1,4 @@
-"""The ``auditor`` command line (DESIGN section 2).
+"""The ``auditor`` command line (commands: README; exit codes: docs/formats.md).
 
 Only the CLI knows about the terminal, the files the user chose and exit codes.
 Each command lives in its own module exposing ``register(subparsers)``; the module

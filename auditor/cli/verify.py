@@ -1,5 +1,5 @@
 """``auditor verify RESULTS SNAPSHOT``: prove that a results document is what the
-snapshot, policies and baseline produce (DESIGN section 2).
+snapshot, policies and baseline produce (README, command table).
 
 An auditor receiving a report and a snapshot should not have to trust the sender:
 this command checks, each as one line,

@@ -1,4 +1,4 @@
-"""Credentials for every ``--auth`` mode (DESIGN section 2).
+"""Credentials for every ``--auth`` mode (docs/formats.md, authentication).
 
 Secrets come only from the environment and never leave the credential objects: the
 collector records who collected (the client id, or the token's ``oid``/``appid``

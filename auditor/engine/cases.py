@@ -1,4 +1,4 @@
-"""Run policy test cases (``NAME.test.yaml``, DESIGN 4.3) through the real engine.
+"""Run policy test cases (``NAME.test.yaml``, docs/formats.md) through the real engine.
 
 A case is a tiny snapshot (``data``, optional ``sources``, ``now``, ``params``)
 and the statuses it must produce; the engine path is the same one ``audit``
