@@ -11,6 +11,7 @@ from typing import Any
 
 from auditor import cel
 from auditor.errors import InputError
+from auditor.policy.graphfields import FieldChecker, GraphType, collection_types
 from auditor.policy.model import Expr, Policy, Template
 from auditor.policy.yamlpos import YamlDocument
 from auditor.snapshot.collections import COLLECTIONS
@@ -29,6 +30,10 @@ class PolicyCompiler:
         self.errors: list[InputError] = []
         self.requires: tuple[str, ...] = tuple(self.data.get("requires", ()))
         self.params: dict[str, Any] = dict(self.data.get("params") or {})
+        #: Graph types of the names in scope (collections, then variables and the ``as`` name)
+        self.graph_env: dict[str, GraphType | None] = dict(collection_types(set(self.requires)))
+        #: the Graph type of the value of the expression compiled last (None: unknown)
+        self.last_type: GraphType | None = None
 
     # -- helpers -----------------------------------------------------------------
 
@@ -89,7 +94,17 @@ class PolicyCompiler:
             self._error(f"{label}: params.{param} is not declared in params", path, line, column)
         if undeclared or not program.selections("params") <= set(self.params):
             return None
+        self._check_fields(path, label, program, offset)
         return Expr(label, source, program, self.doc.source, line, column)
+
+    def _check_fields(self, path: tuple[str | int, ...], label: str, program: cel.Program, offset: int) -> bool:
+        """Graph field names against the published metadata; records problems, False if any."""
+        checker = FieldChecker()
+        self.last_type = checker.check(program.tree, self.graph_env)
+        for problem in checker.problems:
+            line, column = self._locate(path, problem.line, problem.column, offset)
+            self._error(f"{label}: {problem.message}", path, line, column)
+        return not checker.problems
 
     def template(self, path: tuple[str, ...], text: str, names: set[str]) -> Template | None:
         parts: list[str | Expr] = []
@@ -150,9 +165,12 @@ class PolicyCompiler:
             compiled = self.expr(("variables", name), source, base | {n for n, _ in variables})
             if compiled is not None:
                 variables.append((name, compiled))
+                self.graph_env[name] = self.last_type
         scope = base | {n for n, _ in variables}
         for_each = self.expr(("forEach",), data["forEach"], scope) if "forEach" in data else None
         as_name = data.get("as", "item")
+        if for_each is not None:
+            self.graph_env[as_name] = self.last_type.element() if self.last_type is not None else None
         subject_scope = scope | {as_name} if "forEach" in data else scope
         assert_ = self.expr(("assert",), data["assert"], subject_scope) if "assert" in data else None
         subject = self.expr(("subject",), data["subject"], subject_scope) if "subject" in data else None
