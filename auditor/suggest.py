@@ -1,4 +1,4 @@
-""""Did you mean" suggestions for names a user typed: policy IDs, baselines, collections, fields.
+""" "Did you mean" suggestions for names a user typed: policy IDs, baselines, collections, fields.
 
 One place so that every message reads the same way. Matching is case-insensitive (``aad.mfa`` finds
 ``AAD.MFA``) and uses difflib's ratio, which catches a dropped, doubled or swapped letter.

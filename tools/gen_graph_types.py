@@ -51,13 +51,19 @@ sys.path.insert(0, str(ROOT))
 from auditor.collect.catalog import CATALOG  # noqa: E402
 
 NS = "microsoft.graph"
-V1_FILES = ("clean_v10_metadata/cleanMetadataWithDescriptionsv1.0.xml", "clean_v10_metadata/cleanMetadata.xml")
+V1_FILES = (
+    "clean_v10_metadata/cleanMetadataWithDescriptionsv1.0.xml",
+    "clean_v10_metadata/cleanMetadata.xml",
+)
 BETA_FILES = (
     "clean_beta_metadata/cleanMetadataWithDescriptionsbeta.xml",
     "clean_beta_metadata/cleanMetadata.xml",
 )
 BETA_FALLBACK_FILES = ("schemas/beta-USSec.csdl", "schemas/beta-USNat.csdl", "schemas/beta-GovSG.csdl")
-BETA_NAME_LISTS = ("schemas/type-mappings/beta-entity-types.json", "schemas/type-mappings/beta-complex-types.json")
+BETA_NAME_LISTS = (
+    "schemas/type-mappings/beta-entity-types.json",
+    "schemas/type-mappings/beta-complex-types.json",
+)
 PRIMITIVES = {
     "Edm.String": "string",
     "Edm.Boolean": "bool",
@@ -167,7 +173,9 @@ def parse_csdl(text: bytes) -> Schema:
                 for entry in child:
                     ekind = _local(entry.tag)
                     if ekind == "EntitySet":
-                        schema.container[entry.get("Name", "")] = f"Collection({full(entry.get('EntityType'))})"
+                        schema.container[entry.get("Name", "")] = (
+                            f"Collection({full(entry.get('EntityType'))})"
+                        )
                     elif ekind == "Singleton":
                         schema.container[entry.get("Name", "")] = full(entry.get("Type")) or ""
     return schema
@@ -296,7 +304,11 @@ def build_version(schema: Schema, version: str) -> tuple[dict[str, Any], dict[st
         seen.add(key)
         fields = family_fields(schema, name, derived)
         entry = types.setdefault(name.removeprefix(NS + "."), {"fields": {}})
-        navigation = {n for t in [name, *_descendants(name, derived), *_ancestors(schema, name)] for n in schema.types[t].navigation}
+        navigation = {
+            n
+            for t in [name, *_descendants(name, derived), *_ancestors(schema, name)]
+            for n in schema.types[t].navigation
+        }
         if any(schema.types[t].open for t in _ancestors(schema, name)):
             entry["open"] = True
         for field_name, ref in sorted(fields.items()):
@@ -321,7 +333,9 @@ def _descendants(name: str, derived: dict[str, list[str]]) -> list[str]:
 
 def _git_show(repo: Path, path: str) -> bytes | None:
     """A file of the repository at HEAD, or None when absent (large files may be missing)."""
-    result = subprocess.run(["git", "-C", str(repo), "show", f"HEAD:{path}"], capture_output=True, check=False)
+    result = subprocess.run(
+        ["git", "-C", str(repo), "show", f"HEAD:{path}"], capture_output=True, check=False
+    )
     if result.returncode != 0 or result.stdout.startswith(b"version https://git-lfs"):
         return None
     return result.stdout
@@ -379,7 +393,10 @@ def _inherit_bases(beta: Schema, v1: Schema | None) -> None:
 
 
 def generate(schemas: dict[str, Schema], sources: dict[str, list[str]], commit: str | None) -> dict[str, Any]:
-    out: dict[str, Any] = {"_licence": LICENCE, "_generated": {"by": "tools/gen_graph_types.py", "metadataCommit": commit, "files": sources}}
+    out: dict[str, Any] = {
+        "_licence": LICENCE,
+        "_generated": {"by": "tools/gen_graph_types.py", "metadataCommit": commit, "files": sources},
+    }
     out["collections"] = {}
     out["types"] = {}
     out["enums"] = {}
@@ -404,9 +421,15 @@ def main(argv: list[str] | None = None) -> int:
     commit = None
     if args.repo:
         schemas, used = _from_repo(args.repo)
-        commit = subprocess.run(
-            ["git", "-C", str(args.repo), "rev-parse", "HEAD"], capture_output=True, text=True, check=False
-        ).stdout.strip() or None
+        commit = (
+            subprocess.run(
+                ["git", "-C", str(args.repo), "rev-parse", "HEAD"],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout.strip()
+            or None
+        )
     elif args.v1:
         schemas = {"v1.0": parse_csdl(args.v1.read_bytes())}
         used = {"v1.0": [args.v1.name], "beta": []}
@@ -418,8 +441,10 @@ def main(argv: list[str] | None = None) -> int:
     table = generate(schemas, used, commit)
     args.out.write_text(json.dumps(table, indent=1, sort_keys=False) + "\n", encoding="utf-8")
     missing = sorted(n for n, s in CATALOG.items() if s.api == "graph" and n not in table["collections"])
-    print(f"wrote {args.out}: {len(table['collections'])} collections, "
-          + ", ".join(f"{v} {len(t)} types" for v, t in table["types"].items()))
+    print(
+        f"wrote {args.out}: {len(table['collections'])} collections, "
+        + ", ".join(f"{v} {len(t)} types" for v, t in table["types"].items())
+    )
     if missing:
         print(f"not resolved (not checked): {', '.join(missing)}")
     return 0

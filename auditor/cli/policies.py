@@ -14,7 +14,6 @@ from rich.table import Table
 from auditor.errors import InputError, InputErrors
 from auditor.suggest import did_you_mean
 
-
 FRAMEWORKS = ("cisa-scuba", "cis-m365-v5", "nist-800-53")
 POLICIES_HELP = (
     "policy files or folders; the word 'builtin' adds the built-in library "
@@ -150,7 +149,8 @@ def _show(args: argparse.Namespace) -> int:
     for policy in chosen:
         mapped = "; ".join(f"{k}: {', '.join(v)}" for k, v in policy.frameworks.items())
         console.print(
-            f"[bold]{escape(policy.id)}[/bold] — {escape(policy.title)}  [dim]({escape(policy.rel_path)})[/dim]",
+            f"[bold]{escape(policy.id)}[/bold] — {escape(policy.title)}  "
+            f"[dim]({escape(policy.rel_path)})[/dim]",
             soft_wrap=True,
         )
         if policy.id != args.id:

@@ -18,14 +18,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = sub.add_parser(
         "test",
         help="run policy test cases (*.test.yaml)",
-        description="Run the *.test.yaml cases next to policies: each case is a small snapshot and the status "
-        "the policy must give. A file (policy or test file) loads that policy alone; a folder loads the "
+        description="Run the *.test.yaml cases next to policies: each case is a small snapshot and the "
+        "status the policy must give. A file (policy or test file) loads that policy alone; a folder loads the "
         "policies in it. Without PATH, the built-in library's tests run. A case that errors prints the "
         "run-time error behind it. Exit 0 all cases pass, 1 a case fails, 2 a policy or test file does "
         "not load.",
     )
     parser.add_argument(
-        "paths", nargs="*", metavar="PATH", help="policy files, test files or folders (default: built-in library)"
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="policy files, test files or folders (default: built-in library)",
     )
     parser.add_argument("--verbose", "-v", action="store_true", help="list passing cases too")
     parser.set_defaults(func=_run)

@@ -97,7 +97,9 @@ class PolicyCompiler:
         self._check_fields(path, label, program, offset)
         return Expr(label, source, program, self.doc.source, line, column)
 
-    def _check_fields(self, path: tuple[str | int, ...], label: str, program: cel.Program, offset: int) -> bool:
+    def _check_fields(
+        self, path: tuple[str | int, ...], label: str, program: cel.Program, offset: int
+    ) -> bool:
         """Graph field names against the published metadata; records problems, False if any."""
         checker = FieldChecker()
         self.last_type = checker.check(program.tree, self.graph_env)

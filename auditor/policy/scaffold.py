@@ -76,7 +76,8 @@ def scaffold(policy_id: str, folder: Path) -> Scaffold:
     """The scaffold for ``policy_id`` in ``folder``; an invalid ID or an existing file is an input error."""
     if not _ID.match(policy_id):
         raise InputError(
-            f"{policy_id!r} is not a policy ID: use upper-case dotted words, e.g. ORG.GUESTS.INVITE-RESTRICTED",
+            f"{policy_id!r} is not a policy ID: use upper-case dotted words, "
+            "e.g. ORG.GUESTS.INVITE-RESTRICTED",
             source="policies new",
         )
     stem = file_stem(policy_id)

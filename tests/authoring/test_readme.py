@@ -40,7 +40,9 @@ def test_setup_has_exactly_two_commands_and_ci_runs_the_second() -> None:
     demo, tests = (b.strip() for b in blocks)
     for cmd in (demo, tests):
         # a virtual environment before any pip install (externally managed system Pythons refuse it)
-        assert cmd.index("python3 -m venv .venv") < cmd.index(". .venv/bin/activate") < cmd.index("pip install")
+        assert (
+            cmd.index("python3 -m venv .venv") < cmd.index(". .venv/bin/activate") < cmd.index("pip install")
+        )
     assert demo.endswith("auditor audit --demo")
     assert tests.endswith("python3 -m pytest -n 2 -q")
     ci = (ROOT / ".ci" / "run").read_text("utf-8")
@@ -49,9 +51,7 @@ def test_setup_has_exactly_two_commands_and_ci_runs_the_second() -> None:
 
 def test_demo_command_runs_and_fails_the_gate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    (demo,) = [
-        c for c in _commands(_blocks("Set-up (fresh machine, Python ≥ 3.11)")[0]) if c[0] == "auditor"
-    ]
+    (demo,) = [c for c in _commands(_blocks("Set-up (fresh machine, Python ≥ 3.11)")[0]) if c[0] == "auditor"]
     assert main([*demo[1:], "--quiet"]) == 1  # the README says the demo gate fails
     assert (tmp_path / "reports" / "results.json").is_file()
 
