@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
+import re
 import sys
 from collections.abc import Sequence
 
@@ -35,6 +37,12 @@ COMMAND_MODULES = (
     "auditor.cli.diff",
     "auditor.cli.verify",
 )
+
+
+def plain(doc: str | None) -> str:
+    """A module docstring as help text: reStructuredText literals (two backquotes) become plain words,
+    since ``--help`` is read in a terminal, not rendered."""
+    return re.sub(r"``(.+?)``", r"\1", doc or "").strip()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -63,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: parse, dispatch, and map errors to the contract's exit codes."""
+    # azure-identity logs every failed credential as a warning; with no logging configured Python
+    # would print those to stderr. The CLI reports a failed sign-in itself, in two lines.
+    logging.getLogger("azure").addHandler(logging.NullHandler())
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)

@@ -180,7 +180,7 @@ def _validate(args: argparse.Namespace) -> int:
     try:
         policies = load_policies(expand_policy_paths(args.paths))
     except InputErrors as exc:
-        console = Console(stderr=True)
+        console = Console(stderr=True, soft_wrap=True)  # file:line:column must stay one copyable word
         for err in exc.errors:
             console.print(f"[red]error[/red] {escape(str(err))}")
         console.print(f"{len(exc.errors)} error(s)")

@@ -16,6 +16,7 @@ from typing import Any
 
 from auditor.collect.fetching import CollectionResult, utc_now
 from auditor.errors import InputError
+from auditor.suggest import did_you_mean
 from auditor.snapshot.collections import COLLECTIONS
 
 
@@ -34,7 +35,9 @@ def parse_import_arg(text: str) -> ImportSpec:
     if not sep or not name or not file:
         raise InputError(f"expected NAME=FILE, got {text!r}")
     if name not in COLLECTIONS:
-        raise InputError(f"unknown collection {name!r}; known: {', '.join(COLLECTIONS)}")
+        raise InputError(
+            f"unknown collection {name!r}{did_you_mean(name, COLLECTIONS)} (known: {', '.join(COLLECTIONS)})"
+        )
     return ImportSpec(name, Path(file))
 
 

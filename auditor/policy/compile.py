@@ -15,7 +15,10 @@ from auditor.policy.graphfields import FieldChecker, GraphType, collection_types
 from auditor.policy.model import Expr, Policy, Template
 from auditor.policy.yamlpos import YamlDocument
 from auditor.snapshot.collections import COLLECTIONS
+from auditor.suggest import did_you_mean
 
+#: the frameworks the built-in library maps; a key close to one of these is taken for a typo
+KNOWN_FRAMEWORKS = ("cisa-scuba", "cis-m365-v5", "nist-800-53")
 #: names every expression can read besides collections and variables
 BUILTIN_NAMES = ("params", "tenant", "now")
 _TEMPLATE = re.compile(r"\{\{(.*?)\}\}", re.S)
@@ -135,7 +138,8 @@ class PolicyCompiler:
         for name in self.requires:
             if name not in COLLECTIONS:
                 self._error(
-                    f"requires: unknown collection {name!r} (known: {', '.join(sorted(COLLECTIONS))})",
+                    f"requires: unknown collection {name!r}{did_you_mean(name, COLLECTIONS)} "
+                    f"(known: {', '.join(sorted(COLLECTIONS))})",
                     ("requires", self.requires.index(name)),
                 )
         reserved = set(BUILTIN_NAMES) | set(COLLECTIONS)
@@ -147,6 +151,10 @@ class PolicyCompiler:
         as_name = self.data.get("as")
         if as_name and (as_name in reserved or as_name in (self.data.get("variables") or {})):
             self._error(f"as: {as_name!r} would hide another name", ("as",))
+        for key in self.data.get("frameworks") or {}:
+            hint = did_you_mean(key, KNOWN_FRAMEWORKS)
+            if key not in KNOWN_FRAMEWORKS and hint:  # other frameworks are the author's own choice
+                self._error(f"frameworks: unknown framework {key!r}{hint}", ("frameworks", key))
         if "manual" not in self.data and "assert" not in self.data:
             self._error("a policy needs 'assert' (or 'manual' for a manual control)", ())
         if "manual" in self.data:
