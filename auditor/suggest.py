@@ -11,14 +11,27 @@ from collections.abc import Iterable
 
 
 def close_matches(word: str, candidates: Iterable[str], n: int = 3, cutoff: float = 0.6) -> list[str]:
-    """Up to ``n`` candidates close to ``word``, best first; exact case-insensitive matches lead."""
+    """Up to ``n`` candidates close to ``word``, best first; exact case-insensitive matches lead.
+
+    Only candidates nearly as close as the best are kept, so that one obvious fix is not buried
+    among merely similar names.
+    """
     pool = list(dict.fromkeys(candidates))
     exact = [c for c in pool if c.lower() == word.lower() and c != word]
-    lowered: dict[str, str] = {}
-    for c in pool:
-        lowered.setdefault(c.lower(), c)
-    fuzzy = [lowered[m] for m in difflib.get_close_matches(word.lower(), list(lowered), n=n, cutoff=cutoff)]
-    return list(dict.fromkeys([*exact, *fuzzy]))[:n]
+    if exact:
+        return exact[:n]
+    scored = []
+    for candidate in pool:
+        matcher = difflib.SequenceMatcher(None, word.lower(), candidate.lower())
+        if matcher.real_quick_ratio() >= cutoff and matcher.quick_ratio() >= cutoff:
+            ratio = matcher.ratio()
+            if ratio >= cutoff:
+                scored.append((ratio, candidate))
+    scored.sort(key=lambda rc: (-rc[0], rc[1]))
+    if not scored:
+        return []
+    best = scored[0][0]
+    return [c for r, c in scored if r >= best - 0.05][:n]
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
