@@ -20,10 +20,10 @@ from typing import Any
 from auditor.baseline.model import Baseline, Waiver
 from auditor.builtin import builtin_dir
 from auditor.errors import InputError, InputErrors
-from auditor.suggest import did_you_mean
 from auditor.policy.load import schema_errors
 from auditor.policy.model import Policy
 from auditor.policy.yamlpos import YamlDocument, read_yaml
+from auditor.suggest import did_you_mean
 
 #: params every built-in policy uses with these names where it applies (docs/formats.md, baselines)
 STANDARD_PARAMS = ("breakGlassAccounts", "breakGlassGroups", "auditRetentionDays")

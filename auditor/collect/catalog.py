@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from auditor.errors import InputError
-from auditor.suggest import did_you_mean
 from auditor.snapshot.collections import COLLECTIONS, Shape
+from auditor.suggest import did_you_mean
 
 Api = Literal["graph", "exchange", "arm"]
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from auditor.collect.fetching import CollectionResult, utc_now
 from auditor.errors import InputError
-from auditor.suggest import did_you_mean
 from auditor.snapshot.collections import COLLECTIONS
+from auditor.suggest import did_you_mean
 
 
 @dataclass(frozen=True)
