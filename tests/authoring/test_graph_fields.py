@@ -155,6 +155,8 @@ def test_table_covers_every_graph_collection_of_the_catalog_at_its_version() -> 
     per_object = {n for n, s in graph.items() if "{" in s.path}
     assert set(table["collections"]) == set(graph) - per_object
     for name, source in graph.items():
+        if name in per_object:
+            continue
         entry = table["collections"][name]
         assert entry["version"] == source.version, name
         assert entry["type"] in table["types"][source.version], name
