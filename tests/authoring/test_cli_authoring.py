@@ -54,6 +54,13 @@ def test_policies_builtin_adds_the_library_beside_own_policies(
 def test_policies_without_builtin_replace_the_library(tmp_path: Path) -> None:
     mine = _mine(tmp_path / "mine").parent
     assert [p.id for p in load_library([str(mine)])] == ["ORG.GUESTS.INVITES"]
+    # the demo's waivers name built-in policies: they are left out when the library does not run
+    out = tmp_path / "r"
+    assert main(
+        ["audit", "--demo", "--quiet", "--out", str(out), "--format", "json", "--policies", str(mine)]
+    ) in (0, 1)
+    ids = [r["policyId"] for r in json.loads((out / "results.json").read_text())["results"]]
+    assert ids == ["ORG.GUESTS.INVITES"]
 
 
 def test_policies_new_scaffolds_a_valid_policy_whose_test_fails_until_edited(
