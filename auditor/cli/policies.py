@@ -46,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "show",
         help="show one policy in full, by policy ID or framework control ID",
         description="Print a policy file in full. ID is a policy ID (AAD.LEGACY-AUTH.BLOCKED) or a "
-        "framework control ID (MS.AAD.3.2v1, 5.2.2.2, IA-2): then every policy mapped to it is shown.",
+        "framework control ID (MS.AAD.3.2v2, 5.2.2.2, IA-2): then every policy mapped to it is shown.",
     )
     p_show.add_argument("id", metavar="ID")
     p_show.add_argument("--policies", nargs="+", metavar="PATH", help=POLICIES_HELP)

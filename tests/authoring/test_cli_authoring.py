@@ -134,15 +134,19 @@ def test_test_prints_the_run_time_error_behind_an_error_status(
     assert "error: a@contoso.com:" in out and "no such key: 'signInActivity'" in out
 
 
-@pytest.mark.parametrize("control", ["MS.AAD.3.2v1", "5.2.2.2", "ms.aad.3.2V1"])
+@pytest.mark.parametrize(
+    ("framework", "lower"), [("cisa-scuba", False), ("cis-m365-v5", False), ("cisa-scuba", True)]
+)
 def test_policies_show_accepts_a_framework_control_id(
-    control: str, capsys: pytest.CaptureFixture[str]
+    framework: str, lower: bool, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["policies", "show", control]) == 0
+    library = load_library()
+    (control,) = next(p for p in library if p.id == "AAD.MFA.ALL-USERS").frameworks[framework]
+    assert main(["policies", "show", control.lower() if lower else control]) == 0
     out = capsys.readouterr().out
-    mapped = [p.id for p in load_library() if "MS.AAD.3.2v1" in p.frameworks.get("cisa-scuba", ())]
-    assert mapped and all(pid in out for pid in mapped)
-    assert "AAD.MFA.ALL-USERS" in out
+    mapped = [p.id for p in library if control in p.frameworks.get(framework, ())]
+    assert "AAD.MFA.ALL-USERS" in mapped and all(pid in out for pid in mapped)
+    assert f"mapped to {control.lower() if lower else control}" in out
 
 
 @pytest.mark.parametrize(
