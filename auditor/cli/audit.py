@@ -40,7 +40,8 @@ def add_audit_arguments(parser: argparse.ArgumentParser, *, positional_snapshot:
         nargs="+",
         action="extend",
         metavar="PATH",
-        help="evaluate the policies in these files or folders instead of the built-in library",
+        help="evaluate the policies in these files or folders instead of the built-in library; the word "
+        "'builtin' adds the built-in library (--policies builtin ./mine, or builtin,./mine)",
     )
     parser.add_argument(
         "--format",
@@ -98,9 +99,17 @@ def _run(args: argparse.Namespace) -> int:
         raise InputError(
             "a SNAPSHOT file is required (or --demo to try the embedded demo tenant)", source="audit"
         )
-    if args.demo and not args.waivers:
+    if args.demo and not args.waivers and _runs_builtin(args.policies):
+        # the demo waivers name built-in policies; a run of the user's own policies alone has none
         args.waivers = api.demo_waivers_path()
     return run_audit(args, api.demo_snapshot() if args.demo else args.snapshot)
+
+
+def _runs_builtin(policies: list[str] | None) -> bool:
+    """Whether ``--policies`` (absent, or naming ``builtin``) includes the built-in library."""
+    from auditor.policy.load import BUILTIN
+
+    return not policies or any(BUILTIN in str(p).split(",") for p in policies)
 
 
 def chosen_formats(values: list[str] | None) -> list[str]:

@@ -18,8 +18,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         description="Browse the built-in baselines: policy selection, params, waivers and gate.",
     )
     bsub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    bsub.add_parser("list", help="list built-in baselines").set_defaults(func=_list)
-    show = bsub.add_parser("show", help="show one baseline and the policies it selects")
+    bsub.add_parser(
+        "list",
+        help="list built-in baselines",
+        description="List the built-in baselines with their gate (failOn) and title; full names, never "
+        "truncated, to pass to --baseline.",
+    ).set_defaults(func=_list)
+    show = bsub.add_parser(
+        "show",
+        help="show one baseline and the policies it selects",
+        description="Show a baseline (a built-in name or a baseline file): description, gate, params, "
+        "waivers with their expiry, and every policy it selects.",
+    )
     show.add_argument("name", metavar="NAME|FILE")
     show.set_defaults(func=_show)
 

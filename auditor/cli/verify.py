@@ -1,5 +1,5 @@
 """``auditor verify RESULTS SNAPSHOT``: prove that a results document is what the
-snapshot, policies and baseline produce (DESIGN section 2).
+snapshot, policies and baseline produce.
 
 An auditor receiving a report and a snapshot should not have to trust the sender:
 this command checks, each as one line,
@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from auditor.cli import plain
 from auditor.errors import InputError
 from auditor.report.htmlreport import extract_results
 from auditor.results import (
@@ -45,7 +46,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "verify",
         help="re-evaluate and confirm that results match the snapshot, policies and hashes",
-        description=__doc__,
+        description=plain(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("results", metavar="RESULTS", help="results.json or report.html")

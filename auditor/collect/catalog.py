@@ -14,6 +14,7 @@ from typing import Literal
 
 from auditor.errors import InputError
 from auditor.snapshot.collections import COLLECTIONS, Shape
+from auditor.suggest import did_you_mean
 
 Api = Literal["graph", "exchange", "arm", "office365", "composite"]
 
@@ -134,7 +135,13 @@ _SOURCES: tuple[Source, ...] = (
     _g("conditionalAccessPolicies", "/identity/conditionalAccess/policies", "Policy.Read.All", licence=P1),
     _g("namedLocations", "/identity/conditionalAccess/namedLocations", "Policy.Read.All", licence=P1),
     _g("authenticationStrengthPolicies", "/policies/authenticationStrengthPolicies", "Policy.Read.All"),
-    _g("authenticationMethodsPolicy", "/policies/authenticationMethodsPolicy", "Policy.Read.All"),
+    _g(
+        "authenticationMethodsPolicy",
+        "/policies/authenticationMethodsPolicy",
+        "Policy.Read.All",
+        version="beta",
+        note="beta: systemCredentialPreferences (system-preferred MFA) is not served by v1.0",
+    ),
     _g("securityDefaults", "/policies/identitySecurityDefaultsEnforcementPolicy", "Policy.Read.All"),
     _g("authorizationPolicy", "/policies/authorizationPolicy", "Policy.Read.All"),
     _g("adminConsentRequestPolicy", "/policies/adminConsentRequestPolicy", "Policy.Read.All"),
@@ -288,7 +295,8 @@ def select_sources(names: Iterable[str] | None) -> list[Source]:
     wanted = [n.strip() for n in names if n.strip()]
     unknown = [n for n in wanted if n not in CATALOG]
     if unknown:
-        raise InputError(f"unknown collection(s) {', '.join(unknown)}; known: {', '.join(CATALOG)}")
+        hints = "".join(did_you_mean(n, CATALOG) for n in unknown)
+        raise InputError(f"unknown collection(s) {', '.join(unknown)}{hints} (known: {', '.join(CATALOG)})")
     return [CATALOG[n] for n in CATALOG if n in wanted]
 
 

@@ -135,7 +135,7 @@ def sources_not_ok(doc: Doc) -> list[tuple[str, str, str]]:
 
 def expired_waivers(doc: Doc) -> list[tuple[str, str | None, Mapping[str, Any]]]:
     """Waivers that were not applied because they had expired: (policyId, subject or
-    None for a policy-wide waiver, waiver). The report must say so (DESIGN 5)."""
+    None for a policy-wide waiver, waiver). The report must say so (an expired waiver is never silent)."""
     out: list[tuple[str, str | None, Mapping[str, Any]]] = []
     for r in doc.get("results", []):
         w = r.get("waiver")

@@ -1,6 +1,6 @@
 """The console summary ``auditor audit`` prints: a rich renderable, never printed here.
 
-The terminal is the CLI's business (DESIGN 7), so this module only builds the
+The terminal is the CLI's business (docs/architecture.md, dependency rules), so this module only builds the
 renderable; :func:`render_console_text` renders it to plain text for tests and for
 logs without a terminal. The layout answers a reader's questions in order: which
 tenant and snapshot, what needs attention (failing and unevaluated policies first,
