@@ -182,7 +182,7 @@ def build_results(
 
 def run_audit(args: argparse.Namespace, snapshot_path: str) -> int:
     """Audit ``snapshot_path`` with the audit options in ``args``; returns the gate's exit code."""
-    from auditor.report.console import render_console
+    from auditor.report._common import exit_code
     from auditor.snapshot import write_atomic
 
     formats = chosen_formats(args.format)
@@ -202,13 +202,32 @@ def run_audit(args: argparse.Namespace, snapshot_path: str) -> int:
     out = Path(args.out)
     for filename, payload in rendered.items():
         write_atomic(out / filename, payload)
-    from rich.console import Console
-
-    console = Console()
-    if args.quiet:
-        console.print(f"gate {doc['summary']['gate']} (exit {doc['summary']['exitCode']})")
-    else:
-        console.print(render_console(doc, verbose=args.verbose))
+    print_summary(doc, quiet=args.quiet, verbose=args.verbose)
     if rendered:
-        console.print(f"[dim]wrote {', '.join(str(out / f) for f in rendered)}[/dim]")
-    return int(doc["summary"]["exitCode"])
+        _echo(f"wrote {', '.join(str(out / f) for f in rendered)}")
+    return exit_code(doc)
+
+
+def _echo(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def print_summary(doc: dict[str, Any], *, quiet: bool, verbose: bool) -> None:
+    """The console summary: rich on a terminal; plain lines (one per finding, at least 120
+    columns, never wrapped) in CI logs and pipes, where rich would assume 80 columns."""
+    from auditor.report.console import MIN_PLAIN_WIDTH, render_console, render_console_lines, verdict_line
+
+    if quiet:
+        _echo(verdict_line(doc))
+        return
+    if sys.stdout.isatty():
+        from rich.console import Console
+
+        Console(highlight=False).print(render_console(doc, verbose=verbose), crop=False)
+        return
+    import shutil
+
+    width = max(shutil.get_terminal_size((MIN_PLAIN_WIDTH, 24)).columns, MIN_PLAIN_WIDTH)
+    sys.stdout.write(render_console_lines(doc, width, verbose=verbose))
+    sys.stdout.flush()
