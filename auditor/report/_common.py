@@ -282,3 +282,16 @@ def new_failure_count(doc: Doc) -> int:
     """Policies with a new failure (``audit --since``)."""
     new = since_block(doc).get("newFailures")
     return len(new) if isinstance(new, Mapping) else 0
+
+
+def counts_toward_gate(doc: Doc, result: Result) -> bool:
+    """Whether a ``fail`` or ``error`` result decides the gate: its severity is at or above
+    the fail-on severity and, with ``audit --since``, its failure is new (an error always
+    counts then: missing data never passes silently)."""
+    if result.get("status") not in PROBLEM_STATUSES:
+        return False
+    if sev_rank(str(result.get("severity"))) < sev_rank(fail_on(doc)):
+        return False
+    if since_block(doc) and result.get("status") == "fail":
+        return is_new(doc, str(result.get("policyId")))
+    return True

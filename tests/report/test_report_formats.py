@@ -346,12 +346,16 @@ def test_csv_rows_quoting_and_formula_guard() -> None:
     doc["results"][3]["message"] = 'line one\nline "two", three'
     raw = FORMATS["csv"].render(doc)
     assert b"\r\n" in raw
-    rows = list(csv.reader(io.StringIO(raw.decode(), newline="")))
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel reads accented names correctly
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
     assert tuple(rows[0]) == HEADER
     body = [dict(zip(HEADER, r, strict=True)) for r in rows[1:]]
     assert len(body) == sum(max(1, len(r["findings"])) for r in doc["results"]) == 9
     subjects = [b["subject"] for b in body if b["policyId"] == "AAD.ADMINS.MFA-REGISTERED"]
-    assert subjects == ["'=cmd|' /C calc'!A0", "alice@contoso.com", "bob@contoso.com"]
+    # failing subjects before passing ones within a policy
+    statuses = [b["status"] for b in body if b["policyId"] == "AAD.ADMINS.MFA-REGISTERED"]
+    assert statuses == sorted(statuses, key=lambda st: ["fail", "error", "pass"].index(st))
+    assert sorted(subjects) == ["'=cmd|' /C calc'!A0", "alice@contoso.com", "bob@contoso.com"]
     err = next(b for b in body if b["policyId"] == "AAD.PIM.ELIGIBLE-ONLY")
     assert err["message"] == 'line one\nline "two", three' and err["subject"] == ""
     waived = next(b for b in body if b["policyId"] == "AAD.LEGACY-AUTH.BLOCKED")
@@ -458,3 +462,37 @@ def test_sarif_for_a_large_tenant_is_compact_and_complete() -> None:
     results = json.loads(raw)["runs"][0]["results"]
     assert len(results) == 5000 + 3
     assert len({r["partialFingerprints"][FINGERPRINT_KEY] for r in results}) == len(results)
+
+
+def test_csv_sorted_by_severity_with_remediation_tenant_and_date_per_row() -> None:
+    doc = results_doc(sealed=False)
+    doc["snapshot"]["tenant"]["displayName"] = "Société Générale Ärzte"
+    rows = list(csv.DictReader(io.StringIO(FORMATS["csv"].render(doc).decode("utf-8-sig"), newline="")))
+    ranks = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
+    sev = [ranks[r["severity"]] for r in rows]
+    assert sev == sorted(sev, reverse=True) and len(set(sev)) > 1
+    for r in rows:
+        assert r["tenant"] == "Société Générale Ärzte"
+        assert r["tenantId"] == doc["snapshot"]["tenant"]["id"]
+        assert r["collectedAt"] == doc["snapshot"]["collectedAt"]
+    by_policy = {r["policyId"]: r for r in rows}
+    for res in doc["results"]:
+        assert by_policy[res["policyId"]]["remediation"] == " ".join(str(res["remediation"]).split())
+    assert all(r["new"] == "" for r in rows)  # nothing is new without --since
+
+
+def test_junit_honours_fail_on() -> None:
+    """With fail-on critical, the high failure and the high error do not fail the gate, so
+    they are not <failure>/<error>: the CI test tab agrees with the exit code."""
+    doc = results_doc(sealed=False)
+    doc["summary"]["failOn"] = "critical"
+    doc["baseline"]["failOn"] = "critical"
+    suite = ET.fromstring(FORMATS["junit"].render(doc)).find("testsuite")
+    assert suite is not None
+    assert (suite.get("failures"), suite.get("errors")) == ("1", "0")
+    cases = {c.get("name", "").split(" ")[0]: c for c in suite.findall("testcase")}
+    assert [ch.tag for ch in cases["AAD.ADMINS.MFA-REGISTERED"]] == ["failure"]
+    for pid in ("AUDIT.UAL.ENABLED", "AAD.PIM.ELIGIBLE-ONLY"):
+        children = [ch.tag for ch in cases[pid]]
+        assert children == ["system-out"], pid
+        assert "below fail-on critical" in (cases[pid].find("system-out").text or "")  # type: ignore[union-attr]
