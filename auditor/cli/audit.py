@@ -196,6 +196,7 @@ def run_audit(args: argparse.Namespace, snapshot_path: str) -> int:
     )
     if args.policy_timeout <= 0:
         raise InputError("must be a positive number of seconds", source="--policy-timeout")
+    inputs.invocation["reportAnchor"] = report_anchor(args.baseline, snapshot_path)
     doc = seal(evaluate(inputs, progress=sys.stderr.isatty(), policy_timeout=args.policy_timeout))
     known = _formats()
     rendered = {known[name].filename: known[name].render(doc) for name in formats}
@@ -206,6 +207,26 @@ def run_audit(args: argparse.Namespace, snapshot_path: str) -> int:
     if rendered:
         _echo(f"wrote {', '.join(str(out / f) for f in rendered)}")
     return exit_code(doc)
+
+
+def report_anchor(baseline: str | None, snapshot_path: str) -> str | None:
+    """The file SARIF results point at: one that exists in the repository being scanned.
+
+    The baseline file when the audit used one from disk, else the snapshot file; as a
+    POSIX path relative to the working directory when it lies below it (code scanning
+    resolves URIs against the repository root, where CI runs). None for the demo."""
+    import os
+
+    candidates = [baseline] if baseline and Path(baseline).is_file() else []
+    if snapshot_path != DEMO_SNAPSHOT:
+        candidates.append(snapshot_path)
+    for candidate in candidates:
+        path = Path(candidate).resolve()
+        try:
+            return path.relative_to(Path.cwd().resolve()).as_posix()
+        except ValueError:
+            return Path(os.path.normpath(candidate)).as_posix()
+    return None
 
 
 def _echo(text: str) -> None:

@@ -7,13 +7,14 @@ import csv
 import hashlib
 import io
 import json
+from pathlib import Path
 import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
 import jsonschema
 import pytest
-from report_builders import XSS, results_doc
+from report_builders import XSS, passing_doc, results_doc
 
 from auditor.report import FILE_FORMATS, FORMATS, extract_results
 from auditor.report.csvfmt import HEADER, guard_cell
@@ -451,17 +452,58 @@ def test_untrusted_tenant_name_never_appears_raw_in_markup(name: str) -> None:
         assert XSS not in out
 
 
-def test_sarif_for_a_large_tenant_is_compact_and_complete() -> None:
+def test_sarif_groups_a_large_policy_into_one_result_with_first_offenders_and_count() -> None:
     doc = results_doc(sealed=False)
     doc["results"][0]["findings"] = [
-        {"subject": f"user{i:05d}@contoso.com", "status": "fail", "message": "m", "waiver": None}
+        {"subject": f"user{i:06d}@contoso.com", "status": "fail", "message": "m", "waiver": None}
         for i in range(5000)
     ]
-    raw = FORMATS["sarif"].render(doc)
-    assert raw.count(b"\n") == 1  # compact beyond 2,000 results
-    results = json.loads(raw)["runs"][0]["results"]
-    assert len(results) == 5000 + 3
+    doc["results"][0]["findingsOmitted"] = 295_000
+    log = json.loads(FORMATS["sarif"].render(doc))
+    _sarif_validator().validate(log)
+    results = log["runs"][0]["results"]
+    mine = [r for r in results if r["ruleId"] == "AAD.ADMINS.MFA-REGISTERED"]
+    assert len(mine) == 1
+    text = mine[0]["message"]["text"]
+    assert text.startswith("300000 subjects fail: user000000@contoso.com, user000001@contoso.com")
+    assert "and 299980 more" in text
+    assert mine[0]["properties"]["subjectCount"] == 300_000
+    assert len(mine[0]["properties"]["subjects"]) == 20
     assert len({r["partialFingerprints"][FINGERPRINT_KEY] for r in results}) == len(results)
+    assert len(results) <= 25_000
+
+
+def _sarif_validator() -> Any:
+    from jsonschema import Draft7Validator, FormatChecker
+
+    schema = json.loads((Path(__file__).parent / "data" / "sarif-2.1.0-trimmed.schema.json").read_text())
+    Draft7Validator.check_schema(schema)
+    return Draft7Validator(schema, format_checker=FormatChecker())
+
+
+def test_sarif_validates_against_the_sarif_schema() -> None:
+    validator = _sarif_validator()
+    for doc in (results_doc(), passing_doc()):
+        log = json.loads(FORMATS["sarif"].render(doc))
+        errors = sorted(validator.iter_errors(log), key=lambda e: list(e.path))
+        assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]
+    # the validator does catch what code scanning would reject
+    bad = json.loads(FORMATS["sarif"].render(results_doc()))
+    bad["runs"][0]["results"][0]["level"] = "critical"
+    assert not validator.is_valid(bad)
+
+
+def test_sarif_results_anchor_to_the_recorded_file_of_the_scanned_repository() -> None:
+    doc = results_doc(sealed=False)
+    doc.setdefault("invocation", {})["reportAnchor"] = "tenant/baseline.yaml"
+    log = json.loads(FORMATS["sarif"].render(doc))
+    uris = {
+        loc["physicalLocation"]["artifactLocation"]["uri"]
+        for r in log["runs"][0]["results"]
+        for loc in r["locations"]
+    }
+    assert uris == {"tenant/baseline.yaml"}
+    assert all("policyFile" in r["properties"] for r in log["runs"][0]["results"])
 
 
 def test_csv_sorted_by_severity_with_remediation_tenant_and_date_per_row() -> None:
