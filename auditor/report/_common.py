@@ -8,6 +8,7 @@ derivations live here once instead of being re-invented per format.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -218,10 +219,11 @@ def one_line_fix(result: Result, limit: int = 160) -> str:
     if not text:
         return ""
     first = text.split("\n\n", 1)[0]
-    flat = one_line(first)
+    # a numbered or bulleted first step: its text, not the marker
+    flat = re.sub(r"^(?:\d+[.)]|[-*])\s+", "", one_line(first))
     for stop in (". ", ".\n", "; "):
         idx = flat.find(stop)
-        if 0 < idx:
+        if 3 < idx:
             flat = flat[: idx + 1] if stop.startswith(".") else flat[:idx]
             break
     return one_line(flat, limit)

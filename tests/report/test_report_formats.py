@@ -424,13 +424,20 @@ def test_html_shows_summary_coverage_sources_and_hashes() -> None:
     for key in ("cisa-scuba", "cis-m365-v5", "nist-800-53"):
         assert f"<b>{key}</b>" in page
     # cis-m365-v5: 3 controls; 5.2.2.3 waived, 3.1.1 fails, 5.1.6.2 passes
-    row = re.search(r"<tr><td><b>cis-m365-v5</b></td>(.*?)</tr>", page)
+    row = re.search(r"<tr><td><b>cis-m365-v5</b><div class=\"small\">(.*?)</div></td>(.*?)</tr>", page)
     assert row is not None
-    assert re.findall(r'<td class="num">(\d+)</td>', row.group(1)) == ["3", "1", "0", "1", "0", "0", "1"]
+    assert row.group(1) == "<b>3</b> controls mapped (total not known)"
+    assert re.findall(r'<td class="num">(\d+)</td>', row.group(2)) == ["1", "0", "1", "0", "0", "1"]
+    scuba = re.search(r"<tr><td><b>cisa-scuba</b><div class=\"small\">(.*?)</div>", page)
+    assert scuba is not None and re.fullmatch(r"<b>\d+</b> of \d{3} controls automated", scuba.group(1))
     assert "roleEligibilitySchedules" in page and "Authorization_RequestDenied" in page
     assert "EXPIRED" in page and "expired waiver(s) were not applied" in page
     assert "1. Register FIDO2." in page  # remediation
-    assert "&quot;fido2&quot;" in page  # evidence as escaped pretty JSON
+    # evidence as a table with the raw JSON on demand, for subjects that need attention only
+    assert '<table class="evidence"><tr><th scope="row">m</th><td><span class="muted">none</span>' in page
+    assert "&quot;m&quot;: []" in page
+    assert "fido2" not in page.split('id="auditor-results"')[0]  # alice passes: counted, not listed
+    assert "1 subjects pass." in page
     assert page.count('class="result ') == len(doc["results"])
 
 
