@@ -82,13 +82,19 @@ ul.items{margin:4px 0 4px 18px;padding:0}ul.items li{margin:1px 0}
 .msg p{margin:4px 0}.kv dd p{margin:0 0 6px}.kv dd ul{margin:0 0 6px 18px;padding:0}
 code{background:#f0f2f5;border-radius:3px;padding:0 3px}
 p.fix{font-weight:600;margin:4px 0}
-table.evidence{margin:6px 0}table.evidence th{width:30%;text-transform:none;letter-spacing:0;font-size:12.5px}
+table.evidence{margin:6px 0;table-layout:fixed;width:100%}
+table.evidence td,table.evidence th,table.evidence .mono{overflow-wrap:anywhere;word-break:break-word}table.evidence th{width:30%;text-transform:none;letter-spacing:0;font-size:12.5px}
 details.raw>summary{cursor:pointer;color:var(--muted);font-size:12px}
 details.fold{margin-top:24px}details.fold>summary{cursor:pointer;list-style:none}
 details.fold>summary h2{display:inline-block;margin:0;border:none}
 details.fold>summary::-webkit-details-marker{display:none}
 details.fold>summary::before{content:"▸ ";color:var(--muted)}details.fold[open]>summary::before{content:"▾ "}
-@media (max-width:800px){.cards{grid-template-columns:repeat(3,1fr)}.kv{grid-template-columns:1fr}
+.kv dd,.kv dt{min-width:0;overflow-wrap:anywhere}.result .body,.msg{min-width:0;overflow-wrap:anywhere}
+@media (max-width:800px){.cards{grid-template-columns:repeat(3,1fr)}.kv{grid-template-columns:minmax(0,1fr)}
+.fixfirst table,.fixfirst tbody,.fixfirst tr,.fixfirst td{display:block;width:100%}
+.fixfirst tr:first-child{display:none}.fixfirst tr{border-bottom:1px solid var(--line);padding:4px 0}
+.fixfirst td{border:none;padding:2px 8px}.fixfirst td.num{text-align:left}
+.fixfirst td.num:not(:empty)::before{content:"Subjects: "}
 main{padding:14px 12px 32px}.result>summary .title{min-width:0;flex-basis:100%}
 .verdict{flex-direction:column;align-items:flex-start}th,td{padding:6px}}
 @media (max-width:420px){.cards{grid-template-columns:repeat(2,1fr)}h1{font-size:20px}}
