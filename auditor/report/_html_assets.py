@@ -90,7 +90,7 @@ details.fold>summary h2{display:inline-block;margin:0;border:none}
 details.fold>summary::-webkit-details-marker{display:none}
 details.fold>summary::before{content:"▸ ";color:var(--muted)}details.fold[open]>summary::before{content:"▾ "}
 .kv dd,.kv dt{min-width:0;overflow-wrap:anywhere}.result .body,.msg{min-width:0;overflow-wrap:anywhere}
-@media (max-width:800px){.cards{grid-template-columns:repeat(3,1fr)}.kv{grid-template-columns:minmax(0,1fr)}
+@media screen and (max-width:800px){.cards{grid-template-columns:repeat(3,1fr)}.kv{grid-template-columns:minmax(0,1fr)}
 .fixfirst table,.fixfirst tbody,.fixfirst tr,.fixfirst td{display:block;width:100%}
 .fixfirst tr:first-child{display:none}.fixfirst tr{border-bottom:1px solid var(--line);padding:4px 0}
 .fixfirst td{border:none;padding:2px 8px}.fixfirst td.num{text-align:left}
@@ -101,18 +101,23 @@ main{padding:14px 12px 32px}.result>summary .title{min-width:0;flex-basis:100%}
 @media print{@page{size:A4;margin:14mm}
 body{background:#fff;font-size:10.5px}main{max-width:none;padding:0}
 .toolbar,details.fold,.coverage details,footer,details.raw{display:none}
-.result[data-status=pass],.result[data-status=not_applicable],.result[data-status=manual]{display:none}
+.result[data-status=pass],.result[data-status=not_applicable],.result[data-status=manual],
+.result[data-status=waived]{display:none}.fixfirst .small{display:none}
 .card,.verdict,tr{break-inside:avoid;box-shadow:none}
 .result{break-inside:auto;margin:4px 0}.result>summary{padding:4px 8px}.result .body{padding:0 8px 6px}
 div.v{max-height:2.5em;overflow:hidden}table.evidence{font-size:8.5px;margin:2px 0}
 table.evidence th{width:22%;padding:1px 4px}table.evidence td{padding:1px 4px}
-details.ev>summary{display:none}ul.items{margin:2px 0 2px 14px}ul.items li{margin:0}
+details.ev>summary{display:none}ul.items{margin:2px 0 2px 14px;font-size:9.5px}ul.items li{margin:0}
 .result .msg{margin:4px 0}h3{margin:6px 0 4px;font-size:11px}
 table.subjects td.subject{width:28%}table.evidence .mono{font-size:8.5px}
 table.evidence td{overflow-wrap:anywhere}
 table.subjects tr:nth-child(n+7){display:none}
 .print-only{display:block!important}
-.fixfirst .small,.fixfirst .fwids{font-size:9.5px}th,td{padding:3px 6px}
+.fixfirst .small,.fixfirst .fwids{font-size:9px}.scroll{overflow:visible}
+.fixfirst table{table-layout:fixed}.fixfirst td .pid{font-size:8.5px}
+.fixfirst th:nth-child(1){width:11%}.fixfirst th:nth-child(2){width:35%}.fixfirst th:nth-child(3){width:9%}
+.fixfirst th:nth-child(4){width:31%}.fixfirst th:nth-child(5){width:14%}.fixfirst td{overflow-wrap:anywhere}
+.fixfirst th{font-size:7.5px;letter-spacing:0}.sev{white-space:nowrap;font-size:8.5px}th,td{padding:3px 6px}
 h2,h3{break-after:avoid}.result>summary{break-after:avoid}
 .result .body{display:block}.result .body .kv{display:none}
 details.ev:not(.bad){display:none}

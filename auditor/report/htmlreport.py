@@ -181,7 +181,7 @@ def _fix_first(doc: Mapping[str, Any]) -> str:
         f'{e(r["policyId"])}</a>{" " + _NEW if is_new(doc, str(r["policyId"])) else ""}'
         f'<div class="small">{e(r["title"])}</div></td>'
         f'<td class="num">{failing_subject_count(r) or ""}</td>'
-        f"<td>{e(one_line_fix(r, 0))}</td>"
+        f"<td>{e(one_line_fix(r, 220))}</td>"
         f'<td class="fwids">{"".join(f"<span class=fw>{e(c)}</span>" for c in framework_ids(r))}</td></tr>'
         for r in fixes
     )
