@@ -77,6 +77,22 @@ def add_audit_arguments(parser: argparse.ArgumentParser, *, positional_snapshot:
         help="time one policy may take before it is reported as error (default 60)",
     )
     parser.add_argument(
+        "--since",
+        metavar="OLD_RESULTS",
+        help="gate on failures that are new against this earlier results.json; reports mark what is new",
+    )
+    parser.add_argument(
+        "--redact",
+        action="store_true",
+        help="pseudonymise names, principal names, mail addresses and object IDs in every output "
+        "(keyed by AUDITOR_REDACT_KEY or --redact-key-file, so runs with the same key map alike)",
+    )
+    parser.add_argument(
+        "--redact-key-file",
+        metavar="FILE",
+        help="file holding the redaction key (implies --redact)",
+    )
+    parser.add_argument(
         "--verbose", "-v", action="store_true", help="list every policy in the console summary"
     )
     if "--quiet" not in parser._option_string_actions:  # 'auditor run' shares one --quiet with collect
@@ -197,7 +213,20 @@ def run_audit(args: argparse.Namespace, snapshot_path: str) -> int:
     if args.policy_timeout <= 0:
         raise InputError("must be a positive number of seconds", source="--policy-timeout")
     inputs.invocation["reportAnchor"] = report_anchor(args.baseline, snapshot_path)
-    doc = seal(evaluate(inputs, progress=sys.stderr.isatty(), policy_timeout=args.policy_timeout))
+    since_path = getattr(args, "since", None)
+    old = _load_since(since_path) if since_path else None
+    redactor = _redactor(args, inputs.snapshot)
+    doc = evaluate(inputs, progress=sys.stderr.isatty(), policy_timeout=args.policy_timeout)
+    if redactor is not None:
+        from auditor.results.redact import redact_document
+
+        doc = redact_document(doc, redactor)
+    if old is not None and since_path:
+        from auditor.results.since import since_member
+
+        doc["invocation"]["since"] = since_path
+        doc["since"] = since_member(doc, old, since_path)
+    doc = seal(doc)
     known = _formats()
     rendered = {known[name].filename: known[name].render(doc) for name in formats}
     out = Path(args.out)
@@ -207,6 +236,37 @@ def run_audit(args: argparse.Namespace, snapshot_path: str) -> int:
     if rendered:
         _echo(f"wrote {', '.join(str(out / f) for f in rendered)}")
     return exit_code(doc)
+
+
+def _load_since(path: str) -> dict[str, Any]:
+    from auditor.results import load_results
+
+    return load_results(path)
+
+
+def _redactor(args: argparse.Namespace, snapshot: Any) -> Any:
+    """The redactor for ``--redact``; the key never appears in any output."""
+    import os
+
+    key_file = getattr(args, "redact_key_file", None)
+    if not (getattr(args, "redact", False) or key_file):
+        return None
+    from auditor.results.redact import Redactor, load_key
+
+    file_bytes = None
+    if key_file:
+        try:
+            file_bytes = Path(key_file).read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read the redaction key: {exc.strerror or exc}", source=key_file) from None
+    key = load_key(os.environ.get("AUDITOR_REDACT_KEY"), file_bytes)
+    if len(key) < 16:
+        raise InputError(
+            "--redact needs a key of at least 16 bytes in AUDITOR_REDACT_KEY or --redact-key-file "
+            "(the same key gives the same pseudonyms in every run)",
+            source=key_file or "--redact",
+        )
+    return Redactor(key, snapshot.data)
 
 
 def report_anchor(baseline: str | None, snapshot_path: str) -> str | None:
