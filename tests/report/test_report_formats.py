@@ -335,7 +335,7 @@ def test_markdown_stays_under_the_size_limit() -> None:
     md = FORMATS["markdown"].render(big_doc()).decode()
     assert len(md.encode()) <= MAX_BYTES
     assert "and 320 more" in md  # table rows beyond the limit
-    assert "and 250 more (the full list is in findings.csv and results.json)" in md  # first 50 listed
+    assert "and 288 more (the full list is in findings.csv and results.json)" in md  # 12 listed
     assert "more failing policies is in the full report" in md
 
 
