@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from auditor.cli.inputs import DEMO_SNAPSHOT, AuditInputs, demo_waivers_path, load_inputs, parse_params
+from auditor import api
+from auditor.cli.inputs import parse_params
 from auditor.errors import InputError
-from auditor.results import SEVERITIES, seal
+from auditor.policy import Policy
+from auditor.results import SEVERITIES
 
 CONSOLE = "console"
-
-
-def _formats() -> dict[str, Any]:
-    from auditor.report import FORMATS
-
-    return dict(FORMATS)
 
 
 def add_audit_arguments(parser: argparse.ArgumentParser, *, positional_snapshot: bool) -> None:
@@ -93,7 +90,7 @@ def add_audit_arguments(parser: argparse.ArgumentParser, *, positional_snapshot:
         help="file holding the redaction key (implies --redact)",
     )
     parser.add_argument(
-        "--verbose", "-v", action="store_true", help="list every policy in the console summary"
+        "--verbose", "-v", action="store_true", help="list every policy and failing subject in the console summary, with whole messages"
     )
     if "--quiet" not in parser._option_string_actions:  # 'auditor run' shares one --quiet with collect
         parser.add_argument("--quiet", "-q", action="store_true", help="print only the gate verdict line")
@@ -119,12 +116,12 @@ def _run(args: argparse.Namespace) -> int:
             "a SNAPSHOT file is required (or --demo to try the embedded demo tenant)", source="audit"
         )
     if args.demo and not args.waivers:
-        args.waivers = demo_waivers_path()
-    return run_audit(args, DEMO_SNAPSHOT if args.demo else args.snapshot)
+        args.waivers = api.demo_waivers_path()
+    return run_audit(args, api.demo_snapshot() if args.demo else args.snapshot)
 
 
 def chosen_formats(values: list[str] | None) -> list[str]:
-    known = _formats()
+    known = api.formats()
     if not values:
         return list(known)
     names = [n.strip() for v in values for n in v.split(",") if n.strip()]
@@ -136,75 +133,22 @@ def chosen_formats(values: list[str] | None) -> list[str]:
     return [n for n in dict.fromkeys(names) if n != CONSOLE]
 
 
-def evaluate(inputs: AuditInputs, *, progress: bool = False, policy_timeout: float = 60.0) -> dict[str, Any]:
-    """Evaluate the selected policies; returns the unsealed results document."""
-    from auditor.engine import context_from_snapshot, evaluate_policy
-    from auditor.results.build import build_document
-
-    ctx = context_from_snapshot(inputs.snapshot)
-    results = []
-    task_iter = _progress(inputs.selected) if progress else inputs.selected
-    for policy in task_iter:
-        results.append(
-            evaluate_policy(policy, ctx, inputs.params, waivers=inputs.waivers, budget_seconds=policy_timeout)
-        )
-    baseline = {
-        "name": inputs.baseline.name,
-        "sha256": inputs.baseline.sha256,
-        "failOn": inputs.fail_on,
-        "params": inputs.params,
-    }
-    return build_document(
-        results,
-        snapshot=inputs.snapshot,
-        baseline=baseline,
-        fail_on=inputs.fail_on,
-        invocation=inputs.invocation,
-    )
-
-
-def _progress(policies: tuple[Any, ...]) -> Any:
+def _progress(policies: Sequence[Policy]) -> Iterable[Policy]:
+    """A transient progress bar on stderr while policies are evaluated."""
+    from rich.console import Console
     from rich.progress import track
 
-    return track(policies, description="Evaluating policies", console=_stderr_console(), transient=True)
+    return track(policies, description="Evaluating policies", console=Console(stderr=True), transient=True)
 
 
-def _stderr_console() -> Any:
-    from rich.console import Console
-
-    return Console(stderr=True)
-
-
-def build_results(
-    *,
-    snapshot_path: str,
-    policy_paths: list[str] | None,
-    baseline: str | None,
-    waivers: str | None,
-    params: dict[str, object],
-    fail_on: str | None,
-) -> dict[str, Any]:
-    """Re-evaluation entry point (``auditor verify``): the unsealed document audit would produce."""
-    inputs = load_inputs(
-        snapshot=snapshot_path,
-        policy_paths=policy_paths,
-        baseline=baseline,
-        waivers=waivers,
-        params=dict(params),
-        fail_on=fail_on,
-    )
-    return evaluate(inputs)
-
-
-def run_audit(args: argparse.Namespace, snapshot_path: str) -> int:
-    """Audit ``snapshot_path`` with the audit options in ``args``; returns the gate's exit code."""
-    from auditor.report._common import exit_code
+def run_audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
+    """Audit ``snapshot`` with the audit options in ``args``; returns the gate's exit code."""
     from auditor.snapshot import write_atomic
 
     formats = chosen_formats(args.format)
-    inputs = load_inputs(
-        snapshot=snapshot_path,
-        policy_paths=args.policies,
+    inputs = api.prepare(
+        snapshot,
+        policies=args.policies,
         baseline=args.baseline,
         waivers=args.waivers,
         params=parse_params(args.param),
@@ -212,11 +156,12 @@ def run_audit(args: argparse.Namespace, snapshot_path: str) -> int:
     )
     if args.policy_timeout <= 0:
         raise InputError("must be a positive number of seconds", source="--policy-timeout")
-    inputs.invocation["reportAnchor"] = report_anchor(args.baseline, snapshot_path)
+    inputs.invocation["reportAnchor"] = report_anchor(args.baseline, snapshot)
     since_path = getattr(args, "since", None)
     old = _load_since(since_path) if since_path else None
     redactor = _redactor(args, inputs.snapshot)
-    doc = evaluate(inputs, progress=sys.stderr.isatty(), policy_timeout=args.policy_timeout)
+    progress = _progress if sys.stderr.isatty() else None
+    doc = api.evaluate(inputs, progress=progress, policy_timeout=args.policy_timeout)
     if redactor is not None:
         from auditor.results.redact import redact_document
 
@@ -226,16 +171,15 @@ def run_audit(args: argparse.Namespace, snapshot_path: str) -> int:
 
         doc["invocation"]["since"] = since_path
         doc["since"] = since_member(doc, old, since_path)
-    doc = seal(doc)
-    known = _formats()
-    rendered = {known[name].filename: known[name].render(doc) for name in formats}
+    result = api.AuditResult(api.seal(doc))
+    rendered = {api.report_filename(name): result.render(name) for name in formats}
     out = Path(args.out)
     for filename, payload in rendered.items():
         write_atomic(out / filename, payload)
-    print_summary(doc, quiet=args.quiet, verbose=args.verbose)
+    print_summary(result.document, quiet=args.quiet, verbose=args.verbose)
     if rendered:
         _echo(f"wrote {', '.join(str(out / f) for f in rendered)}")
-    return exit_code(doc)
+    return result.exit_code
 
 
 def _load_since(path: str) -> dict[str, Any]:
@@ -269,7 +213,7 @@ def _redactor(args: argparse.Namespace, snapshot: Any) -> Any:
     return Redactor(key, snapshot.data)
 
 
-def report_anchor(baseline: str | None, snapshot_path: str) -> str | None:
+def report_anchor(baseline: str | None, snapshot: api.SnapshotSource) -> str | None:
     """The file SARIF results point at: one that exists in the repository being scanned.
 
     The baseline file when the audit used one from disk, else the snapshot file; as a
@@ -278,8 +222,8 @@ def report_anchor(baseline: str | None, snapshot_path: str) -> str | None:
     import os
 
     candidates = [baseline] if baseline and Path(baseline).is_file() else []
-    if snapshot_path != DEMO_SNAPSHOT:
-        candidates.append(snapshot_path)
+    if isinstance(snapshot, str | Path):
+        candidates.append(str(snapshot))
     for candidate in candidates:
         path = Path(candidate).resolve()
         try:

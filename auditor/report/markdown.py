@@ -124,9 +124,12 @@ def _details(doc: Mapping[str, Any], r: Mapping[str, Any]) -> str:
     if bad:
         parts.append("Failing subjects:")
         parts.append("")
-        for f in bad[:MAX_SUBJECTS]:
-            new = " **NEW**" if is_new(doc, str(r["policyId"]), str(f["subject"])) else ""
-            parts.append(f"- {cell(f['subject'])}{new}: {cell(f.get('message'), 200)}")
+        pid = str(r["policyId"])
+        parts.extend(
+            f"- {cell(f['subject'])}{' **NEW**' if is_new(doc, pid, str(f['subject'])) else ''}: "
+            f"{cell(f.get('message'), 200)}"
+            for f in bad[:MAX_SUBJECTS]
+        )
         more = failing_subject_count(r) - min(len(bad), MAX_SUBJECTS)
         if more > 0:
             parts.append(f"- and {more} more (the full list is in findings.csv and results.json)")
