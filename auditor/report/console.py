@@ -296,11 +296,10 @@ def render_console_lines(doc: Mapping[str, Any], width: int = MIN_PLAIN_WIDTH, *
         pid = str(r["policyId"])
         new = f" {NEW_MARK}" if r["status"] == "fail" and is_new(doc, pid) else ""
         label = STATUS_LABELS.get(str(r["status"]), str(r["status"]))
-        prefix = f"{label:<6} {r['severity']:<8} {pid}{new}  "
         fw = framework_ids(r)
+        # status, severity, ID and framework IDs are never cut: only the message gives way
+        prefix = f"{label:<6} {r['severity']:<8} {pid}{new}  " + (f"[{', '.join(fw)}] " if fw else "")
         text = one_line(r.get("message")) or one_line(r.get("title"))
-        if fw:
-            text = f"[{', '.join(fw)}] {text}"
         lines.append(_fit(prefix, text, width, verbose))
         if r["status"] in ("fail", "error"):
             bad = failing_findings(r)
@@ -317,6 +316,6 @@ def render_console_lines(doc: Mapping[str, Any], width: int = MIN_PLAIN_WIDTH, *
     notes = _notes(doc, verbose)
     if notes:
         lines.append("")
-        lines += notes
+        lines += [_fit(note[: len(note) - len(note.lstrip())], note.lstrip(), width, verbose) for note in notes]
     lines += ["", counts_line(doc), verdict_line(doc)]
     return "\n".join(lines) + "\n"
