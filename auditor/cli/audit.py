@@ -90,7 +90,10 @@ def add_audit_arguments(parser: argparse.ArgumentParser, *, positional_snapshot:
         help="file holding the redaction key (implies --redact)",
     )
     parser.add_argument(
-        "--verbose", "-v", action="store_true", help="list every policy and failing subject in the console summary, with whole messages"
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="list every policy and failing subject in the console summary, with whole messages",
     )
     if "--quiet" not in parser._option_string_actions:  # 'auditor run' shares one --quiet with collect
         parser.add_argument("--quiet", "-q", action="store_true", help="print only the gate verdict line")
@@ -202,7 +205,9 @@ def _redactor(args: argparse.Namespace, snapshot: Any) -> Any:
         try:
             file_bytes = Path(key_file).read_bytes()
         except OSError as exc:
-            raise InputError(f"cannot read the redaction key: {exc.strerror or exc}", source=key_file) from None
+            raise InputError(
+                f"cannot read the redaction key: {exc.strerror or exc}", source=key_file
+            ) from None
     key = load_key(os.environ.get("AUDITOR_REDACT_KEY"), file_bytes)
     if len(key) < 16:
         raise InputError(

@@ -238,7 +238,7 @@ def framework_ids(result: Result) -> list[str]:
 
 def severity_counts(doc: Doc, status: str = "fail") -> dict[str, int]:
     """How many policies have ``status``, by severity, highest severity first."""
-    out = {s: 0 for s in reversed(SEVERITIES)}
+    out = dict.fromkeys(reversed(SEVERITIES), 0)
     for r in doc.get("results", []):
         if r.get("status") == status and r.get("severity") in out:
             out[str(r["severity"])] += 1

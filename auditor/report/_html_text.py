@@ -50,8 +50,10 @@ def markdown(text: str | None) -> str:
     out: list[str] = []
     for block in re.split(r"\n\s*\n", str(text or "").strip()):
         lines = block.splitlines()
-        if lines and all(_LIST_ITEM.match(line) or line.startswith("  ") for line in lines) and _LIST_ITEM.match(
-            lines[0]
+        if (
+            lines
+            and all(_LIST_ITEM.match(line) or line.startswith("  ") for line in lines)
+            and _LIST_ITEM.match(lines[0])
         ):
             items: list[str] = []
             for line in lines:
@@ -96,9 +98,12 @@ def _value(value: Any) -> str:
     if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
         if not value:
             return '<span class="muted">none</span>'
-        return '<ul class="items">' + "".join(f"<li>{e(v)}</li>" for v in value[:50]) + (
-            f"<li class=muted>… and {len(value) - 50} more</li>" if len(value) > 50 else ""
-        ) + "</ul>"
+        return (
+            '<ul class="items">'
+            + "".join(f"<li>{e(v)}</li>" for v in value[:50])
+            + (f"<li class=muted>… and {len(value) - 50} more</li>" if len(value) > 50 else "")
+            + "</ul>"
+        )
     compact = json.dumps(value, ensure_ascii=False, sort_keys=True)
     if len(compact) > CELL_MAX:
         compact = compact[: CELL_MAX - 1] + "…"

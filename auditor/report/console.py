@@ -260,7 +260,9 @@ def _fit(prefix: str, text: str, width: int, verbose: bool) -> str:
     return (prefix + keep_end(text, room)).rstrip()
 
 
-def render_console_lines(doc: Mapping[str, Any], width: int = MIN_PLAIN_WIDTH, *, verbose: bool = False) -> str:
+def render_console_lines(
+    doc: Mapping[str, Any], width: int = MIN_PLAIN_WIDTH, *, verbose: bool = False
+) -> str:
     """The summary for logs without a terminal: one line per policy and per failing
     subject, no boxes, at least :data:`MIN_PLAIN_WIDTH` columns; every line that names a
     policy starts with its status and ID, so ``grep`` finds it."""
@@ -282,8 +284,8 @@ def render_console_lines(doc: Mapping[str, Any], width: int = MIN_PLAIN_WIDTH, *
         lines.append("Fix first:")
         for r, _text in fixes:
             new = f" {NEW_MARK}" if is_new(doc, str(r["policyId"])) else ""
-            fw = ", ".join(framework_ids(r))
-            lines.append(f"  {r['severity']:<8} {r['policyId']}{new}" + (f"  [{fw}]" if fw else ""))
+            fw_text = ", ".join(framework_ids(r))
+            lines.append(f"  {r['severity']:<8} {r['policyId']}{new}" + (f"  [{fw_text}]" if fw_text else ""))
             fix = one_line_fix(r, 0) or one_line(r.get("title"))
             lines.append(_fit("           fix: ", fix, width, verbose))
     lines.append("")
@@ -316,6 +318,8 @@ def render_console_lines(doc: Mapping[str, Any], width: int = MIN_PLAIN_WIDTH, *
     notes = _notes(doc, verbose)
     if notes:
         lines.append("")
-        lines += [_fit(note[: len(note) - len(note.lstrip())], note.lstrip(), width, verbose) for note in notes]
+        lines += [
+            _fit(note[: len(note) - len(note.lstrip())], note.lstrip(), width, verbose) for note in notes
+        ]
     lines += ["", counts_line(doc), verdict_line(doc)]
     return "\n".join(lines) + "\n"

@@ -50,7 +50,8 @@ from auditor.report._html_text import markdown, message
 
 EMBED_ID = "auditor-results"
 _EMBED_RE = re.compile(
-    r'<script type="application/json" id="' + EMBED_ID + r'"( data-complete="false")?>(.*?)</script>', re.DOTALL
+    r'<script type="application/json" id="' + EMBED_ID + r'"( data-complete="false")?>(.*?)</script>',
+    re.DOTALL,
 )
 #: the results document is embedded whole up to this size; beyond it (a tenant with
 #: hundreds of thousands of failing subjects) a shortened copy keeps the page openable
@@ -156,7 +157,7 @@ def _summary(doc: Mapping[str, Any]) -> str:
     )
     total = sum(c.values())
     g = gate(doc)
-    sev = " &middot; ".join(f'{_sev(k)} {v}' for k, v in severity_counts(doc).items() if v)
+    sev = " &middot; ".join(f"{_sev(k)} {v}" for k, v in severity_counts(doc).items() if v)
     since = (
         f" &middot; gating on <b>{new_failure_count(doc)}</b> policies with new failures since "
         f"{e(since_block(doc).get('generatedAt', ''))}"
@@ -178,7 +179,7 @@ def _fix_first(doc: Mapping[str, Any]) -> str:
         return ""
     rows = "".join(
         f'<tr><td>{_sev(str(r["severity"]))}</td><td><a class="pid" href="#{e(_anchor(r))}">'
-        f'{e(r["policyId"])}</a>{" " + _NEW if is_new(doc, str(r["policyId"])) else ""}'
+        f"{e(r['policyId'])}</a>{' ' + _NEW if is_new(doc, str(r['policyId'])) else ''}"
         f'<div class="small">{e(r["title"])}</div></td>'
         f'<td class="num">{failing_subject_count(r) or ""}</td>'
         f"<td>{e(one_line_fix(r, 220))}</td>"

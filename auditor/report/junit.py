@@ -21,8 +21,8 @@ from typing import Any
 from auditor.report._common import (
     counts,
     counts_toward_gate,
-    failing_findings,
     fail_on,
+    failing_findings,
     id_prefix,
     is_new,
     one_line,
@@ -121,9 +121,7 @@ def build_junit(doc: Mapping[str, Any]) -> ET.Element:
             out.text = _x(f"{status} ({r['severity']}, {why}: does not fail the gate)\n{_failure_text(r)}")
         elif status == "fail":
             label = "NEW " if is_new(doc, pid) else ""
-            el = ET.SubElement(
-                case, "failure", {"message": _x(label) + message, "type": _x(r["severity"])}
-            )
+            el = ET.SubElement(case, "failure", {"message": _x(label) + message, "type": _x(r["severity"])})
             el.text = _x(_failure_text(r))
         elif status == "error":
             el = ET.SubElement(case, "error", {"message": message, "type": "NotEvaluated"})

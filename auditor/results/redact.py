@@ -31,8 +31,20 @@ NAME_FIELDS = ("displayName", "userDisplayName", "givenName", "surname")
 ADDRESS_FIELDS = ("userPrincipalName", "mail", "otherMails", "proxyAddresses", "mailNickname")
 #: result members that are policy text, not tenant data
 _POLICY_TEXT = frozenset(
-    {"policyId", "title", "remediation", "description", "rationale", "references", "policyFile",
-     "policySha256", "tags", "requires", "frameworks", "manual"}
+    {
+        "policyId",
+        "title",
+        "remediation",
+        "description",
+        "rationale",
+        "references",
+        "policyFile",
+        "policySha256",
+        "tags",
+        "requires",
+        "frameworks",
+        "manual",
+    }
 )
 _EMAIL = re.compile(r"(?<![\w.+-])([A-Za-z0-9_.+'-]+)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 _GUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
@@ -83,7 +95,9 @@ class Redactor:
         if text in self._names:
             return self._names[text]
         out = _EMAIL.sub(lambda m: self.address(m.group(1), m.group(2)), text)
-        out = _GUID.sub(lambda m: self.object_id(m.group(0)) if m.group(0).lower() in self._ids else m.group(0), out)
+        out = _GUID.sub(
+            lambda m: self.object_id(m.group(0)) if m.group(0).lower() in self._ids else m.group(0), out
+        )
         return self._replace_names(out) if self._names else out
 
     def _replace_names(self, text: str) -> str:

@@ -53,7 +53,8 @@ def since_member(doc: Mapping[str, Any], old: Mapping[str, Any], source: str) ->
     if any(severity_rank(str(by_id[pid]["severity"])) >= bar for pid in new):
         verdict = "failed"
     elif any(
-        r.get("status") == "error" and severity_rank(str(r["severity"])) >= bar for r in doc.get("results", [])
+        r.get("status") == "error" and severity_rank(str(r["severity"])) >= bar
+        for r in doc.get("results", [])
     ):
         verdict = "incomplete"
     else:

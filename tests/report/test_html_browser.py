@@ -149,8 +149,12 @@ def test_a_huge_tenant_report_stays_small_and_opens_fast(tmp_path: Path) -> None
     doc = results_doc(sealed=False)
     big = doc["results"][0]
     big["findings"] = [
-        {"subject": f"user{i:07d}@contoso.com", "status": "fail", "message": "not MFA capable",
-         "evidence": {"methodsRegistered": []}}
+        {
+            "subject": f"user{i:07d}@contoso.com",
+            "status": "fail",
+            "message": "not MFA capable",
+            "evidence": {"methodsRegistered": []},
+        }
         for i in range(300_000)
     ]
     big["subjectCounts"] = {"pass": 1_200_000, "fail": 300_000}

@@ -51,7 +51,9 @@ def test_since_gates_on_new_failures_and_every_report_marks_them(work: Path) -> 
     assert new["since"]["gate"] == "failed" and new["since"]["exitCode"] == 1
     assert upn in new["since"]["newFailures"]["AAD.USERS.MFA-CAPABLE"]["subjects"]
     rows = list(csv.DictReader(io.StringIO((work / "new" / "findings.csv").read_text("utf-8-sig"))))
-    assert {(r["policyId"], r["subject"]) for r in rows if r["new"] == "yes"} >= {("AAD.USERS.MFA-CAPABLE", upn)}
+    assert {(r["policyId"], r["subject"]) for r in rows if r["new"] == "yes"} >= {
+        ("AAD.USERS.MFA-CAPABLE", upn)
+    }
     assert all(r["new"] == "" for r in rows if r["subject"] != upn)
     sarif = json.loads((work / "new" / "results.sarif").read_text())
     states = {
@@ -63,7 +65,7 @@ def test_since_gates_on_new_failures_and_every_report_marks_them(work: Path) -> 
     assert f"{upn} **NEW**" in (work / "new" / "summary.md").read_text()
     page = (work / "new" / "report.html").read_text()
     assert re.search(re.escape(upn) + r'\s*<span class="badge new">NEW</span>', page)
-    assert 'NEW' in (work / "new" / "results.junit.xml").read_text()
+    assert "NEW" in (work / "new" / "results.junit.xml").read_text()
 
 
 def _all_outputs(folder: Path) -> str:
@@ -103,8 +105,9 @@ def test_redact_pseudonymises_every_output_consistently(work: Path, monkeypatch:
     assert main(["verify", "a/results.json", "snap.json"]) == 2
 
 
-def test_redact_without_a_key_is_a_usage_error(work: Path, monkeypatch: pytest.MonkeyPatch,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_redact_without_a_key_is_a_usage_error(
+    work: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.delenv("AUDITOR_REDACT_KEY", raising=False)
     assert main(["audit", "snap.json", "--out", "x", "--redact"]) == 2
     assert "AUDITOR_REDACT_KEY" in capsys.readouterr().err
@@ -141,20 +144,20 @@ def test_console_without_a_terminal_is_one_line_per_finding(
     doc = json.loads((work / "o" / "results.json").read_text())
     lines = text.splitlines()
     assert lines[2].startswith("Gate: FAILED") and lines[4].startswith("Failing by severity: ")
-    assert lines.index("Fix first:") < next(i for i, l in enumerate(lines) if l.startswith("FAIL   "))
+    assert lines.index("Fix first:") < next(i for i, ln in enumerate(lines) if ln.startswith("FAIL   "))
     for r in doc["results"]:
         if r["status"] in ("fail", "error"):
             # each policy on its own line, ID whole, with its framework IDs
-            line = next(l for l in lines if re.match(rf"^\S+\s+\S+\s+{re.escape(r['policyId'])}\s", l))
+            line = next(ln for ln in lines if re.match(rf"^\S+\s+\S+\s+{re.escape(r['policyId'])}\s", ln))
             for cid in (r["frameworks"].get("cisa-scuba") or [])[:1]:
                 assert cid in line
-    assert max(len(l) for l in lines) > 80  # CI logs get at least 120 columns
+    assert max(len(ln) for ln in lines) > 80  # CI logs get at least 120 columns
     for line in lines:
         if len(line) > 120 and not line.startswith("wrote "):
             # only a line whose uncuttable part (status, ID, frameworks, subject) is that long
             assert line.count("…") == 1 and len(line.split("…")[1]) <= 20, line
-    failing = [l for l in lines if l.startswith(("FAIL   ", "ERROR  "))]
-    assert all("│" not in l for l in failing)  # no table borders to wrap
+    failing = [ln for ln in lines if ln.startswith(("FAIL   ", "ERROR  "))]
+    assert all("│" not in ln for ln in failing)  # no table borders to wrap
 
 
 def test_long_messages_keep_their_end_and_verbose_shows_all(
@@ -165,14 +168,16 @@ def test_long_messages_keep_their_end_and_verbose_shows_all(
     doc: dict[str, Any] = json.loads((work / "o" / "results.json").read_text())
     err = next(r for r in doc["results"] if r["status"] == "error")
     tail = err["message"].split()[-1]
-    line = next(l for l in short.splitlines() if err["policyId"] in l)
+    line = next(ln for ln in short.splitlines() if err["policyId"] in ln)
     assert line.endswith(tail) and "…" in line
     main(["audit", "snap.json", "--format", "json", "--out", "o", "-v"])
     assert " ".join(err["message"].split()) in capsys.readouterr().out
 
 
 def test_keep_end_cuts_the_middle() -> None:
-    text = "Forbidden: the collector's app registration needs the application permission AccessReview.Read.All"
+    text = (
+        "Forbidden: the collector's app registration needs the application permission AccessReview.Read.All"
+    )
     cut = keep_end(text, 60)
     assert len(cut) == 60 and cut.endswith("AccessReview.Read.All") and cut.startswith("Forbidden")
     assert keep_end("short", 60) == "short"

@@ -7,9 +7,9 @@ import csv
 import hashlib
 import io
 import json
-from pathlib import Path
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -434,7 +434,10 @@ def test_html_shows_summary_coverage_sources_and_hashes() -> None:
     assert "EXPIRED" in page and "expired waiver(s) were not applied" in page
     assert "1. Register FIDO2." in page  # remediation
     # evidence as a table with the raw JSON on demand, for subjects that need attention only
-    assert '<table class="evidence"><tr><th scope="row">m</th><td><div class="v"><span class="muted">none</span>' in page
+    assert (
+        '<table class="evidence"><tr><th scope="row">m</th><td><div class="v"><span class="muted">none</span>'
+        in page
+    )
     assert "&quot;m&quot;: []" in page
     assert "fido2" not in page.split('id="auditor-results"')[0]  # alice passes: counted, not listed
     assert "1 subjects pass." in page
