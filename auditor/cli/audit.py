@@ -130,8 +130,14 @@ def chosen_formats(values: list[str] | None) -> list[str]:
     names = [n.strip() for v in values for n in v.split(",") if n.strip()]
     for name in names:
         if name != CONSOLE and name not in known:
+            import difflib
+
+            close = difflib.get_close_matches(name.lower(), [*known, CONSOLE, "md", "xml"], n=1)
+            alias = {"md": "markdown", "xml": "junit"}
+            hint = f" (did you mean {alias.get(close[0], close[0])!r}?)" if close else ""
             raise InputError(
-                f"unknown format {name!r}; choose from {', '.join([*known, CONSOLE])}", source="--format"
+                f"unknown format {name!r}{hint}; choose from {', '.join([*known, CONSOLE])}",
+                source="--format",
             )
     return [n for n in dict.fromkeys(names) if n != CONSOLE]
 

@@ -181,3 +181,25 @@ def test_keep_end_cuts_the_middle() -> None:
     cut = keep_end(text, 60)
     assert len(cut) == 60 and cut.endswith("AccessReview.Read.All") and cut.startswith("Forbidden")
     assert keep_end("short", 60) == "short"
+
+
+def test_unknown_format_suggests_the_closest(work: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["audit", "snap.json", "--format", "sraif", "--out", "o"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown format 'sraif' (did you mean 'sarif'?)" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("argv", [["policies", "list"], ["baselines", "show", "cisa-scuba"]])
+def test_listings_never_cut_or_wrap_ids(
+    argv: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("COLUMNS", "60")
+    assert main(["policies", "list", "--json"]) == 0
+    ids = [p["id"] for p in json.loads(capsys.readouterr().out)]
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    shown = [i for i in ids if i in text]
+    assert shown, text[:500]
+    assert all(re.search(rf"(^|\s){re.escape(i)}(\s|$)", text, re.MULTILINE) for i in shown)
+    if argv[0] == "policies":
+        assert shown == ids  # every ID, whole
