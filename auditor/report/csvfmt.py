@@ -54,43 +54,45 @@ def _waiver(w: Any) -> tuple[str, str]:
     return "", ""
 
 
-def _rows(doc: Mapping[str, Any]) -> list[tuple[tuple[int, int, str, str], list[object]]]:
-    """(sort key, cells) for every row: each finding, or the policy itself when it has none."""
+def _rows(doc: Mapping[str, Any]) -> list[tuple[tuple[int, int, str, str], list[str]]]:
+    """(sort key, guarded cells) for every row: each finding, or the policy itself when it
+    has none. The policy's own cells are guarded once per policy, not once per subject."""
     tenant = (doc.get("snapshot") or {}).get("tenant") or {}
     tenant_cells = [
-        tenant.get("displayName") or tenant.get("defaultDomain") or "",
-        tenant.get("id") or "",
-        (doc.get("snapshot") or {}).get("collectedAt", ""),
+        guard_cell(c)
+        for c in (
+            tenant.get("displayName") or tenant.get("defaultDomain") or "",
+            tenant.get("id") or "",
+            (doc.get("snapshot") or {}).get("collectedAt", ""),
+        )
     ]
-    out: list[tuple[tuple[int, int, str, str], list[object]]] = []
+    out: list[tuple[tuple[int, int, str, str], list[str]]] = []
     for r in doc.get("results", []):
         pid = str(r["policyId"])
-        fw = frameworks_text(r.get("frameworks"))
-        remediation = one_line(r.get("remediation"))
-        entries = r.get("findings") or [None]
-        for f in entries:
+        head = [guard_cell(c) for c in (r["severity"], pid, r["title"], r["status"])]
+        policy_cells = [
+            guard_cell(one_line(r.get("remediation"))),
+            guard_cell(frameworks_text(r.get("frameworks"))),
+        ]
+        sev = -sev_rank(str(r["severity"]))
+        for f in r.get("findings") or [None]:
             status = str(r["status"] if f is None else f.get("status", ""))
             subject = "" if f is None else str(f.get("subject", ""))
             new = status == "fail" and is_new(doc, pid, subject if f is not None else None)
             reason, expires = _waiver(r.get("waiver") if f is None else (f.get("waiver") or r.get("waiver")))
             message = r.get("message", "") if f is None else f.get("message", "")
-            cells: list[object] = [
-                r["severity"],
-                pid,
-                r["title"],
-                r["status"],
-                subject,
+            cells = [
+                *head,
+                guard_cell(subject),
                 status,
                 "yes" if new else "",
-                message,
-                remediation,
-                fw,
-                reason,
-                expires,
+                guard_cell(message),
+                *policy_cells,
+                guard_cell(reason),
+                guard_cell(expires),
                 *tenant_cells,
             ]
-            key = (-sev_rank(str(r["severity"])), status_rank(status), pid, subject)
-            out.append((key, cells))
+            out.append(((sev, status_rank(status), pid, subject), cells))
     out.sort(key=lambda row: row[0])
     return out
 
@@ -112,6 +114,5 @@ class CsvFormat:
         buf = io.StringIO(newline="")
         writer = csv.writer(buf, dialect="excel", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
         writer.writerow(HEADER)
-        for _key, cells in _rows(doc):
-            writer.writerow([guard_cell(c) for c in cells])
+        writer.writerows(cells for _key, cells in _rows(doc))
         return "\ufeff".encode() + buf.getvalue().encode("utf-8")
