@@ -115,8 +115,10 @@ table.subjects tr:nth-child(n+7){display:none}
 .print-only{display:block!important}
 .fixfirst .small,.fixfirst .fwids{font-size:9px}.scroll{overflow:visible}
 .fixfirst table{table-layout:fixed}.fixfirst td .pid{font-size:8.5px}
-.fixfirst th:nth-child(1){width:11%}.fixfirst th:nth-child(2){width:35%}.fixfirst th:nth-child(3){width:9%}
-.fixfirst th:nth-child(4){width:31%}.fixfirst th:nth-child(5){width:14%}.fixfirst td{overflow-wrap:anywhere}
+.fixfirst th:nth-child(1){width:10%}.fixfirst th:nth-child(2){width:32%}.fixfirst th:nth-child(3){width:8%}
+.fixfirst th:nth-child(4){width:32%}.fixfirst th:nth-child(5){width:18%}
+.fixfirst .fwids .fw{display:inline;border:none;padding:0;margin:0;white-space:normal}
+.fixfirst .fwids .fw:not(:last-child)::after{content:", "}.fixfirst td{overflow-wrap:anywhere}
 .fixfirst th{font-size:7.5px;letter-spacing:0}.sev{white-space:nowrap;font-size:8.5px}th,td{padding:3px 6px}
 h2,h3{break-after:avoid}.result>summary{break-after:avoid}
 .result .body{display:block}.result .body .kv{display:none}
