@@ -165,7 +165,9 @@ def run_audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
     )
     if args.policy_timeout <= 0:
         raise InputError("must be a positive number of seconds", source="--policy-timeout")
-    inputs.invocation["reportAnchor"] = report_anchor(args.baseline, snapshot)
+    anchor = report_anchor(args.baseline, snapshot)
+    if anchor is not None:  # the demo has no file to point at; its document stays the API's
+        inputs.invocation["reportAnchor"] = anchor
     since_path = getattr(args, "since", None)
     old = _load_since(since_path) if since_path else None
     redactor = _redactor(args, inputs.snapshot)
