@@ -48,8 +48,11 @@ _POLICY_TEXT = frozenset(
 )
 _EMAIL = re.compile(r"(?<![\w.+-])([A-Za-z0-9_.+'-]+)@([A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)")
 _GUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
-#: a word: where a name may start (names are indexed by their first word)
-_WORD_START = re.compile(r"(?<!\w)[\w'-]+")
+#: a run of non-space characters: names are matched as whole runs of words
+_WORD = re.compile(r"\S+")
+#: punctuation that may follow a name in a sentence
+_TRAILING = ",.;:!?)]}\"'"
+_LEADING = "\"'([{"
 
 
 class Redactor:
@@ -60,24 +63,29 @@ class Redactor:
             raise ValueError("the redaction key is empty")
         self._key = key
         self._ids: set[str] = set()
-        self._names: dict[str, str] = {}
+        #: name -> "Person"/"Group"; pseudonyms are computed when a name is met, and cached
+        self._kinds: dict[str, str] = {}
+        self._cache: dict[str, str] = {}
         for collection in PERSONAL_COLLECTIONS:
             kind = "Group" if collection == "groups" else "Person"
             for record in records.get(collection) or ():
                 if not isinstance(record, Mapping):
                     continue
-                if isinstance(record.get("id"), str):
-                    self._ids.add(record["id"].lower())
+                oid = record.get("id")
+                if isinstance(oid, str):
+                    self._ids.add(oid.lower())
                 for field in NAME_FIELDS:
                     value = record.get(field)
                     if isinstance(value, str) and len(value.strip()) >= 2:
-                        self._names.setdefault(value, f"{kind} {self._digest('name', value)[:8]}")
-        # names by first word, longest first, so "Ann Lee-Smith" wins over "Ann Lee"
-        self._by_first: dict[str, list[str]] = {}
-        for name in sorted(self._names, key=len, reverse=True):
-            first = _WORD_START.match(name)
-            if first:
-                self._by_first.setdefault(first.group(0).casefold(), []).append(name)
+                        self._kinds.setdefault(value, kind)
+        #: the most words in a name: how far a match is tried from each word of a text
+        self._max_words = max((len(n.split()) for n in self._kinds), default=0)
+
+    def _name(self, name: str) -> str:
+        out = self._cache.get(name)
+        if out is None:
+            out = self._cache[name] = f"{self._kinds[name]} {self._digest('name', name)[:8]}"
+        return out
 
     def _digest(self, kind: str, value: str) -> str:
         return hmac.new(self._key, f"{kind}\x00{value}".encode(), hashlib.sha256).hexdigest()
@@ -92,29 +100,51 @@ class Redactor:
 
     def text(self, text: str) -> str:
         """The string with every personal value in it replaced."""
-        if text in self._names:
-            return self._names[text]
-        out = _EMAIL.sub(lambda m: self.address(m.group(1), m.group(2)), text)
-        out = _GUID.sub(
-            lambda m: self.object_id(m.group(0)) if m.group(0).lower() in self._ids else m.group(0), out
-        )
-        return self._replace_names(out) if self._names else out
+        if text in self._kinds:
+            return self._name(text)
+        out = text
+        if "@" in out:
+            out = _EMAIL.sub(lambda m: self.address(m.group(1), m.group(2)), out)
+        if "-" in out and self._ids:
+            out = _GUID.sub(
+                lambda m: self.object_id(m.group(0)) if m.group(0).lower() in self._ids else m.group(0), out
+            )
+        if self._kinds and (" " in out or any(c in out for c in _LEADING)):
+            out = self._replace_names(out)
+        return out
 
     def _replace_names(self, text: str) -> str:
+        """Replace known names: from each word, try the longest run of words first (a name is
+        looked up whole, so the cost does not grow with the number of people)."""
+        words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
         parts: list[str] = []
         pos = 0
-        for m in _WORD_START.finditer(text):
-            start = m.start()
-            if start < pos:
-                continue
-            for name in self._by_first.get(m.group(0).casefold(), ()):
-                stop = start + len(name)
-                if text.startswith(name, start) and (stop == len(text) or not text[stop].isalnum()):
-                    parts += [text[pos:start], self._names[name]]
-                    pos = stop
+        i = 0
+        while i < len(words):
+            first = text[words[i][0] : words[i][1]]
+            start = words[i][0] + len(first) - len(first.lstrip(_LEADING))
+            for k in range(min(self._max_words, len(words) - i), 0, -1):
+                end = words[i + k - 1][1]
+                candidate = text[start:end]
+                if " ".join(candidate.split()) != candidate:
+                    continue
+                trimmed = candidate.rstrip(_TRAILING)
+                name = candidate if candidate in self._kinds else trimmed if trimmed in self._kinds else None
+                if name is not None:
+                    parts += [text[pos:start], self._name(name)]
+                    pos = start + len(name)
+                    i += k
                     break
+            else:
+                i += 1
         parts.append(text[pos:])
         return "".join(parts)
+
+    def _key_text(self, key: str) -> str:
+        """An object key: usually a field name, redacted only when it is personal data."""
+        if "@" in key or key in self._kinds or key.lower() in self._ids:
+            return self.text(key)
+        return key
 
     def value(self, value: Any, *, policy_text: bool = False) -> Any:
         """Any JSON value, redacted recursively (object keys too: evidence may be keyed by UPN)."""
@@ -123,7 +153,7 @@ class Redactor:
         if isinstance(value, list):
             return [self.value(v) for v in value]
         if isinstance(value, Mapping):
-            return {self.text(str(k)): self.value(v) for k, v in value.items()}
+            return {self._key_text(str(k)): self.value(v) for k, v in value.items()}
         return value
 
 
@@ -135,6 +165,10 @@ def redact_document(doc: Mapping[str, Any], redactor: Redactor) -> dict[str, Any
         {k: (v if k in _POLICY_TEXT else redactor.value(v)) for k, v in r.items()}
         for r in doc.get("results", [])
     ]
+    snapshot = dict(doc.get("snapshot") or {})
+    if "sources" in snapshot:  # collection errors may quote a principal's name
+        snapshot["sources"] = redactor.value(snapshot["sources"])
+    out["snapshot"] = snapshot
     baseline = dict(doc.get("baseline") or {})
     if "params" in baseline:
         baseline["params"] = redactor.value(baseline["params"])

@@ -203,3 +203,27 @@ def test_listings_never_cut_or_wrap_ids(
     assert all(re.search(rf"(^|\s){re.escape(i)}(\s|$)", text, re.MULTILINE) for i in shown)
     if argv[0] == "policies":
         assert shown == ids  # every ID, whole
+
+
+def test_redactor_replaces_names_addresses_and_ids_inside_text() -> None:
+    from auditor.results.redact import Redactor
+
+    people = {
+        "users": [
+            {
+                "id": "95B4DD4F-42b4-5c40-a28c-3ef467c59630",
+                "displayName": "Jan Bauer",
+                "userPrincipalName": "jan.bauer@contoso.com",
+            },
+            {"id": "11111111-42b4-5c40-a28c-3ef467c59630", "displayName": "Jan"},
+        ]
+    }
+    r = Redactor(KEY.encode(), people)
+    text = r.text('["Jan Bauer", "Jan"] (jan.bauer@contoso.com, 95b4dd4f-42b4-5c40-a28c-3ef467c59630); Janet')
+    assert "Jan" not in text.replace("Janet", "") and "jan.bauer" not in text and "95b4dd4f" not in text
+    assert text.endswith("; Janet")  # a longer word is not a name
+    assert r.text("Jan Bauer") == r.text("Jan Bauer") == Redactor(KEY.encode(), people).text("Jan Bauer")
+    assert r.text("Jan Bauer") != Redactor(b"other key 123456", people).text("Jan Bauer")
+    # well-known IDs that are not people stay readable (a role template)
+    assert r.text("62e90394-69f5-4237-9190-012177145e10") == "62e90394-69f5-4237-9190-012177145e10"
+    assert r.text("mail x@contoso.com").endswith("@contoso.com")  # the organisation's domain stays
