@@ -56,7 +56,9 @@ def _show(args: argparse.Namespace) -> int:
     selected = [p for p in policies if baseline.selects(p.id)]
     if not selected:
         raise InputError("selects no built-in policy", source=baseline.path)
-    console = Console()
+    from auditor.cli.policies import listing_console
+
+    console = listing_console()
     console.print(f"[bold]{escape(baseline.name or '')}[/bold] — {escape(baseline.title)}")
     if baseline.description:
         console.print(escape(baseline.description.strip()))
@@ -66,10 +68,10 @@ def _show(args: argparse.Namespace) -> int:
             f"waiver: {escape(w.policy)} until {w.expires} — {escape(w.reason)} ({escape(w.owner)})"
         )
     table = Table(title=f"{len(selected)} policies selected")
-    table.add_column("ID")
+    table.add_column("ID", no_wrap=True, min_width=max(len(p.id) for p in selected))
     table.add_column("Severity")
     table.add_column("Title")
     for p in selected:
         table.add_row(escape(p.id), p.severity, escape(p.title))
-    console.print(table)
+    console.print(table, crop=False)
     return 0

@@ -72,6 +72,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p_val.set_defaults(func=_validate)
 
 
+def listing_console() -> Console:
+    """A console for listings: the terminal's width, or at least 120 columns in a log or pipe."""
+    import shutil
+    import sys
+
+    if sys.stdout.isatty():
+        return Console()
+    return Console(width=max(shutil.get_terminal_size((120, 24)).columns, 120))
+
+
 def _list(args: argparse.Namespace) -> int:
     from auditor.policy import load_library
 
@@ -99,7 +109,9 @@ def _list(args: argparse.Namespace) -> int:
         )
         return 0
     table = Table(title=f"{len(policies)} policies", show_lines=False)
-    for col in ("ID", "Severity", "Title", "Frameworks"):
+    # IDs are copied into commands and waivers: never wrapped or cut
+    table.add_column("ID", no_wrap=True, min_width=max((len(p.id) for p in policies), default=2))
+    for col in ("Severity", "Title", "Frameworks"):
         table.add_column(col)
     for p in policies:
         fw = "; ".join(f"{k}: {', '.join(v)}" for k, v in p.frameworks.items())
@@ -109,8 +121,8 @@ def _list(args: argparse.Namespace) -> int:
             escape(p.title) + (" [dim](manual)[/dim]" if p.is_manual else ""),
             escape(fw),
         )
-    console = Console()
-    console.print(table)
+    console = listing_console()
+    console.print(table, crop=False)
     by_framework = Counter(k for p in policies for k in p.frameworks)
     controls = {k: len({c for p in policies for c in p.frameworks.get(k, ())}) for k in by_framework}
     console.print(

@@ -38,7 +38,8 @@ from auditor.results import (
 EXIT_MATCH, EXIT_MISMATCH, EXIT_INPUT = 0, 1, 2
 #: top-level members not compared on re-evaluation: they legitimately differ per run
 #: (``invocation`` is compared only for its content hashes, params and failOn)
-IGNORED_MEMBERS = ("generatedAt", "integrity", "invocation")
+#: (``since`` compares with another results document, not with the snapshot: the seal covers it)
+IGNORED_MEMBERS = ("generatedAt", "integrity", "invocation", "since")
 INVOCATION_COMPARED = ("waiversSha256", "params", "failOn")
 
 
@@ -197,6 +198,13 @@ def verify(
             f"content hashes to {compute_integrity(doc)[:16]}… (edited after sealing)"
         )
 
+    if (doc.get("invocation") or {}).get("redacted"):
+        # pseudonyms cannot be recomputed without the key, and the key is never recorded
+        checks.bad(
+            "re-evaluation: the document was redacted (--redact); verify the unredacted results.json "
+            "kept with the snapshot"
+        )
+        return EXIT_INPUT
     try:
         raw = Path(snapshot_path).read_bytes()
     except OSError as exc:
