@@ -32,9 +32,10 @@ from typing import Any
 from auditor.baseline import NO_BASELINE, Baseline, Waiver, bind, load_baseline, load_waivers_file
 from auditor.errors import InputError
 from auditor.policy import Policy, load_library
-from auditor.results import SEVERITIES, seal
+from auditor.results import seal
 from auditor.snapshot import Snapshot, load_snapshot_bytes, validate_document
 from auditor.snapshot import load_snapshot as _load_snapshot_file
+from auditor.vocab import SEVERITIES
 
 #: the default time one policy may take before it is reported as ``error``
 DEFAULT_POLICY_TIMEOUT = 60.0
@@ -113,7 +114,7 @@ def prepare(
     """
     if fail_on is not None and fail_on not in SEVERITIES:
         raise InputError(
-            f"unknown severity {fail_on!r}; choose from {', '.join(SEVERITIES)}", source="failOn"
+            f"unknown severity {fail_on!r}; choose from {', '.join(map(str, SEVERITIES))}", source="failOn"
         )
     snap = load_snapshot(snapshot)
     policy_paths = [str(p) for p in policies] if policies else None

@@ -11,7 +11,7 @@ from auditor import api
 from auditor.cli.inputs import parse_params
 from auditor.errors import InputError
 from auditor.policy import Policy
-from auditor.results import SEVERITIES
+from auditor.vocab import SEVERITIES
 
 CONSOLE = "console"
 
@@ -54,7 +54,7 @@ def add_audit_arguments(parser: argparse.ArgumentParser, *, positional_snapshot:
     )
     parser.add_argument(
         "--fail-on",
-        choices=SEVERITIES,
+        choices=[str(s) for s in SEVERITIES],
         metavar="SEVERITY",
         help="lowest severity that fails the gate (default: the baseline's failOn, else high)",
     )

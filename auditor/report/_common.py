@@ -11,15 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from auditor.results import GATE_EXIT_CODES, SEVERITIES, STATUSES, severity_rank
+from auditor.results import GATE_EXIT_CODES
+from auditor.vocab import PROBLEM_STATUSES, SEVERITIES, TRIAGE_ORDER, severity_rank
 
 Doc = Mapping[str, Any]
 Result = Mapping[str, Any]
 
-#: statuses that need someone's attention, most urgent first
-PROBLEM_STATUSES = ("fail", "error")
 #: display order of statuses in tables and counts
-STATUS_ORDER = ("fail", "error", "waived", "manual", "not_applicable", "pass")
+STATUS_ORDER = TRIAGE_ORDER
 
 STATUS_LABELS = {
     "pass": "PASS",
@@ -38,8 +37,6 @@ STATUS_ICONS = {
     "not_applicable": "-",
 }
 GATE_LABELS = {"passed": "PASSED", "failed": "FAILED", "incomplete": "INCOMPLETE"}
-
-assert set(STATUS_ORDER) == set(STATUSES)
 
 
 def status_rank(status: str) -> int:
@@ -87,7 +84,7 @@ def fail_on(doc: Doc) -> str:
 def counts(doc: Doc) -> dict[str, int]:
     """Policy counts by status, in :data:`STATUS_ORDER`, recomputed from the results
     (the summary is checked by ``verify``; reports show what the results say)."""
-    out = dict.fromkeys(STATUS_ORDER, 0)
+    out = {str(s): 0 for s in STATUS_ORDER}
     for r in doc.get("results", []):
         status = str(r.get("status"))
         out[status] = out.get(status, 0) + 1

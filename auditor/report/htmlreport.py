@@ -36,11 +36,12 @@ from auditor.report._common import (
     waiver_text,
 )
 from auditor.report._html_assets import CSS, SCRIPT
+from auditor.vocab import WORST_FIRST
 
 EMBED_ID = "auditor-results"
 _EMBED_RE = re.compile(r'<script type="application/json" id="' + EMBED_ID + r'">(.*?)</script>', re.DOTALL)
 #: a control's status is the worst of its policies', in this order
-_WORST = ("fail", "error", "waived", "manual", "pass", "not_applicable")
+_WORST = WORST_FIRST
 
 
 def e(value: object) -> str:

@@ -14,8 +14,8 @@ from typing import Any
 
 from auditor import __version__
 from auditor.engine.model import Finding, PolicyResult, WaiverUse
-from auditor.results.document import STATUSES, severity_rank
 from auditor.snapshot.model import Snapshot
+from auditor.vocab import STATUSES, severity_rank
 
 
 def _waiver(use: WaiverUse | None) -> dict[str, Any] | None:
@@ -23,7 +23,7 @@ def _waiver(use: WaiverUse | None) -> dict[str, Any] | None:
 
 
 def _finding(f: Finding) -> dict[str, Any]:
-    out: dict[str, Any] = {"subject": f.subject, "status": f.status, "message": f.message}
+    out: dict[str, Any] = {"subject": f.subject, "status": str(f.status), "message": f.message}
     if f.evidence is not None:
         out["evidence"] = f.evidence
     if f.waiver is not None:
@@ -37,7 +37,7 @@ def result_entry(r: PolicyResult) -> dict[str, Any]:
         "policyId": p.id,
         "title": p.title,
         "severity": p.severity,
-        "status": r.status,
+        "status": str(r.status),
         "frameworks": {k: list(v) for k, v in p.frameworks.items()},
         "message": r.message,
         "remediation": p.remediation,
@@ -92,7 +92,7 @@ def build_document(
         for use in [r.waiver, *(f.waiver for f in r.findings)]
         if use is not None and use.expired
     )
-    summary: dict[str, Any] = {s: counts.get(s, 0) for s in STATUSES}
+    summary: dict[str, Any] = {str(s): counts.get(s, 0) for s in STATUSES}
     summary.update(
         gate=verdict,
         failOn=fail_on,

@@ -17,14 +17,7 @@ import jsonschema
 
 from auditor.errors import InputError
 
-STATUSES = ("pass", "fail", "error", "waived", "manual", "not_applicable")
-SEVERITIES = ("critical", "high", "medium", "low", "info")
 GATE_EXIT_CODES = {"passed": 0, "failed": 1, "incomplete": 3}
-
-
-def severity_rank(severity: str) -> int:
-    """Higher is more severe: critical=4 ... info=0."""
-    return len(SEVERITIES) - 1 - SEVERITIES.index(severity)
 
 
 @lru_cache(maxsize=1)
