@@ -32,7 +32,8 @@ from typing import Any
 from auditor.baseline import NO_BASELINE, Baseline, Waiver, bind, load_baseline, load_waivers_file
 from auditor.errors import InputError
 from auditor.policy import Policy, load_library
-from auditor.results import seal
+from auditor.results import GATE_EXIT_CODES, seal
+from auditor.results.types import Gate, ResultEntry, ResultsDocument, Summary
 from auditor.snapshot import Snapshot, load_snapshot_bytes, validate_document
 from auditor.snapshot import load_snapshot as _load_snapshot_file
 from auditor.vocab import SEVERITIES
@@ -158,7 +159,7 @@ def evaluate(
     *,
     policy_timeout: float = DEFAULT_POLICY_TIMEOUT,
     progress: ProgressHook | None = None,
-) -> dict[str, Any]:
+) -> ResultsDocument:
     """Evaluate the selected policies into the unsealed results document (see :func:`seal`)."""
     from auditor.engine import context_from_snapshot, evaluate_policy
     from auditor.results.build import build_document
@@ -211,27 +212,27 @@ def render(document: Mapping[str, Any], fmt: str) -> bytes:
 class AuditResult:
     """A finished audit: the sealed results document and the gate's verdict."""
 
-    document: dict[str, Any]
+    document: ResultsDocument
 
     @property
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> Summary:
         """Counts per status, ``gate``, ``failOn``, ``exitCode`` and ``expiredWaivers``."""
-        return self.document["summary"]  # type: ignore[no-any-return]
+        return self.document["summary"]
 
     @property
-    def gate(self) -> str:
+    def gate(self) -> Gate:
         """``passed``, ``failed`` or ``incomplete``."""
-        return str(self.summary["gate"])
+        return self.summary["gate"]
 
     @property
     def exit_code(self) -> int:
         """What the CLI exits with for this verdict: 0 passed, 1 failed, 3 incomplete."""
-        return int(self.summary["exitCode"])
+        return GATE_EXIT_CODES[self.gate]
 
     @property
-    def results(self) -> list[dict[str, Any]]:
+    def results(self) -> list[ResultEntry]:
         """One entry per evaluated policy, sorted by policy ID."""
-        return self.document["results"]  # type: ignore[no-any-return]
+        return self.document["results"]
 
     def render(self, fmt: str) -> bytes:
         """This document in format ``fmt`` (see :func:`formats`)."""
