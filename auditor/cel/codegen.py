@@ -109,6 +109,7 @@ class CodeGen:
             "    _bad = []",
             "    _ap = _out.append",
             f"    for {py_name(item)} in _items:",
+            "        _tick()",
             "        try:",
             f"            _ap({body})",
             "        except Exception:",
@@ -372,6 +373,7 @@ class CodeGen:
             lines += [
                 f"{i1}_e = False",
                 f"{i1}for {v} in _r:",
+                f"{i2}_tick()",
                 f"{i2}try:",
                 f"{i3}_p = {body}",
                 f"{i2}except RecursionError:",
@@ -389,6 +391,7 @@ class CodeGen:
             lines += [
                 f"{i1}_n = 0",
                 f"{i1}for {v} in _r:",
+                f"{i2}_tick()",
                 f"{i2}_p = {body}",
                 f"{i2}if _p is True:",
                 f"{i3}_n += 1",
@@ -397,7 +400,7 @@ class CodeGen:
                 f"{i1}return _n == 1",
             ]
         else:
-            lines += [f"{i1}_o = []", f"{i1}_a = _o.append", f"{i1}for {v} in _r:"]
+            lines += [f"{i1}_o = []", f"{i1}_a = _o.append", f"{i1}for {v} in _r:", f"{i2}_tick()"]
             if kind == "map":
                 lines.append(f"{i2}_a({body})")
             else:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, assert_never
 
 from . import ops
+from .budget import tick
 from .errors import EvalFailure
 from .functions import GLOBAL_FUNCTIONS, MEMBER_FUNCTIONS
 from .nodes import (
@@ -324,6 +325,7 @@ class Interpreter:
                 inner = dict(env)
                 first_error: Err | None = None
                 for x in items:
+                    tick()
                     inner[var] = x
                     r = body(inner)
                     if r is decisive:
@@ -342,6 +344,7 @@ class Interpreter:
             count = 0
             out: list[Any] = []
             for x in items:
+                tick()
                 inner[var] = x
                 if kind == "map":
                     v = body(inner)

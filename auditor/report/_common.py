@@ -91,12 +91,6 @@ def counts(doc: Doc) -> dict[str, int]:
     return out
 
 
-def baseline_name(doc: Doc) -> str:
-    """The baseline's name, or a phrase saying that none was used."""
-    name = doc.get("baseline", {}).get("name")
-    return str(name) if name else "(none: whole policy set)"
-
-
 def tenant_label(doc: Doc) -> str:
     """``displayName (defaultDomain, id)`` with whatever parts the snapshot has."""
     tenant = doc.get("snapshot", {}).get("tenant", {}) or {}
