@@ -105,9 +105,7 @@ def requirement_from(spec: Any) -> Requirement:
         raise CoverageError("caCoverage expects a map such as {'require': 'mfa'}")
     unknown = sorted(set(spec) - set(SPEC_KEYS))
     if unknown:
-        raise CoverageError(
-            f"unknown key(s) {', '.join(map(str, unknown))}; known: {', '.join(SPEC_KEYS)}"
-        )
+        raise CoverageError(f"unknown key(s) {', '.join(map(str, unknown))}; known: {', '.join(SPEC_KEYS)}")
     kind = spec.get("require")
     if kind not in KINDS:
         raise CoverageError(f"'require' must be one of {', '.join(KINDS)}, got {kind!r}")
