@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import ops
+from .budget import tick
 from .values import Uint
 
 
@@ -53,6 +54,7 @@ def _range(r: Any) -> Any:
 
 BASE_NAMESPACE: dict[str, Any] = {
     "_fail": _fail,
+    "_tick": tick,
     "_index": _index,
     "_in_str": _in_str,
     "_bool": _bool,

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from auditor import api
 from auditor.cli.inputs import parse_params
 from auditor.errors import InputError
 from auditor.policy import Policy
-from auditor.results import SEVERITIES
+from auditor.vocab import SEVERITIES
+
+if TYPE_CHECKING:
+    from auditor.results.types import ResultsDocument
 
 CONSOLE = "console"
 
@@ -56,7 +59,7 @@ def add_audit_arguments(parser: argparse.ArgumentParser, *, positional_snapshot:
     )
     parser.add_argument(
         "--fail-on",
-        choices=SEVERITIES,
+        choices=[str(s) for s in SEVERITIES],
         metavar="SEVERITY",
         help="lowest severity that fails the gate (default: the baseline's failOn, else high)",
     )
@@ -185,7 +188,7 @@ def run_audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
     if redactor is not None:
         from auditor.results.redact import redact_document
 
-        doc = redact_document(doc, redactor)
+        doc = cast("ResultsDocument", redact_document(dict(doc), redactor))
     if old is not None and since_path:
         from auditor.results.since import since_member
 
@@ -260,7 +263,7 @@ def _echo(text: str) -> None:
     sys.stdout.flush()
 
 
-def print_summary(doc: dict[str, Any], *, quiet: bool, verbose: bool) -> None:
+def print_summary(doc: Mapping[str, Any], *, quiet: bool, verbose: bool) -> None:
     """The console summary: rich on a terminal; plain lines (one per finding, at least 120
     columns, never wrapped) in CI logs and pipes, where rich would assume 80 columns."""
     from auditor.report.console import MIN_PLAIN_WIDTH, render_console, render_console_lines, verdict_line

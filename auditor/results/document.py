@@ -8,23 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import jsonschema
 
 from auditor.errors import InputError
 
-STATUSES = ("pass", "fail", "error", "waived", "manual", "not_applicable")
-SEVERITIES = ("critical", "high", "medium", "low", "info")
 GATE_EXIT_CODES = {"passed": 0, "failed": 1, "incomplete": 3}
-
-
-def severity_rank(severity: str) -> int:
-    """Higher is more severe: critical=4 ... info=0."""
-    return len(SEVERITIES) - 1 - SEVERITIES.index(severity)
 
 
 @lru_cache(maxsize=1)
@@ -43,7 +37,7 @@ def canonical_json(doc: Any) -> bytes:
 UNHASHED = ("integrity", "generatedAt")
 
 
-def compute_integrity(doc: dict[str, Any]) -> str:
+def compute_integrity(doc: Mapping[str, Any]) -> str:
     """sha256 of the document without ``integrity`` and ``generatedAt``.
 
     ``generatedAt`` is left out so that two evaluations of the same inputs carry the
@@ -53,11 +47,14 @@ def compute_integrity(doc: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(body)).hexdigest()
 
 
-def seal(doc: dict[str, Any]) -> dict[str, Any]:
-    """Return the document with its ``integrity`` member set."""
+DocT = TypeVar("DocT", bound=Mapping[str, Any])
+
+
+def seal(doc: DocT) -> DocT:
+    """Return the document with its ``integrity`` member set (a new document of the same type)."""
     sealed = {k: v for k, v in doc.items() if k != "integrity"}
     sealed["integrity"] = {"algorithm": "sha256", "value": compute_integrity(sealed)}
-    return sealed
+    return cast(DocT, sealed)
 
 
 #: above this many findings results.json is written compact: Python's indenting encoder is ~20x slower
