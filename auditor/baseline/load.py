@@ -44,6 +44,17 @@ def _dates_to_text(value: Any) -> Any:
     return value
 
 
+def parse_expiry(value: Any) -> dt.date:
+    """A waiver's ``expires``: a whole date (``2027-03-31``) or an ISO date-time, nothing trailing.
+
+    Reading only the first ten characters would take ``2027-03-31garbage`` for a date.
+    """
+    text = str(value).strip()
+    if len(text) == 10:
+        return dt.date.fromisoformat(text)
+    return dt.datetime.fromisoformat(text).date()
+
+
 def _parse_waivers(
     doc: YamlDocument, items: list[dict[str, Any]], path_prefix: tuple[str | int, ...]
 ) -> list[Waiver]:
@@ -52,7 +63,7 @@ def _parse_waivers(
     for i, item in enumerate(items):
         pos = doc.position((*path_prefix, i))
         try:
-            expires = dt.date.fromisoformat(str(item["expires"])[:10])
+            expires = parse_expiry(item["expires"])
         except ValueError:
             errors.append(
                 doc.error(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,7 @@ def add_audit_arguments(parser: argparse.ArgumentParser, *, positional_snapshot:
     )
     parser.add_argument(
         "--policy-timeout",
-        type=float,
+        type=positive_seconds,
         default=60.0,
         metavar="SECONDS",
         help="time one policy may take before it is reported as error (default 60)",
@@ -81,6 +82,17 @@ def add_audit_arguments(parser: argparse.ArgumentParser, *, positional_snapshot:
     )
     if "--quiet" not in parser._option_string_actions:  # 'auditor run' shares one --quiet with collect
         parser.add_argument("--quiet", "-q", action="store_true", help="print only the gate verdict line")
+
+
+def positive_seconds(text: str) -> float:
+    """A finite, positive number of seconds: ``inf`` or ``nan`` would switch the budget off."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive, finite number of seconds, got {text!r}")
+    return value
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -182,8 +194,8 @@ def build_results(
 
 def run_audit(args: argparse.Namespace, snapshot_path: str) -> int:
     """Audit ``snapshot_path`` with the audit options in ``args``; returns the gate's exit code."""
+    from auditor.cli.output import write_report_set
     from auditor.report.console import render_console
-    from auditor.snapshot import write_atomic
 
     formats = chosen_formats(args.format)
     inputs = load_inputs(
@@ -194,14 +206,11 @@ def run_audit(args: argparse.Namespace, snapshot_path: str) -> int:
         params=parse_params(args.param),
         fail_on=args.fail_on,
     )
-    if args.policy_timeout <= 0:
-        raise InputError("must be a positive number of seconds", source="--policy-timeout")
     doc = seal(evaluate(inputs, progress=sys.stderr.isatty(), policy_timeout=args.policy_timeout))
     known = _formats()
     rendered = {known[name].filename: known[name].render(doc) for name in formats}
     out = Path(args.out)
-    for filename, payload in rendered.items():
-        write_atomic(out / filename, payload)
+    write_report_set(out, rendered)
     from rich.console import Console
 
     console = Console()

@@ -11,11 +11,10 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from auditor.baseline import NO_BASELINE, Baseline, Waiver, bind, load_baseline, load_waivers_file
 from auditor.errors import InputError
 from auditor.policy import Policy, load_library
+from auditor.policy.yamlpos import load_yaml
 from auditor.snapshot import Snapshot, load_snapshot, load_snapshot_bytes
 
 DEMO_SNAPSHOT = "demo"
@@ -42,6 +41,18 @@ def demo_waivers_path() -> str:
     return str(resources.files("auditor.data").joinpath("demo-waivers.yaml"))
 
 
+def parse_param_value(name: str, text: str) -> Any:
+    """One ``--param`` value: YAML under the same budgets as a file; text that is not YAML stays text."""
+    if not text.strip():
+        return ""
+    try:
+        return load_yaml(text, f"--param {name}").value
+    except InputError as exc:
+        if exc.detail.startswith("invalid YAML:"):
+            return text
+        raise
+
+
 def parse_params(pairs: Sequence[str] | None) -> dict[str, Any]:
     """``NAME=VALUE`` pairs; VALUE is read as YAML (``365``, ``[a, b]``, ``true``) or kept as text."""
     out: dict[str, Any] = {}
@@ -49,11 +60,7 @@ def parse_params(pairs: Sequence[str] | None) -> dict[str, Any]:
         name, sep, text = pair.partition("=")
         if not sep or not name.strip():
             raise InputError(f"expected NAME=VALUE, got {pair!r}", source="--param")
-        try:
-            value = yaml.safe_load(text) if text.strip() else ""
-        except yaml.YAMLError:
-            value = text
-        out[name.strip()] = value
+        out[name.strip()] = parse_param_value(name.strip(), text)
     return out
 
 

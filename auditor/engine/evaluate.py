@@ -7,6 +7,7 @@ never turns missing data into a pass or a fail.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -56,6 +57,8 @@ def evaluate_policy(
     budget_seconds: float = DEFAULT_BUDGET_SECONDS,
 ) -> PolicyResult:
     """Evaluate one policy; always returns a result, never raises for data or expression problems."""
+    if not 0 < budget_seconds < math.inf:  # nan and inf would switch the time budget off
+        raise ValueError(f"budget_seconds must be positive and finite, got {budget_seconds!r}")
     params = policy_params(policy, overrides or {})
     whole, subject_waivers = _split_waivers(policy, waivers, ctx)
     if policy.is_manual:

@@ -8,12 +8,18 @@ loader keeps, beside the plain Python value, a map from each value's path
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
+from auditor import limits
 from auditor.errors import InputError
+
+_INT_TAG = "tag:yaml.org,2002:int"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 Path_ = tuple[Any, ...]
 
@@ -67,18 +73,66 @@ def _position(node: yaml.Node) -> Position:
 
 
 class _Builder:
+    """Builds plain values from the node graph under the node and depth budgets.
+
+    An alias is built again at every place it is used, so the node budget counts
+    what a billion-laughs file would expand to and stops it early.
+    """
+
     def __init__(self, loader: yaml.SafeLoader, source: str) -> None:
         self.loader = loader
         self.source = source
         self.positions: dict[Path_, Position] = {}
+        budget = limits.current()
+        self.nodes_left = budget.yaml_nodes
+        self.max_depth = budget.yaml_depth
+        self.max_digits = budget.int_digits
+
+    def _fail(self, message: str, node: yaml.Node) -> InputError:
+        return InputError(message, source=self.source, line=node.start_mark.line + 1)
+
+    def _scalar(self, node: yaml.Node) -> Any:
+        if node.tag == _INT_TAG and len(str(node.value).lstrip("+-")) > self.max_digits:
+            raise self._fail(
+                f"an integer of {len(str(node.value))} digits exceeds the limit of {self.max_digits} "
+                "(--limit int-digits)",
+                node,
+            )
+        try:
+            value = self.loader.construct_object(node, deep=True)
+        except (ValueError, OverflowError) as exc:  # `expires: 2027-02-30`, an impossible time
+            raise self._fail(f"invalid value {str(node.value)[:60]!r}: {exc}", node) from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self._fail(f"{node.value!r} is not a finite number", node)
+        if isinstance(value, str) and _SURROGATE.search(value):
+            raise self._fail("a string holds a lone UTF-16 surrogate, which is not valid Unicode", node)
+        return value
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
+        self.nodes_left -= 1
+        if self.nodes_left < 0:
+            raise self._fail(
+                f"more than {limits.current().yaml_nodes} values once aliases are expanded "
+                "(--limit yaml-nodes)",
+                node,
+            )
+        if len(path) > self.max_depth:
+            raise self._fail(
+                f"nested deeper than the limit of {self.max_depth} levels (--limit yaml-depth)", node
+            )
         self.positions[path] = _position(node)
         if isinstance(node, yaml.MappingNode):
-            self.loader.flatten_mapping(node)
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    # merge keys can expand exponentially while PyYAML flattens them
+                    raise self._fail("YAML merge keys (<<) are not supported", key_node)
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                key = self.loader.construct_object(key_node, deep=True)
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise InputError(
+                        "mapping keys must be scalars", source=self.source, line=key_node.start_mark.line + 1
+                    )
+                key = self._scalar(key_node)
                 if not isinstance(key, str | int | float | bool) and key is not None:
                     raise InputError(
                         "mapping keys must be scalars", source=self.source, line=key_node.start_mark.line + 1
@@ -91,7 +145,7 @@ class _Builder:
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self.loader.construct_object(node, deep=True)
+        return self._scalar(node)
 
 
 def load_yaml(text: str, source: str) -> YamlDocument:
@@ -115,6 +169,11 @@ def load_yaml(text: str, source: str) -> YamlDocument:
         ) from None
     except yaml.YAMLError as exc:
         raise InputError(f"invalid YAML: {exc}", source=source) from None
+    except RecursionError:  # the YAML composer recurses once per nesting level
+        raise InputError(
+            f"nested deeper than the limit of {limits.current().yaml_depth} levels (--limit yaml-depth)",
+            source=source,
+        ) from None
     finally:
         loader.dispose()
 

@@ -58,10 +58,9 @@ def extract_results(text: str, source: str = "<html>") -> dict[str, Any]:
     m = _EMBED_RE.search(text)
     if not m:
         raise InputError(f"no embedded results document (script#{EMBED_ID}) found", source=source)
-    try:
-        doc = json.loads(m.group(1))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"embedded results document is not valid JSON: {exc.msg}", source=source) from None
+    from auditor import strictjson
+
+    doc = strictjson.loads(m.group(1), f"{source} (embedded results document)")
     if not isinstance(doc, dict):
         raise InputError("embedded results document is not a JSON object", source=source)
     return doc

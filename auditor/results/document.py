@@ -93,12 +93,9 @@ def read_results_text(path: str | Path) -> str:
 
 def parse_results_json(text: str, source: str) -> dict[str, Any]:
     """Parse a results document's JSON text (not yet validated against the schema)."""
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"not valid JSON: {exc.msg}", source=source, line=exc.lineno, column=exc.colno
-        ) from None
+    from auditor import strictjson
+
+    doc = strictjson.loads(text, source)
     if not isinstance(doc, dict):
         raise InputError("a results document must be a JSON object", source=source)
     return doc
