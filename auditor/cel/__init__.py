@@ -16,6 +16,8 @@ Public API (stable; other stages use only this):
     Program.selections(root) -> set[str]             fields selected on identifier root
 
     time_budget(seconds)   context manager bounding evaluation time
+    size_budget(elements)  context manager bounding the elements and characters all
+                           evaluations inside it create, together
     to_json(value)         CEL value -> JSON-compatible Python value
     format_value(value)    CEL value -> display string (for messages)
 
@@ -25,7 +27,7 @@ uints ``Uint`` (an ``int`` subclass), types ``CelType``.
 """
 
 from .errors import CelCompileError, CelError, CelEvalError, CelSyntaxError
-from .program import Program, compile, time_budget
+from .program import Program, compile, size_budget, time_budget
 from .values import CelType, Uint, format_value, to_json
 
 __all__ = [
@@ -38,6 +40,7 @@ __all__ = [
     "Uint",
     "compile",
     "format_value",
+    "size_budget",
     "time_budget",
     "to_json",
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import ops
+from .meter import charged
 from .values import Uint
 
 
@@ -57,6 +58,7 @@ BASE_NAMESPACE: dict[str, Any] = {
     "_in_str": _in_str,
     "_bool": _bool,
     "_range": _range,
+    "_charged": charged,
     "_eq": ops.eq,
     "_lt": ops.lt,
     "_le": ops.le,

@@ -16,6 +16,7 @@ from typing import Any
 from . import ops
 from .errors import EvalFailure
 from .functions import GLOBAL_FUNCTIONS, MEMBER_FUNCTIONS
+from .meter import charged
 from .nodes import (
     Binary,
     Call,
@@ -336,6 +337,6 @@ class Interpreter:
                         out.append(v)
                 elif r is not False:
                     return r if r.__class__ is Err else _overload("_?_:_", r, node)
-            return count == 1 if kind == "exists_one" else out
+            return count == 1 if kind == "exists_one" else charged(out)
 
         return collect

@@ -131,6 +131,13 @@ def _silence_stdout() -> None:
         pass
 
 
+def printable(text: str) -> str:
+    """Error text may quote file content: keep terminal control characters out of it."""
+    from auditor.report._common import printable as strip
+
+    return strip(text)
+
+
 def _unexpected(exc: BaseException, debug: bool) -> int:
     """The net under every command: one line and exit 2, the traceback only with ``--debug``."""
     if debug:
@@ -138,7 +145,7 @@ def _unexpected(exc: BaseException, debug: bool) -> int:
     text = str(exc).splitlines()[0][:300] if str(exc) else ""
     detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
     print(
-        f"auditor: error: unexpected failure ({detail}); rerun with --debug for the traceback",
+        f"auditor: error: unexpected failure ({printable(detail)}); rerun with --debug for the traceback",
         file=sys.stderr,
     )
     return EXIT_USAGE
@@ -158,7 +165,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _sigterm_as_interrupt():
             return int(func(args))
     except InputError as exc:
-        print(f"auditor: error: {exc}", file=sys.stderr)
+        print(f"auditor: error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
         # `auditor policies list --json | head`: the reader has what it wanted. A gate command

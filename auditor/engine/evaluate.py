@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from auditor import cel
+from auditor import cel, limits
 from auditor.baseline.model import Waiver
 from auditor.engine.evidence import compact
 from auditor.engine.expressions import Failed, evaluate_bool, render
@@ -55,6 +55,7 @@ def evaluate_policy(
     *,
     waivers: Sequence[Waiver] = (),
     budget_seconds: float = DEFAULT_BUDGET_SECONDS,
+    element_budget: int | None = None,
 ) -> PolicyResult:
     """Evaluate one policy; always returns a result, never raises for data or expression problems."""
     if not 0 < budget_seconds < math.inf:  # nan and inf would switch the time budget off
@@ -77,7 +78,10 @@ def evaluate_policy(
     activation: dict[str, Any] = {name: ctx.data[name] for name in policy.requires}
     activation.update(params=params, tenant=dict(ctx.tenant), now=ctx.now)
     try:
-        with cel.time_budget(budget_seconds):
+        with (
+            cel.time_budget(budget_seconds),
+            cel.size_budget(element_budget or limits.current().eval_elements),
+        ):
             result = _evaluate(policy, activation, subject_waivers, ctx)
     except Failed as exc:
         result = PolicyResult(policy, ERROR, str(exc))

@@ -16,7 +16,7 @@ from auditor import cel
 from auditor.baseline.model import Waiver
 from auditor.engine.aggregate import aggregate
 from auditor.engine.evidence import compact
-from auditor.engine.expressions import Failed, not_bool, render, where
+from auditor.engine.expressions import Failed, display, not_bool, render, where
 from auditor.engine.expressions import evaluate as evaluate_expr
 from auditor.engine.model import ERROR, FAIL, PASS, WAIVED, Context, Finding, PolicyResult, WaiverUse
 from auditor.engine.waivers import annotate, choose
@@ -37,13 +37,13 @@ def _status(value: Any) -> str:
 
 def _subject_name(policy: Any, activation: dict[str, Any], item: Any, index: int) -> str:
     if policy.subject is None:
-        return cel.format_value(item) if isinstance(item, str | int | float) else f"#{index}"
+        return display(item) if isinstance(item, str | int | float) else f"#{index}"
     activation[policy.as_name] = item
     try:
         value = policy.subject.program.evaluate(activation)
     except cel.CelEvalError:
         return f"#{index}"
-    return value if isinstance(value, str) else cel.format_value(value)
+    return display(value)
 
 
 def _finding_message(policy: Any, activation: dict[str, Any], item: Any, status: str, value: Any) -> str:
@@ -71,9 +71,7 @@ def evaluate_subjects(
     if isinstance(items, dict):
         items = list(items)
     if not isinstance(items, list):
-        raise Failed(
-            f"{policy.for_each.where()}: forEach must give a list, got {cel.format_value(items)[:80]}"
-        )
+        raise Failed(f"{policy.for_each.where()}: forEach must give a list, got {display(items, 80)}")
     values = policy.assert_.program.evaluate_each(activation, policy.as_name, items)
     # Only subjects that are reported cost more than the assertion itself: with many
     # subjects, passing ones are counted, not listed.

@@ -30,6 +30,7 @@ from auditor.report._common import (
     failing_subject_count,
     gate,
     one_line,
+    printable_doc,
     short_hash,
     sources_not_ok,
     tenant_label,
@@ -154,7 +155,8 @@ def _verdict(doc: Mapping[str, Any]) -> Text:
 
 
 def render_console(doc: Mapping[str, Any], *, verbose: bool = False) -> RenderableType:
-    """The console summary of a results document, as a rich renderable."""
+    """The console summary of a results document, as a rich renderable (control characters removed)."""
+    doc = printable_doc(doc)
     table, collapsed = _table(doc, verbose)
     parts: list[RenderableType] = [_header(doc), Text(""), table]
     if collapsed:

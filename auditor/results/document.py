@@ -36,7 +36,9 @@ def results_schema() -> dict[str, Any]:
 
 def canonical_json(doc: Any) -> bytes:
     """Sorted keys, no whitespace, UTF-8: the form hashes are computed over."""
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
+        "utf-8"
+    )
 
 
 #: members the integrity hash leaves out: itself, and the one field that differs between runs
@@ -68,7 +70,7 @@ def dumps(doc: dict[str, Any]) -> bytes:
     """The ``results.json`` file form: indented (compact for huge documents), trailing newline."""
     findings = sum(len(r.get("findings", ())) for r in doc.get("results", ()))
     indent = None if findings > COMPACT_ABOVE_FINDINGS else 2
-    return (json.dumps(doc, indent=indent, ensure_ascii=False) + "\n").encode("utf-8")
+    return (json.dumps(doc, indent=indent, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
 
 
 def validate_results(doc: Any, source: str = "<results>") -> None:
