@@ -8,6 +8,7 @@ an exception or leave a control at its default without anyone noticing.
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -189,6 +190,18 @@ def bind(
             )
     if errors:
         raise InputErrors(errors)
+
+
+def selection_warnings(baseline: Baseline, policies: Sequence[Policy]) -> list[str]:
+    """Globs that match no policy: not an error (libraries change), but never silent."""
+    ids = [p.id for p in policies]
+    where = baseline.path or "baseline"
+    out = []
+    for key, patterns in (("include", baseline.include), ("exclude", baseline.exclude)):
+        for pattern in patterns:
+            if any(ch in pattern for ch in "*?[") and not any(fnmatch.fnmatchcase(i, pattern) for i in ids):
+                out.append(f"{where}: policies.{key} pattern {pattern!r} matches no policy")
+    return out
 
 
 def _kind(value: Any) -> str:

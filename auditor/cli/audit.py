@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from auditor.cli.inputs import DEMO_SNAPSHOT, AuditInputs, demo_waivers_path, load_inputs, parse_params
+from auditor.cli.inputs import DEMO_SNAPSHOT, AuditInputs, demo_waivers_path, load_inputs, parse_params, warn
 from auditor.errors import InputError
 from auditor.results import SEVERITIES, seal
 
@@ -141,9 +141,12 @@ def evaluate(inputs: AuditInputs, *, progress: bool = False, policy_timeout: flo
     results = []
     task_iter = _progress(inputs.selected) if progress else inputs.selected
     for policy in task_iter:
-        results.append(
-            evaluate_policy(policy, ctx, inputs.params, waivers=inputs.waivers, budget_seconds=policy_timeout)
+        result = evaluate_policy(
+            policy, ctx, inputs.params, waivers=inputs.waivers, budget_seconds=policy_timeout
         )
+        for text in result.warnings:
+            warn(text)
+        results.append(result)
     baseline = {
         "name": inputs.baseline.name,
         "sha256": inputs.baseline.sha256,

@@ -6,12 +6,21 @@ inputs exactly as the original audit did.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from auditor.baseline import NO_BASELINE, Baseline, Waiver, bind, load_baseline, load_waivers_file
+from auditor.baseline import (
+    NO_BASELINE,
+    Baseline,
+    Waiver,
+    bind,
+    load_baseline,
+    load_waivers_file,
+    selection_warnings,
+)
 from auditor.errors import InputError
 from auditor.policy import Policy, load_library
 from auditor.policy.yamlpos import load_yaml
@@ -30,6 +39,13 @@ class AuditInputs:
     params: dict[str, Any]
     fail_on: str
     invocation: dict[str, Any]
+
+
+def warn(text: str) -> None:
+    """A warning on stderr: something the user should know that changes no result."""
+    from auditor.report._common import printable
+
+    print(f"auditor: warning: {printable(text)}", file=sys.stderr)
 
 
 def load_demo_snapshot() -> Snapshot:
@@ -86,6 +102,8 @@ def load_inputs(
     if waivers:
         extra, waivers_sha = load_waivers_file(waivers)
     bind(base, policies, extra, params)
+    for text in selection_warnings(base, policies):
+        warn(text)
     selected = tuple(p for p in policies if base.selects(p.id))
     if not selected:
         raise InputError(

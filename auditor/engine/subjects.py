@@ -93,6 +93,7 @@ def evaluate_subjects(
             message = annotate(message, use)
         counts[status] += 1
         findings.append(Finding(subject, status, message, compact(item), use))
+    unknown = _unknown_waived_subjects(policy, activation, items, reported, findings, waivers)
     activation.pop(policy.as_name, None)
     findings.sort(key=lambda f: (f.subject, f.status, f.message))
     status = aggregate(counts, policy.pass_ratio)
@@ -104,7 +105,33 @@ def evaluate_subjects(
         evidence,
         dict(sorted(counts.items())),
         omitted,
+        warnings=tuple(
+            f"a waiver for {policy.id} names subject {name!r}, which is not among its {len(items)} subjects"
+            for name in unknown
+        ),
     )
+
+
+def _unknown_waived_subjects(
+    policy: Any,
+    activation: dict[str, Any],
+    items: list[Any],
+    reported: Any,
+    findings: list[Finding],
+    waivers: list[Waiver],
+) -> list[str]:
+    """Subjects that a subject waiver lists but the policy never saw (a typo waives nothing)."""
+    listed = {name for w in waivers for name in (w.subjects or ())}
+    if not listed:
+        return []
+    seen = {f.subject for f in findings}
+    if listed - seen and len(reported) < len(items):
+        # passing subjects are counted, not named: name them now, only because a waiver asks
+        shown = set(reported)
+        seen.update(
+            _subject_name(policy, activation, items[i], i) for i in range(len(items)) if i not in shown
+        )
+    return sorted(listed - seen)
 
 
 def _summary(policy: Any, status: str, counts: Counter[str], findings: list[Finding]) -> str:
