@@ -41,8 +41,6 @@ class Limits:
     eval_elements: int = 50_000_000
     #: bytes of one rendered message (failure message or finding message)
     message_bytes: int = 4 * KIB
-    #: seconds one HTTP request may take, from sending it to the last byte of its body
-    request_seconds: float = 120.0
 
     def describe(self) -> dict[str, str]:
         """``--limit`` name → default value, for help text and docs."""

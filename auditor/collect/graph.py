@@ -173,7 +173,7 @@ class GraphClient:
         info.headers.try_add("Accept", "application/json")
         info.add_request_options([ResponseHandlerOption(NativeResponseHandler()), self._no_retry])
         response = await self.adapter.send_primitive_async(info, "bytes", {})
-        return RawResponse(response.status_code, response.headers, response.content)
+        return RawResponse(response.status_code, response.headers, response.content, str(response.url))
 
     @property
     def send(self) -> SendFn:

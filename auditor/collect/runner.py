@@ -114,6 +114,8 @@ class Collector:
     async def fetch(self, source: Source, tenant_id: str | None) -> CollectionResult:
         progress = self.progress.setdefault(source.name, Progress(source.name))
         policy, deadline = self.options.retry, self.deadline
+        if policy.request_seconds is None:
+            policy = dataclasses.replace(policy, request_seconds=self.options.timeout)
         try:
             if source.api == "graph":
                 return await collect_graph(self.graph, self.root, source, policy, deadline, progress)
