@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from auditor.collect.catalog import Source
 
@@ -335,6 +335,25 @@ def same_origin(a: str, b: str) -> bool:
     return origin(a) == origin(b)
 
 
+def _redirect_target(url: str, response: RawResponse) -> str:
+    """Where a redirect within the same origin leads; any other redirect is a failure.
+
+    Followed to another host, a redirect loses the token and brings back that host's
+    answer: an empty page there would end the collection early and pass it as ``ok``.
+    """
+    location = response.headers.get("location") or response.headers.get("Location")
+    if not location:
+        raise FetchFailure("error", f"HTTP {response.status} redirect without a Location", response.status)
+    target = urljoin(url, location)
+    if not same_origin(target, url):
+        raise FetchFailure(
+            "error",
+            f"the server redirected to another host ({_trim(origin(target), 120)}); not followed",
+            response.status,
+        )
+    return target
+
+
 async def collect_pages(
     source: Source, first_url: str, send: SendFn, policy: RetryPolicy, deadline: Deadline, progress: Progress
 ) -> CollectionResult:
@@ -360,6 +379,9 @@ async def collect_pages(
                     f"the server redirected to another host ({origin(response.url)}); its answer was not used",
                     response.status,
                 )
+            if 300 <= response.status < 400:
+                url = _redirect_target(url, response)
+                continue
             # Graph and Resource Manager answer a missing permission with 403, so their 401
             # after an earlier success means the token died; Exchange's admin API sends 401
             # for a missing role too, so only its error text can tell.

@@ -30,7 +30,7 @@ class Fault:
     """A fault for one collection. ``after`` requests pass first; ``times`` limits how
     often it fires (None: always)."""
 
-    kind: str  # status | timeout | malformed | html | empty_pages | foreign_link
+    kind: str  # status | timeout | malformed | html | empty_pages | foreign_link | trickle | redirect | echo
     status: int = 500
     code: str = ""
     message: str = ""
@@ -199,6 +199,28 @@ class _Handler(BaseHTTPRequestHandler):
                     }
                 ).encode(),
             )
+        elif fault.kind == "trickle":  # headers at once, then one byte every `delay` seconds
+            body = json.dumps({"value": [{"id": "slow"}] * 20}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                for i in range(len(body)):
+                    self.wfile.write(body[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(fault.delay)
+            except OSError:  # the client gave up, as it should
+                pass
+            self.close_connection = True
+        elif fault.kind == "redirect":  # `message` is the Location (another host)
+            self.send_response(fault.status if fault.status in (301, 302, 303, 307, 308) else 302)
+            self.send_header("Location", fault.message)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif fault.kind == "echo":  # an error text that repeats what the client sent
+            echoed = f"{fault.message} (request headers: Authorization: {self.headers.get('Authorization')})"
+            self._error(fault.status, fault.code, echoed, fault.headers)
         elif fault.kind == "html":
             self._send(
                 200, b"<html><body>Service temporarily unavailable</body></html>", content_type="text/html"
