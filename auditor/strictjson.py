@@ -39,6 +39,22 @@ def _stack_depth() -> int:
     return n
 
 
+_SLACK = 64
+
+
+def _room(upper: int) -> int:
+    """How many nested objects the parser can read from this frame (binary search, tiny texts)."""
+    lo, hi = 0, upper
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        try:
+            json.loads('{"a":' * mid + "1" + "}" * mid, object_pairs_hook=_pairs)
+            lo = mid
+        except RecursionError:
+            hi = mid - 1
+    return lo
+
+
 def _line_of(text: str, needle: str | None) -> int | None:
     if not needle:
         return None
@@ -104,8 +120,12 @@ def loads(text: str, source: str) -> Any:
         )
     previous = sys.getrecursionlimit()
     # The C parser counts each nesting level against the recursion limit: set it so that
-    # exactly `json_depth` levels fit above the current stack, then restore it.
-    sys.setrecursionlimit(_stack_depth() + budget.json_depth + 4)
+    # `json_depth` levels fit above the current stack, then restore it. C functions on the
+    # stack count too but have no frame, so the room is measured rather than computed.
+    trial = _stack_depth() + budget.json_depth + _SLACK
+    sys.setrecursionlimit(trial)
+    room = _room(budget.json_depth + _SLACK) + 1  # the probe runs one frame deeper than here
+    sys.setrecursionlimit(max(trial - (room - budget.json_depth), _stack_depth() + 8))
     try:
         doc = json.loads(
             text,

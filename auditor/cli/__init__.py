@@ -160,8 +160,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     debug = bool(getattr(args, "debug", False))
+    previous = limits.current()
     try:
-        limits.configure(limits.parse_limits(getattr(args, "limit", None)))
+        limits.configure(limits.parse_limits(getattr(args, "limit", None), previous))
         with _sigterm_as_interrupt():
             return int(func(args))
     except InputError as exc:
@@ -178,3 +179,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except (Exception, RecursionError, MemoryError) as exc:
         return _unexpected(exc, debug)
+    finally:
+        limits.configure(previous)  # main() is also called in-process (tests, `run`)
