@@ -148,9 +148,40 @@ class _Builder:
         return self._scalar(node)
 
 
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, stopped by the depth budget while it scans.
+
+    Its scanner slows down with every open ``[``/``{`` (100,000 of them take seconds) and
+    its composer recurses once per level, so depth is checked as each level opens.
+    """
+
+    def __init__(self, text: str, source: str) -> None:
+        super().__init__(text)
+        self.source = source
+        self.max_depth = limits.current().yaml_depth
+
+    def _too_deep(self) -> InputError:
+        mark = self.get_mark()
+        return InputError(
+            f"nested deeper than the limit of {self.max_depth} levels (--limit yaml-depth)",
+            source=self.source,
+            line=mark.line + 1,
+        )
+
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:  # noqa: N803 (PyYAML's name)
+        if self.flow_level + len(self.indents) >= self.max_depth:
+            raise self._too_deep()
+        super().fetch_flow_collection_start(TokenClass)  # type: ignore[misc]
+
+    def add_indent(self, column: int) -> bool:
+        if len(self.indents) + self.flow_level >= self.max_depth:
+            raise self._too_deep()
+        return bool(super().add_indent(column))  # type: ignore[misc]
+
+
 def load_yaml(text: str, source: str) -> YamlDocument:
     """Parse one YAML document; syntax errors become :class:`InputError` with the line."""
-    loader = yaml.SafeLoader(text)
+    loader = _BoundedLoader(text, source)
     try:
         node = loader.get_single_node()
         if node is None:
