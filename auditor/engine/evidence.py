@@ -34,7 +34,9 @@ def compact(value: Any, depth: int = 0) -> Any:
         return value
     if kind is float:
         # NaN and ±Infinity (e.g. 0.0 / 0.0 in a variable) are not JSON: results.json must stay strict
-        return value if math.isfinite(value) else cel.format_value(value)
+        if math.isfinite(value):
+            return value
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     if kind is list:
         if depth >= MAX_DEPTH:
             return f"[list of {len(value)}]"

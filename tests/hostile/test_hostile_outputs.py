@@ -144,7 +144,7 @@ def test_nan_and_infinity_never_reach_results_json(tmp_path: Path, write_snapsho
     code, doc, _ = audit_json(capsys, snap, pol, tmp_path / "r")  # parse_constant rejects NaN
     result = doc["results"][0]
     assert result["status"] == "fail" and code == 1
-    assert result["evidence"] == {"ratio": "nan", "big": "inf", "small": "-inf"}
+    assert result["evidence"] == {"ratio": "NaN", "big": "Infinity", "small": "-Infinity"}
     code, _, err = run(capsys, "verify", str(tmp_path / "r" / "results.json"), snap)
     assert code == 0, err
 
