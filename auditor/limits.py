@@ -73,7 +73,7 @@ def _number(name: str, text: str, *, integer: bool) -> float:
     value = float(m.group(1)) * _UNITS[unit]
     if not math.isfinite(value) or value <= 0:
         raise InputError(f"{name}: must be a positive finite number, got {text!r}", source="--limit")
-    if integer and value > 2**62:
+    if integer and value > 2**62:  # every budget is a count of things or bytes
         raise InputError(f"{name}: {text!r} is too large", source="--limit")
     return value
 
@@ -88,7 +88,6 @@ def parse_limits(pairs: list[str] | None, base: Limits | None = None) -> Limits:
         if not sep or key not in known:
             names = ", ".join(n.replace("_", "-") for n in known)
             raise InputError(f"expected NAME=VALUE with NAME one of {names}; got {pair!r}", source="--limit")
-        integer = known[key].type in ("int", int)
-        value = _number(name.strip(), text, integer=integer)
-        out = replace(out, **{key: int(value) if integer else value})
+        value = _number(name.strip(), text, integer=True)
+        out = replace(out, **{key: int(value)})
     return out

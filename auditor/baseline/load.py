@@ -164,11 +164,12 @@ def bind(
     for policy in policies:
         for name, default in policy.params.items():
             declared.setdefault(name, default)
-    errors: list[InputError] = []
     where = baseline.path or "baseline"
-    for pattern in (*baseline.include, *baseline.exclude):
-        if not any(ch in pattern for ch in "*?[") and pattern not in by_id:
-            errors.append(InputError(f"policies: no policy has the id {pattern!r}", source=where))
+    errors = [
+        InputError(f"policies: no policy has the id {pattern!r}", source=where)
+        for pattern in (*baseline.include, *baseline.exclude)
+        if not any(ch in pattern for ch in "*?[") and pattern not in by_id
+    ]
     for name, value in baseline.params.items():
         problem = param_problem(name, value, declared)
         if problem:
@@ -196,12 +197,12 @@ def selection_warnings(baseline: Baseline, policies: Sequence[Policy]) -> list[s
     """Globs that match no policy: not an error (libraries change), but never silent."""
     ids = [p.id for p in policies]
     where = baseline.path or "baseline"
-    out = []
-    for key, patterns in (("include", baseline.include), ("exclude", baseline.exclude)):
-        for pattern in patterns:
-            if any(ch in pattern for ch in "*?[") and not any(fnmatch.fnmatchcase(i, pattern) for i in ids):
-                out.append(f"{where}: policies.{key} pattern {pattern!r} matches no policy")
-    return out
+    return [
+        f"{where}: policies.{key} pattern {pattern!r} matches no policy"
+        for key, patterns in (("include", baseline.include), ("exclude", baseline.exclude))
+        for pattern in patterns
+        if any(ch in pattern for ch in "*?[") and not any(fnmatch.fnmatchcase(i, pattern) for i in ids)
+    ]
 
 
 def _kind(value: Any) -> str:

@@ -15,12 +15,16 @@ import os
 import signal
 import sys
 import traceback
+import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any
 
 from auditor import __version__, limits
-from auditor.errors import InputError
+from auditor.errors import AuditWarning, InputError
+
+_ORIGINAL_SHOWWARNING = warnings.showwarning
 
 EXIT_OK = 0
 EXIT_GATE_FAILED = 1
@@ -138,6 +142,13 @@ def printable(text: str) -> str:
     return strip(text)
 
 
+def _show_warning(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+    if issubclass(category, AuditWarning):
+        print(f"auditor: warning: {printable(str(message))}", file=sys.stderr)
+    else:
+        _ORIGINAL_SHOWWARNING(message, category, *args, **kwargs)
+
+
 def _unexpected(exc: BaseException, debug: bool) -> int:
     """The net under every command: one line and exit 2, the traceback only with ``--debug``."""
     if debug:
@@ -163,7 +174,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = limits.current()
     try:
         limits.configure(limits.parse_limits(getattr(args, "limit", None), previous))
-        with _sigterm_as_interrupt():
+        with _sigterm_as_interrupt(), warnings.catch_warnings():
+            warnings.simplefilter("always", AuditWarning)
+            warnings.showwarning = _show_warning
             return int(func(args))
     except InputError as exc:
         print(f"auditor: error: {printable(str(exc))}", file=sys.stderr)

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from auditor import cel, limits
+from auditor import cel, coverage, limits
 from auditor.baseline.model import Waiver
 from auditor.engine.evidence import compact
 from auditor.engine.expressions import Failed, evaluate_bool, render
@@ -81,6 +81,7 @@ def evaluate_policy(
         with (
             cel.time_budget(budget_seconds),
             cel.size_budget(element_budget or limits.current().eval_elements),
+            coverage.bound(ctx.data, ctx.status_of),
         ):
             result = _evaluate(policy, activation, subject_waivers, ctx)
     except Failed as exc:

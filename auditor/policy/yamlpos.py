@@ -168,15 +168,15 @@ class _BoundedLoader(yaml.SafeLoader):
             line=mark.line + 1,
         )
 
-    def fetch_flow_collection_start(self, TokenClass: Any) -> None:  # noqa: N803 (PyYAML's name)
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:
         if self.flow_level + len(self.indents) >= self.max_depth:
             raise self._too_deep()
-        super().fetch_flow_collection_start(TokenClass)  # type: ignore[misc]
+        super().fetch_flow_collection_start(TokenClass)
 
     def add_indent(self, column: int) -> bool:
         if len(self.indents) + self.flow_level >= self.max_depth:
             raise self._too_deep()
-        return bool(super().add_indent(column))  # type: ignore[misc]
+        return bool(super().add_indent(column))
 
 
 def load_yaml(text: str, source: str) -> YamlDocument:

@@ -34,7 +34,7 @@ class _Foreign:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 seen.append({"path": self.path, "authorization": self.headers.get("Authorization")})
                 body = json.dumps({"value": []}).encode()
                 self.send_response(200)

@@ -129,7 +129,7 @@ def test_per_subject_messages_and_subject_names_are_capped(tmp_path: Path, write
     )
     pol = policy(tmp_path, "SUBJ", body)
     snap = str(write_snapshot({"users": USERS[:5]}))
-    code, doc, _ = audit_json(capsys, snap, pol, tmp_path / "r", "--limit", "message-bytes=300")
+    _, doc, _ = audit_json(capsys, snap, pol, tmp_path / "r", "--limit", "message-bytes=300")
     for finding in doc["results"][0]["findings"]:
         assert len(finding["message"].encode()) <= 300 and finding["message"].endswith(TRUNCATED)
 
