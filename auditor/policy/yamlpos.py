@@ -179,6 +179,37 @@ class _BoundedLoader(yaml.SafeLoader):
         return bool(super().add_indent(column))
 
 
+def _check_expanded_size(root: yaml.Node, source: str) -> None:
+    """Refuse a document whose aliases expand past the node budget, before building any of it.
+
+    Each distinct node is sized once (memoised), so a billion-laughs file of a few
+    hundred bytes is measured in microseconds, not expanded.
+    """
+    budget = limits.current().yaml_nodes
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        sizes[id(node)] = 1  # a recursive alias (`&a [*a]`) counts once here; the builder refuses it
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        sizes[id(node)] = total
+        if total > budget:
+            raise InputError(
+                f"more than {budget} values once aliases are expanded (--limit yaml-nodes)",
+                source=source,
+                line=node.start_mark.line + 1,
+            )
+        return total
+
+    size(root)
+
+
 def load_yaml(text: str, source: str) -> YamlDocument:
     """Parse one YAML document; syntax errors become :class:`InputError` with the line."""
     loader = _BoundedLoader(text, source)
@@ -186,6 +217,7 @@ def load_yaml(text: str, source: str) -> YamlDocument:
         node = loader.get_single_node()
         if node is None:
             return YamlDocument(source, None, {}, tuple(text.splitlines()))
+        _check_expanded_size(node, source)
         builder = _Builder(loader, source)
         value = builder.build(node, ())
         return YamlDocument(source, value, builder.positions, tuple(text.splitlines()))

@@ -268,6 +268,19 @@ def _cli(*args: str, **kw: Any) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-m", "auditor", *args], env=env, text=True, **kw)
 
 
+def _wait_until_sigterm_is_caught(pid: int, timeout: float = 60.0) -> None:
+    """Until the process has installed its SIGTERM handler (Linux: SigCgt in /proc/PID/status)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        status = Path(f"/proc/{pid}/status").read_text()
+        caught = int(next(line for line in status.splitlines() if line.startswith("SigCgt:")).split()[1], 16)
+        if caught & (1 << (signal.SIGTERM - 1)):
+            return
+        time.sleep(0.05)
+    raise AssertionError("the command never installed its SIGTERM handler")
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux /proc to see the handler")
 def test_sigterm_is_handled_like_ctrl_c(tmp_path: Path, write_snapshot) -> None:
     snap = str(write_snapshot({"users": [{"id": str(i)} for i in range(2000)]}))
     pol = policy(tmp_path, "SLOW", "assert: \"users.all(a, users.all(b, users.all(c, a.id != 'x')))\"\n")
@@ -277,7 +290,8 @@ def test_sigterm_is_handled_like_ctrl_c(tmp_path: Path, write_snapshot) -> None:
     proc = _cli(
         "audit", snap, "--policies", pol, "--out", str(out), stdout=subprocess.PIPE, stderr=subprocess.PIPE
     )
-    time.sleep(2.0)
+    _wait_until_sigterm_is_caught(proc.pid)
+    time.sleep(0.5)  # into the evaluation
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 130 and "terminated" in err and "Traceback" not in err
