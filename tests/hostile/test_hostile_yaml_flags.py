@@ -228,3 +228,14 @@ def test_out_inside_a_file_or_unwritable_folder(tmp_path: Path, snap: str, capsy
     assert_input_error(code, err, "--out", "cannot write reports")
     code, _, err = run(capsys, "audit", snap, "--policies", str(policy), "--out", "/proc/auditor-reports")
     assert_input_error(code, err, "--out", "cannot write reports")
+
+
+@pytest.mark.parametrize("flag", ["--timeout", "--time-budget"])
+@pytest.mark.parametrize("value", ["inf", "nan", "0", "-3"])
+def test_collect_time_bounds_must_be_positive_and_finite(
+    tmp_path: Path, flag: str, value: str, capsys
+) -> None:
+    code, _, err = run(
+        capsys, "collect", "--out", str(tmp_path / "s.json"), "--auth", "token", f"{flag}={value}"
+    )
+    assert_input_error(code, err, flag)
