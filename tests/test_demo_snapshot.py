@@ -65,7 +65,18 @@ def test_demo_data_is_shaped_like_the_apis(snapshot) -> None:
     role_ids = {r["id"] for r in data["roleDefinitions"]}
     assert "62e90394-69f5-4237-9190-012177145e10" in role_ids
     assert all(a["roleDefinitionId"] in role_ids for a in data["roleAssignments"])
-    assert all(a["principalId"] in user_ids for a in data["roleAssignments"])
+    group_ids = {g["id"] for g in data["groups"]}
+    assert all(a["principalId"] in user_ids | group_ids for a in data["roleAssignments"])
+    # a role-assignable group holds a role; its members are in groupMembers
+    assert any(a["principalId"] in group_ids for a in data["roleAssignments"])
+    # persona design: every group a CA policy names has its members collected (an empty one too)
+    named = {
+        g
+        for p in data["conditionalAccessPolicies"]
+        for g in p["conditions"]["users"]["includeGroups"] + p["conditions"]["users"]["excludeGroups"]
+    }
+    assert named <= set(data["groupMembers"])
+    assert [] in [data["groupMembers"][g] for g in named]
     # conditional access: Graph's nulls and report-only states kept
     states = {p["state"] for p in data["conditionalAccessPolicies"]}
     assert {"enabled", "enabledForReportingButNotEnforced", "disabled"} <= states

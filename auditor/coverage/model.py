@@ -238,7 +238,7 @@ def build_tenant(directory: Directory, data: Mapping[str, Any]) -> Tenant:
     )
     locations: set[str] = set()
     apps: set[str] = set()
-    for p in enforced:
+    for p in read:  # report-only policies too, so that What If can name their conditions
         locations |= (p.locations_include or frozenset()) | p.locations_exclude
         apps |= p.apps | p.excluded_apps
     locations -= {"All", "AllTrusted"}
@@ -439,6 +439,9 @@ def _label_atoms(tenant: Tenant, req: Requirement, dim: str, atoms: tuple[str, .
     if dim == "app":
         if req.apps is None and set(atoms) >= set(tenant.app_atoms):
             return "every resource"
+        if req.apps is None and cap.OTHER_APP in atoms:
+            left = [a for a in tenant.app_atoms if a not in atoms]
+            return "every resource except " + _join([cap.WELL_KNOWN_APPS.get(a) or a for a in left])
         names = [cap.USER_ACTIONS.get(a) or cap.WELL_KNOWN_APPS.get(a) or a for a in atoms]
         return _join(names)
     if dim == "client":
@@ -471,25 +474,29 @@ def _why(
     verdicts: Sequence[tuple[cap.CaPolicy, bool | None, str]],
 ) -> str:
     """Why no policy meets the requirement on this path for these users."""
-    demanding: list[str] = []
-    blocking: list[str] = []
+    excluded: list[str] = []
+    elsewhere: list[str] = []
+    not_included = 0
     for p, applies, text in verdicts:
+        if applies is not True and text.startswith("does not include"):
+            not_included += 1
+            continue
         reason = text if applies is not True else _path_reason(tenant, p, path)
         if reason:
-            (blocking if p.blocks and req.kind != "block" else demanding).append(f"{p.label()} {reason}")
+            (excluded if applies is not True else elsewhere).append(f"{p.label()} {reason}")
     shadow = [
         f"{p.label()} would, but is not enforced (state {p.state})"
         for p in tenant.not_enforced
         if req.satisfied_by(p) and tenant.user_applies(p, cls)[0] is not False
     ]
-    if not demanding:
-        demanding.append(
-            f"no other enforced policy has them {req.wording()}"
-            if verdicts
-            else f"no enforced policy has them {req.wording()}"
+    reasons = excluded + elsewhere[: max(0, 3 - len(excluded))] + shadow[:2]
+    if not_included:
+        reasons.append(
+            f"{not_included} other {'policy does' if not_included == 1 else 'policies do'} not include them"
         )
-    reasons = demanding + shadow + blocking
-    return "; ".join(reasons[:4]) + ("; …" if len(reasons) > 4 else "")
+    if not verdicts:
+        reasons.append(f"no enforced policy has them {req.wording()}")
+    return "; ".join(reasons)
 
 
 def _path_reason(tenant: Tenant, p: cap.CaPolicy, path: Mapping[str, tuple[str, ...]]) -> str:
