@@ -32,5 +32,7 @@ def parse_params(pairs: Sequence[str] | None) -> dict[str, Any]:
         name, sep, text = pair.partition("=")
         if not sep or not name.strip():
             raise InputError(f"expected NAME=VALUE, got {pair!r}", source="--param")
+        if any("\ud800" <= ch <= "\udfff" for ch in pair):  # bytes that were not UTF-8 on the command line
+            raise InputError(f"{name.strip()!r}: the value is not valid UTF-8 text", source="--param")
         out[name.strip()] = parse_param_value(name.strip(), text)
     return out

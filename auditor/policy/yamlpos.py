@@ -212,7 +212,10 @@ def _check_expanded_size(root: yaml.Node, source: str) -> None:
 
 def load_yaml(text: str, source: str) -> YamlDocument:
     """Parse one YAML document; syntax errors become :class:`InputError` with the line."""
-    loader = _BoundedLoader(text, source)
+    try:
+        loader = _BoundedLoader(text, source)  # its reader refuses control characters at once
+    except yaml.YAMLError as exc:
+        raise InputError(f"invalid YAML: {exc}", source=source) from None
     try:
         node = loader.get_single_node()
         if node is None:

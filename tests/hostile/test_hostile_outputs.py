@@ -364,3 +364,22 @@ def test_recursion_and_memory_errors_are_caught_by_the_net(monkeypatch: pytest.M
         monkeypatch.setattr(baseline, "builtin_baselines", boom)
         code, _, err = run(capsys, "baselines", "list")
         assert code == 2 and type(exc).__name__ in err and "Traceback" not in err
+
+
+def test_sigterm_while_a_snapshot_is_written_leaves_no_partial_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from auditor.cli import Terminated
+    from auditor.snapshot import write_atomic
+
+    target = tmp_path / "snapshot.json"
+    target.write_bytes(b"old")
+
+    def terminated(fd: int) -> None:
+        raise Terminated  # what the SIGTERM handler raises
+
+    monkeypatch.setattr(os, "fsync", terminated)
+    with pytest.raises(Terminated):
+        write_atomic(target, b"new")
+    assert [p.name for p in tmp_path.iterdir()] == ["snapshot.json"]
+    assert target.read_bytes() == b"old"

@@ -29,6 +29,7 @@ HOSTILE_YAML = [
     ("impossible-date", "x: 2027-02-30", "2027-02-30"),
     ("merge-key-bomb", "a: &a {k: 1}\nb: {<<: [*a, *a]}", "merge keys"),
     ("alias-as-key", "a: &a [1, 2]\n? *a\n: 3", "keys must be scalars"),
+    ("control-character", "x: bell\x07", "invalid YAML"),
 ]
 IDS = [c[0] for c in HOSTILE_YAML]
 CASES = [c[1:] for c in HOSTILE_YAML]
@@ -239,3 +240,13 @@ def test_collect_time_bounds_must_be_positive_and_finite(
         capsys, "collect", "--out", str(tmp_path / "s.json"), "--auth", "token", f"{flag}={value}"
     )
     assert_input_error(code, err, flag)
+
+
+@pytest.mark.parametrize("value", ["\udcff", "[\udcff]"], ids=["bare", "in-a-list"])
+def test_param_bytes_that_are_not_utf8(tmp_path: Path, snap: str, value: str, capsys) -> None:
+    # Python hands undecodable command-line bytes over as lone surrogates
+    policy = write(tmp_path / "p" / "mfa.yaml", MFA_POLICY)
+    code, _, err = run(
+        capsys, "audit", snap, "--policies", str(policy), "--param", f"breakGlassAccounts={value}"
+    )
+    assert_input_error(code, err, "--param", "not valid UTF-8")

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from auditor.cli import main
 from tests.hostile.conftest import MFA_POLICY, ca_policy, snapshot_doc
 
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+SETTINGS = settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 
 SNIPPETS = [
     "[" * 300,
