@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from auditor.errors import InputError, InputErrors
+from auditor.report._common import printable
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -39,6 +42,7 @@ def _list(args: argparse.Namespace) -> int:
     from auditor.policy import load_library
 
     policies = load_library(args.policies)
+    policies = tuple(_printable(p) for p in policies) if not args.json else policies
     if args.framework:
         policies = tuple(p for p in policies if args.framework in p.frameworks)
     if args.json:
@@ -82,6 +86,14 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _printable(policy: Any) -> Any:
+    """The policy with the texts shown on a terminal stripped of control characters.
+
+    A policy file from a stranger may spell an escape sequence in a quoted YAML string.
+    """
+    return dataclasses.replace(policy, title=printable(policy.title))
+
+
 def _show(args: argparse.Namespace) -> int:
     from auditor.policy import load_library
 
@@ -89,11 +101,12 @@ def _show(args: argparse.Namespace) -> int:
     policy = policies.get(args.id)
     if policy is None:
         raise InputError(f"no policy {args.id!r}; see 'auditor policies list'", source="policies show")
+    policy = _printable(policy)
     console = Console()
     console.print(
         f"[bold]{escape(policy.id)}[/bold] — {escape(policy.title)}  [dim]({escape(policy.rel_path)})[/dim]"
     )
-    console.print(Path(policy.path).read_text("utf-8"), markup=False, highlight=False)
+    console.print(printable(Path(policy.path).read_text("utf-8")), markup=False, highlight=False)
     return 0
 
 

@@ -383,3 +383,29 @@ def test_sigterm_while_a_snapshot_is_written_leaves_no_partial_file(
         write_atomic(target, b"new")
     assert [p.name for p in tmp_path.iterdir()] == ["snapshot.json"]
     assert target.read_bytes() == b"old"
+
+
+def test_policy_titles_with_escape_sequences_are_shown_as_text(tmp_path: Path, capsys) -> None:
+    pol = write(
+        tmp_path / "p" / "mfa.yaml",
+        MFA_POLICY.replace(
+            "title: MFA is required for all users", 'title: "MFA \\e[2J\\e[1;1Hall good \\x9b31m"'
+        ),
+    )
+    for argv in (
+        ["policies", "list", "--policies", str(pol)],
+        ["policies", "show", "TEST.MFA.ALL", "--policies", str(pol)],
+    ):
+        code, out, err = run(capsys, *argv)
+        assert code == 0, err
+        assert "\x1b" not in out and "\x9b" not in out and "all good" in out
+
+
+def test_snapshot_diff_text_strips_control_characters(tmp_path: Path, write_snapshot, capsys) -> None:
+    old = write_snapshot({"users": USERS[:2]}, name="old.json")
+    new = write_snapshot(
+        {"users": [*USERS[:1], {"id": "u9", "userPrincipalName": ANSI_UPN}]}, name="new.json"
+    )
+    code, out, err = run(capsys, "diff", str(old), str(new))
+    assert code == 0, err
+    assert "\x1b" not in out and "\u202e" not in out
