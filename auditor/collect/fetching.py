@@ -23,7 +23,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
+from auditor import strictjson
 from auditor.collect.catalog import Source
+from auditor.errors import InputError
 
 RETRY_STATUSES = frozenset({429, 503, 504})
 LICENCE_CODES = frozenset(
@@ -391,10 +393,16 @@ async def collect_pages(
             if audience is not None:
                 deadline.accepted.add(audience)
             try:
-                doc = json.loads(response.body)
-            except (ValueError, UnicodeDecodeError) as exc:
+                # as strict as the snapshot reader: what is stored must read back (no NaN,
+                # duplicate keys, lone surrogates, runaway nesting or integers)
+                doc = strictjson.loads(response.body.decode("utf-8-sig"), "response")
+            except UnicodeDecodeError as exc:
                 raise FetchFailure(
                     "error", _trim(f"malformed JSON in the response: {exc}"), response.status
+                ) from None
+            except InputError as exc:
+                raise FetchFailure(
+                    "error", _trim(f"malformed JSON in the response: {exc.detail}"), response.status
                 ) from None
             if not isinstance(doc, dict):
                 raise FetchFailure("error", "the response is not a JSON object", response.status)

@@ -201,3 +201,27 @@ def test_cli_collect_with_a_trickling_server_exits_within_its_budget(
     assert code in (0, 3)
     doc = json.loads(out.read_text("utf-8"))
     assert doc["sources"]["users"]["status"] == "error"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"value": [{"id": "1", "n": NaN}]}',
+        '{"value": [{"id": "1", "id": "2"}]}',
+        '{"value": [{"id": "\\ud800"}]}',
+        '{"value": [' + "[" * 5000 + "]" * 5000 + "]}",
+        '{"value": [{"id": ' + "9" * 5000 + "}]}",
+    ],
+    ids=["nan", "duplicate-key", "lone-surrogate", "nested-5000", "integer-5000-digits"],
+)
+def test_a_response_the_snapshot_reader_would_refuse_is_an_error(
+    server: GraphServer, tmp_path: Path, body: str
+) -> None:
+    server.add_fault("groups", Fault("body", message=body))
+    out = tmp_path / "s.json"
+    doc = run_collect(server, ["groups", *OTHERS], out=out)
+    entry = doc["sources"]["groups"]
+    assert entry["status"] == "error" and "malformed JSON" in entry["error"]
+    assert "groups" not in doc["data"]
+    # and the snapshot that was written reads back: the audit can say `error`, not exit 2
+    assert main(["audit", str(out), "--out", str(tmp_path / "r"), "-q", "--format", "json"]) in (0, 1, 3)

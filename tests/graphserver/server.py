@@ -30,7 +30,7 @@ class Fault:
     """A fault for one collection. ``after`` requests pass first; ``times`` limits how
     often it fires (None: always)."""
 
-    kind: str  # status | timeout | malformed | html | empty_pages | foreign_link | trickle | redirect | echo
+    kind: str  # status | timeout | malformed | html | empty_pages | foreign_link | trickle | redirect | echo | body
     status: int = 500
     code: str = ""
     message: str = ""
@@ -229,6 +229,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Location", fault.message)
             self.send_header("Content-Length", "0")
             self.end_headers()
+        elif fault.kind == "body":  # `message` is sent as a 200 body, verbatim
+            self._send(200, fault.message.encode("utf-8"))
         elif fault.kind == "echo":  # an error text that repeats what the client sent
             echoed = f"{fault.message} (request headers: Authorization: {self.headers.get('Authorization')})"
             self._error(fault.status, fault.code, echoed, fault.headers)
