@@ -124,6 +124,10 @@ def test_demo_audit_tells_the_story(tmp_path: Path) -> None:
         "AAD.ROLES.ADMIN-PHISHING-RESISTANT-METHODS": "fail",  # one admin without a key
         "AAD.APPS.PASSWORD-ADDITION-BLOCKED": "pass",  # new client secrets are blocked outright,
         "AAD.APPS.PASSWORD-LIFETIME-RESTRICTED": "not_applicable",  # so a lifetime cap does not apply
+        # near-real-time logging: DLP.All never subscribed, the SharePoint feed stale since 02:10
+        "AUDIT.MGMT-ACTIVITY.CONTENT-TYPES-ENABLED": "fail",
+        "AUDIT.LOGS.FLOWING": "fail",
+        "AUDIT.SENTINEL.CONNECTORS-CONNECTED": "pass",
     }
     for policy_id, status in expected.items():
         if policy_id in results:
@@ -133,6 +137,20 @@ def test_demo_audit_tells_the_story(tmp_path: Path) -> None:
     if "AUDIT.MAILBOX-AUDIT-BYPASS.NONE" in results:
         findings = results["AUDIT.MAILBOX-AUDIT-BYPASS.NONE"]["findings"]
         assert [f["subject"] for f in findings if f["status"] == "fail"] == ["svc-mailarchiver"]
+
+
+def test_demo_shows_a_stale_feed_and_a_missing_content_type(tmp_path: Path) -> None:
+    results = {r["policyId"]: r for r in _audit(tmp_path)["results"]}
+    failing = {
+        policy: {f["subject"]: f["message"] for f in results[policy]["findings"] if f["status"] == "fail"}
+        for policy in ("AUDIT.MGMT-ACTIVITY.CONTENT-TYPES-ENABLED", "AUDIT.LOGS.FLOWING")
+    }
+    assert list(failing["AUDIT.MGMT-ACTIVITY.CONTENT-TYPES-ENABLED"]) == ["DLP.All"]
+    flowing = failing["AUDIT.LOGS.FLOWING"]
+    assert sorted(flowing) == ["Audit.SharePoint", "DLP.All"]
+    # collectedAt 09:30, newest SharePoint blob 02:10:47 -> 439 whole minutes
+    assert "439 minutes old (limit 60)" in flowing["Audit.SharePoint"]
+    assert "no enabled Management Activity subscription" in flowing["DLP.All"]
 
 
 def test_demo_audit_with_the_rollout_gate(tmp_path: Path) -> None:

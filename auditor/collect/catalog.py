@@ -15,12 +15,18 @@ from typing import Literal
 from auditor.errors import InputError
 from auditor.snapshot.collections import COLLECTIONS, Shape
 
-Api = Literal["graph", "exchange", "arm"]
+Api = Literal["graph", "exchange", "arm", "office365", "composite"]
 
 P1 = "Microsoft Entra ID P1"
 P2 = "Microsoft Entra ID P2"
 EXCHANGE_APP_PERMISSION = "Exchange.ManageAsApp (Office 365 Exchange Online)"
 EXCHANGE_ROLE = "Global Reader (or an Exchange View-Only Organization Management role group)"
+ACTIVITY_FEED_PERMISSION = "ActivityFeed.Read (Office 365 Management APIs)"
+ACTIVITY_FEED_DLP_PERMISSION = "ActivityFeed.ReadDlp (Office 365 Management APIs)"
+SENTINEL_ROLE = (
+    "Microsoft Sentinel Reader on each Log Analytics workspace a diagnostic setting names "
+    "(Microsoft.SecurityInsights/dataConnectors/read)"
+)
 
 
 @dataclass(frozen=True)
@@ -32,7 +38,9 @@ class Source:
     for (dropped once if the API rejects it, see :func:`auditor.collect.graph.collect_graph`).
     For Exchange sources ``path``
     is the cmdlet name. ``paged`` is False where the first page is all we want
-    (``secureScores``: the latest score only).
+    (``secureScores``: the latest score only). ``after`` names collections whose results
+    this one reads (the workspaces of ``entraDiagnosticSettings``, for example): the runner
+    collects those first and the collector reads them itself when they were not selected.
     """
 
     name: str
@@ -47,6 +55,7 @@ class Source:
     azure_role: str | None = None
     licence: str | None = None
     note: str = ""
+    after: tuple[str, ...] = ()
     shape: Shape = field(init=False)
 
     def __post_init__(self) -> None:
@@ -60,6 +69,10 @@ class Source:
             return f"GET /{self.version}{self.path}" + (f"?{query}" if query else "")
         if self.api == "exchange":
             return f"POST /adminapi/{self.version}/{{tenantId}}/InvokeCommand {self.path}"
+        if self.api == "office365":
+            return f"GET /api/{self.version}/{{tenantId}}{self.path}"
+        if self.api == "composite":
+            return self.path
         return f"GET {self.path}?api-version={self.version}"
 
 
@@ -188,6 +201,38 @@ _SOURCES: tuple[Source, ...] = (
         azure_role="Reader of microsoft.aadiam/diagnosticSettings (microsoft.aadiam/diagnosticSettings/read "
         "at scope /providers/microsoft.aadiam)",
     ),
+    # Near-real-time logging: is the Management Activity feed on, are logs arriving, does Sentinel read them
+    Source(
+        "managementActivitySubscriptions",
+        "office365",
+        "/activity/feed/subscriptions/list",
+        (ACTIVITY_FEED_PERMISSION,),
+        licence="Microsoft Purview Audit (Standard): any Microsoft 365 / Office 365 enterprise plan",
+        note="Office 365 Management Activity API, token audience https://manage.office.com",
+    ),
+    Source(
+        "recentAuditActivity",
+        "composite",
+        "GET /v1.0/auditLogs/directoryAudits?$top=1&$orderby=activityDateTime desc; "
+        "GET /v1.0/auditLogs/signIns?$top=1&$orderby=createdDateTime desc; "
+        "GET /api/v1.0/{tenantId}/activity/feed/subscriptions/content?contentType=...",
+        ("AuditLog.Read.All", ACTIVITY_FEED_PERMISSION, ACTIVITY_FEED_DLP_PERMISSION),
+        licence=f"{P1} (sign-in logs through Graph)",
+        note="the newest Entra audit and sign-in record and the newest content blob per subscribed type; "
+        "ActivityFeed.ReadDlp only for DLP.All (without it that feed is recorded as forbidden)",
+        after=("managementActivitySubscriptions",),
+    ),
+    Source(
+        "sentinelDataConnectors",
+        "arm",
+        "{workspaceId}/providers/Microsoft.SecurityInsights/dataConnectors",
+        (),
+        version="2024-03-01",
+        azure_role=SENTINEL_ROLE,
+        licence="Microsoft Sentinel on the Log Analytics workspace",
+        note="read for every workspace that an Entra diagnostic setting sends logs to",
+        after=("entraDiagnosticSettings",),
+    ),
 )
 
 #: name -> Source, in the order of :data:`auditor.snapshot.COLLECTIONS`
@@ -202,8 +247,9 @@ if set(CATALOG) != set(COLLECTIONS):  # pragma: no cover - a programming error c
 def select_sources(names: Iterable[str] | None) -> list[Source]:
     """The catalog entries for ``names`` (all when None); unknown names are an InputError."""
     if names is None:
-        # per-object collections ({id} in the path) are gathered after the ones that name the objects
-        return [s for s in CATALOG.values() if "{" not in s.path]
+        # per-object collections ({id} in the path) are gathered after the ones that name the objects;
+        # placeholders such as {tenantId} or {workspaceId} are filled by their own collectors
+        return [s for s in CATALOG.values() if "{id}" not in s.path]
     wanted = [n.strip() for n in names if n.strip()]
     unknown = [n for n in wanted if n not in CATALOG]
     if unknown:

@@ -44,7 +44,15 @@ from auditor.collect.graph import (
     resource_scope,
 )
 from auditor.collect.importer import ImportSpec, apply_imports, load_import
+from auditor.collect.mgmtactivity import (
+    DEFAULT_ACTIVITY_URL,
+    activity_scope,
+    activity_sender,
+    subscriptions_url,
+)
 from auditor.collect.progress import LineReporter, Reporter
+from auditor.collect.recentactivity import Channels, collect_recent_activity
+from auditor.collect.sentinel import collect_connectors, sentinel_sender
 from auditor.errors import InputError
 
 
@@ -56,6 +64,7 @@ class CollectOptions:
     graph_url: str | None = None
     exchange_url: str | None = None
     arm_url: str | None = None
+    activity_url: str | None = None
     tenant_id: str | None = None
     concurrency: int = 6
     timeout: float = 100.0
@@ -105,14 +114,18 @@ class Collector:
         )
         self._bearer: dict[str, BearerHttp] = {}
         self.progress: dict[str, Progress] = {s.name: Progress(s.name) for s in options.sources}
+        self.done: dict[str, CollectionResult] = {}
+        self.pending: dict[str, asyncio.Task[CollectionResult]] = {}
 
     def _http_for(self, scope: str) -> BearerHttp:
         if scope not in self._bearer:
             self._bearer[scope] = BearerHttp(self.auth.credential, scope, self.options.timeout)
         return self._bearer[scope]
 
-    async def fetch(self, source: Source, tenant_id: str | None) -> CollectionResult:
-        progress = self.progress.setdefault(source.name, Progress(source.name))
+    async def fetch(
+        self, source: Source, tenant_id: str | None, progress: Progress | None = None
+    ) -> CollectionResult:
+        progress = progress or self.progress.setdefault(source.name, Progress(source.name))
         policy, deadline = self.options.retry, self.deadline
         if policy.request_seconds is None:
             policy = dataclasses.replace(policy, request_seconds=self.options.timeout)
@@ -138,6 +151,8 @@ class Collector:
                     deadline,
                     progress,
                 )
+            if source.after or source.api == "office365":
+                return await self._fetch_logging(source, tenant_id, progress)
             root = (self.options.arm_url or DEFAULT_ARM_URL).rstrip("/")
             http = self._http_for(arm_scope(root))
             return await collect_pages(
@@ -156,6 +171,42 @@ class Collector:
                 retries=progress.retries,
                 error=f"{type(exc).__name__}: {message}",
             )
+
+    async def _prerequisite(self, name: str, tenant_id: str | None) -> CollectionResult:
+        """A collection another one reads: this run's result, or fetched now if not selected."""
+        if name not in self.done:
+            if name in self.pending:  # selected too: wait for this run's own fetch
+                self.done[name] = await asyncio.shield(self.pending[name])
+            else:  # its own Progress: the display lists the selected collections only
+                self.done[name] = await self.fetch(CATALOG[name], tenant_id, Progress(name))
+        return self.done[name]
+
+    async def _fetch_logging(
+        self, source: Source, tenant_id: str | None, progress: Progress
+    ) -> CollectionResult:
+        """The near-real-time logging collections: Management Activity feed, freshness, Sentinel."""
+        policy, deadline = self.options.retry, self.deadline
+        activity_root = (self.options.activity_url or DEFAULT_ACTIVITY_URL).rstrip("/")
+        if source.name == "sentinelDataConnectors":
+            root = (self.options.arm_url or DEFAULT_ARM_URL).rstrip("/")
+            settings = await self._prerequisite("entraDiagnosticSettings", tenant_id)
+            send = sentinel_sender(self._http_for(arm_scope(root)))
+            return await collect_connectors(source, root, send, settings, policy, deadline, progress)
+        if not tenant_id:
+            return CollectionResult(
+                source.name,
+                "error",
+                source.endpoint,
+                utc_now(),
+                error="the tenant id is unknown (give --tenant-id)",
+            )
+        send = activity_sender(self._http_for(activity_scope(activity_root)))
+        if source.name == "managementActivitySubscriptions":
+            url = subscriptions_url(activity_root, tenant_id, source)
+            return await collect_pages(source, url, send, policy, deadline, progress)
+        subscriptions = await self._prerequisite("managementActivitySubscriptions", tenant_id)
+        channels = Channels(self.root, self.graph.send, activity_root, send, tenant_id)
+        return await collect_recent_activity(source, channels, subscriptions, policy, deadline, progress)
 
     async def check_credential(self) -> None:
         """Get the Graph token once, up front: a wrong secret is one clear error, not 31."""
@@ -190,11 +241,17 @@ class Collector:
             semaphore = asyncio.Semaphore(max(1, self.options.concurrency))
 
             async def bounded(source: Source) -> CollectionResult:
+                # A collection that reads others starts once they are done, and only then takes a
+                # slot: holding one while waiting could starve the prerequisite (concurrency 1).
+                for name in source.after:
+                    if name in self.pending:
+                        await asyncio.wait([self.pending[name]])
                 async with semaphore:
                     return await self.fetch(source, tenant_id)
 
             rest = [s for s in self.options.sources if s.name != "organization"]
-            results = list(await asyncio.gather(*(bounded(s) for s in rest)))
+            self.pending = {s.name: asyncio.ensure_future(bounded(s)) for s in rest}
+            results = list(await asyncio.gather(*self.pending.values()))
             if any(s.name == "organization" for s in self.options.sources):
                 results.insert(0, org)
             order = list(CATALOG)
@@ -257,6 +314,7 @@ def collect(
     run_options = dataclasses.replace(options, sources=sources)
     collected_at = utc_now()
     collector = Collector(auth, run_options, reporter)
+    collector.done.update((r.name, r) for r in imported)  # e.g. Sentinel reads imported diagnostic settings
     tenant, results = asyncio.run(collector.run())
     (reporter or collector.reporter).finish(results + imported)
     doc = build_document(auth, run_options, tenant, results, collected_at)

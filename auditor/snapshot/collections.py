@@ -45,6 +45,10 @@ COLLECTIONS: dict[str, Shape] = {
     "exchangeMailboxAuditBypassAssociations": "list",
     "auditLogRetentionPolicies": "list",
     "entraDiagnosticSettings": "list",
+    # near-real-time logging: the Management Activity feed, log freshness, Microsoft Sentinel
+    "managementActivitySubscriptions": "list",
+    "recentAuditActivity": "object",
+    "sentinelDataConnectors": "list",
 }
 
 #: Statuses a ``sources`` entry may carry; only ``ok`` makes a collection usable.
