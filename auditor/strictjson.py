@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import threading
 from typing import Any
 
 from auditor import limits
@@ -40,6 +41,8 @@ def _stack_depth() -> int:
 
 
 _SLACK = 64
+#: the probe's integer hook (the same kind of Python call as the real parse makes)
+_PROBE_INT = int
 
 
 def _room(upper: int) -> int:
@@ -48,7 +51,13 @@ def _room(upper: int) -> int:
     while lo < hi:
         mid = (lo + hi + 1) // 2
         try:
-            json.loads('{"a":' * mid + "1" + "}" * mid, object_pairs_hook=_pairs)
+            # the costliest shape per level: objects with a hooked number inside
+            json.loads(
+                '{"a":' * mid + "1.5" + "}" * mid,
+                object_pairs_hook=_pairs,
+                parse_int=_PROBE_INT,
+                parse_float=_parse_float,
+            )
             lo = mid
         except RecursionError:
             hi = mid - 1
@@ -119,13 +128,17 @@ def loads(text: str, source: str) -> Any:
             f"larger than the limit of {budget.snapshot_bytes} bytes (--limit snapshot-bytes)", source=source
         )
     previous = sys.getrecursionlimit()
-    # The C parser counts each nesting level against the recursion limit: set it so that
-    # `json_depth` levels fit above the current stack, then restore it. C functions on the
-    # stack count too but have no frame, so the room is measured rather than computed.
-    trial = _stack_depth() + budget.json_depth + _SLACK
-    sys.setrecursionlimit(trial)
-    room = _room(budget.json_depth + _SLACK) + 1  # the probe runs one frame deeper than here
-    sys.setrecursionlimit(max(trial - (room - budget.json_depth), _stack_depth() + 8))
+    # The limit is process-wide: lowering it while another thread runs (the collector's
+    # HTTP stack, a test server) could break that thread, so then depth is checked after.
+    alone = threading.active_count() == 1
+    if alone:
+        # The C parser counts each nesting level against the recursion limit: set it so
+        # that `json_depth` levels fit above the current stack, then restore it. C functions
+        # on the stack count too but have no frame, so the room is measured, not computed.
+        trial = _stack_depth() + budget.json_depth + _SLACK
+        sys.setrecursionlimit(trial)
+        room = _room(budget.json_depth + _SLACK) + 1  # the probe runs one frame deeper than here
+        sys.setrecursionlimit(max(trial - (room - budget.json_depth), _stack_depth() + 8))
     try:
         doc = json.loads(
             text,
@@ -148,6 +161,24 @@ def loads(text: str, source: str) -> Any:
     except ValueError as exc:  # e.g. Python's own integer-string conversion limit
         raise InputError(f"not valid JSON: {exc}", source=source) from None
     finally:
-        sys.setrecursionlimit(previous)
+        if alone:
+            sys.setrecursionlimit(previous)
+    if not alone and _deeper_than(doc, budget.json_depth):
+        raise InputError(
+            f"JSON nested deeper than the limit of {budget.json_depth} levels (--limit json-depth)",
+            source=source,
+        )
     _check_surrogates(text, doc, source)
     return doc
+
+
+def _deeper_than(doc: Any, limit: int) -> bool:
+    """Whether arrays/objects nest more than ``limit`` levels (iterative: any depth is safe)."""
+    stack: list[tuple[Any, int]] = [(doc, 1)] if isinstance(doc, dict | list) else []
+    while stack:
+        value, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False

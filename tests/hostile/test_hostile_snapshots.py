@@ -196,3 +196,26 @@ def test_paired_surrogates_escape_is_fine(
         capsys, "audit", str(path), "--out", str(tmp_path / "r"), "-q", "--policies", one_policy
     )
     assert code in (0, 1, 3), err
+
+
+def test_depth_budget_holds_when_other_threads_run() -> None:
+    """With other threads alive the recursion limit is left alone and depth is checked after."""
+    import threading
+
+    from auditor import strictjson
+
+    stop = threading.Event()
+    worker = threading.Thread(target=stop.wait, daemon=True)
+    worker.start()
+    try:
+        for depth, ok in ((100, True), (101, False), (100_000, False)):
+            text = "[" * depth + "]" * depth
+            if ok:
+                assert strictjson.loads(text, "t.json") is not None
+            else:
+                with pytest.raises(InputError, match="json-depth"):
+                    strictjson.loads(text, "t.json")
+        assert strictjson.loads("7", "t.json") == 7
+    finally:
+        stop.set()
+        worker.join()
