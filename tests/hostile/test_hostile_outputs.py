@@ -118,7 +118,7 @@ def test_display_never_formats_more_than_its_budget() -> None:
     huge = [["x" * 1000] * 1000] * 1000  # a billion characters if formatted whole
     started = time.monotonic()
     text = display(huge, 200)
-    assert time.monotonic() - started < 0.5
+    assert time.monotonic() - started < 2  # formatting it whole would take minutes
     assert len(text.encode()) <= 200 and text.endswith(TRUNCATED)
 
 

@@ -148,7 +148,7 @@ def test_gzip_bomb_stops_at_the_decompressed_budget(
         capsys, "audit", str(bomb), "--limit", "snapshot-bytes=8MiB", "--out", str(tmp_path / "r")
     )
     # (the snapshot is read before any policy, so the built-in library costs nothing here)
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 15  # stopped at 8 MiB, not inflated to 64 MiB first
     assert_input_error(code, err, "bomb.json.gz", "snapshot-bytes")
     grown_mib = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
     assert grown_mib < 100, f"peak memory grew by {grown_mib:.0f} MiB"
