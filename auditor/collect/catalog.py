@@ -39,8 +39,10 @@ class Source:
     For Exchange sources ``path``
     is the cmdlet name. ``paged`` is False where the first page is all we want
     (``secureScores``: the latest score only). ``after`` names collections whose results
-    this one reads (the workspaces of ``entraDiagnosticSettings``, for example): the runner
-    collects those first and the collector reads them itself when they were not selected.
+    this one reads (the workspaces of ``entraDiagnosticSettings``; the groups that conditional
+    access, role and PIM collections name, for ``groupMembers``): the runner collects those first
+    and the collector reads them itself when they were not selected. ``{id}`` in a path stands for
+    each object read.
     """
 
     name: str
@@ -78,8 +80,19 @@ class Source:
 
 USER_SELECT = (
     "id,userPrincipalName,displayName,userType,accountEnabled,"
-    "onPremisesSyncEnabled,createdDateTime,signInActivity"
+    "onPremisesSyncEnabled,onPremisesImmutableId,createdDateTime,signInActivity,"
+    "externalUserState,creationType,mail"
 )
+
+#: What ``groupMembers`` reads to find the groups whose members it collects: conditional access
+#: include/exclude groups, groups holding a directory role (active or eligible), PIM approver groups.
+GROUP_REFERENCES = (
+    "conditionalAccessPolicies",
+    "roleAssignments",
+    "roleEligibilitySchedules",
+    "roleManagementPolicyAssignments",
+)
+MEMBER_SELECT = "id,userPrincipalName,displayName"
 
 
 def _g(name: str, path: str, *perms: str, **kw: object) -> Source:
@@ -101,7 +114,16 @@ _SOURCES: tuple[Source, ...] = (
         note="signInActivity needs AuditLog.Read.All and Entra ID P1",
     ),
     _g("groups", "/groups", "GroupMember.Read.All", top=999),
-    _g("groupMembers", "/groups/{id}/transitiveMembers", "GroupMember.Read.All", top=999),
+    _g(
+        "groupMembers",
+        "/groups/{id}/transitiveMembers",
+        "GroupMember.Read.All",
+        query=f"$select={MEMBER_SELECT}",
+        top=999,
+        after=GROUP_REFERENCES,
+        note="only the groups that conditional access policies, directory role assignments or "
+        "eligibilities, and PIM policies reference; never every group",
+    ),
     _g(
         "userRegistrationDetails",
         "/reports/authenticationMethods/userRegistrationDetails",
@@ -244,12 +266,25 @@ if set(CATALOG) != set(COLLECTIONS):  # pragma: no cover - a programming error c
     raise RuntimeError(f"catalog and COLLECTIONS differ: {set(CATALOG) ^ set(COLLECTIONS)}")
 
 
+def with_prerequisites(names: Iterable[str]) -> set[str]:
+    """``names`` plus every collection one among them reads first (``after``): collecting them
+    needs those permissions too, whether or not they are selected."""
+    wanted = set(names)
+    for name in list(wanted):
+        source = CATALOG.get(name)
+        if source is not None:
+            wanted.update(source.after)
+    return wanted
+
+
 def select_sources(names: Iterable[str] | None) -> list[Source]:
-    """The catalog entries for ``names`` (all when None); unknown names are an InputError."""
+    """The catalog entries for ``names`` (all when None); unknown names are an InputError.
+
+    A collection's prerequisites (``after``) are not added: the collector reads them itself
+    when they were not selected, and only the selected collections are written.
+    """
     if names is None:
-        # per-object collections ({id} in the path) are gathered after the ones that name the objects;
-        # placeholders such as {tenantId} or {workspaceId} are filled by their own collectors
-        return [s for s in CATALOG.values() if "{id}" not in s.path]
+        return list(CATALOG.values())
     wanted = [n.strip() for n in names if n.strip()]
     unknown = [n for n in wanted if n not in CATALOG]
     if unknown:
@@ -269,9 +304,10 @@ class PermissionNeed:
 def permissions_for(names: Iterable[str]) -> list[PermissionNeed]:
     """The deduplicated permissions, roles and licences that collecting ``names`` needs.
 
-    ``organization`` is always included: collection reads it for the snapshot's tenant block.
+    ``organization`` is always included: collection reads it for the snapshot's tenant block;
+    a dependent collection's prerequisites are included too (they are collected with it).
     """
-    names = {*names, "organization"}
+    names = with_prerequisites({*names, "organization"})
     acc: dict[tuple[str, str], list[str]] = {}
     for source in select_sources(sorted(set(names))):
         for perm in source.permissions:
