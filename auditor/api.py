@@ -16,21 +16,33 @@ dict, or :func:`demo_snapshot`), :func:`prepare` (policies, baseline, waivers,
 params and the gate bound and cross-checked), :func:`evaluate` (the unsealed results
 document) and :func:`render`. Every problem with an input is an
 :class:`auditor.errors.InputError` naming the file and place; nothing here prints,
-exits or writes files.
+exits or writes files; what the caller should know but that changes no result (a
+baseline glob that matches no policy, a subject waiver naming no subject) is issued as
+an :class:`auditor.errors.AuditWarning` through :mod:`warnings`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, cast
 
-from auditor.baseline import NO_BASELINE, Baseline, Waiver, bind, load_baseline, load_waivers_file
-from auditor.errors import InputError
+from auditor.baseline import (
+    NO_BASELINE,
+    Baseline,
+    Waiver,
+    bind,
+    load_baseline,
+    load_waivers_file,
+    selection_warnings,
+)
+from auditor.errors import AuditWarning, InputError
 from auditor.policy import Policy, load_library
 from auditor.results import GATE_EXIT_CODES, seal
 from auditor.results.types import Gate, ResultEntry, ResultsDocument, Summary
@@ -128,6 +140,8 @@ def prepare(
     if waivers_path:
         extra, waivers_sha = load_waivers_file(waivers_path)
     bind(base, library, extra, given)
+    for text in selection_warnings(base, library):
+        warnings.warn(text, AuditWarning, stacklevel=2)
     selected = tuple(p for p in library if base.selects(p.id))
     if not selected:
         raise InputError(
@@ -164,14 +178,17 @@ def evaluate(
     from auditor.engine import context_from_snapshot, evaluate_policy
     from auditor.results.build import build_document
 
-    if policy_timeout <= 0:
-        raise InputError("must be a positive number of seconds", source="policy_timeout")
+    if not 0 < policy_timeout < math.inf:  # nan and inf would switch the time budget off
+        raise InputError("must be a positive, finite number of seconds", source="policy_timeout")
     ctx = context_from_snapshot(inputs.snapshot)
     chosen: Iterable[Policy] = progress(inputs.selected) if progress else inputs.selected
     results = [
         evaluate_policy(policy, ctx, inputs.params, waivers=inputs.waivers, budget_seconds=policy_timeout)
         for policy in chosen
     ]
+    for result in results:
+        for text in result.warnings:  # e.g. a subject waiver that names no subject
+            warnings.warn(text, AuditWarning, stacklevel=2)
     baseline = {
         "name": inputs.baseline.name,
         "sha256": inputs.baseline.sha256,
@@ -266,6 +283,7 @@ __all__ = [
     "DEFAULT_POLICY_TIMEOUT",
     "AuditInputs",
     "AuditResult",
+    "AuditWarning",
     "ProgressHook",
     "SnapshotSource",
     "audit",

@@ -21,6 +21,8 @@ Public API (stable; other stages use only this):
     time_budget(seconds)   context manager bounding evaluation time (any thread)
     fallback_counts()      how often the compiled engine handed over to the interpreter
     reset_fallback_counts()
+    size_budget(elements)  context manager bounding the elements and characters all
+                           evaluations inside it create, together
     to_json(value)         CEL value -> JSON-compatible Python value
     format_value(value)    CEL value -> display string (for messages)
 
@@ -37,6 +39,7 @@ from .program import (
     compile,
     fallback_counts,
     reset_fallback_counts,
+    size_budget,
     time_budget,
 )
 from .values import CelType, Uint, format_value, to_json
@@ -55,6 +58,7 @@ __all__ = [
     "fallback_counts",
     "format_value",
     "reset_fallback_counts",
+    "size_budget",
     "time_budget",
     "to_json",
 ]

@@ -408,7 +408,7 @@ class CodeGen:
                 lines += [f"{i2}_p = {body}", f"{i2}if _p is True:", f"{i3}_a({item})"]
                 if tb != "bool":
                     lines += [f"{i2}elif _p is not False:", f"{i3}_fail()"]
-            lines.append(f"{i1}return _o")
+            lines.append(f"{i1}return _charged(_o)")
         outer.preamble.extend(lines)
         typ = "bool" if kind in ("all", "exists", "exists_one") else "list"
         return f"{name}({rng})", typ

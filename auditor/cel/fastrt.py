@@ -12,6 +12,7 @@ from typing import Any
 
 from . import ops
 from .budget import tick
+from .meter import charged
 from .values import Uint
 
 
@@ -59,6 +60,7 @@ BASE_NAMESPACE: dict[str, Any] = {
     "_in_str": _in_str,
     "_bool": _bool,
     "_range": _range,
+    "_charged": charged,
     "_eq": ops.eq,
     "_lt": ops.lt,
     "_le": ops.le,

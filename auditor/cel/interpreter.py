@@ -17,6 +17,7 @@ from . import ops
 from .budget import tick
 from .errors import EvalFailure
 from .functions import GLOBAL_FUNCTIONS, MEMBER_FUNCTIONS
+from .meter import charged
 from .nodes import (
     Binary,
     Call,
@@ -366,6 +367,6 @@ class Interpreter:
                         out.append(v)
                 elif r is not False:
                     return r if r.__class__ is Err else _overload("_?_:_", r, node)
-            return count == 1 if kind == "exists_one" else out
+            return count == 1 if kind == "exists_one" else charged(out)
 
         return collect

@@ -35,6 +35,9 @@ from .checker import Checker
 from .codegen import CodeGen
 from .errors import BudgetExceeded, CelEvalError, CelSyntaxError
 from .interpreter import Err, Interpreter
+from .meter import SizeBudgetExceeded, size_budget
+
+__all__ = ["Program", "compile", "size_budget", "time_budget"]
 from .nodes import Node
 from .parser import parse
 
@@ -80,6 +83,8 @@ def reset_fallback_counts() -> None:
 
 
 def _budget_error(exc: BudgetExceeded) -> CelEvalError:
+    if isinstance(exc, SizeBudgetExceeded):
+        return CelEvalError(exc.describe(), 1, 1)
     return CelEvalError(f"evaluation exceeded the time budget of {exc.seconds:g} s", 1, 1)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -18,6 +19,17 @@ if TYPE_CHECKING:
     from auditor.results.types import ResultsDocument
 
 CONSOLE = "console"
+
+
+def positive_seconds(text: str) -> float:
+    """A finite, positive number of seconds: ``inf`` or ``nan`` would switch the budget off."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive, finite number of seconds, got {text!r}")
+    return value
 
 
 def add_audit_arguments(parser: argparse.ArgumentParser, *, positional_snapshot: bool) -> None:
@@ -72,7 +84,7 @@ def add_audit_arguments(parser: argparse.ArgumentParser, *, positional_snapshot:
     )
     parser.add_argument(
         "--policy-timeout",
-        type=float,
+        type=positive_seconds,
         default=60.0,
         metavar="SECONDS",
         help="time one policy may take before it is reported as error (default 60)",
@@ -164,7 +176,8 @@ def _progress(policies: Sequence[Policy]) -> Iterable[Policy]:
 
 def run_audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
     """Audit ``snapshot`` with the audit options in ``args``; returns the gate's exit code."""
-    from auditor.snapshot import write_atomic
+
+    from auditor.cli.output import write_report_set
 
     formats = chosen_formats(args.format)
     inputs = api.prepare(
@@ -197,8 +210,7 @@ def run_audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
     result = api.AuditResult(api.seal(doc))
     rendered = {api.report_filename(name): result.render(name) for name in formats}
     out = Path(args.out)
-    for filename, payload in rendered.items():
-        write_atomic(out / filename, payload)
+    write_report_set(out, rendered)
     print_summary(result.document, quiet=args.quiet, verbose=args.verbose)
     if rendered:
         _echo(f"wrote {', '.join(str(out / f) for f in rendered)}")

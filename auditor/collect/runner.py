@@ -133,6 +133,8 @@ class Collector:
     ) -> CollectionResult:
         progress = progress or self.progress.setdefault(source.name, Progress(source.name))
         policy, deadline = self.options.retry, self.deadline
+        if policy.request_seconds is None:
+            policy = dataclasses.replace(policy, request_seconds=self.options.timeout)
         try:
             if source.api == "graph" and source.after:  # groupMembers: the groups the others name
                 inputs = {name: await self._prerequisite(name, tenant_id) for name in source.after}

@@ -68,3 +68,5 @@ class PolicyResult:
     findings_omitted: int = 0
     waiver: WaiverUse | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
+    #: things the user should know that the results document has no place for (printed by the CLI)
+    warnings: tuple[str, ...] = ()

@@ -40,6 +40,27 @@ STATUS_ICONS = {
 GATE_LABELS = {"passed": "PASSED", "failed": "FAILED", "incomplete": "INCOMPLETE"}
 
 
+#: C0 controls but tab and newline, DEL, C1 controls (incl. the 8-bit CSI), and the bidi
+#: overrides: tenant data holding them could move the cursor or repaint "gate passed"
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` without terminal control characters (escape sequences lose their ESC and show as text)."""
+    return _CONTROLS.sub("", text) if _CONTROLS.search(text) else text
+
+
+def printable_doc(value: Any) -> Any:
+    """A copy of a results document (or any JSON value) with every string made :func:`printable`."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, Mapping):
+        return {printable_doc(k): printable_doc(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [printable_doc(v) for v in value]
+    return value
+
+
 def status_rank(status: str) -> int:
     """Position of a status in :data:`STATUS_ORDER` (unknown statuses sort last)."""
     return STATUS_ORDER.index(status) if status in STATUS_ORDER else len(STATUS_ORDER)

@@ -122,10 +122,9 @@ def extract_results(text: str, source: str = "<html>") -> dict[str, Any]:
             "whole); check results.json instead",
             source=source,
         )
-    try:
-        doc = json.loads(m.group(2))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"embedded results document is not valid JSON: {exc.msg}", source=source) from None
+    from auditor import strictjson
+
+    doc = strictjson.loads(m.group(2), f"{source} (embedded results document)")
     if not isinstance(doc, dict):
         raise InputError("embedded results document is not a JSON object", source=source)
     return doc

@@ -30,7 +30,9 @@ def results_schema() -> dict[str, Any]:
 
 def canonical_json(doc: Any) -> bytes:
     """Sorted keys, no whitespace, UTF-8: the form hashes are computed over."""
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
+        "utf-8"
+    )
 
 
 #: members the integrity hash leaves out: itself, and the one field that differs between runs
@@ -65,7 +67,7 @@ def dumps(doc: dict[str, Any]) -> bytes:
     """The ``results.json`` file form: indented (compact for huge documents), trailing newline."""
     findings = sum(len(r.get("findings", ())) for r in doc.get("results", ()))
     indent = None if findings > COMPACT_ABOVE_FINDINGS else 2
-    return (json.dumps(doc, indent=indent, ensure_ascii=False) + "\n").encode("utf-8")
+    return (json.dumps(doc, indent=indent, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
 
 
 def validate_results(doc: Any, source: str = "<results>") -> None:
@@ -90,12 +92,9 @@ def read_results_text(path: str | Path) -> str:
 
 def parse_results_json(text: str, source: str) -> dict[str, Any]:
     """Parse a results document's JSON text (not yet validated against the schema)."""
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"not valid JSON: {exc.msg}", source=source, line=exc.lineno, column=exc.colno
-        ) from None
+    from auditor import strictjson
+
+    doc = strictjson.loads(text, source)
     if not isinstance(doc, dict):
         raise InputError("a results document must be a JSON object", source=source)
     return doc
