@@ -70,33 +70,18 @@ class JoinIndexes:
 
     def __init__(self, size: int = 16) -> None:
         self._size = size
-        self._entries: OrderedDict[tuple[int, str], tuple[list[Any], int, dict[str, list[Any]], bool]] = (
+        self._entries: OrderedDict[tuple[int, str], tuple[list[Any], int, dict[str, Any], bool]] = (
             OrderedDict()
         )
 
-    def get(self, items: list[Any], field: str) -> tuple[dict[str, list[Any]], bool]:
+    def get(self, items: list[Any], field: str) -> tuple[dict[str, Any], bool]:
         """The index of ``items`` by ``field`` and whether some element has no such field."""
         key = (id(items), field)
         entry = self._entries.get(key)
         if entry is not None and entry[0] is items and entry[1] == len(items):
             self._entries.move_to_end(key)
             return entry[2], entry[3]
-        index: dict[str, list[Any]] = {}
-        bad = False
-        missing = object()
-        for item in items:
-            if item.__class__ is not dict:
-                bad = True
-                continue
-            value = item.get(field, missing)
-            if value.__class__ is str:
-                bucket = index.get(value)
-                if bucket is None:
-                    index[value] = [item]
-                else:
-                    bucket.append(item)
-            elif value is missing:
-                bad = True
+        index, bad = _build_index(items, field)
         self._entries[key] = (items, len(items), index, bad)
         if len(self._entries) > self._size:
             self._entries.popitem(last=False)
@@ -104,6 +89,42 @@ class JoinIndexes:
 
     def clear(self) -> None:
         self._entries.clear()
+
+
+def _build_index(items: list[Any], field: str) -> tuple[dict[str, Any], bool]:
+    """Group ``items`` by their string ``field``; ``bad`` when an element is no map or lacks it."""
+    try:
+        # the common case (unique string ids on every element) in one C-speed pass
+        unique = {item[field]: item for item in items}
+        if len(unique) == len(items) and all(k.__class__ is str for k in unique) and all(
+            item.__class__ is dict for item in items
+        ):
+            return unique, False
+    except (TypeError, KeyError, IndexError):
+        pass
+    index: dict[str, Any] = {}
+    bad = False
+    missing = object()
+    for item in items:
+        if item.__class__ is not dict:
+            bad = True
+            continue
+        value = item.get(field, missing)
+        if value.__class__ is str:
+            found = index.get(value)
+            if found is None:
+                index[value] = item
+            elif found.__class__ is _Many:
+                found.append(item)
+            else:
+                index[value] = _Many((found, item))
+        elif value is missing:
+            bad = True
+    return index, bad
+
+
+class _Many(list):  # type: ignore[type-arg]
+    """Several elements under one key (an element itself is a map, never a _Many)."""
 
 
 JOINS = JoinIndexes()
@@ -126,7 +147,10 @@ def _jfilter(items: Any, field: str, key: Any) -> list[Any] | None:
     index, bad = JOINS.get(items, field)
     if bad:
         return None
-    return list(index.get(key, ()))
+    found = index.get(key)
+    if found is None:
+        return []
+    return list(found) if found.__class__ is _Many else [found]
 
 
 BASE_NAMESPACE: dict[str, Any] = {
