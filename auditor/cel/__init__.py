@@ -28,6 +28,14 @@ from .errors import CelCompileError, CelError, CelEvalError, CelSyntaxError
 from .program import Program, compile, time_budget
 from .values import CelType, Uint, format_value, to_json
 
+
+def release_indexes() -> None:
+    """Drop the join indexes (and the lists they hold) built while evaluating."""
+    from .fastrt import JOINS
+
+    JOINS.clear()
+
+
 __all__ = [
     "CelCompileError",
     "CelError",
@@ -38,6 +46,7 @@ __all__ = [
     "Uint",
     "compile",
     "format_value",
+    "release_indexes",
     "time_budget",
     "to_json",
 ]

@@ -9,7 +9,7 @@ from typing import Any
 
 from auditor.cli.inputs import DEMO_SNAPSHOT, AuditInputs, demo_waivers_path, load_inputs, parse_params
 from auditor.errors import InputError
-from auditor.results import SEVERITIES, seal
+from auditor.results import SEVERITIES, write_sealed
 
 CONSOLE = "console"
 
@@ -132,6 +132,9 @@ def evaluate(inputs: AuditInputs, *, progress: bool = False, policy_timeout: flo
         results.append(
             evaluate_policy(policy, ctx, inputs.params, waivers=inputs.waivers, budget_seconds=policy_timeout)
         )
+    from auditor import cel
+
+    cel.release_indexes()
     baseline = {
         "name": inputs.baseline.name,
         "sha256": inputs.baseline.sha256,
@@ -180,10 +183,43 @@ def build_results(
     return evaluate(inputs)
 
 
+def write_reports(doc: dict[str, Any], formats: list[str], out: Path) -> tuple[dict[str, Any], list[str]]:
+    """Seal the document and write the chosen formats into ``out``, one at a time.
+
+    ``results.json`` is written first, streaming, and sealing happens while it is written
+    (one encoding, hashed as it goes); without it the same encoding only feeds the hash.
+    Every other format is rendered, written and released before the next one, and the
+    formats that can stream (csv) never hold their whole text. Returns the sealed document
+    and the file names written.
+    """
+    from auditor.snapshot import write_atomic, write_atomic_stream
+
+    known = _formats()
+    written: list[str] = []
+    if "json" in formats:
+        fmt = known["json"]
+        box: list[dict[str, Any]] = []
+        write_atomic_stream(out / fmt.filename, lambda fh: box.append(write_sealed(doc, fh)))
+        doc = box[0]
+        written.append(fmt.filename)
+    else:
+        doc = write_sealed(doc, None)
+    for name in formats:
+        if name == "json":
+            continue
+        fmt = known[name]
+        stream = getattr(fmt, "write", None)
+        if stream is not None:
+            write_atomic_stream(out / fmt.filename, lambda fh, w=stream: w(doc, fh))
+        else:
+            write_atomic(out / fmt.filename, fmt.render(doc))
+        written.append(fmt.filename)
+    return doc, written
+
+
 def run_audit(args: argparse.Namespace, snapshot_path: str) -> int:
     """Audit ``snapshot_path`` with the audit options in ``args``; returns the gate's exit code."""
     from auditor.report.console import render_console
-    from auditor.snapshot import write_atomic
 
     formats = chosen_formats(args.format)
     inputs = load_inputs(
@@ -196,12 +232,10 @@ def run_audit(args: argparse.Namespace, snapshot_path: str) -> int:
     )
     if args.policy_timeout <= 0:
         raise InputError("must be a positive number of seconds", source="--policy-timeout")
-    doc = seal(evaluate(inputs, progress=sys.stderr.isatty(), policy_timeout=args.policy_timeout))
-    known = _formats()
-    rendered = {known[name].filename: known[name].render(doc) for name in formats}
+    doc = evaluate(inputs, progress=sys.stderr.isatty(), policy_timeout=args.policy_timeout)
+    del inputs  # the snapshot is no longer needed: free it before the reports are written
     out = Path(args.out)
-    for filename, payload in rendered.items():
-        write_atomic(out / filename, payload)
+    doc, rendered = write_reports(doc, formats, out)
     from rich.console import Console
 
     console = Console()

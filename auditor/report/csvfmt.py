@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, BinaryIO
 
 from auditor.report._common import frameworks_text
 
@@ -56,8 +56,20 @@ class CsvFormat:
     filename = "findings.csv"
 
     def render(self, doc: Mapping[str, Any]) -> bytes:
-        buf = io.StringIO(newline="")
-        writer = csv.writer(buf, dialect="excel", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+        buf = io.BytesIO()
+        self.write(doc, buf)
+        return buf.getvalue()
+
+    def write(self, doc: Mapping[str, Any], fh: BinaryIO) -> None:
+        """Stream the rows into ``fh``: a million findings never become one string."""
+        text = io.TextIOWrapper(fh, encoding="utf-8", newline="", write_through=False)
+        try:
+            self._rows(doc, csv.writer(text, dialect="excel", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL))
+        finally:
+            text.flush()
+            text.detach()
+
+    def _rows(self, doc: Mapping[str, Any], writer: Any) -> None:
         writer.writerow(HEADER)
         for r in doc.get("results", []):
             base = [r["policyId"], r["title"], r["severity"], r["status"]]
@@ -80,4 +92,3 @@ class CsvFormat:
                     fw,
                 ]
                 writer.writerow([guard_cell(c) for c in row])
-        return buf.getvalue().encode("utf-8")

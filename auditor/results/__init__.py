@@ -11,6 +11,7 @@ from auditor.results.document import (
     canonical_json,
     compute_integrity,
     dumps,
+    iter_canonical,
     load_results,
     parse_results_json,
     read_results_text,
@@ -18,6 +19,7 @@ from auditor.results.document import (
     seal,
     severity_rank,
     validate_results,
+    write_sealed,
 )
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "canonical_json",
     "compute_integrity",
     "dumps",
+    "iter_canonical",
     "load_results",
     "parse_results_json",
     "read_results_text",
@@ -34,4 +37,5 @@ __all__ = [
     "seal",
     "severity_rank",
     "validate_results",
+    "write_sealed",
 ]
