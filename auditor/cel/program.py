@@ -25,7 +25,7 @@ from .checker import Checker
 from .codegen import CodeGen
 from .errors import BudgetExceeded, CelEvalError, CelSyntaxError
 from .interpreter import Err, Interpreter
-from .nodes import Node
+from .nodes import Has, Ident, Index, Literal, Macro, Node, Select, children
 from .parser import parse
 
 _FAILED = object()  # marker: generated code could not be compiled
@@ -76,6 +76,30 @@ class Program:
     def selections(self, root: str) -> set[str]:
         """Field names selected directly on identifier ``root`` (``root.f``, ``has(root.f)``, ``root['f']``)."""
         return set(self._selections.get(root, ()))
+
+    def uses_whole(self, root: str) -> bool:
+        """Whether ``root`` is used other than through field selections (then every field may matter).
+
+        ``root.f``, ``has(root.f)`` and ``root['f']`` read one field; anything else (``root``
+        passed to a function, compared, iterated, or a macro variable of the same name)
+        counts as reading the whole value.
+        """
+        stack: list[tuple[Node, Node | None]] = [(self._tree, None)]
+        while stack:
+            node, parent = stack.pop()
+            if isinstance(node, Ident) and node.name == root:
+                selected = isinstance(parent, Select | Has) or (
+                    isinstance(parent, Index)
+                    and parent.operand is node
+                    and isinstance(parent.index, Literal)
+                    and isinstance(parent.index.value, str)
+                )
+                if not selected:
+                    return True
+            if isinstance(node, Macro) and node.var == root:
+                return True
+            stack.extend((child, node) for child in children(node))
+        return False
 
     # -- fast path construction --------------------------------------------
     def _build(self, kind: str, item: str | None) -> Any:

@@ -77,6 +77,13 @@ def add_audit_arguments(parser: argparse.ArgumentParser, *, positional_snapshot:
         help="time one policy may take before it is reported as error (default 60)",
     )
     parser.add_argument(
+        "--evidence",
+        choices=("needed", "all"),
+        default="needed",
+        help="needed (default): failing and erroring subjects keep the fields their policy reads; "
+        "all: every subject is listed, with all of its fields",
+    )
+    parser.add_argument(
         "--verbose", "-v", action="store_true", help="list every policy in the console summary"
     )
     if "--quiet" not in parser._option_string_actions:  # 'auditor run' shares one --quiet with collect
@@ -130,7 +137,14 @@ def evaluate(inputs: AuditInputs, *, progress: bool = False, policy_timeout: flo
     task_iter = _progress(inputs.selected) if progress else inputs.selected
     for policy in task_iter:
         results.append(
-            evaluate_policy(policy, ctx, inputs.params, waivers=inputs.waivers, budget_seconds=policy_timeout)
+            evaluate_policy(
+                policy,
+                ctx,
+                inputs.params,
+                waivers=inputs.waivers,
+                budget_seconds=policy_timeout,
+                evidence=inputs.invocation.get("evidence", "needed"),
+            )
         )
     from auditor import cel
 
@@ -170,6 +184,7 @@ def build_results(
     waivers: str | None,
     params: dict[str, object],
     fail_on: str | None,
+    evidence: str = "needed",
 ) -> dict[str, Any]:
     """Re-evaluation entry point (``auditor verify``): the unsealed document audit would produce."""
     inputs = load_inputs(
@@ -179,6 +194,7 @@ def build_results(
         waivers=waivers,
         params=dict(params),
         fail_on=fail_on,
+        evidence=evidence,
     )
     return evaluate(inputs)
 
@@ -229,6 +245,7 @@ def run_audit(args: argparse.Namespace, snapshot_path: str) -> int:
         waivers=args.waivers,
         params=parse_params(args.param),
         fail_on=args.fail_on,
+        evidence=args.evidence,
     )
     if args.policy_timeout <= 0:
         raise InputError("must be a positive number of seconds", source="--policy-timeout")

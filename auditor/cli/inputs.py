@@ -65,6 +65,7 @@ def load_inputs(
     waivers: str | None,
     params: dict[str, Any],
     fail_on: str | None,
+    evidence: str = "needed",
 ) -> AuditInputs:
     """Load and cross-check all inputs; any problem is an InputError (exit 2)."""
     snap = (
@@ -95,4 +96,6 @@ def load_inputs(
         "params": params,
         "failOn": fail_on,
     }
+    if evidence != "needed":
+        invocation["evidence"] = evidence
     return AuditInputs(snap, policies, selected, base, (*base.waivers, *extra), effective, gate, invocation)

@@ -205,6 +205,7 @@ def verify(
             waivers=waivers if waivers is not None else inv.get("waivers"),
             params=dict(inv.get("params") or {}),
             fail_on=inv.get("failOn"),
+            evidence=inv.get("evidence", "needed"),
         )
     except InputError as exc:
         checks.bad(f"re-evaluation: {exc}")

@@ -54,8 +54,13 @@ def evaluate_policy(
     *,
     waivers: Sequence[Waiver] = (),
     budget_seconds: float = DEFAULT_BUDGET_SECONDS,
+    evidence: str = "needed",
 ) -> PolicyResult:
-    """Evaluate one policy; always returns a result, never raises for data or expression problems."""
+    """Evaluate one policy; always returns a result, never raises for data or expression problems.
+
+    ``evidence``: ``needed`` keeps, for failing and erroring subjects, the fields the policy
+    reads; ``all`` keeps every subject with all of its fields.
+    """
     params = policy_params(policy, overrides or {})
     whole, subject_waivers = _split_waivers(policy, waivers, ctx)
     if policy.is_manual:
@@ -75,7 +80,7 @@ def evaluate_policy(
     activation.update(params=params, tenant=dict(ctx.tenant), now=ctx.now)
     try:
         with cel.time_budget(budget_seconds):
-            result = _evaluate(policy, activation, subject_waivers, ctx)
+            result = _evaluate(policy, activation, subject_waivers, ctx, evidence)
     except Failed as exc:
         result = PolicyResult(policy, ERROR, str(exc))
     except cel.CelEvalError as exc:  # the time budget fires outside any one expression
@@ -96,7 +101,7 @@ def _apply_whole_waiver(result: PolicyResult, whole: WaiverUse | None) -> Policy
 
 
 def _evaluate(
-    policy: Policy, activation: dict[str, Any], subject_waivers: list[Waiver], ctx: Context
+    policy: Policy, activation: dict[str, Any], subject_waivers: list[Waiver], ctx: Context, evidence_mode: str
 ) -> PolicyResult:
     if policy.applies is not None and not evaluate_bool(policy.applies, activation):
         return PolicyResult(policy, NOT_APPLICABLE, "not applicable to this tenant")
@@ -110,4 +115,4 @@ def _evaluate(
             return PolicyResult(policy, PASS, policy.title, evidence=evidence or None)
         message = render(policy.message, activation, f"requirement not met: {policy.title}")
         return PolicyResult(policy, FAIL, message, evidence=evidence or None)
-    return evaluate_subjects(policy, activation, subject_waivers, ctx, evidence or None)
+    return evaluate_subjects(policy, activation, subject_waivers, ctx, evidence or None, evidence_mode)
