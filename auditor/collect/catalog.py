@@ -88,6 +88,7 @@ _SOURCES: tuple[Source, ...] = (
         note="signInActivity needs AuditLog.Read.All and Entra ID P1",
     ),
     _g("groups", "/groups", "GroupMember.Read.All", top=999),
+    _g("groupMembers", "/groups/{id}/transitiveMembers", "GroupMember.Read.All", top=999),
     _g(
         "userRegistrationDetails",
         "/reports/authenticationMethods/userRegistrationDetails",
@@ -201,7 +202,8 @@ if set(CATALOG) != set(COLLECTIONS):  # pragma: no cover - a programming error c
 def select_sources(names: Iterable[str] | None) -> list[Source]:
     """The catalog entries for ``names`` (all when None); unknown names are an InputError."""
     if names is None:
-        return list(CATALOG.values())
+        # per-object collections ({id} in the path) are gathered after the ones that name the objects
+        return [s for s in CATALOG.values() if "{" not in s.path]
     wanted = [n.strip() for n in names if n.strip()]
     unknown = [n for n in wanted if n not in CATALOG]
     if unknown:
