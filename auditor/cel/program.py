@@ -68,6 +68,28 @@ class Program:
     def __repr__(self) -> str:
         return f"Program({self.source!r})"
 
+    # -- pickling (the compiled-policy cache) -------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        """The checked tree and its facts; generated code and locks are rebuilt on first use."""
+        return {
+            "source": self.source,
+            "tree": self._tree,
+            "names": self._names,
+            "references": self._references,
+            "selections": self._selections,
+            "functions": self._functions,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(  # type: ignore[misc]
+            state["source"],
+            state["tree"],
+            state["names"],
+            state["references"],
+            state["selections"],
+            state["functions"],
+        )
+
     # -- introspection ------------------------------------------------------
     def references(self) -> set[str]:
         """Free identifiers the expression reads (macro variables excluded)."""

@@ -36,9 +36,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def _list(args: argparse.Namespace) -> int:
-    from auditor.policy import load_library
+    from auditor.policy.load import summarise_library
 
-    policies = load_library(args.policies)
+    policies = summarise_library(args.policies)
     if args.framework:
         policies = tuple(p for p in policies if args.framework in p.frameworks)
     if args.json:
@@ -52,7 +52,7 @@ def _list(args: argparse.Namespace) -> int:
                         "file": p.rel_path,
                         "frameworks": {k: list(v) for k, v in p.frameworks.items()},
                         "requires": list(p.requires),
-                        "manual": p.is_manual,
+                        "manual": p.manual,
                     }
                     for p in policies
                 ],
@@ -68,7 +68,7 @@ def _list(args: argparse.Namespace) -> int:
         table.add_row(
             escape(p.id),
             p.severity,
-            escape(p.title) + (" [dim](manual)[/dim]" if p.is_manual else ""),
+            escape(p.title) + (" [dim](manual)[/dim]" if p.manual else ""),
             escape(fw),
         )
     console = Console()
