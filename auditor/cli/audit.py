@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +125,18 @@ def chosen_formats(values: list[str] | None) -> list[str]:
     return [n for n in dict.fromkeys(names) if n != CONSOLE]
 
 
+@contextmanager
+def _phase(show: bool, text: str) -> Iterator[None]:
+    """A transient spinner on stderr for a long phase (parsing, writing), on a terminal only."""
+    if not show:
+        yield
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(text):
+        yield
+
+
 def _progress(policies: Sequence[Policy]) -> Iterable[Policy]:
     """A transient progress bar on stderr while policies are evaluated."""
     from rich.console import Console
@@ -174,22 +187,24 @@ def run_audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
     from auditor.report.console import render_console
 
     formats = chosen_formats(args.format)
-    inputs = api.prepare(
-        snapshot,
-        policies=args.policies,
-        baseline=args.baseline,
-        waivers=args.waivers,
-        params=parse_params(args.param),
-        fail_on=args.fail_on,
-        evidence=args.evidence,
-    )
     if args.policy_timeout <= 0:
         raise InputError("must be a positive number of seconds", source="--policy-timeout")
-    progress = _progress if sys.stderr.isatty() else None
-    doc = api.evaluate(inputs, progress=progress, policy_timeout=args.policy_timeout)
+    tty = sys.stderr.isatty()
+    with _phase(tty, f"Reading {getattr(snapshot, 'source', snapshot)} and the policies"):
+        inputs = api.prepare(
+            snapshot,
+            policies=args.policies,
+            baseline=args.baseline,
+            waivers=args.waivers,
+            params=parse_params(args.param),
+            fail_on=args.fail_on,
+            evidence=args.evidence,
+        )
+    doc = api.evaluate(inputs, progress=_progress if tty else None, policy_timeout=args.policy_timeout)
     del inputs  # the snapshot is no longer needed: let it go before the reports are written
     out = Path(args.out)
-    sealed, rendered = write_reports(doc, formats, out)
+    with _phase(tty and bool(formats), f"Writing {', '.join(formats)} into {out}"):
+        sealed, rendered = write_reports(doc, formats, out)
     result = api.AuditResult(sealed)
     console = Console()
     if args.quiet:
