@@ -109,12 +109,10 @@ def report_sizes(folder: Path) -> None:
 
 def joins_child(snapshot: str) -> None:
     """In one process: load once, then time the policies whose variables join principals to users."""
-    from auditor.cli.inputs import load_inputs
+    from auditor import api
     from auditor.engine import context_from_snapshot, evaluate_policy
 
-    inputs = load_inputs(
-        snapshot=snapshot, policy_paths=None, baseline=None, waivers=None, params={}, fail_on=None
-    )
+    inputs = api.prepare(snapshot)
     ctx = context_from_snapshot(inputs.snapshot)
     chosen = [p for p in inputs.selected if p.id in JOIN_POLICIES]
     started = time.perf_counter()
@@ -176,6 +174,19 @@ def bench_audit(n: int, tmp: Path, repeat: int) -> None:
     worst.unlink()
 
 
+def bench_startup() -> None:
+    """``auditor --version``: wall time, and what it adds to a bare interpreter's start."""
+    bare = measure([sys.executable, "-c", "pass"], 7)
+    version = measure([sys.executable, "-m", "auditor", "--version"], 7)
+    added = version.seconds - bare.seconds
+    print(
+        f"\n== startup ==\n  auditor --version {version.seconds:.3f} s (a bare interpreter: {bare.seconds:.3f} s; "
+        f"auditor adds {added:.3f} s; target < 0.1 s: {'met' if version.seconds < 0.1 else 'NOT met'}"
+        f"{'' if version.seconds < 0.1 else f', added part: {verdict(added, 0.1)}'})",
+        flush=True,
+    )
+
+
 def bench_collect(n: int, tmp: Path) -> None:
     import bench_collect as bc
 
@@ -226,6 +237,7 @@ def main() -> int:
         return 0
     sizes = [100_000, 1_500_000] if args.users == "both" else [int(args.users)]
     tmp = Path(tempfile.mkdtemp(prefix="bench-scale-", dir=args.tmp))
+    bench_startup()
     try:
         for n in sizes:
             bench_audit(n, tmp, args.repeat)
