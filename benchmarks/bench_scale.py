@@ -157,8 +157,10 @@ def bench_audit(n: int, tmp: Path, repeat: int) -> None:
     shutil.rmtree(out)
     wa = measure(audit_cmd(worst, out), repeat)
     line("every member failing, every format", wa, parse_w, 1.5, 1.5)
-    print(f"    every format / json only peak: {wa.peak_mib / wj.peak_mib:.2f}x (target <= 1.3x: "
-          f"{verdict(wa.peak_mib / wj.peak_mib, 1.3)})")
+    print(
+        f"    every format / json only peak: {wa.peak_mib / wj.peak_mib:.2f}x (target <= 1.3x: "
+        f"{verdict(wa.peak_mib / wj.peak_mib, 1.3)})"
+    )
     print("  reports:")
     report_sizes(out)
     shutil.rmtree(out)
@@ -225,7 +227,9 @@ def bench_collect(n: int, tmp: Path) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--users", default="both", help="100000, 1500000, both, or any number")
     parser.add_argument("--repeat", type=int, default=1, help="runs per measurement (median time)")
     parser.add_argument("--skip-collect", action="store_true")

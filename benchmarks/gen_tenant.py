@@ -188,68 +188,334 @@ def _grant(controls: list[str], strength: bool = False) -> dict[str, Any]:
 
 #: (number, persona, purpose, client app types, grant, sign-in risk, session frequency)
 _POLICIES: tuple[tuple[str, str, str, list[str], dict[str, Any], list[str], bool], ...] = (
-    ("CA000", "Global", "BaseProtection-AllApps-AnyPlatform-BlockNonPersonas", ["all"], _grant(["block"]), [], False),
-    ("CA001", "Global", "AttackSurfaceReduction-AllApps-AnyPlatform-BlockLegacyAuth",
-     ["exchangeActiveSync", "other"], _grant(["block"]), [], False),
-    ("CA002", "Global", "IdentityProtection-AllApps-AnyPlatform-BlockDeviceCode", ["all"], _grant(["block"]), [], False),
-    ("CA003", "Global", "DataProtection-AllApps-AnyPlatform-BlockHighRisk", ["all"], _grant(["block"]), ["high"], False),
-    ("CA004", "Global", "IdentityProtection-RegisterSecurityInfo-TrustedLocation", ["all"], _grant(["mfa"]), [], False),
-    ("CA005", "Global", "ComplianceProtection-AllApps-AnyPlatform-TermsOfUse", ["all"], _grant(["mfa"]), [], False),
-    ("CA100", "Admins", "BaseProtection-AllApps-AnyPlatform-PhishingResistantMFA", ["all"], _grant([], True), [], False),
-    ("CA101", "Admins", "IdentityProtection-AllApps-AnyPlatform-SigninFrequency", ["all"], _grant(["mfa"]), [], True),
-    ("CA102", "Admins", "IdentityProtection-AllApps-AnyPlatform-BlockMediumRisk", ["all"], _grant(["block"]),
-     ["medium", "high"], False),
-    ("CA103", "Admins", "AttackSurfaceReduction-AllApps-AnyPlatform-BlockLegacyAuth",
-     ["exchangeActiveSync", "other"], _grant(["block"]), [], False),
-    ("CA104", "Admins", "DataProtection-AllApps-AnyPlatform-CompliantDevice", ["all"], _grant(["compliantDevice"]),
-     [], False),
+    (
+        "CA000",
+        "Global",
+        "BaseProtection-AllApps-AnyPlatform-BlockNonPersonas",
+        ["all"],
+        _grant(["block"]),
+        [],
+        False,
+    ),
+    (
+        "CA001",
+        "Global",
+        "AttackSurfaceReduction-AllApps-AnyPlatform-BlockLegacyAuth",
+        ["exchangeActiveSync", "other"],
+        _grant(["block"]),
+        [],
+        False,
+    ),
+    (
+        "CA002",
+        "Global",
+        "IdentityProtection-AllApps-AnyPlatform-BlockDeviceCode",
+        ["all"],
+        _grant(["block"]),
+        [],
+        False,
+    ),
+    (
+        "CA003",
+        "Global",
+        "DataProtection-AllApps-AnyPlatform-BlockHighRisk",
+        ["all"],
+        _grant(["block"]),
+        ["high"],
+        False,
+    ),
+    (
+        "CA004",
+        "Global",
+        "IdentityProtection-RegisterSecurityInfo-TrustedLocation",
+        ["all"],
+        _grant(["mfa"]),
+        [],
+        False,
+    ),
+    (
+        "CA005",
+        "Global",
+        "ComplianceProtection-AllApps-AnyPlatform-TermsOfUse",
+        ["all"],
+        _grant(["mfa"]),
+        [],
+        False,
+    ),
+    (
+        "CA100",
+        "Admins",
+        "BaseProtection-AllApps-AnyPlatform-PhishingResistantMFA",
+        ["all"],
+        _grant([], True),
+        [],
+        False,
+    ),
+    (
+        "CA101",
+        "Admins",
+        "IdentityProtection-AllApps-AnyPlatform-SigninFrequency",
+        ["all"],
+        _grant(["mfa"]),
+        [],
+        True,
+    ),
+    (
+        "CA102",
+        "Admins",
+        "IdentityProtection-AllApps-AnyPlatform-BlockMediumRisk",
+        ["all"],
+        _grant(["block"]),
+        ["medium", "high"],
+        False,
+    ),
+    (
+        "CA103",
+        "Admins",
+        "AttackSurfaceReduction-AllApps-AnyPlatform-BlockLegacyAuth",
+        ["exchangeActiveSync", "other"],
+        _grant(["block"]),
+        [],
+        False,
+    ),
+    (
+        "CA104",
+        "Admins",
+        "DataProtection-AllApps-AnyPlatform-CompliantDevice",
+        ["all"],
+        _grant(["compliantDevice"]),
+        [],
+        False,
+    ),
     ("CA105", "Admins", "AppProtection-AzureManagement-AnyPlatform-MFA", ["all"], _grant(["mfa"]), [], False),
-    ("CA106", "Admins", "IdentityProtection-AllApps-AnyPlatform-PersistentBrowserNever", ["browser"],
-     _grant(["mfa"]), [], True),
-    ("CA107", "Admins", "BaseProtection-AllApps-AnyPlatform-BlockUnknownPlatforms", ["all"], _grant(["block"]),
-     [], False),
+    (
+        "CA106",
+        "Admins",
+        "IdentityProtection-AllApps-AnyPlatform-PersistentBrowserNever",
+        ["browser"],
+        _grant(["mfa"]),
+        [],
+        True,
+    ),
+    (
+        "CA107",
+        "Admins",
+        "BaseProtection-AllApps-AnyPlatform-BlockUnknownPlatforms",
+        ["all"],
+        _grant(["block"]),
+        [],
+        False,
+    ),
     ("CA200", "Internals", "BaseProtection-AllApps-AnyPlatform-MFA", ["all"], _grant(["mfa"]), [], False),
-    ("CA201", "Internals", "IdentityProtection-AllApps-AnyPlatform-BlockHighRisk", ["all"], _grant(["block"]),
-     ["high"], False),
-    ("CA202", "Internals", "IdentityProtection-AllApps-AnyPlatform-MFAMediumRisk", ["all"], _grant(["mfa"]),
-     ["medium"], True),
-    ("CA203", "Internals", "AttackSurfaceReduction-AllApps-AnyPlatform-BlockLegacyAuth",
-     ["exchangeActiveSync", "other"], _grant(["block"]), [], False),
-    ("CA204", "Internals", "DataProtection-O365-Mobile-AppProtection", ["mobileAppsAndDesktopClients"],
-     _grant(["compliantApplication"]), [], False),
-    ("CA205", "Internals", "DataProtection-AllApps-Windows-CompliantOrJoined", ["all"],
-     _grant(["compliantDevice", "domainJoinedDevice"]), [], False),
-    ("CA206", "Internals", "DataProtection-AllApps-Unmanaged-SessionLimits", ["browser"], _grant(["mfa"]), [], True),
-    ("CA207", "Internals", "IdentityProtection-SecurityInfo-TrustedLocationOrMFA", ["all"], _grant(["mfa"]),
-     [], False),
-    ("CA208", "Internals", "AttackSurfaceReduction-AllApps-UnknownPlatforms-Block", ["all"], _grant(["block"]),
-     [], False),
-    ("CA209", "Internals", "ComplianceProtection-AllApps-AnyPlatform-TermsOfUse", ["all"], _grant(["mfa"]), [], False),
+    (
+        "CA201",
+        "Internals",
+        "IdentityProtection-AllApps-AnyPlatform-BlockHighRisk",
+        ["all"],
+        _grant(["block"]),
+        ["high"],
+        False,
+    ),
+    (
+        "CA202",
+        "Internals",
+        "IdentityProtection-AllApps-AnyPlatform-MFAMediumRisk",
+        ["all"],
+        _grant(["mfa"]),
+        ["medium"],
+        True,
+    ),
+    (
+        "CA203",
+        "Internals",
+        "AttackSurfaceReduction-AllApps-AnyPlatform-BlockLegacyAuth",
+        ["exchangeActiveSync", "other"],
+        _grant(["block"]),
+        [],
+        False,
+    ),
+    (
+        "CA204",
+        "Internals",
+        "DataProtection-O365-Mobile-AppProtection",
+        ["mobileAppsAndDesktopClients"],
+        _grant(["compliantApplication"]),
+        [],
+        False,
+    ),
+    (
+        "CA205",
+        "Internals",
+        "DataProtection-AllApps-Windows-CompliantOrJoined",
+        ["all"],
+        _grant(["compliantDevice", "domainJoinedDevice"]),
+        [],
+        False,
+    ),
+    (
+        "CA206",
+        "Internals",
+        "DataProtection-AllApps-Unmanaged-SessionLimits",
+        ["browser"],
+        _grant(["mfa"]),
+        [],
+        True,
+    ),
+    (
+        "CA207",
+        "Internals",
+        "IdentityProtection-SecurityInfo-TrustedLocationOrMFA",
+        ["all"],
+        _grant(["mfa"]),
+        [],
+        False,
+    ),
+    (
+        "CA208",
+        "Internals",
+        "AttackSurfaceReduction-AllApps-UnknownPlatforms-Block",
+        ["all"],
+        _grant(["block"]),
+        [],
+        False,
+    ),
+    (
+        "CA209",
+        "Internals",
+        "ComplianceProtection-AllApps-AnyPlatform-TermsOfUse",
+        ["all"],
+        _grant(["mfa"]),
+        [],
+        False,
+    ),
     ("CA400", "Guests", "BaseProtection-AllApps-AnyPlatform-MFA", ["all"], _grant(["mfa"]), [], False),
-    ("CA401", "Guests", "IdentityProtection-AllApps-AnyPlatform-BlockHighRisk", ["all"], _grant(["block"]),
-     ["high"], False),
-    ("CA402", "Guests", "AttackSurfaceReduction-AllApps-AnyPlatform-BlockLegacyAuth",
-     ["exchangeActiveSync", "other"], _grant(["block"]), [], False),
+    (
+        "CA401",
+        "Guests",
+        "IdentityProtection-AllApps-AnyPlatform-BlockHighRisk",
+        ["all"],
+        _grant(["block"]),
+        ["high"],
+        False,
+    ),
+    (
+        "CA402",
+        "Guests",
+        "AttackSurfaceReduction-AllApps-AnyPlatform-BlockLegacyAuth",
+        ["exchangeActiveSync", "other"],
+        _grant(["block"]),
+        [],
+        False,
+    ),
     ("CA403", "Guests", "AttackSurfaceReduction-NonAllowedApps-Block", ["all"], _grant(["block"]), [], False),
-    ("CA404", "Guests", "DataProtection-AllApps-AnyPlatform-SessionFrequency", ["all"], _grant(["mfa"]), [], True),
-    ("CA405", "Guests", "ComplianceProtection-AllApps-AnyPlatform-TermsOfUse", ["all"], _grant(["mfa"]), [], False),
-    ("CA600", "ServiceAccounts", "BaseProtection-AllApps-AnyPlatform-BlockUntrustedLocations", ["all"],
-     _grant(["block"]), [], False),
-    ("CA601", "ServiceAccounts", "IdentityProtection-AllApps-AnyPlatform-MFA", ["all"], _grant(["mfa"]), [], False),
-    ("CA602", "ServiceAccounts", "AttackSurfaceReduction-AllApps-AnyPlatform-BlockLegacyAuth",
-     ["exchangeActiveSync", "other"], _grant(["block"]), [], False),
-    ("CA603", "ServiceAccounts", "IdentityProtection-AllApps-AnyPlatform-BlockHighRisk", ["all"],
-     _grant(["block"]), ["high"], False),
-    ("CA604", "ServiceAccounts", "DataProtection-AllApps-AnyPlatform-CompliantDevice", ["all"],
-     _grant(["compliantDevice"]), [], False),
-    ("CA605", "ServiceAccounts", "IdentityProtection-AllApps-AnyPlatform-SigninFrequency", ["all"],
-     _grant(["mfa"]), [], True),
-    ("CA700", "Global", "BaseProtection-AllApps-AnyPlatform-BlockCountries", ["all"], _grant(["block"]), [], False),
-    ("CA701", "Global", "IdentityProtection-AllApps-AnyPlatform-MFAMediumSigninRisk", ["all"], _grant(["mfa"]),
-     ["medium"], True),
-    ("CA702", "Global", "DataProtection-AllApps-AnyPlatform-TokenProtection", ["mobileAppsAndDesktopClients"],
-     _grant(["mfa"]), [], False),
-    ("CA703", "Global", "AttackSurfaceReduction-AuthenticationTransfer-Block", ["all"], _grant(["block"]), [], False),
+    (
+        "CA404",
+        "Guests",
+        "DataProtection-AllApps-AnyPlatform-SessionFrequency",
+        ["all"],
+        _grant(["mfa"]),
+        [],
+        True,
+    ),
+    (
+        "CA405",
+        "Guests",
+        "ComplianceProtection-AllApps-AnyPlatform-TermsOfUse",
+        ["all"],
+        _grant(["mfa"]),
+        [],
+        False,
+    ),
+    (
+        "CA600",
+        "ServiceAccounts",
+        "BaseProtection-AllApps-AnyPlatform-BlockUntrustedLocations",
+        ["all"],
+        _grant(["block"]),
+        [],
+        False,
+    ),
+    (
+        "CA601",
+        "ServiceAccounts",
+        "IdentityProtection-AllApps-AnyPlatform-MFA",
+        ["all"],
+        _grant(["mfa"]),
+        [],
+        False,
+    ),
+    (
+        "CA602",
+        "ServiceAccounts",
+        "AttackSurfaceReduction-AllApps-AnyPlatform-BlockLegacyAuth",
+        ["exchangeActiveSync", "other"],
+        _grant(["block"]),
+        [],
+        False,
+    ),
+    (
+        "CA603",
+        "ServiceAccounts",
+        "IdentityProtection-AllApps-AnyPlatform-BlockHighRisk",
+        ["all"],
+        _grant(["block"]),
+        ["high"],
+        False,
+    ),
+    (
+        "CA604",
+        "ServiceAccounts",
+        "DataProtection-AllApps-AnyPlatform-CompliantDevice",
+        ["all"],
+        _grant(["compliantDevice"]),
+        [],
+        False,
+    ),
+    (
+        "CA605",
+        "ServiceAccounts",
+        "IdentityProtection-AllApps-AnyPlatform-SigninFrequency",
+        ["all"],
+        _grant(["mfa"]),
+        [],
+        True,
+    ),
+    (
+        "CA700",
+        "Global",
+        "BaseProtection-AllApps-AnyPlatform-BlockCountries",
+        ["all"],
+        _grant(["block"]),
+        [],
+        False,
+    ),
+    (
+        "CA701",
+        "Global",
+        "IdentityProtection-AllApps-AnyPlatform-MFAMediumSigninRisk",
+        ["all"],
+        _grant(["mfa"]),
+        ["medium"],
+        True,
+    ),
+    (
+        "CA702",
+        "Global",
+        "DataProtection-AllApps-AnyPlatform-TokenProtection",
+        ["mobileAppsAndDesktopClients"],
+        _grant(["mfa"]),
+        [],
+        False,
+    ),
+    (
+        "CA703",
+        "Global",
+        "AttackSurfaceReduction-AuthenticationTransfer-Block",
+        ["all"],
+        _grant(["block"]),
+        [],
+        False,
+    ),
 )
 
 
@@ -258,6 +524,10 @@ class Group:
     id: str
     name: str
     members: Callable[[Shape], Iterator[int]]
+
+
+def _fixed(members: list[int]) -> Callable[[Shape], Iterator[int]]:
+    return lambda s: iter(members)
 
 
 def _groups(shape: Shape) -> list[Group]:
@@ -286,14 +556,18 @@ def _groups(shape: Shape) -> list[Group]:
     for persona in PERSONAS[1:]:
         groups.append(Group(_uid(shape.seed, "g", k), f"CA-Persona-{persona}", members_of(persona)))
         k += 1
-        for suffix in ("BaseProtection", "IdentityProtection", "AttackSurfaceReduction", "DataProtection",
-                       "AppProtection", "ComplianceProtection"):
+        for suffix in (
+            "BaseProtection",
+            "IdentityProtection",
+            "AttackSurfaceReduction",
+            "DataProtection",
+            "AppProtection",
+            "ComplianceProtection",
+        ):
             # per-purpose exclusion groups: a handful of people each, as in a real design
             start = (k * 7919) % max(1, n)
             excl = [(start + j * 104729) % n for j in range(k % 5)]
-            groups.append(
-                Group(_uid(shape.seed, "g", k), f"CA-{persona}-{suffix}-Exclusions", lambda s, e=excl: iter(e))
-            )
+            groups.append(Group(_uid(shape.seed, "g", k), f"CA-{persona}-{suffix}-Exclusions", _fixed(excl)))
             k += 1
     return groups[:31]
 
@@ -347,7 +621,9 @@ def _ca_policies(shape: Shape, groups: list[Group]) -> list[dict[str, Any]]:
                     "locations": None,
                     "devices": None,
                     "clientApplications": None,
-                    "authenticationFlows": {"transferMethods": "deviceCodeFlow"} if "DeviceCode" in purpose else None,
+                    "authenticationFlows": {"transferMethods": "deviceCodeFlow"}
+                    if "DeviceCode" in purpose
+                    else None,
                     "applications": {
                         "includeApplications": ["All"],
                         "excludeApplications": [],
@@ -528,11 +804,12 @@ def generate(out: str | Path, shape: Shape) -> dict[str, int]:
     sources = {
         name: {"status": "ok", "endpoint": f"GET /v1.0/{name}", "retrievedAt": COLLECTED_AT} for name in names
     }
-    opener: Callable[[], IO[bytes]] = (
-        (lambda: gzip.open(path, "wb", compresslevel=1))  # type: ignore[return-value]
-        if path.name.endswith(".gz")
-        else (lambda: path.open("wb"))
-    )
+
+    def opener() -> IO[bytes]:
+        if path.name.endswith(".gz"):
+            return gzip.open(path, "wb", compresslevel=1)  # type: ignore[return-value]
+        return path.open("wb")
+
     counts = {"users": shape.users}
     with opener() as fh:
         w = _Writer(fh)
@@ -557,9 +834,7 @@ def generate(out: str | Path, shape: Shape) -> dict[str, int]:
         w.put(',"groupMembers":{')
         for k, g in enumerate(groups):
             w.put(("," if k else "") + json.dumps(g.id) + ":")
-            w.array(
-                {"@odata.type": "#microsoft.graph.user", "id": user_id(i)} for i in g.members(shape)
-            )
+            w.array({"@odata.type": "#microsoft.graph.user", "id": user_id(i)} for i in g.members(shape))
         w.put("}")
         for name, value in small.items():
             w.put(f",{json.dumps(name)}:")
@@ -573,7 +848,9 @@ def generate(out: str | Path, shape: Shape) -> dict[str, int]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", required=True, help="snapshot file (.json or .json.gz)")

@@ -96,8 +96,10 @@ def _build_index(items: list[Any], field: str) -> tuple[dict[str, Any], bool]:
     try:
         # the common case (unique string ids on every element) in one C-speed pass
         unique = {item[field]: item for item in items}
-        if len(unique) == len(items) and all(k.__class__ is str for k in unique) and all(
-            item.__class__ is dict for item in items
+        if (
+            len(unique) == len(items)
+            and all(k.__class__ is str for k in unique)
+            and all(item.__class__ is dict for item in items)
         ):
             return unique, False
     except (TypeError, KeyError, IndexError):

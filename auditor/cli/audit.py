@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from auditor import api
 from auditor.cli.inputs import parse_params
@@ -171,13 +172,19 @@ def write_reports(doc: dict[str, Any], formats: list[str], out: Path) -> tuple[d
         if name == "json":
             continue
         fmt = get_format(name)
-        stream = getattr(fmt, "write", None)
+        stream: Callable[[Mapping[str, Any], BinaryIO], None] | None = getattr(fmt, "write", None)
         if stream is not None:
-            write_atomic_stream(out / fmt.filename, lambda fh, w=stream: w(doc, fh))
+            write_atomic_stream(out / fmt.filename, functools.partial(_stream_into, stream, doc))
         else:
             write_atomic(out / fmt.filename, fmt.render(doc))
         written.append(fmt.filename)
     return doc, written
+
+
+def _stream_into(
+    write: Callable[[Mapping[str, Any], BinaryIO], None], doc: Mapping[str, Any], fh: BinaryIO
+) -> None:
+    write(doc, fh)
 
 
 def run_audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:

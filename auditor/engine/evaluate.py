@@ -101,7 +101,11 @@ def _apply_whole_waiver(result: PolicyResult, whole: WaiverUse | None) -> Policy
 
 
 def _evaluate(
-    policy: Policy, activation: dict[str, Any], subject_waivers: list[Waiver], ctx: Context, evidence_mode: str
+    policy: Policy,
+    activation: dict[str, Any],
+    subject_waivers: list[Waiver],
+    ctx: Context,
+    evidence_mode: str,
 ) -> PolicyResult:
     if policy.applies is not None and not evaluate_bool(policy.applies, activation):
         return PolicyResult(policy, NOT_APPLICABLE, "not applicable to this tenant")

@@ -33,7 +33,10 @@ def _fits(value: Any, depth: int) -> bool:
         return (
             depth < MAX_DEPTH
             and len(value) <= MAX_KEYS
-            and all(k.__class__ is str and not k.startswith("@odata.") and _fits(v, depth + 1) for k, v in value.items())
+            and all(
+                k.__class__ is str and not k.startswith("@odata.") and _fits(v, depth + 1)
+                for k, v in value.items()
+            )
         )
     return False
 

@@ -61,8 +61,8 @@ def load(key: str) -> tuple[Policy, ...] | None:
         return None
     try:
         with entry.open("rb") as fh:
-            value = pickle.load(fh)  # noqa: S301 - the user's own cache folder, written by us
-    except Exception:  # noqa: BLE001 - a broken entry is a miss, never an error
+            value = pickle.load(fh)
+    except Exception:
         return None
     if isinstance(value, tuple) and all(isinstance(p, Policy) for p in value):
         return value
@@ -81,8 +81,8 @@ def store(key: str, policies: tuple[Policy, ...]) -> None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
         os.replace(tmp, entry)
-    except Exception:  # noqa: BLE001 - read-only home, full disk, unpicklable custom function
+    except Exception:
         try:
             os.unlink(tmp)
-        except Exception:  # noqa: BLE001
+        except Exception:
             pass

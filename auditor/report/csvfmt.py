@@ -64,7 +64,9 @@ class CsvFormat:
         """Stream the rows into ``fh``: a million findings never become one string."""
         text = io.TextIOWrapper(fh, encoding="utf-8", newline="", write_through=False)
         try:
-            self._rows(doc, csv.writer(text, dialect="excel", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL))
+            self._rows(
+                doc, csv.writer(text, dialect="excel", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+            )
         finally:
             text.flush()
             text.detach()

@@ -13,12 +13,11 @@ import io
 import json
 import os
 import tempfile
-from pathlib import Path
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from auditor.snapshot.load import validate_document
-
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 #: list items per encoder call when streaming a collection

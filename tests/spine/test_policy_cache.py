@@ -23,7 +23,9 @@ def _entries(folder: Path) -> list[Path]:
     return sorted((folder / "policies").glob("*.pickle"))
 
 
-def test_a_second_load_comes_from_the_cache_and_evaluates_the_same(cache_folder: Path, tmp_path: Path) -> None:
+def test_a_second_load_comes_from_the_cache_and_evaluates_the_same(
+    cache_folder: Path, tmp_path: Path
+) -> None:
     root = tmp_path / "p"
     write(root / "admins.yaml", ADMIN_POLICY)
     first = load_library([root])
