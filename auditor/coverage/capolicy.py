@@ -360,7 +360,6 @@ def describe_demands(p: CaPolicy) -> str:
     """What the policy asks of a user it applies to, in words."""
     if p.blocks:
         return "block access"
-    parts = []
     names = {
         "mfa": "MFA",
         "compliantDevice": "a compliant device",
@@ -369,8 +368,7 @@ def describe_demands(p: CaPolicy) -> str:
         "compliantApplication": "an app protection policy",
         "passwordChange": "a password change",
     }
-    for c in sorted(p.controls):
-        parts.append(names.get(c, c))
+    parts = [names.get(c, c) for c in sorted(p.controls)]
     if p.strength is not None:
         parts.append(f"authentication strength '{p.strength.name}'")
     if p.other_controls:

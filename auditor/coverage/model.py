@@ -149,10 +149,12 @@ class Tenant:
         reasons: list[tuple[bool | None, str]] = []
         if cls.named is not None and cls.named in u.exclude_users:
             reasons.append((True, "excludes them by name"))
-        for g in u.exclude_groups:
-            reasons.append((self._group(g, cls), f"excludes them through group {d.group_label(g)}"))
-        for r in u.exclude_roles:
-            reasons.append((self._role(r, cls), f"excludes them through role {role_label(r)}"))
+        reasons += [
+            (self._group(g, cls), f"excludes them through group {d.group_label(g)}") for g in u.exclude_groups
+        ]
+        reasons += [
+            (self._role(r, cls), f"excludes them through role {role_label(r)}") for r in u.exclude_roles
+        ]
         reasons.append((_guest_in(u.exclude_guests, cls.guest), f"excludes guest type {cls.guest}"))
         excluded = k_or([v for v, _ in reasons])
         applies = k_and([included, k_not(excluded)])
@@ -370,15 +372,13 @@ def uncovered_paths(
             else:
                 merged |= {(*rest[:i], j, *rest[i:]) for j in present}
         paths = merged
-    out = []
-    for path in sorted(paths):
-        out.append(
-            {
-                d: tuple(a for g in per_dim[i] for a in g) if j == -1 else per_dim[i][j]
-                for i, (d, j) in enumerate(zip(DIMENSIONS, path, strict=True))
-            }
-        )
-    return out
+    return [
+        {
+            d: tuple(a for g in per_dim[i] for a in g) if j == -1 else per_dim[i][j]
+            for i, (d, j) in enumerate(zip(DIMENSIONS, path, strict=True))
+        }
+        for path in sorted(paths)
+    ]
 
 
 def judge_class(tenant: Tenant, req: Requirement, cls: UserClass) -> list[Gap]:

@@ -48,11 +48,10 @@ class Coverage:
             parts.append(
                 f"{self.uncovered} of {self.subjects} {who} are not {req.wording()} everywhere: {names}{more}."
             )
-            for gap in [g for g in self.gaps if not g["undetermined"]][:3]:
-                if not gap["undetermined"]:
-                    parts.append(
-                        f"{gap['users']} user(s) ({', '.join(gap['sample'][:3])}) on {gap['where']}: {gap['why']}."
-                    )
+            parts += [
+                f"{gap['users']} user(s) ({', '.join(gap['sample'][:3])}) on {gap['where']}: {gap['why']}."
+                for gap in [g for g in self.gaps if not g["undetermined"]][:3]
+            ]
         if self.undetermined:
             parts.append(f"{self.undetermined} user(s) cannot be judged: " + "; ".join(self.notes) + ".")
         if self.scope_unknown:

@@ -191,7 +191,9 @@ class PolicyCompiler:
 
 def _expressions(data: dict[str, Any]) -> list[tuple[str, str]]:
     """Every expression text of a policy document (variables, assertion, message, ...)."""
-    out: list[tuple[str, str]] = [(key, str(data[key])) for key in ("applies", "forEach", "assert", "subject", "message") if key in data]
+    out: list[tuple[str, str]] = [
+        (key, str(data[key])) for key in ("applies", "forEach", "assert", "subject", "message") if key in data
+    ]
     out += [(f"variables.{k}", str(v)) for k, v in (data.get("variables") or {}).items()]
     return out
 
