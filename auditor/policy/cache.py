@@ -2,9 +2,9 @@
 
 Why: compiling the library (YAML with positions, JSON Schema, CEL parse and check) costs
 a noticeable share of an audit of a small or medium tenant, and the library rarely
-changes between runs. The key covers the tool's version, Python's version and every
-policy file's path and bytes, so any edit, move or upgrade misses the cache and
-compiles afresh. The folder is ``$AUDITOR_CACHE_DIR``, else the platform's user cache
+changes between runs. The key covers the tool's version and modules, Python's version
+and every policy file's path and bytes, so any edit, move or upgrade misses the cache
+and compiles afresh. The folder is ``$AUDITOR_CACHE_DIR``, else the platform's user cache
 folder (``$XDG_CACHE_HOME/auditor``, ``~/Library/Caches/auditor``, ``%LOCALAPPDATA%\\auditor``);
 ``AUDITOR_CACHE_DIR=off`` disables it. Entries are written atomically, readable only by
 their owner, and any entry that cannot be read is ignored and rewritten.
@@ -18,6 +18,7 @@ import pickle
 import sys
 import tempfile
 from collections.abc import Sequence
+from functools import lru_cache
 from pathlib import Path
 
 from auditor import __version__
@@ -41,9 +42,26 @@ def cache_dir() -> Path | None:
     return base / "auditor"
 
 
+@lru_cache(maxsize=1)
+def _code_stamp() -> str:
+    """The package's own modules (path, size, mtime): a changed compiler never reuses old entries.
+
+    The version alone is not enough: a development checkout, or a patched install, changes
+    how policies compile without changing the version.
+    """
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(package)}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
 def cache_key(files: Sequence[Path]) -> str:
-    """sha256 over the tool and Python versions and every file's path and content hash."""
-    digest = hashlib.sha256(f"auditor {__version__} format {FORMAT} python {sys.version}\n".encode())
+    """sha256 over the tool's code and version, Python's version, and every policy file's path and bytes."""
+    digest = hashlib.sha256(
+        f"auditor {__version__} {_code_stamp()} format {FORMAT} python {sys.version}\n".encode()
+    )
     for path in files:
         digest.update(f"{path}\0{hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode())
     return digest.hexdigest()

@@ -63,3 +63,13 @@ def test_policies_list_reads_no_expression(cache_folder: Path, tmp_path: Path, c
     assert "TEST.ADMINS.PHISHING-RESISTANT" in capsys.readouterr().out
     assert main(["policies", "validate", str(root)]) == 2
     assert not _entries(cache_folder)
+
+
+def test_a_changed_compiler_misses_the_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    root = tmp_path / "p"
+    write(root / "admins.yaml", ADMIN_POLICY)
+    files = [root / "admins.yaml"]
+    before = cache.cache_key(files)
+    cache._code_stamp.cache_clear()
+    monkeypatch.setattr(cache, "_code_stamp", lambda: "another build of the compiler")
+    assert cache.cache_key(files) != before
