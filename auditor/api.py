@@ -27,15 +27,17 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from auditor import cel
 from auditor.baseline import NO_BASELINE, Baseline, Waiver, bind, load_baseline, load_waivers_file
 from auditor.errors import InputError
 from auditor.policy import Policy, load_library
-from auditor.results import SEVERITIES, seal
+from auditor.results import GATE_EXIT_CODES, seal
+from auditor.results.types import Gate, ResultEntry, ResultsDocument, Summary
 from auditor.snapshot import Snapshot, load_snapshot_bytes, validate_document
 from auditor.snapshot import load_snapshot as _load_snapshot_file
+from auditor.vocab import SEVERITIES
 
 #: the default time one policy may take before it is reported as ``error``
 DEFAULT_POLICY_TIMEOUT = 60.0
@@ -123,7 +125,7 @@ def prepare(
         )
     if fail_on is not None and fail_on not in SEVERITIES:
         raise InputError(
-            f"unknown severity {fail_on!r}; choose from {', '.join(SEVERITIES)}", source="failOn"
+            f"unknown severity {fail_on!r}; choose from {', '.join(map(str, SEVERITIES))}", source="failOn"
         )
     snap = load_snapshot(snapshot)
     policy_paths = [str(p) for p in policies] if policies else None
@@ -169,7 +171,7 @@ def evaluate(
     *,
     policy_timeout: float = DEFAULT_POLICY_TIMEOUT,
     progress: ProgressHook | None = None,
-) -> dict[str, Any]:
+) -> ResultsDocument:
     """Evaluate the selected policies into the unsealed results document (see :func:`seal`)."""
     from auditor.engine import context_from_snapshot, evaluate_policy
     from auditor.results.build import build_document
@@ -231,27 +233,31 @@ def render(document: Mapping[str, Any], fmt: str) -> bytes:
 class AuditResult:
     """A finished audit: the sealed results document and the gate's verdict."""
 
-    document: dict[str, Any]
+    document: ResultsDocument
 
     @property
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> Summary:
         """Counts per status, ``gate``, ``failOn``, ``exitCode`` and ``expiredWaivers``."""
-        return self.document["summary"]  # type: ignore[no-any-return]
+        return self.document["summary"]
 
     @property
-    def gate(self) -> str:
-        """``passed``, ``failed`` or ``incomplete``."""
-        return str(self.summary["gate"])
+    def gate(self) -> Gate:
+        """``passed``, ``failed`` or ``incomplete``; with ``since`` (``audit --since``), the
+        verdict on new failures only."""
+        since: dict[str, Any] = self.document.get("since") or {}
+        gate = since.get("gate") or self.summary["gate"]
+        return cast(Gate, gate)
 
     @property
     def exit_code(self) -> int:
         """What the CLI exits with for this verdict: 0 passed, 1 failed, 3 incomplete."""
-        return int(self.summary["exitCode"])
+        since: dict[str, Any] = self.document.get("since") or {}
+        return int(since["exitCode"]) if "exitCode" in since else GATE_EXIT_CODES[self.summary["gate"]]
 
     @property
-    def results(self) -> list[dict[str, Any]]:
+    def results(self) -> list[ResultEntry]:
         """One entry per evaluated policy, sorted by policy ID."""
-        return self.document["results"]  # type: ignore[no-any-return]
+        return self.document["results"]
 
     def render(self, fmt: str) -> bytes:
         """This document in format ``fmt`` (see :func:`formats`)."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, assert_never
 
 from . import functions as fns
 from .fastrt import BASE_NAMESPACE
@@ -113,6 +113,7 @@ class CodeGen:
             "    _bad = []",
             "    _ap = _out.append",
             f"    for {py_name(item)} in _items:",
+            "        _tick()",
             "        try:",
             f"            _ap({body})",
             "        except Exception:",
@@ -133,9 +134,35 @@ class CodeGen:
 
     def emit(self, node: Node) -> tuple[str, str]:
         """Python expression text and its static type ('dyn' when unknown)."""
-        method = getattr(self, "_" + type(node).__name__.lower())
-        result: tuple[str, str] = method(node)
-        return result
+        match node:
+            case Literal():
+                return self._literal(node)
+            case Ident():
+                return self._ident(node)
+            case Select():
+                return self._select(node)
+            case Has():
+                return self._has(node)
+            case Index():
+                return self._index(node)
+            case Unary():
+                return self._unary(node)
+            case Binary():
+                return self._binary(node)
+            case Logical():
+                return self._logical(node)
+            case Ternary():
+                return self._ternary(node)
+            case Call():
+                return self._call(node)
+            case ListLit():
+                return self._listlit(node)
+            case MapLit():
+                return self._maplit(node)
+            case Macro():
+                return self._macro(node)
+            case _:
+                assert_never(node)
 
     # -- nodes --------------------------------------------------------------
     def _literal(self, node: Literal) -> tuple[str, str]:
@@ -391,6 +418,7 @@ class CodeGen:
             lines += [
                 f"{i1}_e = False",
                 f"{i1}for {v} in _r:",
+                f"{i2}_tick()",
                 f"{i2}try:",
                 f"{i3}_p = {body}",
                 f"{i2}except RecursionError:",
@@ -408,6 +436,7 @@ class CodeGen:
             lines += [
                 f"{i1}_n = 0",
                 f"{i1}for {v} in _r:",
+                f"{i2}_tick()",
                 f"{i2}_p = {body}",
                 f"{i2}if _p is True:",
                 f"{i3}_n += 1",
@@ -416,7 +445,7 @@ class CodeGen:
                 f"{i1}return _n == 1",
             ]
         else:
-            lines += [f"{i1}_o = []", f"{i1}_a = _o.append", f"{i1}for {v} in _r:"]
+            lines += [f"{i1}_o = []", f"{i1}_a = _o.append", f"{i1}for {v} in _r:", f"{i2}_tick()"]
             if kind == "map":
                 lines.append(f"{i2}_a({body})")
             else:

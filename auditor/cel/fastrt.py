@@ -12,6 +12,7 @@ from collections import OrderedDict
 from typing import Any
 
 from . import ops
+from .budget import tick
 from .values import Uint
 
 
@@ -159,6 +160,7 @@ BASE_NAMESPACE: dict[str, Any] = {
     "_jexists": _jexists,
     "_jfilter": _jfilter,
     "_fail": _fail,
+    "_tick": tick,
     "_index": _index,
     "_in_str": _in_str,
     "_bool": _bool,

@@ -1,4 +1,4 @@
-"""The ``auditor`` command line (DESIGN section 2).
+"""The ``auditor`` command line (commands: README; exit codes: docs/formats.md).
 
 Only the CLI knows about the terminal, the files the user chose and exit codes.
 Each command lives in its own module exposing ``register(subparsers)``; the module
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
+import re
 import sys
 from collections.abc import Sequence
 
@@ -29,6 +31,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "collect": ("auditor.cli.collect", "read-only collection into a snapshot"),
     "audit": ("auditor.cli.audit", "evaluate policies against a snapshot"),
     "run": ("auditor.cli.run", "collect then audit, one command for CI"),
+    "whatif": (
+        "auditor.cli.whatif",
+        "which conditional access policies apply to a user, and what they demand (offline What If)",
+    ),
     "import": ("auditor.cli.importcmd", "add a collection from a file to a snapshot"),
     "policies": ("auditor.cli.policies", "list, show and validate policies"),
     "test": ("auditor.cli.testcmd", "run policy test cases (*.test.yaml)"),
@@ -45,6 +51,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 #: every command module (for tools and tests that load them all)
 COMMAND_MODULES = tuple(module for module, _ in COMMANDS.values())
+
+
+def plain(doc: str | None) -> str:
+    """A module docstring as help text: reStructuredText literals (two backquotes) become plain words,
+    since ``--help`` is read in a terminal, not rendered."""
+    return re.sub(r"``(.+?)``", r"\1", doc or "").strip()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -80,11 +92,27 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
             importlib.import_module(module_name).register(sub)
         else:
             sub.add_parser(name, help=summary, add_help=False)
+    _plain_help(parser)
     return parser
+
+
+def _plain_help(parser: argparse.ArgumentParser) -> None:
+    """Commands often take their description from a module docstring; strip its reStructuredText
+    literals everywhere, so that no command's help shows markup."""
+    parser.description = plain(parser.description) if parser.description else parser.description
+    for action in parser._actions:
+        if action.help and action.help is not argparse.SUPPRESS:
+            action.help = plain(action.help)
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _plain_help(child)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: parse, dispatch, and map errors to the contract's exit codes."""
+    # azure-identity logs every failed credential as a warning; with no logging configured Python
+    # would print those to stderr. The CLI reports a failed sign-in itself, in two lines.
+    logging.getLogger("azure").addHandler(logging.NullHandler())
     words = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(words)
     args = parser.parse_args(words)

@@ -61,7 +61,10 @@ def add_collect_arguments(
     group.add_argument("--tenant-id", metavar="ID", help="tenant id or domain (default: AZURE_TENANT_ID)")
     group.add_argument("--auth", choices=AUTH_MODES, default="default", metavar="MODE", help=AUTH_HELP)
     group.add_argument(
-        "--sources", metavar="NAMES", help="comma-separated collection names to collect (default: all)"
+        "--sources",
+        metavar="NAMES",
+        help="comma-separated collection names to collect (default: all); groupMembers reads the "
+        "collections that name its groups first",
     )
     group.add_argument(
         "--graph-url", metavar="URL", help="Microsoft Graph root (sovereign clouds, test servers)"
@@ -76,6 +79,12 @@ def add_collect_arguments(
         "--arm-url",
         metavar="URL",
         help="Azure Resource Manager root (default management.azure.com; "
+        "the --graph-url server when that is a loopback address)",
+    )
+    group.add_argument(
+        "--activity-url",
+        metavar="URL",
+        help="Office 365 Management Activity API root (default manage.office.com; "
         "the --graph-url server when that is a loopback address)",
     )
     group.add_argument(
@@ -136,20 +145,23 @@ def run_collect(args: argparse.Namespace) -> dict[str, Any]:
         ("--graph-url", args.graph_url),
         ("--exchange-url", args.exchange_url),
         ("--arm-url", args.arm_url),
+        ("--activity-url", args.activity_url),
     ):
         if url and not url.startswith(("https://", "http://localhost", "http://127.0.0.1", "http://[::1]")):
             raise InputError(f"{flag} must be an https URL (plain http only for localhost): {url}")
-    exchange_url, arm_url = args.exchange_url, args.arm_url
+    exchange_url, arm_url, activity_url = args.exchange_url, args.arm_url, args.activity_url
     local_root = _loopback_origin(args.graph_url)
     if local_root:  # a local Graph-compatible server: keep every request on this machine
         exchange_url = exchange_url or local_root
         arm_url = arm_url or local_root
+        activity_url = activity_url or local_root
     auth = build_credential(args.auth, tenant_id=args.tenant_id)
     options = CollectOptions(
         sources=tuple(sources),
         graph_url=args.graph_url,
         exchange_url=exchange_url,
         arm_url=arm_url,
+        activity_url=activity_url,
         tenant_id=args.tenant_id,
         concurrency=args.concurrency,
         timeout=args.timeout,

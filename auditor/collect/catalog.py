@@ -14,13 +14,20 @@ from typing import Literal
 
 from auditor.errors import InputError
 from auditor.snapshot.collections import COLLECTIONS, Shape
+from auditor.suggest import did_you_mean
 
-Api = Literal["graph", "exchange", "arm"]
+Api = Literal["graph", "exchange", "arm", "office365", "composite"]
 
 P1 = "Microsoft Entra ID P1"
 P2 = "Microsoft Entra ID P2"
 EXCHANGE_APP_PERMISSION = "Exchange.ManageAsApp (Office 365 Exchange Online)"
 EXCHANGE_ROLE = "Global Reader (or an Exchange View-Only Organization Management role group)"
+ACTIVITY_FEED_PERMISSION = "ActivityFeed.Read (Office 365 Management APIs)"
+ACTIVITY_FEED_DLP_PERMISSION = "ActivityFeed.ReadDlp (Office 365 Management APIs)"
+SENTINEL_ROLE = (
+    "Microsoft Sentinel Reader on each Log Analytics workspace a diagnostic setting names "
+    "(Microsoft.SecurityInsights/dataConnectors/read)"
+)
 
 
 @dataclass(frozen=True)
@@ -32,7 +39,11 @@ class Source:
     for (dropped once if the API rejects it, see :func:`auditor.collect.graph.collect_graph`).
     For Exchange sources ``path``
     is the cmdlet name. ``paged`` is False where the first page is all we want
-    (``secureScores``: the latest score only).
+    (``secureScores``: the latest score only). ``after`` names collections whose results
+    this one reads (the workspaces of ``entraDiagnosticSettings``; the groups that conditional
+    access, role and PIM collections name, for ``groupMembers``): the runner collects those first
+    and the collector reads them itself when they were not selected. ``{id}`` in a path stands for
+    each object read.
     """
 
     name: str
@@ -47,6 +58,7 @@ class Source:
     azure_role: str | None = None
     licence: str | None = None
     note: str = ""
+    after: tuple[str, ...] = ()
     shape: Shape = field(init=False)
 
     def __post_init__(self) -> None:
@@ -60,13 +72,28 @@ class Source:
             return f"GET /{self.version}{self.path}" + (f"?{query}" if query else "")
         if self.api == "exchange":
             return f"POST /adminapi/{self.version}/{{tenantId}}/InvokeCommand {self.path}"
+        if self.api == "office365":
+            return f"GET /api/{self.version}/{{tenantId}}{self.path}"
+        if self.api == "composite":
+            return self.path
         return f"GET {self.path}?api-version={self.version}"
 
 
 USER_SELECT = (
     "id,userPrincipalName,displayName,userType,accountEnabled,"
-    "onPremisesSyncEnabled,createdDateTime,signInActivity"
+    "onPremisesSyncEnabled,onPremisesImmutableId,createdDateTime,signInActivity,"
+    "externalUserState,creationType,mail"
 )
+
+#: What ``groupMembers`` reads to find the groups whose members it collects: conditional access
+#: include/exclude groups, groups holding a directory role (active or eligible), PIM approver groups.
+GROUP_REFERENCES = (
+    "conditionalAccessPolicies",
+    "roleAssignments",
+    "roleEligibilitySchedules",
+    "roleManagementPolicyAssignments",
+)
+MEMBER_SELECT = "id,userPrincipalName,displayName"
 
 
 def _g(name: str, path: str, *perms: str, **kw: object) -> Source:
@@ -88,7 +115,16 @@ _SOURCES: tuple[Source, ...] = (
         note="signInActivity needs AuditLog.Read.All and Entra ID P1",
     ),
     _g("groups", "/groups", "GroupMember.Read.All", top=999),
-    _g("groupMembers", "/groups/{id}/transitiveMembers", "GroupMember.Read.All", top=999),
+    _g(
+        "groupMembers",
+        "/groups/{id}/transitiveMembers",
+        "GroupMember.Read.All",
+        query=f"$select={MEMBER_SELECT}",
+        top=999,
+        after=GROUP_REFERENCES,
+        note="only the groups that conditional access policies, directory role assignments or "
+        "eligibilities, and PIM policies reference; never every group",
+    ),
     _g(
         "userRegistrationDetails",
         "/reports/authenticationMethods/userRegistrationDetails",
@@ -99,7 +135,13 @@ _SOURCES: tuple[Source, ...] = (
     _g("conditionalAccessPolicies", "/identity/conditionalAccess/policies", "Policy.Read.All", licence=P1),
     _g("namedLocations", "/identity/conditionalAccess/namedLocations", "Policy.Read.All", licence=P1),
     _g("authenticationStrengthPolicies", "/policies/authenticationStrengthPolicies", "Policy.Read.All"),
-    _g("authenticationMethodsPolicy", "/policies/authenticationMethodsPolicy", "Policy.Read.All"),
+    _g(
+        "authenticationMethodsPolicy",
+        "/policies/authenticationMethodsPolicy",
+        "Policy.Read.All",
+        version="beta",
+        note="beta: systemCredentialPreferences (system-preferred MFA) is not served by v1.0",
+    ),
     _g("securityDefaults", "/policies/identitySecurityDefaultsEnforcementPolicy", "Policy.Read.All"),
     _g("authorizationPolicy", "/policies/authorizationPolicy", "Policy.Read.All"),
     _g("adminConsentRequestPolicy", "/policies/adminConsentRequestPolicy", "Policy.Read.All"),
@@ -188,6 +230,38 @@ _SOURCES: tuple[Source, ...] = (
         azure_role="Reader of microsoft.aadiam/diagnosticSettings (microsoft.aadiam/diagnosticSettings/read "
         "at scope /providers/microsoft.aadiam)",
     ),
+    # Near-real-time logging: is the Management Activity feed on, are logs arriving, does Sentinel read them
+    Source(
+        "managementActivitySubscriptions",
+        "office365",
+        "/activity/feed/subscriptions/list",
+        (ACTIVITY_FEED_PERMISSION,),
+        licence="Microsoft Purview Audit (Standard): any Microsoft 365 / Office 365 enterprise plan",
+        note="Office 365 Management Activity API, token audience https://manage.office.com",
+    ),
+    Source(
+        "recentAuditActivity",
+        "composite",
+        "GET /v1.0/auditLogs/directoryAudits?$top=1&$orderby=activityDateTime desc; "
+        "GET /v1.0/auditLogs/signIns?$top=1&$orderby=createdDateTime desc; "
+        "GET /api/v1.0/{tenantId}/activity/feed/subscriptions/content?contentType=...",
+        ("AuditLog.Read.All", ACTIVITY_FEED_PERMISSION, ACTIVITY_FEED_DLP_PERMISSION),
+        licence=f"{P1} (sign-in logs through Graph)",
+        note="the newest Entra audit and sign-in record and the newest content blob per subscribed type; "
+        "ActivityFeed.ReadDlp only for DLP.All (without it that feed is recorded as forbidden)",
+        after=("managementActivitySubscriptions",),
+    ),
+    Source(
+        "sentinelDataConnectors",
+        "arm",
+        "{workspaceId}/providers/Microsoft.SecurityInsights/dataConnectors",
+        (),
+        version="2024-03-01",
+        azure_role=SENTINEL_ROLE,
+        licence="Microsoft Sentinel on the Log Analytics workspace",
+        note="read for every workspace that an Entra diagnostic setting sends logs to",
+        after=("entraDiagnosticSettings",),
+    ),
 )
 
 #: name -> Source, in the order of :data:`auditor.snapshot.COLLECTIONS`
@@ -199,15 +273,30 @@ if set(CATALOG) != set(COLLECTIONS):  # pragma: no cover - a programming error c
     raise RuntimeError(f"catalog and COLLECTIONS differ: {set(CATALOG) ^ set(COLLECTIONS)}")
 
 
+def with_prerequisites(names: Iterable[str]) -> set[str]:
+    """``names`` plus every collection one among them reads first (``after``): collecting them
+    needs those permissions too, whether or not they are selected."""
+    wanted = set(names)
+    for name in list(wanted):
+        source = CATALOG.get(name)
+        if source is not None:
+            wanted.update(source.after)
+    return wanted
+
+
 def select_sources(names: Iterable[str] | None) -> list[Source]:
-    """The catalog entries for ``names`` (all when None); unknown names are an InputError."""
+    """The catalog entries for ``names`` (all when None); unknown names are an InputError.
+
+    A collection's prerequisites (``after``) are not added: the collector reads them itself
+    when they were not selected, and only the selected collections are written.
+    """
     if names is None:
-        # per-object collections ({id} in the path) are gathered after the ones that name the objects
-        return [s for s in CATALOG.values() if "{" not in s.path]
+        return list(CATALOG.values())
     wanted = [n.strip() for n in names if n.strip()]
     unknown = [n for n in wanted if n not in CATALOG]
     if unknown:
-        raise InputError(f"unknown collection(s) {', '.join(unknown)}; known: {', '.join(CATALOG)}")
+        hints = "".join(did_you_mean(n, CATALOG) for n in unknown)
+        raise InputError(f"unknown collection(s) {', '.join(unknown)}{hints} (known: {', '.join(CATALOG)})")
     return [CATALOG[n] for n in CATALOG if n in wanted]
 
 
@@ -223,9 +312,10 @@ class PermissionNeed:
 def permissions_for(names: Iterable[str]) -> list[PermissionNeed]:
     """The deduplicated permissions, roles and licences that collecting ``names`` needs.
 
-    ``organization`` is always included: collection reads it for the snapshot's tenant block.
+    ``organization`` is always included: collection reads it for the snapshot's tenant block;
+    a dependent collection's prerequisites are included too (they are collected with it).
     """
-    names = {*names, "organization"}
+    names = with_prerequisites({*names, "organization"})
     acc: dict[tuple[str, str], list[str]] = {}
     for source in select_sources(sorted(set(names))):
         for perm in source.permissions:

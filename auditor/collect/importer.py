@@ -17,6 +17,10 @@ from typing import Any
 from auditor.collect.fetching import CollectionResult, utc_now
 from auditor.errors import InputError
 from auditor.snapshot.collections import COLLECTIONS
+from auditor.suggest import did_you_mean
+
+#: the keys of one API page (Graph, Resource Manager); a dict with only these is a page, not an item
+PAGE_KEYS = frozenset({"value", "@odata.context", "@odata.nextLink", "nextLink"})
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,9 @@ def parse_import_arg(text: str) -> ImportSpec:
     if not sep or not name or not file:
         raise InputError(f"expected NAME=FILE, got {text!r}")
     if name not in COLLECTIONS:
-        raise InputError(f"unknown collection {name!r}; known: {', '.join(COLLECTIONS)}")
+        raise InputError(
+            f"unknown collection {name!r}{did_you_mean(name, COLLECTIONS)} (known: {', '.join(COLLECTIONS)})"
+        )
     return ImportSpec(name, Path(file))
 
 
@@ -52,8 +58,17 @@ def decode_text(raw: bytes, source: str) -> str:
 
 
 def coerce_shape(name: str, value: Any, source: str) -> Any:
-    """Fit the parsed JSON to the collection's shape (object vs list)."""
+    """Fit the parsed JSON to the collection's shape (object vs list vs object of lists)."""
     shape = COLLECTIONS[name]
+    if shape == "objectOfLists":
+        if not isinstance(value, dict):
+            raise InputError(f"{name} must be a JSON object of id -> array", source=source)
+        # ConvertTo-Json prints a one-member array as a bare object: wrap it back
+        shaped = {str(k): [v] if isinstance(v, dict) else v for k, v in value.items()}
+        bad = next((k for k, v in shaped.items() if not isinstance(v, list)), None)
+        if bad is not None:
+            raise InputError(f"{name}: the value of {bad!r} must be a JSON array", source=source)
+        return shaped
     if shape == "object":
         if isinstance(value, list):
             if len(value) != 1:
@@ -64,6 +79,14 @@ def coerce_shape(name: str, value: Any, source: str) -> Any:
         if not isinstance(value, dict):
             raise InputError(f"{name} must be a JSON object", source=source)
         return value
+    if isinstance(value, dict) and isinstance(value.get("value"), list) and set(value) <= PAGE_KEYS:
+        # one page as `az rest` or Invoke-RestMethod print it: keep the items, but never a partial list
+        if value.get("@odata.nextLink") or value.get("nextLink"):
+            raise InputError(
+                f"{name}: the file holds one page of several (it has a next link); export every page",
+                source=source,
+            )
+        return value["value"]
     if isinstance(value, dict):
         return [value]
     if not isinstance(value, list):
@@ -86,7 +109,10 @@ def load_import(spec: ImportSpec) -> CollectionResult:
             f"not valid JSON: {exc.msg}", source=source, line=exc.lineno, column=exc.colno
         ) from None
     data = coerce_shape(spec.name, value, source)
-    count = len(data) if isinstance(data, list) else 1
+    if COLLECTIONS[spec.name] == "objectOfLists":
+        count = sum(len(v) for v in data.values())
+    else:
+        count = len(data) if isinstance(data, list) else 1
     return CollectionResult(
         spec.name, "ok", "import", utc_now(), data=data, count=count, extra={"importedFrom": spec.path.name}
     )

@@ -18,7 +18,7 @@ from typing import Any
 
 from auditor import __version__
 from auditor.collect.arm import DEFAULT_ARM_URL, arm_scope, arm_sender, arm_url
-from auditor.collect.auth import AuthSetup
+from auditor.collect.auth import AuthSetup, auth_failure
 from auditor.collect.catalog import CATALOG, Source
 from auditor.collect.exchange import (
     DEFAULT_EXCHANGE_URL,
@@ -44,7 +44,16 @@ from auditor.collect.graph import (
     resource_scope,
 )
 from auditor.collect.importer import ImportSpec, apply_imports, load_import
+from auditor.collect.members import collect_group_members
+from auditor.collect.mgmtactivity import (
+    DEFAULT_ACTIVITY_URL,
+    activity_scope,
+    activity_sender,
+    subscriptions_url,
+)
 from auditor.collect.progress import LineReporter, Reporter
+from auditor.collect.recentactivity import Channels, collect_recent_activity
+from auditor.collect.sentinel import collect_connectors, sentinel_sender
 from auditor.errors import InputError
 
 
@@ -56,6 +65,7 @@ class CollectOptions:
     graph_url: str | None = None
     exchange_url: str | None = None
     arm_url: str | None = None
+    activity_url: str | None = None
     tenant_id: str | None = None
     concurrency: int = 6
     timeout: float = 100.0
@@ -88,7 +98,12 @@ def tenant_from_organization(org: list[Any]) -> TenantInfo | None:
 class Collector:
     """Owns the clients of one run and fetches sources with bounded concurrency."""
 
-    def __init__(self, auth: AuthSetup, options: CollectOptions, reporter: Reporter | None = None) -> None:
+    def __init__(
+        self,
+        auth: AuthSetup,
+        options: CollectOptions,
+        reporter: Reporter | None = None,
+    ) -> None:
         self.auth = auth
         self.options = options
         self.reporter = reporter or LineReporter(quiet=True)
@@ -105,16 +120,32 @@ class Collector:
         )
         self._bearer: dict[str, BearerHttp] = {}
         self.progress: dict[str, Progress] = {s.name: Progress(s.name) for s in options.sources}
+        self.done: dict[str, CollectionResult] = {}
+        self.pending: dict[str, asyncio.Task[CollectionResult]] = {}
 
     def _http_for(self, scope: str) -> BearerHttp:
         if scope not in self._bearer:
             self._bearer[scope] = BearerHttp(self.auth.credential, scope, self.options.timeout)
         return self._bearer[scope]
 
-    async def fetch(self, source: Source, tenant_id: str | None) -> CollectionResult:
-        progress = self.progress.setdefault(source.name, Progress(source.name))
+    async def fetch(
+        self, source: Source, tenant_id: str | None, progress: Progress | None = None
+    ) -> CollectionResult:
+        progress = progress or self.progress.setdefault(source.name, Progress(source.name))
         policy, deadline = self.options.retry, self.deadline
         try:
+            if source.api == "graph" and source.after:  # groupMembers: the groups the others name
+                inputs = {name: await self._prerequisite(name, tenant_id) for name in source.after}
+                return await collect_group_members(
+                    self.graph,
+                    self.root,
+                    source,
+                    inputs,
+                    policy,
+                    deadline,
+                    progress,
+                    concurrency=max(1, min(4, self.options.concurrency)),
+                )
             if source.api == "graph":
                 return await collect_graph(self.graph, self.root, source, policy, deadline, progress)
             if source.api == "exchange":
@@ -136,6 +167,8 @@ class Collector:
                     deadline,
                     progress,
                 )
+            if source.after or source.api == "office365":
+                return await self._fetch_logging(source, tenant_id, progress)
             root = (self.options.arm_url or DEFAULT_ARM_URL).rstrip("/")
             http = self._http_for(arm_scope(root))
             return await collect_pages(
@@ -155,13 +188,48 @@ class Collector:
                 error=f"{type(exc).__name__}: {message}",
             )
 
+    async def _prerequisite(self, name: str, tenant_id: str | None) -> CollectionResult:
+        """A collection another one reads: this run's result, or fetched now if not selected."""
+        if name not in self.done:
+            if name in self.pending:  # selected too: wait for this run's own fetch
+                self.done[name] = await asyncio.shield(self.pending[name])
+            else:  # its own Progress: the display lists the selected collections only
+                self.done[name] = await self.fetch(CATALOG[name], tenant_id, Progress(name))
+        return self.done[name]
+
+    async def _fetch_logging(
+        self, source: Source, tenant_id: str | None, progress: Progress
+    ) -> CollectionResult:
+        """The near-real-time logging collections: Management Activity feed, freshness, Sentinel."""
+        policy, deadline = self.options.retry, self.deadline
+        activity_root = (self.options.activity_url or DEFAULT_ACTIVITY_URL).rstrip("/")
+        if source.name == "sentinelDataConnectors":
+            root = (self.options.arm_url or DEFAULT_ARM_URL).rstrip("/")
+            settings = await self._prerequisite("entraDiagnosticSettings", tenant_id)
+            send = sentinel_sender(self._http_for(arm_scope(root)))
+            return await collect_connectors(source, root, send, settings, policy, deadline, progress)
+        if not tenant_id:
+            return CollectionResult(
+                source.name,
+                "error",
+                source.endpoint,
+                utc_now(),
+                error="the tenant id is unknown (give --tenant-id)",
+            )
+        send = activity_sender(self._http_for(activity_scope(activity_root)))
+        if source.name == "managementActivitySubscriptions":
+            url = subscriptions_url(activity_root, tenant_id, source)
+            return await collect_pages(source, url, send, policy, deadline, progress)
+        subscriptions = await self._prerequisite("managementActivitySubscriptions", tenant_id)
+        channels = Channels(self.root, self.graph.send, activity_root, send, tenant_id)
+        return await collect_recent_activity(source, channels, subscriptions, policy, deadline, progress)
+
     async def check_credential(self) -> None:
         """Get the Graph token once, up front: a wrong secret is one clear error, not 31."""
         try:
             await asyncio.to_thread(self.auth.credential.get_token, self.graph.scope)
         except Exception as exc:
-            message = " ".join(str(exc).split())[:500] or type(exc).__name__
-            raise InputError(f"authentication failed (--auth {self.auth.mode}): {message}") from None
+            raise InputError(auth_failure(self.auth.mode, exc)) from None
 
     async def _ticker(self) -> None:
         while True:
@@ -176,6 +244,10 @@ class Collector:
             await self.check_credential()
             org_source = CATALOG["organization"]
             org = await self.fetch(org_source, None)
+            if org.http_status == 401:  # the token itself was refused: nothing else can succeed
+                raise InputError(
+                    auth_failure(self.auth.mode, RuntimeError(f"Graph refused the token. {org.error}"))
+                )
             tenant = tenant_from_organization(org.data) if org.status == "ok" else None
             tenant_id = (
                 self.options.tenant_id
@@ -188,11 +260,17 @@ class Collector:
             semaphore = asyncio.Semaphore(max(1, self.options.concurrency))
 
             async def bounded(source: Source) -> CollectionResult:
+                # A collection that reads others starts once they are done, and only then takes a
+                # slot: holding one while waiting could starve the prerequisite (concurrency 1).
+                for name in source.after:
+                    if name in self.pending:
+                        await asyncio.wait([self.pending[name]])
                 async with semaphore:
                     return await self.fetch(source, tenant_id)
 
             rest = [s for s in self.options.sources if s.name != "organization"]
-            results = list(await asyncio.gather(*(bounded(s) for s in rest)))
+            self.pending = {s.name: asyncio.ensure_future(bounded(s)) for s in rest}
+            results = list(await asyncio.gather(*self.pending.values()))
             if any(s.name == "organization" for s in self.options.sources):
                 results.insert(0, org)
             order = list(CATALOG)
@@ -255,6 +333,7 @@ def collect(
     run_options = dataclasses.replace(options, sources=sources)
     collected_at = utc_now()
     collector = Collector(auth, run_options, reporter)
+    collector.done.update((r.name, r) for r in imported)  # e.g. Sentinel reads imported diagnostic settings
     tenant, results = asyncio.run(collector.run())
     (reporter or collector.reporter).finish(results + imported)
     doc = build_document(auth, run_options, tenant, results, collected_at)

@@ -1,13 +1,14 @@
-"""Status rules of DESIGN 4.2: how subject findings and waivers decide a policy's status."""
+"""Status rules (docs/policy-authoring.md, Statuses): how subject findings and waivers decide a policy's status."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from auditor.engine.model import ERROR, FAIL, PASS, WAIVED
+from auditor.vocab import Status
 
 
-def aggregate(counts: Mapping[str, int], pass_ratio: float) -> str:
+def aggregate(counts: Mapping[str, int], pass_ratio: float) -> Status:
     """The status of a per-subject policy from its subjects' statuses.
 
     With N subjects, P passing, F failing (unwaived) and W waived, and ratio r:

@@ -20,6 +20,7 @@ from auditor.engine.expressions import Failed, not_bool, render, where
 from auditor.engine.expressions import evaluate as evaluate_expr
 from auditor.engine.model import ERROR, FAIL, PASS, WAIVED, Context, Finding, PolicyResult, WaiverUse
 from auditor.engine.waivers import annotate, choose
+from auditor.vocab import Status
 
 #: per-subject policies list passing subjects individually up to this many subjects
 KEEP_PASSING_FINDINGS = 1000
@@ -27,7 +28,7 @@ KEEP_PASSING_FINDINGS = 1000
 MAX_NAMED_IN_MESSAGE = 5
 
 
-def _status(value: Any) -> str:
+def _status(value: Any) -> Status:
     if value is True:
         return PASS
     if value is False:

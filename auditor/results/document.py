@@ -1,4 +1,4 @@
-"""The results document (DESIGN section 6): schema, canonical form, integrity hash.
+"""The results document (docs/formats.md): schema, canonical form, integrity hash.
 
 Reports are rendered from this document alone, and ``auditor verify`` re-checks it,
 so its canonical serialisation and hash live here, shared by both sides.
@@ -13,20 +13,13 @@ from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar, cast
 
 import jsonschema
 
 from auditor.errors import InputError
 
-STATUSES = ("pass", "fail", "error", "waived", "manual", "not_applicable")
-SEVERITIES = ("critical", "high", "medium", "low", "info")
 GATE_EXIT_CODES = {"passed": 0, "failed": 1, "incomplete": 3}
-
-
-def severity_rank(severity: str) -> int:
-    """Higher is more severe: critical=4 ... info=0."""
-    return len(SEVERITIES) - 1 - SEVERITIES.index(severity)
 
 
 @lru_cache(maxsize=1)
@@ -88,7 +81,7 @@ def _body(doc: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in doc.items() if k not in UNHASHED}
 
 
-def compute_integrity(doc: dict[str, Any]) -> str:
+def compute_integrity(doc: Mapping[str, Any]) -> str:
     """sha256 of the document without ``integrity`` and ``generatedAt``.
 
     ``generatedAt`` is left out so that two evaluations of the same inputs carry the
@@ -100,11 +93,14 @@ def compute_integrity(doc: dict[str, Any]) -> str:
     return digest.hexdigest()
 
 
-def seal(doc: dict[str, Any]) -> dict[str, Any]:
-    """Return the document with its ``integrity`` member set."""
+DocT = TypeVar("DocT", bound=Mapping[str, Any])
+
+
+def seal(doc: DocT) -> DocT:
+    """Return the document with its ``integrity`` member set (a new document of the same type)."""
     sealed = {k: v for k, v in doc.items() if k != "integrity"}
     sealed["integrity"] = {"algorithm": "sha256", "value": compute_integrity(sealed)}
-    return sealed
+    return cast(DocT, sealed)
 
 
 def write_sealed(doc: dict[str, Any], fh: BinaryIO | None) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The fixed collection names of a snapshot and the JSON shape of each.
 
-DESIGN section 3 fixes these names; the collector's catalog (``auditor.collect``)
+These names are fixed (docs/formats.md lists them); the collector's catalog (``auditor.collect``)
 adds endpoints and permissions on top. Shapes live here, not in the collector,
 because loading a snapshot must check them without knowing how it was collected.
 """
@@ -9,16 +9,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-Shape = Literal["list", "object"]
+#: ``list``: a JSON array; ``object``: a singleton JSON object; ``objectOfLists``: an object whose
+#: every value is a list (``groupMembers``: group id -> that group's members).
+Shape = Literal["list", "object", "objectOfLists"]
 
-#: Every known collection and whether the API returns a list or a singleton object.
+#: Every known collection and its shape: what the API returns (a list or a singleton object), or for
+#: a collection read once per referenced object, an object of lists keyed by that object's id.
 COLLECTIONS: dict[str, Shape] = {
     "organization": "list",
     "domains": "list",
     "subscribedSkus": "list",
     "users": "list",
     "groups": "list",
-    "groupMembers": "object",
+    "groupMembers": "objectOfLists",
     "userRegistrationDetails": "list",
     "conditionalAccessPolicies": "list",
     "namedLocations": "list",
@@ -45,6 +48,10 @@ COLLECTIONS: dict[str, Shape] = {
     "exchangeMailboxAuditBypassAssociations": "list",
     "auditLogRetentionPolicies": "list",
     "entraDiagnosticSettings": "list",
+    # near-real-time logging: the Management Activity feed, log freshness, Microsoft Sentinel
+    "managementActivitySubscriptions": "list",
+    "recentAuditActivity": "object",
+    "sentinelDataConnectors": "list",
 }
 
 #: Statuses a ``sources`` entry may carry; only ``ok`` makes a collection usable.

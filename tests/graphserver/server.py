@@ -1,5 +1,6 @@
 """A Graph-compatible HTTP server for tests: Graph v1.0 lists and singletons, the
-Exchange admin API's InvokeCommand and Resource Manager diagnostic settings, with
+Exchange admin API's InvokeCommand, Resource Manager diagnostic settings and Sentinel
+data connectors, and the Office 365 Management Activity API (``feeds``), with
 paging by absolute ``@odata.nextLink``, ``$select``/``$top``, and injectable faults.
 
 Runs in a thread (``ThreadingHTTPServer``) on 127.0.0.1 with a random port, or as a
@@ -18,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from auditor.collect.catalog import CATALOG
+from tests.graphserver.feeds import make_feeds, route
 from tests.graphserver.tenant import TENANT_ID, make_tenant
 
 DEFAULT_PAGE = 100
@@ -73,7 +75,7 @@ class GraphServer:
     def __init__(
         self, users: int = 50, token: str = "test-token", seed: int = 7, cache_pages: bool = False
     ) -> None:
-        self.tenant = make_tenant(users, seed)
+        self.tenant = {**make_tenant(users, seed), **make_feeds()}  # feeds: audit logs, Sentinel
         self.token = token
         self.faults: dict[str, Fault] = {}
         self.requests: list[dict[str, Any]] = []
@@ -81,6 +83,7 @@ class GraphServer:
         self.in_flight = 0
         self.max_top: dict[str, int] = {}  # per collection: a larger $top is refused with a 400
         self.max_in_flight = 0
+        self.reject_select: set[str] = set()  # collections whose $select is refused with a 400
         self.cache_pages = cache_pages
         self._cache: dict[str, bytes] = {}
         self._lock = threading.Lock()
@@ -247,7 +250,8 @@ class _Handler(BaseHTTPRequestHandler):
         page = items[offset : offset + size]
         select = query.get("$select", [""])[0]
         if select:
-            fields = select.split(",")
+            # like Graph, items of a polymorphic collection keep their @odata.type under $select
+            fields = ["@odata.type", *select.split(",")]
             page = [{k: item[k] for k in fields if k in item} for item in page]
         doc["value"] = page
         if offset + size < len(items):
@@ -274,6 +278,8 @@ class _Handler(BaseHTTPRequestHandler):
         path, query = self._record()
         if not self._authorized():
             return
+        if route(self, path, query):  # Management Activity API, /auditLogs, Sentinel connectors
+            return
         if path == "/providers/microsoft.aadiam/diagnosticSettings":
             name = "entraDiagnosticSettings"
             if self._apply_fault(name):
@@ -282,6 +288,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._error(400, "InvalidApiVersionParameter", "The api-version is invalid.")
                 return
             self._send(200, json.dumps({"value": self.app.tenant[name]}).encode())
+            return
+        if path.startswith("/v1.0/groups/"):
+            self._group(path, query)
             return
         found = self.app.by_path.get(path)
         if found is None:
@@ -314,6 +323,46 @@ class _Handler(BaseHTTPRequestHandler):
         if self.app.cache_pages:
             self.app._cache[key] = body
         self._send(200, body)
+
+    def _group(self, path: str, query: dict[str, list[str]]) -> None:
+        """``/groups/{id}`` (does this object exist as a group?) and ``/groups/{id}/transitiveMembers``."""
+        parts = path.split("/")  # "", "v1.0", "groups", id[, "transitiveMembers"]
+        members: dict[str, list[Any]] = self.app.tenant["groupMembers"]
+        group_id = parts[3]
+        exists = group_id in members or any(g["id"] == group_id for g in self.app.tenant["groups"])
+        if len(parts) == 4:
+            if self._apply_fault("groupLookup"):
+                return
+            if not exists:
+                self._error(404, "Request_ResourceNotFound", f"Resource '{group_id}' does not exist.")
+                return
+            body = {"@odata.context": f"{self.app.url}/v1.0/$metadata#groups(id)/$entity", "id": group_id}
+            self._send(200, json.dumps(body).encode())
+            return
+        if len(parts) != 5 or parts[4] != "transitiveMembers":
+            self._error(400, "BadRequest", f"Resource not found for the segment '{parts[-1]}'.")
+            return
+        name = "groupMembers"
+        if self._apply_fault(name):
+            return
+        if not exists:
+            self._error(
+                404,
+                "Request_ResourceNotFound",
+                f"Resource '{group_id}' does not exist or one of its queried reference-property objects "
+                "are not present.",
+            )
+            return
+        top = int(query.get("$top", [str(DEFAULT_PAGE)])[0])
+        if top > self.app.max_top.get(name, MAX_TOP):
+            self._error(400, "Request_UnsupportedQuery", f"Invalid page size specified: '{top}'.")
+            return
+        if query.get("$select") and name in self.app.reject_select:
+            self._error(400, "Request_BadRequest", "Could not find a property named 'userPrincipalName'.")
+            return
+        doc = self._page(name, members.get(group_id, []), path, query, top)
+        doc["@odata.context"] = f"{self.app.url}/v1.0/$metadata#directoryObjects"
+        self._send(200, json.dumps(doc).encode())
 
     def _post(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
