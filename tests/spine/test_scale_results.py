@@ -81,13 +81,13 @@ def test_streamed_canonical_pieces_join_to_the_canonical_encoding() -> None:
     assert "".join(iter_canonical(big)).encode("utf-8") == canonical_json(big)
 
 
-def test_csv_streams_the_same_rows_as_render(write_snapshot, policy_dir, tmp_path) -> None:
+def test_reports_written_one_at_a_time_match_their_renderers(write_snapshot, policy_dir, tmp_path) -> None:
     out = tmp_path / "out"
     doc = _audit(write_snapshot(DATA), policy_dir, out, "--format", "json,csv")
     written = (out / "findings.csv").read_bytes()
     assert written == FORMATS["csv"].render(doc)
-    rows = list(csv.reader(io.StringIO(written.decode("utf-8"), newline="")))
-    assert rows[0][0] == "policyId" and any(r[4] == "b@x.com" for r in rows)
+    rows = list(csv.reader(io.StringIO(written.decode("utf-8-sig"), newline="")))
+    assert "policyId" in rows[0] and any("b@x.com" in r for r in rows)
 
 
 def test_loading_a_snapshot_freezes_it_out_of_the_cyclic_gc(write_snapshot) -> None:
