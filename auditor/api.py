@@ -33,6 +33,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, cast
 
+from auditor import cel
 from auditor.baseline import (
     NO_BASELINE,
     Baseline,
@@ -54,6 +55,8 @@ from auditor.vocab import SEVERITIES
 DEFAULT_POLICY_TIMEOUT = 60.0
 #: what ``fail_on`` defaults to when neither the caller nor the baseline chooses
 DEFAULT_FAIL_ON = "high"
+#: what findings keep: ``needed`` (the fields each policy reads, failing subjects) or ``all``
+EVIDENCE_MODES = ("needed", "all")
 
 #: a snapshot as accepted by :func:`load_snapshot`: a file path, a parsed document, or a loaded one
 SnapshotSource = str | Path | Mapping[str, Any] | Snapshot
@@ -116,6 +119,7 @@ def prepare(
     waivers: str | Path | None = None,
     params: Mapping[str, Any] | None = None,
     fail_on: str | None = None,
+    evidence: str = "needed",
 ) -> AuditInputs:
     """Load and bind every input of an audit.
 
@@ -123,8 +127,14 @@ def prepare(
     a built-in baseline name or a baseline file (default: every policy, no waivers).
     ``waivers``: an extra waivers file. ``params``: overrides of policy params.
     ``fail_on``: the lowest severity that fails the gate (default: the baseline's
-    ``failOn``, else ``high``). Any problem is an :class:`~auditor.errors.InputError`.
+    ``failOn``, else ``high``). ``evidence``: ``needed`` (failing and erroring subjects keep
+    the fields their policy reads) or ``all`` (every subject, every field). Any problem is an
+    :class:`~auditor.errors.InputError`.
     """
+    if evidence not in EVIDENCE_MODES:
+        raise InputError(
+            f"unknown evidence mode {evidence!r}; choose from {', '.join(EVIDENCE_MODES)}", source="evidence"
+        )
     if fail_on is not None and fail_on not in SEVERITIES:
         raise InputError(
             f"unknown severity {fail_on!r}; choose from {', '.join(map(str, SEVERITIES))}", source="failOn"
@@ -156,6 +166,8 @@ def prepare(
         "params": given,
         "failOn": fail_on,
     }
+    if evidence != "needed":
+        invocation["evidence"] = evidence
     return AuditInputs(
         snapshot=snap,
         policies=library,
@@ -182,13 +194,22 @@ def evaluate(
         raise InputError("must be a positive, finite number of seconds", source="policy_timeout")
     ctx = context_from_snapshot(inputs.snapshot)
     chosen: Iterable[Policy] = progress(inputs.selected) if progress else inputs.selected
+    evidence = inputs.invocation.get("evidence", "needed")
     results = [
-        evaluate_policy(policy, ctx, inputs.params, waivers=inputs.waivers, budget_seconds=policy_timeout)
+        evaluate_policy(
+            policy,
+            ctx,
+            inputs.params,
+            waivers=inputs.waivers,
+            budget_seconds=policy_timeout,
+            evidence=evidence,
+        )
         for policy in chosen
     ]
     for result in results:
         for text in result.warnings:  # e.g. a subject waiver that names no subject
             warnings.warn(text, AuditWarning, stacklevel=2)
+    cel.release_indexes()  # join indexes hold the snapshot's lists: let them go with it
     baseline = {
         "name": inputs.baseline.name,
         "sha256": inputs.baseline.sha256,
@@ -281,6 +302,7 @@ def audit(
 __all__ = [
     "DEFAULT_FAIL_ON",
     "DEFAULT_POLICY_TIMEOUT",
+    "EVIDENCE_MODES",
     "AuditInputs",
     "AuditResult",
     "AuditWarning",

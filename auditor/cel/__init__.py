@@ -44,6 +44,14 @@ from .program import (
 )
 from .values import CelType, Uint, format_value, to_json
 
+
+def release_indexes() -> None:
+    """Drop the join indexes (and the lists they hold) built while evaluating."""
+    from .fastrt import JOINS
+
+    JOINS.clear()
+
+
 __all__ = [
     "ENGINES",
     "CelCompileError",
@@ -57,6 +65,7 @@ __all__ = [
     "compile",
     "fallback_counts",
     "format_value",
+    "release_indexes",
     "reset_fallback_counts",
     "size_budget",
     "time_budget",

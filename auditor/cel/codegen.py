@@ -37,6 +37,7 @@ from .nodes import (
     Select,
     Ternary,
     Unary,
+    children,
 )
 from .values import INT64_MAX, INT64_MIN, Uint
 
@@ -83,6 +84,8 @@ class CodeGen:
         self.namespace: dict[str, Any] = dict(BASE_NAMESPACE)
         self.scopes: list[_Scope] = []
         self._ids = itertools.count()
+        self._bound: list[str] = []  # macro variables in scope where code is being emitted
+        self._repeated = False  # True while emitting code that runs once per item
         for name, fn in custom.items():
             self.namespace[f"_c_{name}"] = fn
 
@@ -100,6 +103,7 @@ class CodeGen:
     def each_source(self, item: str) -> str:
         scope = _Scope("    ")
         self.scopes = [scope]
+        self._repeated = True
         body = self.emit(self.tree)[0]
         lines = ["def _each(_act, _items, _S):"]
         lines += [f"    {py_name(n)} = _act[{n!r}]" for n in self.references if n != item]
@@ -350,15 +354,56 @@ class CodeGen:
             return None  # mutable results must be fresh per evaluation
         return self.const(value)
 
-    def _macro(self, node: Macro) -> tuple[str, str]:
-        rng = self.emit(node.range)[0]
+    def _join(self, node: Macro) -> tuple[str, str] | None:
+        """``coll.exists(v, v.f == k)`` / ``coll.filter(v, v.f == k)`` run repeatedly: an index lookup.
+
+        Only over a free name (a snapshot collection or a variable), only where the macro
+        runs more than once (inside another macro, or per subject), and only when ``k``
+        does not depend on ``v``. The lookup answers when it can be exact and returns None
+        otherwise, and then the ordinary loop (emitted as usual) decides.
+        """
+        if node.kind not in ("exists", "filter") or node.transform is not None or not self._repeated:
+            return None
+        rng, body = node.range, node.body
+        if not isinstance(rng, Ident) or rng.name in self._bound:
+            return None
+        if not isinstance(body, Binary) or body.op != "==":
+            return None
+        for side, other in ((body.left, body.right), (body.right, body.left)):
+            if (
+                isinstance(side, Select)
+                and isinstance(side.operand, Ident)
+                and side.operand.name == node.var
+                and not _mentions(other, node.var)
+            ):
+                r, k, j = self.tmp(), self.tmp(), self.tmp()
+                key = self.emit(other)[0]
+                scan = self._macro(node, range_code=r)[0]
+                helper = "_jexists" if node.kind == "exists" else "_jfilter"
+                code = (
+                    f"({j} if ({j} := {helper}(({r} := {py_name(rng.name)}), {side.field!r}, "
+                    f"({k} := {key}))) is not None else {scan})"
+                )
+                return code, "bool" if node.kind == "exists" else "list"
+        return None
+
+    def _macro(self, node: Macro, range_code: str | None = None) -> tuple[str, str]:
+        if range_code is None:
+            joined = self._join(node)
+            if joined is not None:
+                return joined
+        rng = range_code if range_code is not None else self.emit(node.range)[0]
         outer = self.scopes[-1]
         name = f"_m{next(self._ids)}"
         ind = outer.indent
         inner = _Scope(ind + "    ")
         self.scopes.append(inner)
+        self._bound.append(node.var)
+        repeated, self._repeated = self._repeated, True
         body, tb = self.emit(node.body)
         transform = self.emit(node.transform)[0] if node.transform is not None else None
+        self._repeated = repeated
+        self._bound.pop()
         self.scopes.pop()
         i1 = ind + "    "
         i2 = i1 + "    "
@@ -412,3 +457,14 @@ class CodeGen:
         outer.preamble.extend(lines)
         typ = "bool" if kind in ("all", "exists", "exists_one") else "list"
         return f"{name}({rng})", typ
+
+
+def _mentions(node: Node, name: str) -> bool:
+    """Whether ``name`` occurs as an identifier anywhere in ``node`` (conservatively, even rebound)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Ident) and n.name == name:
+            return True
+        stack.extend(children(n))
+    return False

@@ -38,7 +38,8 @@ from .interpreter import Err, Interpreter
 from .meter import SizeBudgetExceeded, size_budget
 
 __all__ = ["Program", "compile", "size_budget", "time_budget"]
-from .nodes import Node
+from .nodes import Has, Ident, Index, Macro, Node, Select, children
+from .nodes import Literal as LiteralNode
 from .parser import parse
 
 _FAILED = object()  # marker: generated code could not be compiled
@@ -119,6 +120,28 @@ class Program:
     def __repr__(self) -> str:
         return f"Program({self.source!r})"
 
+    # -- pickling (the compiled-policy cache) -------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        """The checked tree and its facts; generated code and locks are rebuilt on first use."""
+        return {
+            "source": self.source,
+            "tree": self._tree,
+            "names": self._names,
+            "references": self._references,
+            "selections": self._selections,
+            "functions": self._functions,
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(  # type: ignore[misc]
+            state["source"],
+            state["tree"],
+            state["names"],
+            state["references"],
+            state["selections"],
+            state["functions"],
+        )
+
     # -- introspection ------------------------------------------------------
     def references(self) -> set[str]:
         """Free identifiers the expression reads (macro variables excluded)."""
@@ -127,6 +150,30 @@ class Program:
     def selections(self, root: str) -> set[str]:
         """Field names selected directly on identifier ``root`` (``root.f``, ``has(root.f)``, ``root['f']``)."""
         return set(self._selections.get(root, ()))
+
+    def uses_whole(self, root: str) -> bool:
+        """Whether ``root`` is used other than through field selections (then every field may matter).
+
+        ``root.f``, ``has(root.f)`` and ``root['f']`` read one field; anything else (``root``
+        passed to a function, compared, iterated, or a macro variable of the same name)
+        counts as reading the whole value.
+        """
+        stack: list[tuple[Node, Node | None]] = [(self._tree, None)]
+        while stack:
+            node, parent = stack.pop()
+            if isinstance(node, Ident) and node.name == root:
+                selected = isinstance(parent, Select | Has) or (
+                    isinstance(parent, Index)
+                    and parent.operand is node
+                    and isinstance(parent.index, LiteralNode)
+                    and isinstance(parent.index.value, str)
+                )
+                if not selected:
+                    return True
+            if isinstance(node, Macro) and node.var == root:
+                return True
+            stack.extend((child, node) for child in children(node))
+        return False
 
     @property
     def tree(self) -> Node:

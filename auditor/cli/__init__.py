@@ -33,20 +33,33 @@ EXIT_GATE_FAILED = 1
 EXIT_USAGE = 2
 EXIT_INCOMPLETE = 3
 
-#: command modules, in the order ``--help`` lists them
-COMMAND_MODULES = (
-    "auditor.cli.collect",
-    "auditor.cli.audit",
-    "auditor.cli.run",
-    "auditor.cli.whatif",
-    "auditor.cli.importcmd",
-    "auditor.cli.policies",
-    "auditor.cli.testcmd",
-    "auditor.cli.baselines",
-    "auditor.cli.permissions",
-    "auditor.cli.diff",
-    "auditor.cli.verify",
-)
+#: command name -> (module, one-line help), in the order ``--help`` lists them. Only the
+#: chosen command's module is imported: ``auditor --version`` and ``--help`` import none,
+#: and ``auditor diff`` never loads the engine.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "collect": ("auditor.cli.collect", "read-only collection into a snapshot"),
+    "audit": ("auditor.cli.audit", "evaluate policies against a snapshot"),
+    "run": ("auditor.cli.run", "collect then audit, one command for CI"),
+    "whatif": (
+        "auditor.cli.whatif",
+        "which conditional access policies apply to a user, and what they demand (offline What If)",
+    ),
+    "import": ("auditor.cli.importcmd", "add a collection from a file to a snapshot"),
+    "policies": ("auditor.cli.policies", "list, show and validate policies"),
+    "test": ("auditor.cli.testcmd", "run policy test cases (*.test.yaml)"),
+    "baselines": ("auditor.cli.baselines", "list and show baselines"),
+    "permissions": ("auditor.cli.permissions", "least-privilege read-only permissions that collection needs"),
+    "diff": (
+        "auditor.cli.diff",
+        "compare two results documents (new failures, fixed, changed) or two snapshots",
+    ),
+    "verify": (
+        "auditor.cli.verify",
+        "re-evaluate and confirm that results match the snapshot, policies and hashes",
+    ),
+}
+#: every command module (for tools and tests that load them all)
+COMMAND_MODULES = tuple(module for module, _ in COMMANDS.values())
 
 
 def plain(doc: str | None) -> str:
@@ -59,7 +72,16 @@ class _Parser(argparse.ArgumentParser):
     """argparse exits 2 on usage errors already; keep its message short and on stderr."""
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _chosen_command(argv: Sequence[str]) -> str | None:
+    """The command named on the command line (the first word that is not an option)."""
+    for word in argv:
+        if not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return None
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; with ``argv``, only the command it names is loaded (the others are listed)."""
     parser = _Parser(
         prog="auditor",
         description=(
@@ -74,9 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"auditor {__version__}")
     _add_common(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        module = importlib.import_module(name)
-        module.register(sub)
+    chosen = _chosen_command(argv) if argv is not None else None
+    for name, (module_name, summary) in COMMANDS.items():
+        if argv is None or name == chosen:
+            importlib.import_module(module_name).register(sub)
+        else:
+            sub.add_parser(name, help=summary, add_help=False)
     _add_common_everywhere(sub)
     _plain_help(parser)
     return parser
@@ -189,8 +214,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # azure-identity logs every failed credential as a warning; with no logging configured Python
     # would print those to stderr. The CLI reports a failed sign-in itself, in two lines.
     logging.getLogger("azure").addHandler(logging.NullHandler())
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(words)
+    args = parser.parse_args(words)
     func = getattr(args, "func", None)
     if func is None:
         parser.print_help(sys.stderr)

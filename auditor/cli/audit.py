@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from auditor import api
 from auditor.cli.inputs import parse_params
@@ -88,6 +89,13 @@ def add_audit_arguments(parser: argparse.ArgumentParser, *, positional_snapshot:
         default=60.0,
         metavar="SECONDS",
         help="time one policy may take before it is reported as error (default 60)",
+    )
+    parser.add_argument(
+        "--evidence",
+        choices=("needed", "all"),
+        default="needed",
+        help="needed (default): failing and erroring subjects keep the fields their policy reads; "
+        "all: every subject is listed, with all of its fields",
     )
     parser.add_argument(
         "--since",
@@ -174,10 +182,49 @@ def _progress(policies: Sequence[Policy]) -> Iterable[Policy]:
     return track(policies, description="Evaluating policies", console=Console(stderr=True), transient=True)
 
 
+def write_reports(doc: dict[str, Any], formats: list[str], out: Path) -> tuple[dict[str, Any], list[str]]:
+    """Seal the document and write the chosen formats into ``out``, one at a time.
+
+    ``results.json`` is written first, streaming, and sealing happens while it is written
+    (one encoding, hashed as it goes); without it the same encoding only feeds the hash.
+    Every other format is rendered, written and released before the next one, and the
+    formats that can stream (csv) never hold their whole text. Returns the sealed document
+    and the file names written.
+    """
+    from auditor.report import get_format
+    from auditor.results import write_sealed
+    from auditor.snapshot import write_atomic, write_atomic_stream
+
+    written: list[str] = []
+    if "json" in formats:
+        fmt = get_format("json")
+        box: list[dict[str, Any]] = []
+        write_atomic_stream(out / fmt.filename, lambda fh: box.append(write_sealed(doc, fh)))
+        doc = box[0]
+        written.append(fmt.filename)
+    else:
+        doc = write_sealed(doc, None)
+    for name in formats:
+        if name == "json":
+            continue
+        fmt = get_format(name)
+        stream: Callable[[Mapping[str, Any], BinaryIO], None] | None = getattr(fmt, "write", None)
+        if stream is not None:
+            write_atomic_stream(out / fmt.filename, functools.partial(_stream_into, stream, doc))
+        else:
+            write_atomic(out / fmt.filename, fmt.render(doc))
+        written.append(fmt.filename)
+    return doc, written
+
+
+def _stream_into(
+    write: Callable[[Mapping[str, Any], BinaryIO], None], doc: Mapping[str, Any], fh: BinaryIO
+) -> None:
+    write(doc, fh)
+
+
 def run_audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
     """Audit ``snapshot`` with the audit options in ``args``; returns the gate's exit code."""
-
-    from auditor.cli.output import write_report_set
 
     formats = chosen_formats(args.format)
     inputs = api.prepare(
@@ -187,6 +234,7 @@ def run_audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
         waivers=args.waivers,
         params=parse_params(args.param),
         fail_on=args.fail_on,
+        evidence=args.evidence,
     )
     if args.policy_timeout <= 0:
         raise InputError("must be a positive number of seconds", source="--policy-timeout")
@@ -207,10 +255,10 @@ def run_audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
 
         doc["invocation"]["since"] = since_path
         doc["since"] = since_member(doc, old, since_path)
-    result = api.AuditResult(api.seal(doc))
-    rendered = {api.report_filename(name): result.render(name) for name in formats}
+    del inputs  # the snapshot is no longer needed: let it go before the reports are written
     out = Path(args.out)
-    write_report_set(out, rendered)
+    sealed, rendered = write_reports(dict(doc), formats, out)
+    result = api.AuditResult(sealed)  # type: ignore[arg-type]
     print_summary(result.document, quiet=args.quiet, verbose=args.verbose)
     if rendered:
         _echo(f"wrote {', '.join(str(out / f) for f in rendered)}")

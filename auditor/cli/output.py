@@ -38,11 +38,11 @@ def _problem(out: Path, exc: OSError) -> InputError:
     return InputError(f"cannot write reports: {exc.strerror or exc}", source=f"--out {out}")
 
 
-def write_report_set(out: str | Path, files: Mapping[str, bytes]) -> list[Path]:
-    """Write ``files`` (name → bytes) into folder ``out`` as one set; returns the paths written."""
+@contextlib.contextmanager
+def staged_report_set(out: str | Path) -> Iterator[Path]:
+    """A temporary folder beside ``out`` to write reports into (streaming, one at a time);
+    on leaving the block without an error, its files replace those of ``out`` as one set."""
     target = Path(out)
-    if not files:
-        return []
     if target.exists() and not target.is_dir():
         raise InputError("exists and is not a folder", source=f"--out {target}")
     parent = target.parent
@@ -52,24 +52,35 @@ def write_report_set(out: str | Path, files: Mapping[str, bytes]) -> list[Path]:
     except OSError as exc:
         raise _problem(target, exc) from None
     try:
+        yield staging
+        names = sorted(p.name for p in staging.iterdir())
+        if not names:
+            return
         umask = os.umask(0)
         os.umask(umask)
-        for name, payload in files.items():
-            path = staging / name
-            with open(path, "wb") as fh:
-                fh.write(payload)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(path, 0o666 & ~umask)
+        for name in names:
+            os.chmod(staging / name, 0o666 & ~umask)
         with _signals_held():
             if not target.exists():
                 os.chmod(staging, 0o777 & ~umask)
                 os.replace(staging, target)
             else:
-                for name in files:
+                for name in names:
                     os.replace(staging / name, target / name)
     except OSError as exc:
         raise _problem(target, exc) from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return [target / name for name in files]
+
+
+def write_report_set(out: str | Path, files: Mapping[str, bytes]) -> list[Path]:
+    """Write ``files`` (name → bytes) into folder ``out`` as one set; returns the paths written."""
+    if not files:
+        return []
+    with staged_report_set(out) as staging:
+        for name, payload in files.items():
+            with open(staging / name, "wb") as fh:
+                fh.write(payload)
+                fh.flush()
+                os.fsync(fh.fileno())
+    return [Path(out) / name for name in files]

@@ -86,9 +86,9 @@ def listing_console() -> Console:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from auditor.policy import load_library
+    from auditor.policy.load import summarise_library
 
-    policies = load_library(args.policies)
+    policies = summarise_library(args.policies)
     policies = tuple(_printable(p) for p in policies) if not args.json else policies
     if args.framework:
         check_framework(args.framework, {k for p in policies for k in p.frameworks} | set(FRAMEWORKS))
@@ -104,7 +104,7 @@ def _list(args: argparse.Namespace) -> int:
                         "file": p.rel_path,
                         "frameworks": {k: list(v) for k, v in p.frameworks.items()},
                         "requires": list(p.requires),
-                        "manual": p.is_manual,
+                        "manual": p.manual,
                     }
                     for p in policies
                 ],
@@ -122,7 +122,7 @@ def _list(args: argparse.Namespace) -> int:
         table.add_row(
             escape(p.id),
             p.severity,
-            escape(p.title) + (" [dim](manual)[/dim]" if p.is_manual else ""),
+            escape(p.title) + (" [dim](manual)[/dim]" if p.manual else ""),
             escape(fw),
         )
     console = listing_console()

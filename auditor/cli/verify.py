@@ -82,6 +82,7 @@ def _rebuild(
     waivers: str | None,
     params: dict[str, object],
     fail_on: str | None,
+    evidence: str = "needed",
 ) -> Mapping[str, Any]:
     """Re-run the evaluation as the audit did: the unsealed document it would produce.
     Resolved late so the engine loads only here (and so tests can substitute it)."""
@@ -94,6 +95,7 @@ def _rebuild(
         waivers=waivers,
         params=params,
         fail_on=fail_on,
+        evidence=evidence,
     )
     return api.evaluate(inputs)
 
@@ -233,6 +235,7 @@ def verify(
             waivers=waivers if waivers is not None else inv.get("waivers"),
             params=dict(inv.get("params") or {}),
             fail_on=inv.get("failOn"),
+            evidence=inv.get("evidence", "needed"),
         )
     except InputError as exc:
         checks.bad(f"re-evaluation: {exc}")

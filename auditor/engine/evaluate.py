@@ -56,8 +56,13 @@ def evaluate_policy(
     waivers: Sequence[Waiver] = (),
     budget_seconds: float = DEFAULT_BUDGET_SECONDS,
     element_budget: int | None = None,
+    evidence: str = "needed",
 ) -> PolicyResult:
-    """Evaluate one policy; always returns a result, never raises for data or expression problems."""
+    """Evaluate one policy; always returns a result, never raises for data or expression problems.
+
+    ``evidence``: ``needed`` keeps, for failing and erroring subjects, the fields the policy
+    reads; ``all`` keeps every subject with all of its fields.
+    """
     if not 0 < budget_seconds < math.inf:  # nan and inf would switch the time budget off
         raise ValueError(f"budget_seconds must be positive and finite, got {budget_seconds!r}")
     params = policy_params(policy, overrides or {})
@@ -83,7 +88,7 @@ def evaluate_policy(
             cel.size_budget(element_budget or limits.current().eval_elements),
             coverage.bound(ctx.data, ctx.status_of),
         ):
-            result = _evaluate(policy, activation, subject_waivers, ctx)
+            result = _evaluate(policy, activation, subject_waivers, ctx, evidence)
     except Failed as exc:
         result = PolicyResult(policy, ERROR, str(exc))
     except cel.CelEvalError as exc:  # the time budget fires outside any one expression
@@ -104,7 +109,11 @@ def _apply_whole_waiver(result: PolicyResult, whole: WaiverUse | None) -> Policy
 
 
 def _evaluate(
-    policy: Policy, activation: dict[str, Any], subject_waivers: list[Waiver], ctx: Context
+    policy: Policy,
+    activation: dict[str, Any],
+    subject_waivers: list[Waiver],
+    ctx: Context,
+    evidence_mode: str,
 ) -> PolicyResult:
     if policy.applies is not None and not evaluate_bool(policy.applies, activation):
         return PolicyResult(policy, NOT_APPLICABLE, "not applicable to this tenant")
@@ -118,4 +127,4 @@ def _evaluate(
             return PolicyResult(policy, PASS, policy.title, evidence=evidence or None)
         message = render(policy.message, activation, f"requirement not met: {policy.title}")
         return PolicyResult(policy, FAIL, message, evidence=evidence or None)
-    return evaluate_subjects(policy, activation, subject_waivers, ctx, evidence or None)
+    return evaluate_subjects(policy, activation, subject_waivers, ctx, evidence or None, evidence_mode)

@@ -15,7 +15,7 @@ from typing import Any
 from auditor import cel
 from auditor.baseline.model import Waiver
 from auditor.engine.aggregate import aggregate
-from auditor.engine.evidence import compact
+from auditor.engine.evidence import subject_evidence
 from auditor.engine.expressions import Failed, display, not_bool, render, where
 from auditor.engine.expressions import evaluate as evaluate_expr
 from auditor.engine.model import ERROR, FAIL, PASS, WAIVED, Context, Finding, PolicyResult, WaiverUse
@@ -64,8 +64,30 @@ def _subject_waiver(subject: str, waivers: list[Waiver], ctx: Context) -> Waiver
     return replace(use, applied=not use.expired) if use is not None else None
 
 
+#: ``evidence`` modes: the fields the policy reads, for failing and erroring subjects; or all of it
+EVIDENCE_MODES = ("needed", "all")
+
+
+def fields_read(policy: Any) -> frozenset[str] | None:
+    """The fields of the subject that the assertion, subject name and message read; None: all of them."""
+    exprs = [policy.assert_, policy.subject, *(policy.message.expressions if policy.message else ())]
+    fields: set[str] = set()
+    for expr in exprs:
+        if expr is None:
+            continue
+        if expr.program.uses_whole(policy.as_name):
+            return None
+        fields |= expr.program.selections(policy.as_name)
+    return frozenset(fields)
+
+
 def evaluate_subjects(
-    policy: Any, activation: dict[str, Any], waivers: list[Waiver], ctx: Context, evidence: Any
+    policy: Any,
+    activation: dict[str, Any],
+    waivers: list[Waiver],
+    ctx: Context,
+    evidence: Any,
+    evidence_mode: str = "needed",
 ) -> PolicyResult:
     assert policy.for_each is not None and policy.assert_ is not None
     items = evaluate_expr(policy.for_each, activation)
@@ -76,7 +98,9 @@ def evaluate_subjects(
     values = policy.assert_.program.evaluate_each(activation, policy.as_name, items)
     # Only subjects that are reported cost more than the assertion itself: with many
     # subjects, passing ones are counted, not listed.
-    keep_passing = len(items) <= KEEP_PASSING_FINDINGS
+    everything = evidence_mode == "all"
+    keep_passing = everything or len(items) <= KEEP_PASSING_FINDINGS
+    fields = None if everything else fields_read(policy)
     reported = range(len(items)) if keep_passing else [i for i, v in enumerate(values) if v is not True]
     findings: list[Finding] = []
     counts: Counter[str] = Counter()
@@ -93,7 +117,8 @@ def evaluate_subjects(
             status = WAIVED if use.applied else status
             message = annotate(message, use)
         counts[status] += 1
-        findings.append(Finding(subject, status, message, compact(item), use))
+        kept = subject_evidence(item, fields) if everything or status != PASS else None
+        findings.append(Finding(subject, status, message, kept, use))
     unknown = _unknown_waived_subjects(policy, activation, items, reported, findings, waivers)
     activation.pop(policy.as_name, None)
     findings.sort(key=lambda f: (f.subject, f.status, f.message))

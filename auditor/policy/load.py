@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -141,5 +142,76 @@ def expand_policy_paths(paths: Sequence[str | Path] | None) -> list[str | Path]:
 
 def load_library(paths: Sequence[str | Path] | None = None) -> tuple[Policy, ...]:
     """The policies under ``paths`` (``builtin`` among them adds the built-in library), or the
-    built-in library when none are given."""
-    return load_policies(expand_policy_paths(paths))
+    built-in library when none are given.
+
+    Compiled policies come from the user's cache when the files are unchanged (see
+    :mod:`auditor.policy.cache`); errors are never cached, so a broken file is reported
+    on every run.
+    """
+    from auditor.policy import cache
+
+    chosen = expand_policy_paths(paths)
+    files = discover(chosen)
+    key = cache.cache_key(files)
+    cached = cache.load(key)
+    if cached is not None:
+        return cached
+    policies = load_policies(chosen)
+    cache.store(key, policies)
+    return policies
+
+
+@dataclass(frozen=True)
+class PolicySummary:
+    """What listing a policy shows, read without compiling any expression."""
+
+    id: str
+    title: str
+    severity: str
+    rel_path: str
+    frameworks: dict[str, tuple[str, ...]]
+    requires: tuple[str, ...]
+    manual: bool
+
+
+def summarise_library(paths: Sequence[str | Path] | None = None) -> tuple[PolicySummary, ...]:
+    """Every policy's id, title, severity and mappings: YAML and structure only, no CEL.
+
+    ``auditor policies list`` needs nothing else; ``auditor policies validate`` is where
+    expressions are compiled and their errors reported.
+    """
+    errors: list[InputError] = []
+    out: dict[str, PolicySummary] = {}
+    chosen = expand_policy_paths(paths)
+    files = discover(chosen)
+    for path in files:
+        try:
+            doc, _ = read_yaml(str(path))
+        except InputError as exc:
+            errors.append(exc)
+            continue
+        if not isinstance(doc.value, dict):
+            errors.append(InputError("a policy file must be a YAML mapping", source=str(path), line=1))
+            continue
+        problems = schema_errors(doc, policy_schema(), "policy")
+        if problems:
+            errors.extend(problems)
+            continue
+        v = doc.value
+        if v["id"] in out:
+            errors.append(InputError(f"duplicate policy id {v['id']}", source=str(path)))
+            continue
+        out[v["id"]] = PolicySummary(
+            id=v["id"],
+            title=v["title"],
+            severity=v["severity"],
+            rel_path=display_path(path),
+            frameworks={k: tuple(map(str, c)) for k, c in (v.get("frameworks") or {}).items()},
+            requires=tuple(v.get("requires") or ()),
+            manual="manual" in v,
+        )
+    if errors:
+        raise InputErrors(errors)
+    if not files:
+        raise InputError("no policy files (*.yaml) found", source=", ".join(str(p) for p in chosen))
+    return tuple(out[k] for k in sorted(out))

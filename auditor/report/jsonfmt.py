@@ -8,16 +8,25 @@ serialiser that the integrity hash is defined against.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, BinaryIO
 
-from auditor.results import dumps
+from auditor.results import dumps, write_sealed
 
 
 class JsonFormat:
-    """The results document, indented, with a trailing newline."""
+    """The results document in its canonical encoding, with a trailing newline.
+
+    One encoding whatever the size (no indentation, which would need Python's slow
+    encoder): the bytes written are the bytes the integrity hash covers, so writing is
+    also sealing (see :func:`auditor.results.write_sealed`).
+    """
 
     name = "json"
     filename = "results.json"
 
     def render(self, doc: Mapping[str, Any]) -> bytes:
         return dumps(dict(doc))
+
+    def write(self, doc: Mapping[str, Any], fh: BinaryIO) -> None:
+        """Stream the file form into ``fh`` (one finding batch in memory at a time)."""
+        write_sealed(dict(doc), fh)

@@ -9,12 +9,14 @@ from auditor.results.document import (
     canonical_json,
     compute_integrity,
     dumps,
+    iter_canonical,
     load_results,
     parse_results_json,
     read_results_text,
     results_schema,
     seal,
     validate_results,
+    write_sealed,
 )
 from auditor.vocab import SEVERITIES, STATUSES, severity_rank
 
@@ -25,6 +27,7 @@ __all__ = [
     "canonical_json",
     "compute_integrity",
     "dumps",
+    "iter_canonical",
     "load_results",
     "parse_results_json",
     "read_results_text",
@@ -32,4 +35,5 @@ __all__ = [
     "seal",
     "severity_rank",
     "validate_results",
+    "write_sealed",
 ]

@@ -7,12 +7,13 @@ so its canonical serialisation and hash live here, shared by both sides.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, BinaryIO, TypeVar, cast
 
 import jsonschema
 
@@ -28,15 +29,56 @@ def results_schema() -> dict[str, Any]:
     return json.loads(text)  # type: ignore[no-any-return]
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+#: lists longer than this are encoded in batches of this many items (findings of huge policies)
+_BATCH = 512
+#: containers this deep or deeper are encoded whole by the C encoder
+_STREAM_DEPTH = 4
+
+
 def canonical_json(doc: Any) -> bytes:
     """Sorted keys, no whitespace, UTF-8: the form hashes are computed over."""
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
-        "utf-8"
-    )
+    return _CANONICAL.encode(doc).encode("utf-8")
+
+
+def iter_canonical(obj: Any, depth: int = 0) -> Iterator[str]:
+    """The canonical text of ``obj`` in pieces: exactly ``canonical_json(obj)`` once joined.
+
+    Why: a results document with a million findings encodes to a gigabyte; hashing and
+    writing it piece by piece keeps one finding batch in memory instead of the whole
+    text. The outer levels (document, results, each result) are walked here; everything
+    below, and findings in batches, goes through the C encoder.
+    """
+    if depth < _STREAM_DEPTH and obj.__class__ is dict:
+        sep = "{"
+        for key in sorted(obj):
+            yield sep + _CANONICAL.encode(key) + ":"
+            yield from iter_canonical(obj[key], depth + 1)
+            sep = ","
+        yield "}" if sep == "," else "{}"
+    elif depth < _STREAM_DEPTH and obj.__class__ is list and len(obj) > 1:
+        if len(obj) > _BATCH:
+            for start in range(0, len(obj), _BATCH):
+                yield ("[" if start == 0 else ",") + _CANONICAL.encode(obj[start : start + _BATCH])[1:-1]
+            yield "]"
+        else:
+            sep = "["
+            for item in obj:
+                yield sep
+                yield from iter_canonical(item, depth + 1)
+                sep = ","
+            yield "]"
+    else:
+        yield _CANONICAL.encode(obj)
 
 
 #: members the integrity hash leaves out: itself, and the one field that differs between runs
 UNHASHED = ("integrity", "generatedAt")
+
+
+def _body(doc: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if k not in UNHASHED}
 
 
 def compute_integrity(doc: Mapping[str, Any]) -> str:
@@ -45,8 +87,10 @@ def compute_integrity(doc: Mapping[str, Any]) -> str:
     ``generatedAt`` is left out so that two evaluations of the same inputs carry the
     same hash (results are byte-identical except ``generatedAt``).
     """
-    body = {k: v for k, v in doc.items() if k not in UNHASHED}
-    return hashlib.sha256(canonical_json(body)).hexdigest()
+    digest = hashlib.sha256()
+    for piece in iter_canonical(_body(doc)):
+        digest.update(piece.encode("utf-8"))
+    return digest.hexdigest()
 
 
 DocT = TypeVar("DocT", bound=Mapping[str, Any])
@@ -59,15 +103,40 @@ def seal(doc: DocT) -> DocT:
     return cast(DocT, sealed)
 
 
-#: above this many findings results.json is written compact: Python's indenting encoder is ~20x slower
-COMPACT_ABOVE_FINDINGS = 20_000
+def write_sealed(doc: dict[str, Any], fh: BinaryIO | None) -> dict[str, Any]:
+    """Encode the document once: hash it and (when ``fh`` is given) write its file form meanwhile.
+
+    The file form is the canonical encoding of the hashed members, followed by
+    ``generatedAt`` and ``integrity``: so the bytes written are the bytes hashed, and
+    ``results.json`` needs no second encoding pass, whatever its size. Returns the sealed
+    document (the same members plus ``integrity``).
+    """
+    digest = hashlib.sha256()
+    pending = ""
+    for piece in iter_canonical(_body(doc)):
+        data = piece.encode("utf-8")
+        digest.update(data)
+        if fh is not None:
+            if pending:
+                fh.write(pending.encode("utf-8"))
+            pending = piece  # held back one piece: its closing brace is not the file's
+    integrity = {"algorithm": "sha256", "value": digest.hexdigest()}
+    if fh is not None:
+        tail: dict[str, Any] = {"integrity": integrity}
+        if "generatedAt" in doc:
+            tail = {"generatedAt": doc["generatedAt"], **tail}
+        extra = _CANONICAL.encode(tail)[1:]
+        fh.write((pending[:-1] + ("," if pending != "{}" else "") + extra + "\n").encode("utf-8"))
+    sealed = {k: v for k, v in doc.items() if k != "integrity"}
+    sealed["integrity"] = integrity
+    return sealed
 
 
 def dumps(doc: dict[str, Any]) -> bytes:
-    """The ``results.json`` file form: indented (compact for huge documents), trailing newline."""
-    findings = sum(len(r.get("findings", ())) for r in doc.get("results", ()))
-    indent = None if findings > COMPACT_ABOVE_FINDINGS else 2
-    return (json.dumps(doc, indent=indent, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+    """The ``results.json`` file form (see :func:`write_sealed`), for a document held in memory."""
+    buf = io.BytesIO()
+    write_sealed(doc, buf)
+    return buf.getvalue()
 
 
 def validate_results(doc: Any, source: str = "<results>") -> None:

@@ -3,7 +3,7 @@
 from auditor.snapshot.collections import COLLECTIONS, SOURCE_STATUSES
 from auditor.snapshot.load import load_snapshot, load_snapshot_bytes, snapshot_schema, validate_document
 from auditor.snapshot.model import Snapshot, SourceStatus
-from auditor.snapshot.write import write_atomic, write_snapshot
+from auditor.snapshot.write import write_atomic, write_atomic_stream, write_snapshot
 
 __all__ = [
     "COLLECTIONS",
@@ -15,5 +15,6 @@ __all__ = [
     "snapshot_schema",
     "validate_document",
     "write_atomic",
+    "write_atomic_stream",
     "write_snapshot",
 ]

@@ -8,21 +8,93 @@ is moved into place with ``os.replace`` (atomic on POSIX and Windows).
 from __future__ import annotations
 
 import gzip
+import hashlib
+import io
 import json
 import os
 import tempfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from auditor.snapshot.load import validate_document
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+#: list items per encoder call when streaming a collection
+_BATCH = 1000
+#: depth to which containers are walked (document, data, collection, group); deeper: encoded whole
+_STREAM_DEPTH = 4
+#: gzip level: the fastest, since a snapshot is written once per collection run and read often
+GZIP_LEVEL = 1
+
+
+def iter_document(value: Any, depth: int = 0) -> Iterator[str]:
+    """The compact JSON text of ``value`` in pieces (exactly ``encode_document``'s text joined).
+
+    Why: a 1.5-million-user snapshot is over a gigabyte of text; encoding it in one piece
+    holds the text, its bytes and (for ``.json.gz``) the compressed bytes at once, next to
+    the parsed data. In pieces, only one batch of items is ever held.
+    """
+    if depth < _STREAM_DEPTH and value.__class__ is dict:
+        sep = "{"
+        for key, item in value.items():
+            yield sep + _ENCODER.encode(key) + ":"
+            yield from iter_document(item, depth + 1)
+            sep = ","
+        yield "}" if sep == "," else "{}"
+    elif depth < _STREAM_DEPTH and value.__class__ is list and len(value) > _BATCH:
+        for start in range(0, len(value), _BATCH):
+            yield ("[" if start == 0 else ",") + _ENCODER.encode(value[start : start + _BATCH])[1:-1]
+        yield "]"
+    else:
+        yield _ENCODER.encode(value)
 
 
 def encode_document(doc: dict[str, Any], *, compress: bool) -> bytes:
     """Serialise a snapshot: compact UTF-8 JSON, gzip when asked (mtime 0: reproducible)."""
-    raw = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    buf = io.BytesIO()
+    write_document(doc, buf, compress=compress)
+    return buf.getvalue()
+
+
+class _Hashing(io.RawIOBase):
+    """A write-only stream that hashes what passes through to ``target``."""
+
+    def __init__(self, target: BinaryIO) -> None:
+        self.target = target
+        self.digest = hashlib.sha256()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.digest.update(data)
+        self.target.write(data)
+        return len(data)
+
+
+def write_document(doc: dict[str, Any], fh: BinaryIO, *, compress: bool) -> str:
+    """Encode ``doc`` into ``fh`` piece by piece (through gzip when asked); returns the bytes' sha256."""
+    hashing = _Hashing(fh)
     if compress:
-        return gzip.compress(raw, compresslevel=6, mtime=0)
-    return raw
+        with gzip.GzipFile(filename="", mode="wb", fileobj=hashing, compresslevel=GZIP_LEVEL, mtime=0) as gz:
+            _write_pieces(doc, gz)
+    else:
+        _write_pieces(doc, hashing)
+    return hashing.digest.hexdigest()
+
+
+def _write_pieces(doc: dict[str, Any], out: Any) -> None:
+    pending: list[bytes] = []
+    size = 0
+    for piece in iter_document(doc):
+        data = piece.encode("utf-8")
+        pending.append(data)
+        size += len(data)
+        if size >= 1 << 20:
+            out.write(b"".join(pending))
+            pending, size = [], 0
+    out.write(b"".join(pending))
 
 
 def _umask() -> int:
@@ -51,12 +123,33 @@ def write_atomic(path: str | Path, payload: bytes) -> None:
         raise
 
 
-def write_snapshot(path: str | Path, doc: dict[str, Any]) -> bytes:
-    """Validate and atomically write a snapshot; gzip if the name ends in ``.gz``.
+def write_atomic_stream(path: str | Path, write: Callable[[BinaryIO], None]) -> None:
+    """Like :func:`write_atomic`, for content produced piece by piece by ``write(fh)``."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb", buffering=1 << 20) as fh:
+            write(fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
-    Returns the bytes written (their sha256 is the snapshot's hash).
+
+def write_snapshot(path: str | Path, doc: dict[str, Any]) -> str:
+    """Validate and atomically write a snapshot, streaming; gzip (fast level) if the name ends in ``.gz``.
+
+    Returns the sha256 of the bytes written (the snapshot's hash), computed while writing.
     """
     validate_document(doc, str(path))
-    payload = encode_document(doc, compress=str(path).endswith(".gz"))
-    write_atomic(path, payload)
-    return payload
+    digest: list[str] = []
+    compress = str(path).endswith(".gz")
+    write_atomic_stream(path, lambda fh: digest.append(write_document(doc, fh, compress=compress)))
+    return digest[0]

@@ -63,6 +63,7 @@ def test_verify_untouched_results_and_html(setup: Setup, capsys: pytest.CaptureF
             "waivers": None,
             "params": {},
             "fail_on": None,
+            "evidence": "needed",
         }
     ]
     assert auditor.cli.main(["verify", str(setup.html), str(setup.snapshot)]) == 0

@@ -1,0 +1,264 @@
+"""Scale: ``auditor audit`` and ``auditor collect`` on synthetic tenants, against the bare baselines.
+
+    python benchmarks/bench_scale.py [--users 100000|1500000|both] [--repeat R] [--skip-collect]
+
+For each size, in one run, side by side (every measurement is a fresh child process; peak
+memory is that child's peak RSS from ``wait4``; times are wall clock, median of R runs):
+
+- parse: a bare ``json.load`` of the snapshot with the standard library: the yardstick;
+- audit with the whole library (every report format), and with ``--baseline rollout-gate``;
+- the size of every report;
+- worst cases: every member failing a per-subject policy (JSON alone, then every format),
+  60 privileged principals (the joins of the privileged-access policies), and collecting into
+  ``.json.gz``;
+- collection from the Graph-compatible test server against a bare httpx paging loop.
+
+Each figure is printed with its ratio and its target. The snapshots are generated with
+``benchmarks/gen_tenant.py`` into a temporary folder (``--tmp``), and removed afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+ENV = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1", "COLUMNS": "100"}
+PARSE = "import json, sys\nwith open(sys.argv[1], 'rb') as fh:\n    json.load(fh)\n"
+JOIN_POLICIES = (
+    "AAD.ROLES.CLOUD-ONLY-ADMINS",
+    "AAD.ROLES.GLOBAL-ADMIN-COUNT",
+    "AAD.ROLES.GLOBAL-ADMIN-COUNT-CIS",
+    "AAD.ROLES.FINE-GRAINED",
+    "AAD.PIM.ASSIGNMENTS-THROUGH-PIM",
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_mib: float
+    stdout: str
+
+
+def measure(cmd: list[str], repeat: int = 1) -> Run:
+    """Median wall time and the largest peak RSS of ``repeat`` fresh child processes."""
+    runs = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        out = proc.stdout.read() if proc.stdout else b""
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode not in (0, 1, 3):
+            raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}:\n{out.decode()[-2000:]}")
+        runs.append(Run(seconds, usage.ru_maxrss / 1024, out.decode("utf-8", "replace")))
+    return Run(statistics.median(r.seconds for r in runs), max(r.peak_mib for r in runs), runs[-1].stdout)
+
+
+def verdict(ratio: float, target: float) -> str:
+    return "met" if ratio <= target else "NOT met"
+
+
+def line(label: str, run: Run, base: Run, t_target: float | None, m_target: float | None) -> None:
+    t_ratio, m_ratio = run.seconds / base.seconds, run.peak_mib / base.peak_mib
+    t_note = f"(target <= {t_target:.1f}x: {verdict(t_ratio, t_target)})" if t_target else ""
+    m_note = f"(target <= {m_target:.1f}x: {verdict(m_ratio, m_target)})" if m_target else ""
+    print(
+        f"  {label:<44} {run.seconds:7.2f} s {t_ratio:5.2f}x {t_note:<26} "
+        f"{run.peak_mib:8.0f} MiB {m_ratio:5.2f}x {m_note}",
+        flush=True,
+    )
+
+
+def audit_cmd(snapshot: Path, out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "auditor", "audit", str(snapshot), "--out", str(out), "--quiet", *extra]
+
+
+def report_sizes(folder: Path) -> None:
+    for path in sorted(folder.iterdir()):
+        size = path.stat().st_size
+        note = ""
+        if path.name == "report.html":
+            note = f"(target < 10 MB: {'met' if size < 10_000_000 else 'NOT met'})"
+        if path.name == "results.sarif":
+            raw = path.read_bytes()
+            zipped = len(gzip.compress(raw, compresslevel=6))
+            results = sum(len(run.get("results", [])) for run in json.loads(raw).get("runs", []))
+            ok = zipped <= 10 * 1024 * 1024 and results <= 25_000
+            note = (
+                f"gzipped {zipped / 1e6:.1f} MB, {results:,} results "
+                f"(GitHub: <= 10 MB gzipped, <= 25,000 results: {'met' if ok else 'NOT met'})"
+            )
+        print(f"    {path.name:<22} {size / 1e6:10.1f} MB  {note}", flush=True)
+
+
+def joins_child(snapshot: str) -> None:
+    """In one process: load once, then time the policies whose variables join principals to users."""
+    from auditor import api
+    from auditor.engine import context_from_snapshot, evaluate_policy
+
+    inputs = api.prepare(snapshot)
+    ctx = context_from_snapshot(inputs.snapshot)
+    chosen = [p for p in inputs.selected if p.id in JOIN_POLICIES]
+    started, cpu = time.perf_counter(), time.process_time()
+    statuses = {p.id: evaluate_policy(p, ctx, inputs.params).status for p in chosen}
+    print(
+        json.dumps(
+            {
+                "seconds": time.perf_counter() - started,
+                "cpu": time.process_time() - cpu,
+                "statuses": statuses,
+            }
+        )
+    )
+
+
+def generate(n: int, path: Path, *flags: str) -> None:
+    cmd = [sys.executable, str(ROOT / "benchmarks" / "gen_tenant.py"), "--users", str(n), "--out", str(path)]
+    subprocess.run([*cmd, *flags], cwd=ROOT, env=ENV, check=True, stdout=subprocess.DEVNULL)
+
+
+def bench_audit(n: int, tmp: Path, repeat: int) -> None:
+    snap = tmp / f"tenant-{n}.json"
+    generate(n, snap)
+    print(f"\n== {n:,} users: snapshot {snap.stat().st_size / 1e6:,.0f} MB ==", flush=True)
+    print(f"  {'':<44} {'time':>9} {'ratio':>6} {'':<26} {'peak':>12} {'ratio':>6}")
+    parse = measure([sys.executable, "-c", PARSE, str(snap)], repeat)
+    line("json.load (stdlib), the yardstick", parse, parse, None, None)
+    time_target = 1.0 if n >= 1_000_000 else 1.3
+    out = tmp / "reports"
+    whole = measure(audit_cmd(snap, out), repeat)
+    line("audit, whole library, every format", whole, parse, time_target, 1.3)
+    print("  reports:")
+    report_sizes(out)
+    shutil.rmtree(out)
+    gate = measure(audit_cmd(snap, out, "--baseline", "rollout-gate"), repeat)
+    line("audit --baseline rollout-gate, every format", gate, parse, time_target, 1.3)
+    shutil.rmtree(out)
+    json_only = measure(audit_cmd(snap, out, "--format", "json"), repeat)
+    line("audit, whole library, json only", json_only, parse, time_target, 1.3)
+    shutil.rmtree(out)
+    snap.unlink()
+
+    worst = tmp / f"tenant-{n}-worst.json"
+    generate(n, worst, "--all-failing", "--privileged", "60")
+    print(f"\n  worst cases ({n:,} users, every member failing AAD.USERS.MFA-CAPABLE, 60 privileged):")
+    parse_w = measure([sys.executable, "-c", PARSE, str(worst)], repeat)
+    line("json.load (stdlib) of the worst-case snapshot", parse_w, parse_w, None, None)
+    wj = measure(audit_cmd(worst, out, "--format", "json"), repeat)
+    line("every member failing, json only", wj, parse_w, None, None)
+    shutil.rmtree(out)
+    wa = measure(audit_cmd(worst, out), repeat)
+    line("every member failing, every format", wa, parse_w, 1.5, 1.5)
+    print(
+        f"    every format / json only peak: {wa.peak_mib / wj.peak_mib:.2f}x (target <= 1.3x: "
+        f"{verdict(wa.peak_mib / wj.peak_mib, 1.3)})"
+    )
+    print("  reports:")
+    report_sizes(out)
+    shutil.rmtree(out)
+    joins = json.loads(
+        measure([sys.executable, __file__, "--joins-child", str(worst)]).stdout.strip().splitlines()[-1]
+    )
+    seconds = joins["seconds"]
+    print(
+        f"  60 privileged principals: {len(joins['statuses'])} join policies evaluate in {seconds:.3f} s "
+        f"(CPU {joins['cpu']:.3f} s; target well under 1 s: {'met' if seconds < 0.5 else 'NOT met'})",
+        flush=True,
+    )
+    worst.unlink()
+
+
+def bench_startup() -> None:
+    """``auditor --version``: wall time, and what it adds to a bare interpreter's start."""
+    bare = measure([sys.executable, "-c", "pass"], 7)
+    version = measure([sys.executable, "-m", "auditor", "--version"], 7)
+    added = version.seconds - bare.seconds
+    print(
+        f"\n== startup ==\n  auditor --version {version.seconds:.3f} s (a bare interpreter: {bare.seconds:.3f} s; "
+        f"auditor adds {added:.3f} s; target < 0.1 s: {'met' if version.seconds < 0.1 else 'NOT met'}"
+        f"{'' if version.seconds < 0.1 else f', added part: {verdict(added, 0.1)}'})",
+        flush=True,
+    )
+
+
+def bench_collect(n: int, tmp: Path) -> None:
+    import bench_collect as bc
+
+    print(f"\n== collection, {n:,} users and their registration details from the test server ==", flush=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.graphserver", "--users", str(n), "--token", bc.TOKEN, "--cache-pages"],
+        cwd=ROOT,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().strip()
+        bc.run_child("bare", url)  # warm the server's page cache for both clients
+        bare = bc.run_child("bare", url)
+        plain = bc.run_child("collector", url, str(tmp / "collected.json"))
+        zipped = bc.run_child("collector", url, str(tmp / "collected.json.gz"))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    ratio = bare["seconds"] / plain["seconds"]
+    print(f"  bare httpx loop          {bare['seconds']:7.2f} s  peak {bare['peak_mib']:7.0f} MiB")
+    print(
+        f"  collector -> .json       {plain['seconds']:7.2f} s  peak {plain['peak_mib']:7.0f} MiB  "
+        f"throughput {ratio:.2f}x of bare (target >= 0.9: {'met' if ratio >= 0.9 else 'NOT met'})"
+    )
+    gz_ratio = zipped["peak_mib"] / plain["peak_mib"]
+    print(
+        f"  collector -> .json.gz    {zipped['seconds']:7.2f} s  peak {zipped['peak_mib']:7.0f} MiB  "
+        f"{gz_ratio:.2f}x of plain JSON's peak (target <= 1.2x: {verdict(gz_ratio, 1.2)})",
+        flush=True,
+    )
+    for name in ("collected.json", "collected.json.gz"):
+        (tmp / name).unlink(missing_ok=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--users", default="both", help="100000, 1500000, both, or any number")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per measurement (median time)")
+    parser.add_argument("--skip-collect", action="store_true")
+    parser.add_argument("--tmp", help="folder for generated snapshots (default: a temporary folder)")
+    parser.add_argument("--joins-child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.joins_child:
+        joins_child(args.joins_child)
+        return 0
+    sizes = [100_000, 1_500_000] if args.users == "both" else [int(args.users)]
+    tmp = Path(tempfile.mkdtemp(prefix="bench-scale-", dir=args.tmp))
+    bench_startup()
+    try:
+        for n in sizes:
+            bench_audit(n, tmp, args.repeat)
+            if not args.skip_collect:
+                bench_collect(n, tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
