@@ -191,29 +191,34 @@ def write_reports(doc: dict[str, Any], formats: list[str], out: Path) -> tuple[d
     formats that can stream (csv) never hold their whole text. Returns the sealed document
     and the file names written.
     """
+    from auditor.cli.output import staged_report_set
     from auditor.report import get_format
     from auditor.results import write_sealed
     from auditor.snapshot import write_atomic, write_atomic_stream
 
     written: list[str] = []
-    if "json" in formats:
-        fmt = get_format("json")
-        box: list[dict[str, Any]] = []
-        write_atomic_stream(out / fmt.filename, lambda fh: box.append(write_sealed(doc, fh)))
-        doc = box[0]
-        written.append(fmt.filename)
-    else:
-        doc = write_sealed(doc, None)
-    for name in formats:
-        if name == "json":
-            continue
-        fmt = get_format(name)
-        stream: Callable[[Mapping[str, Any], BinaryIO], None] | None = getattr(fmt, "write", None)
-        if stream is not None:
-            write_atomic_stream(out / fmt.filename, functools.partial(_stream_into, stream, doc))
+    if not formats:
+        return write_sealed(doc, None), written
+    # into a folder beside ``out``, published as one set: an interrupt leaves the old reports
+    with staged_report_set(out) as staging:
+        if "json" in formats:
+            fmt = get_format("json")
+            box: list[dict[str, Any]] = []
+            write_atomic_stream(staging / fmt.filename, lambda fh: box.append(write_sealed(doc, fh)))
+            doc = box[0]
+            written.append(fmt.filename)
         else:
-            write_atomic(out / fmt.filename, fmt.render(doc))
-        written.append(fmt.filename)
+            doc = write_sealed(doc, None)
+        for name in formats:
+            if name == "json":
+                continue
+            fmt = get_format(name)
+            stream: Callable[[Mapping[str, Any], BinaryIO], None] | None = getattr(fmt, "write", None)
+            if stream is not None:
+                write_atomic_stream(staging / fmt.filename, functools.partial(_stream_into, stream, doc))
+            else:
+                write_atomic(staging / fmt.filename, fmt.render(doc))
+            written.append(fmt.filename)
     return doc, written
 
 

@@ -9,7 +9,6 @@ traceback.
 from __future__ import annotations
 
 import gc
-import gzip
 import hashlib
 import json
 import zlib
@@ -149,14 +148,20 @@ def load_snapshot_bytes(raw: bytes, source: str) -> Snapshot:
 def _read_and_hash(path: Path) -> tuple[str, str]:
     """The file's sha256 and its (decompressed) text, never holding bytes and text longer than needed."""
     digest = hashlib.sha256()
+    budget = limits.current().snapshot_bytes
+    if path.stat().st_size > budget:  # refuse before reading, not after
+        raise InputError(
+            f"larger than the limit of {budget} bytes (--limit snapshot-bytes)", source=str(path)
+        )
     with path.open("rb") as fh:
         raw = fh.read()
     digest.update(raw)
     if raw[:2] == GZIP_MAGIC:
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise InputError(f"not a valid gzip file: {exc}", source=str(path)) from None
+        raw = gunzip_bounded(raw, str(path), budget)
+    elif len(raw) > budget:
+        raise InputError(
+            f"larger than the limit of {budget} bytes (--limit snapshot-bytes)", source=str(path)
+        )
     try:
         return digest.hexdigest(), raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

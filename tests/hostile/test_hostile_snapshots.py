@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import resource
 import time
 import zlib
@@ -116,7 +117,8 @@ def test_hostile_results_document_exits_2_in_verify_and_diff(
     text = (tmp_path / "r" / "results.json").read_text("utf-8")
     bad = tmp_path / "results-hostile.json"
     bad.write_text(
-        text.replace('"schemaVersion": 1', f'"schemaVersion": 1, "x": {payload}', 1), encoding="utf-8"
+        re.sub(r'"schemaVersion":\s*1', lambda _: f'"schemaVersion": 1, "x": {payload}', text, count=1),
+        encoding="utf-8",
     )
     for argv in (
         ["verify", str(bad), str(good_path)],
