@@ -85,3 +85,57 @@ def test_policies_validate_command_on_library(capsys) -> None:
 
 def test_test_command_on_library() -> None:
     assert main(["test"]) == 0
+
+
+def _passing_cases(library):
+    """(policy, case) for every passing test case of the built-in library."""
+    from auditor.policy.yamlpos import read_yaml
+
+    by_id = {p.id: p for p in library}
+    for path in discover([builtin_dir("policies")], tests=True):
+        doc, _ = read_yaml(str(path))
+        policy = by_id[doc.value["policy"]]
+        for case in doc.value["cases"]:
+            if case["expect"] == "pass":
+                yield policy, case
+
+
+def test_no_policy_passes_when_a_required_collection_is_absent(library) -> None:
+    """Missing data never passes: each passing case, with each ``requires`` collection removed in turn."""
+    from auditor.engine.cases import DEFAULT_NOW
+    from auditor.engine.context import context_from_data
+    from auditor.engine.evaluate import evaluate_policy
+
+    checked, wrong = 0, []
+    for policy, case in _passing_cases(library):
+        for name in policy.requires:
+            data = {k: v for k, v in (case.get("data") or {}).items() if k != name}
+            ctx = context_from_data(data, now=DEFAULT_NOW, tenant=case.get("tenant"))
+            result = evaluate_policy(policy, ctx, case.get("params") or {})
+            checked += 1
+            if result.status == "pass":
+                wrong.append(f"{policy.id} passes without {name} ({case['name']})")
+    assert wrong == []
+    assert checked >= len([p for p in library if not p.is_manual])
+
+
+def test_cisa_scuba_baseline_gives_scuba_verdicts(library) -> None:
+    """A baseline named after a framework gives its verdicts: SCuBA reads an unset password validity
+    as never expire (ScubaGear test_PasswordValidityPeriodInDays_NullRootDomain_Correct)."""
+    from auditor.engine.cases import DEFAULT_NOW
+    from auditor.engine.context import context_from_data
+    from auditor.engine.evaluate import evaluate_policy
+
+    baseline = load_baseline_file(builtin_baselines()["cisa-scuba"])
+    policy = next(p for p in library if p.id == "AAD.PASSWORDS.NEVER-EXPIRE")
+    domain = {
+        "id": "contoso.com",
+        "authenticationType": "Managed",
+        "isVerified": True,
+        "isRoot": True,
+        "passwordValidityPeriodInDays": None,
+    }
+    ctx = context_from_data({"domains": [domain]}, now=DEFAULT_NOW)
+    params = {k: v for k, v in baseline.params.items() if k in policy.params}
+    assert evaluate_policy(policy, ctx, params).status == "pass"
+    assert evaluate_policy(policy, ctx, {}).status == "fail"
