@@ -15,12 +15,32 @@ from typing import Literal
 from auditor.errors import InputError
 from auditor.snapshot.collections import COLLECTIONS, Shape
 
-Api = Literal["graph", "exchange", "arm"]
+Api = Literal["graph", "exchange", "arm", "sharepoint", "dns", "import"]
 
 P1 = "Microsoft Entra ID P1"
 P2 = "Microsoft Entra ID P2"
 EXCHANGE_APP_PERMISSION = "Exchange.ManageAsApp (Office 365 Exchange Online)"
 EXCHANGE_ROLE = "Global Reader (or an Exchange View-Only Organization Management role group)"
+EXO = "Exchange Online"
+MDO = "Microsoft Defender for Office 365 Plan 1 (Safe Links, Safe Attachments, impersonation)"
+TEAMS_ROLE = "Teams Administrator or Global Reader (the person running the PowerShell export)"
+PURVIEW_ROLE = "Compliance Administrator or Global Reader (the person running the PowerShell export)"
+
+
+@dataclass(frozen=True)
+class FanOut:
+    """A Graph collection read in two steps, because one request cannot return it.
+
+    ``parents`` (path and query, same API version) lists the objects whose ``id`` is put
+    into ``child`` (``{id}``). Without ``attach`` the children of every parent are one list
+    (PIM for Groups policies: one request per role-assignable group); with ``attach`` the
+    source's own items each get their children under that property, as ``$expand`` would
+    give them (``appManagementPolicies`` with ``appliesTo``).
+    """
+
+    child: str
+    parents: str = ""
+    attach: str = ""
 
 
 @dataclass(frozen=True)
@@ -47,6 +67,8 @@ class Source:
     azure_role: str | None = None
     licence: str | None = None
     note: str = ""
+    fan_out: FanOut | None = None
+    import_command: str = ""
     shape: Shape = field(init=False)
 
     def __post_init__(self) -> None:
@@ -57,7 +79,19 @@ class Source:
         """The human-readable endpoint recorded in the ``sources`` entry."""
         if self.api == "graph":
             query = "&".join(q for q in (self.query, f"$top={self.top}" if self.top else "") if q)
-            return f"GET /{self.version}{self.path}" + (f"?{query}" if query else "")
+            endpoint = f"GET /{self.version}{self.path}" + (f"?{query}" if query else "")
+            if self.fan_out is not None:
+                if self.fan_out.parents:
+                    endpoint = f"GET /{self.version}{self.fan_out.parents}, then per id: {endpoint}"
+                else:
+                    endpoint += f", then per id: GET /{self.version}{self.fan_out.child}"
+            return endpoint
+        if self.api == "import":
+            return f"import only: {self.import_command}"
+        if self.api == "dns":
+            return "DNS TXT"
+        if self.api == "sharepoint":
+            return f"GET https://{{tenant}}-admin.sharepoint.com{self.path}"
         if self.api == "exchange":
             return f"POST /adminapi/{self.version}/{{tenantId}}/InvokeCommand {self.path}"
         return f"GET {self.path}?api-version={self.version}"
@@ -71,6 +105,35 @@ USER_SELECT = (
 
 def _g(name: str, path: str, *perms: str, **kw: object) -> Source:
     return Source(name=name, api="graph", path=path, permissions=perms, **kw)  # type: ignore[arg-type]
+
+
+def _x(name: str, cmdlet: str, licence: str = EXO) -> Source:
+    """An Exchange Online cmdlet through the admin API; ``auditor import`` is the fallback."""
+    return Source(
+        name=name,
+        api="exchange",
+        path=cmdlet,
+        permissions=(EXCHANGE_APP_PERMISSION,),
+        version="beta",
+        directory_role=EXCHANGE_ROLE,
+        licence=licence,
+        import_command=f"{cmdlet} | ConvertTo-Json -Depth 10 > {name}.json",
+    )
+
+
+def _ps(name: str, cmdlet: str, role: str, licence: str, module: str) -> Source:
+    """A PowerShell-only source: no API serves it to an application credential."""
+    return Source(
+        name=name,
+        api="import",
+        path=cmdlet,
+        permissions=(),
+        version="",
+        directory_role=role,
+        licence=licence,
+        note=f"import only ({module})",
+        import_command=f"{cmdlet} | ConvertTo-Json -Depth 10 > {name}.json",
+    )
 
 
 _SOURCES: tuple[Source, ...] = (
@@ -98,7 +161,14 @@ _SOURCES: tuple[Source, ...] = (
     _g("conditionalAccessPolicies", "/identity/conditionalAccess/policies", "Policy.Read.All", licence=P1),
     _g("namedLocations", "/identity/conditionalAccess/namedLocations", "Policy.Read.All", licence=P1),
     _g("authenticationStrengthPolicies", "/policies/authenticationStrengthPolicies", "Policy.Read.All"),
-    _g("authenticationMethodsPolicy", "/policies/authenticationMethodsPolicy", "Policy.Read.All"),
+    _g(
+        "authenticationMethodsPolicy",
+        "/policies/authenticationMethodsPolicy",
+        "Policy.Read.All",
+        version="beta",
+        note="beta, as ScubaGear reads it: systemCredentialPreferences and the Authenticator's "
+        "numberMatchingRequiredState exist there only; the sources endpoint records the version",
+    ),
     _g("securityDefaults", "/policies/identitySecurityDefaultsEnforcementPolicy", "Policy.Read.All"),
     _g("authorizationPolicy", "/policies/authorizationPolicy", "Policy.Read.All"),
     _g("adminConsentRequestPolicy", "/policies/adminConsentRequestPolicy", "Policy.Read.All"),
@@ -187,6 +257,135 @@ _SOURCES: tuple[Source, ...] = (
         azure_role="Reader of microsoft.aadiam/diagnosticSettings (microsoft.aadiam/diagnosticSettings/read "
         "at scope /providers/microsoft.aadiam)",
     ),
+    # -- Exchange Online, Defender for Office 365, Purview, SharePoint, Teams, DNS (one block) --
+    _g(
+        "appManagementPolicies",
+        "/policies/appManagementPolicies",
+        "Policy.Read.All",
+        "Application.Read.All",
+        fan_out=FanOut(
+            child="/policies/appManagementPolicies/{id}/appliesTo?$select=id,appId,displayName",
+            attach="appliesTo",
+        ),
+        note="appliesTo (the applications and service principals each policy exempts or restricts) "
+        "is read per policy and attached as $expand would",
+    ),
+    _g(
+        "groupRoleManagementPolicyAssignments",
+        "/policies/roleManagementPolicyAssignments",
+        "RoleManagementPolicy.Read.AzureADGroup",
+        "GroupMember.Read.All",
+        query="$filter=scopeId eq '{id}' and scopeType eq 'Group'&$expand=policy($expand=rules)",
+        fan_out=FanOut(child="", parents="/groups?$filter=isAssignableToRole eq true&$select=id"),
+        licence=P2,
+        note="PIM for Groups settings (member and owner) of every role-assignable group; the policies "
+        "judge the groups that hold privileged roles",
+    ),
+    _x("exchangeAcceptedDomains", "Get-AcceptedDomain"),
+    _x("exchangeRemoteDomains", "Get-RemoteDomain"),
+    _x("exchangeTransportConfig", "Get-TransportConfig"),
+    _x("exchangeTransportRules", "Get-TransportRule"),
+    _x("exchangeSharingPolicies", "Get-SharingPolicy"),
+    _x("exchangeDkimSigningConfigs", "Get-DkimSigningConfig"),
+    _x("exchangeOwaMailboxPolicies", "Get-OwaMailboxPolicy"),
+    _x("exchangeRoleAssignmentPolicies", "Get-RoleAssignmentPolicy"),
+    _x("exchangeExternalInOutlook", "Get-ExternalInOutlook"),
+    _x("exchangeHostedOutboundSpamFilterPolicies", "Get-HostedOutboundSpamFilterPolicy"),
+    _x("exchangeHostedContentFilterPolicies", "Get-HostedContentFilterPolicy"),
+    _x("exchangeHostedConnectionFilterPolicies", "Get-HostedConnectionFilterPolicy"),
+    _x("exchangeMalwareFilterPolicies", "Get-MalwareFilterPolicy"),
+    _x("exchangeAntiPhishPolicies", "Get-AntiPhishPolicy"),
+    _x("exchangeSafeLinksPolicies", "Get-SafeLinksPolicy", MDO),
+    _x("exchangeSafeAttachmentPolicies", "Get-SafeAttachmentPolicy", MDO),
+    _x("exchangeAtpPolicyForO365", "Get-AtpPolicyForO365", MDO),
+    _x("exchangeEOPProtectionPolicyRules", "Get-EOPProtectionPolicyRule"),
+    _x("exchangeATPProtectionPolicyRules", "Get-ATPProtectionPolicyRule", MDO),
+    _x("exchangeReportSubmissionPolicy", "Get-ReportSubmissionPolicy"),
+    _ps(
+        "complianceDlpCompliancePolicies",
+        "Get-DlpCompliancePolicy",
+        PURVIEW_ROLE,
+        "Microsoft Purview DLP (E3: Exchange, SharePoint, OneDrive; E5: Teams, devices)",
+        "ExchangeOnlineManagement, Connect-IPPSSession",
+    ),
+    _ps(
+        "complianceDlpComplianceRules",
+        "Get-DlpComplianceRule",
+        PURVIEW_ROLE,
+        "Microsoft Purview DLP",
+        "ExchangeOnlineManagement, Connect-IPPSSession",
+    ),
+    _ps(
+        "complianceProtectionAlerts",
+        "Get-ProtectionAlert",
+        PURVIEW_ROLE,
+        "Microsoft 365 (some alerts need E5)",
+        "ExchangeOnlineManagement, Connect-IPPSSession",
+    ),
+    _ps(
+        "complianceLabelPolicies",
+        "Get-LabelPolicy",
+        PURVIEW_ROLE,
+        "Microsoft Purview Information Protection",
+        "ExchangeOnlineManagement, Connect-IPPSSession",
+    ),
+    Source(
+        "sharepointTenant",
+        "sharepoint",
+        "/_api/SPO.Tenant",
+        ("Sites.FullControl.All (SharePoint; application tokens need it to read tenant settings)",),
+        version="",
+        directory_role="SharePoint Administrator or Global Reader",
+        licence="SharePoint Online",
+        note="the admin host is https://{initial domain prefix}-admin.sharepoint.com, or --sharepoint-url",
+        import_command="Get-SPOTenant | ConvertTo-Json -Depth 5 > sharepointTenant.json",
+    ),
+    _ps("teamsMeetingPolicies", "Get-CsTeamsMeetingPolicy", TEAMS_ROLE, "Microsoft Teams", "MicrosoftTeams"),
+    _ps(
+        "teamsTenantFederationConfiguration",
+        "Get-CsTenantFederationConfiguration",
+        TEAMS_ROLE,
+        "Microsoft Teams",
+        "MicrosoftTeams",
+    ),
+    _ps(
+        "teamsClientConfiguration",
+        "Get-CsTeamsClientConfiguration",
+        TEAMS_ROLE,
+        "Microsoft Teams",
+        "MicrosoftTeams",
+    ),
+    _ps(
+        "teamsAppPermissionPolicies",
+        "Get-CsTeamsAppPermissionPolicy",
+        TEAMS_ROLE,
+        "Microsoft Teams",
+        "MicrosoftTeams",
+    ),
+    _ps(
+        "teamsMessagingPolicies",
+        "Get-CsTeamsMessagingPolicy",
+        TEAMS_ROLE,
+        "Microsoft Teams",
+        "MicrosoftTeams",
+    ),
+    _ps("teamsTenant", "Get-CsTenant", TEAMS_ROLE, "Microsoft Teams", "MicrosoftTeams"),
+    _ps(
+        "teamsMeetingBroadcastPolicies",
+        "Get-CsTeamsMeetingBroadcastPolicy",
+        TEAMS_ROLE,
+        "Microsoft Teams",
+        "MicrosoftTeams",
+    ),
+    Source(
+        "dnsTxtRecords",
+        "dns",
+        "TXT",
+        (),
+        version="",
+        note="public DNS TXT records of the verified domains, their _dmarc. names and DKIM selectors "
+        "(selector1._domainkey., selector2._domainkey.); needs domains or exchangeAcceptedDomains",
+    ),
 )
 
 #: name -> Source, in the order of :data:`auditor.snapshot.COLLECTIONS`
@@ -199,9 +398,15 @@ if set(CATALOG) != set(COLLECTIONS):  # pragma: no cover - a programming error c
 
 
 def select_sources(names: Iterable[str] | None) -> list[Source]:
-    """The catalog entries for ``names`` (all when None); unknown names are an InputError."""
+    """The catalog entries for ``names`` (all that an API serves when None); unknown names are an InputError.
+
+    Import-only sources are selected only by name; collecting them records ``not_supported``
+    with the PowerShell line that exports them. ``dnsTxtRecords`` is selected only by name
+    too: its public DNS queries leave the machine, which a read-only tenant audit should not
+    do unasked.
+    """
     if names is None:
-        return list(CATALOG.values())
+        return [s for s in CATALOG.values() if s.api not in ("import", "dns")]
     wanted = [n.strip() for n in names if n.strip()]
     unknown = [n for n in wanted if n not in CATALOG]
     if unknown:

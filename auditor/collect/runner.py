@@ -20,6 +20,14 @@ from auditor import __version__
 from auditor.collect.arm import DEFAULT_ARM_URL, arm_scope, arm_sender, arm_url
 from auditor.collect.auth import AuthSetup
 from auditor.collect.catalog import CATALOG, Source
+from auditor.collect.dnstxt import (
+    DnsLookupError,
+    SystemResolver,
+    TxtResolver,
+    domains_from,
+    lookup_all,
+    names_for,
+)
 from auditor.collect.exchange import (
     DEFAULT_EXCHANGE_URL,
     BearerHttp,
@@ -27,6 +35,7 @@ from auditor.collect.exchange import (
     exchange_scope,
     invoke_url,
 )
+from auditor.collect.fanout import collect_fan_out
 from auditor.collect.fetching import (
     CollectionResult,
     Deadline,
@@ -45,6 +54,12 @@ from auditor.collect.graph import (
 )
 from auditor.collect.importer import ImportSpec, apply_imports, load_import
 from auditor.collect.progress import LineReporter, Reporter
+from auditor.collect.sharepoint import (
+    admin_url_from_organization,
+    sharepoint_scope,
+    sharepoint_sender,
+    tenant_url,
+)
 from auditor.errors import InputError
 
 
@@ -61,6 +76,9 @@ class CollectOptions:
     timeout: float = 100.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     imports: tuple[ImportSpec, ...] = ()
+    sharepoint_url: str | None = None
+    #: answers DNS TXT lookups for ``dnsTxtRecords``; None = dnspython with the system's servers
+    dns_resolver: TxtResolver | None = None
 
 
 @dataclass(frozen=True)
@@ -111,12 +129,42 @@ class Collector:
             self._bearer[scope] = BearerHttp(self.auth.credential, scope, self.options.timeout)
         return self._bearer[scope]
 
-    async def fetch(self, source: Source, tenant_id: str | None) -> CollectionResult:
+    async def fetch(
+        self, source: Source, tenant_id: str | None, org: list[Any] | None = None
+    ) -> CollectionResult:
         progress = self.progress.setdefault(source.name, Progress(source.name))
         policy, deadline = self.options.retry, self.deadline
         try:
+            if source.api == "import":
+                progress.status, progress.done = "not_supported", True
+                return CollectionResult(
+                    source.name,
+                    "not_supported",
+                    source.endpoint,
+                    utc_now(),
+                    error=f"no API serves this to an application; export it with `{source.import_command}` "
+                    f"and add it with `auditor import SNAPSHOT {source.name}={source.name}.json`",
+                )
+            if source.api == "graph" and source.fan_out is not None:
+                return await collect_fan_out(self.graph, self.root, source, policy, deadline, progress)
             if source.api == "graph":
                 return await collect_graph(self.graph, self.root, source, policy, deadline, progress)
+            if source.api == "sharepoint":
+                root = self.options.sharepoint_url or admin_url_from_organization(org)
+                if not root:
+                    progress.status, progress.done = "error", True
+                    return CollectionResult(
+                        source.name,
+                        "error",
+                        source.endpoint,
+                        utc_now(),
+                        error="the SharePoint admin host is unknown (no initial onmicrosoft.com domain in "
+                        "organization; give --sharepoint-url)",
+                    )
+                http = self._http_for(sharepoint_scope(root))
+                return await collect_pages(
+                    source, tenant_url(root, source.path), sharepoint_sender(http), policy, deadline, progress
+                )
             if source.api == "exchange":
                 root = (self.options.exchange_url or DEFAULT_EXCHANGE_URL).rstrip("/")
                 if not tenant_id:
@@ -155,6 +203,36 @@ class Collector:
                 error=f"{type(exc).__name__}: {message}",
             )
 
+    async def fetch_dns(self, source: Source, done: Sequence[CollectionResult]) -> CollectionResult:
+        """DNS TXT lookups for the domains this run collected (accepted domains, else Graph domains)."""
+        progress = self.progress.setdefault(source.name, Progress(source.name))
+        domains = domains_from({r.name: r.data for r in done if r.status == "ok"})
+        if not domains:
+            progress.status, progress.done = "error", True
+            return CollectionResult(
+                source.name,
+                "error",
+                source.endpoint,
+                utc_now(),
+                error="no domain to look up: collect domains or exchangeAcceptedDomains in the same run",
+            )
+        resolver = self.options.dns_resolver or SystemResolver(lifetime=min(30.0, self.options.timeout))
+        try:
+            records = await lookup_all(resolver, names_for(domains))
+        except DnsLookupError as exc:
+            progress.status, progress.done = "error", True
+            return CollectionResult(source.name, "error", source.endpoint, utc_now(), error=str(exc)[:300])
+        progress.status, progress.done, progress.objects = "ok", True, len(records)
+        return CollectionResult(
+            source.name,
+            "ok",
+            source.endpoint,
+            utc_now(),
+            data=records,
+            count=len(records),
+            extra={"domains": domains},
+        )
+
     async def check_credential(self) -> None:
         """Get the Graph token once, up front: a wrong secret is one clear error, not 31."""
         try:
@@ -187,12 +265,15 @@ class Collector:
                 tenant = TenantInfo(str(tenant_id or "unknown"), None, None)
             semaphore = asyncio.Semaphore(max(1, self.options.concurrency))
 
+            org_data = org.data if org.status == "ok" else None
+
             async def bounded(source: Source) -> CollectionResult:
                 async with semaphore:
-                    return await self.fetch(source, tenant_id)
+                    return await self.fetch(source, tenant_id, org_data)
 
-            rest = [s for s in self.options.sources if s.name != "organization"]
+            rest = [s for s in self.options.sources if s.name != "organization" and s.api != "dns"]
             results = list(await asyncio.gather(*(bounded(s) for s in rest)))
+            results.extend([await self.fetch_dns(s, results) for s in self.options.sources if s.api == "dns"])
             if any(s.name == "organization" for s in self.options.sources):
                 results.insert(0, org)
             order = list(CATALOG)
