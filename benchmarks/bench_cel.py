@@ -24,7 +24,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from auditor import cel  # noqa: E402
+from auditor import cel
 
 try:
     from cel_expr_python import cel as gcel
@@ -59,27 +59,26 @@ def make_users(n: int) -> list[dict[str, Any]]:
 
 def make_policies(n: int) -> list[dict[str, Any]]:
     rnd = random.Random(7)
-    policies = []
-    for i in range(n):
-        policies.append(
-            {
-                "id": f"policy-{i}",
-                "displayName": f"CA{i:03d}",
-                "state": rnd.choice(["enabled", "disabled", "enabledForReportingButNotEnforced"]),
-                "conditions": {
-                    "users": {
-                        "includeUsers": rnd.choice([["All"], ["u1", "u2"], []]),
-                        "excludeUsers": ["bg1"],
-                    },
-                    "applications": {"includeApplications": ["All"]},
-                    "clientAppTypes": ["all"],
+    policies = [
+        {
+            "id": f"policy-{i}",
+            "displayName": f"CA{i:03d}",
+            "state": rnd.choice(["enabled", "disabled", "enabledForReportingButNotEnforced"]),
+            "conditions": {
+                "users": {
+                    "includeUsers": rnd.choice([["All"], ["u1", "u2"], []]),
+                    "excludeUsers": ["bg1"],
                 },
-                "grantControls": {
-                    "operator": "OR",
-                    "builtInControls": rnd.choice([["block"], ["compliantDevice"], []]),
-                },
-            }
-        )
+                "applications": {"includeApplications": ["All"]},
+                "clientAppTypes": ["all"],
+            },
+            "grantControls": {
+                "operator": "OR",
+                "builtInControls": rnd.choice([["block"], ["compliantDevice"], []]),
+            },
+        }
+        for i in range(n)
+    ]
     # The one matching policy is last, so `exists` scans everything.
     policies[-1]["state"] = "enabled"
     policies[-1]["grantControls"]["builtInControls"] = ["mfa"]
@@ -115,7 +114,7 @@ def row(label: str, seconds: float, base: float, mem: float | None = None, per: 
 
 def google(source: str, names: list[str]) -> Any:
     assert gcel is not None
-    env = gcel.NewEnv(variables={n: gcel.Type.DYN for n in names})
+    env = gcel.NewEnv(variables=dict.fromkeys(names, gcel.Type.DYN))
     return env, env.compile(source, disable_check=True)
 
 

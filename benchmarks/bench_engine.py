@@ -75,23 +75,22 @@ def users(n: int) -> list[dict[str, Any]]:
 
 
 def ca_policies(n: int) -> list[dict[str, Any]]:
-    out = []
-    for i in range(n):
-        out.append(
-            {
-                "id": f"p{i}",
-                "displayName": f"CA{i:03}",
-                "state": "enabledForReportingButNotEnforced",
-                "conditions": {
-                    "users": {"includeUsers": ["All"] if i % 3 else ["u1"], "excludeUsers": []},
-                    "applications": {"includeApplications": ["All"]},
-                    "clientAppTypes": ["all"],
-                    "platforms": None,
-                    "locations": None,
-                },
-                "grantControls": None if i % 7 == 0 else {"operator": "OR", "builtInControls": ["mfa"]},
-            }
-        )
+    out = [
+        {
+            "id": f"p{i}",
+            "displayName": f"CA{i:03}",
+            "state": "enabledForReportingButNotEnforced",
+            "conditions": {
+                "users": {"includeUsers": ["All"] if i % 3 else ["u1"], "excludeUsers": []},
+                "applications": {"includeApplications": ["All"]},
+                "clientAppTypes": ["all"],
+                "platforms": None,
+                "locations": None,
+            },
+            "grantControls": None if i % 7 == 0 else {"operator": "OR", "builtInControls": ["mfa"]},
+        }
+        for i in range(n)
+    ]
     out[-1]["state"] = "enabled"
     return out
 

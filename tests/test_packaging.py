@@ -32,7 +32,7 @@ def test_wheel_contains_builtin_library_and_schemas(tmp_path: Path) -> None:
     wheel = next(tmp_path.glob("auditor-*.whl"))
     names = set(zipfile.ZipFile(wheel).namelist())
     policies = {n for n in names if n.startswith("auditor/_builtin/policies/") and n.endswith(".yaml")}
-    src = {p for p in (ROOT / "policies").rglob("*.yaml")}
+    src = set((ROOT / "policies").rglob("*.yaml"))
     assert len(policies) == len(src)
     assert "auditor/_builtin/baselines/rollout-gate.yaml" in names
     for data in (

@@ -152,11 +152,12 @@ def bind(
     for policy in policies:
         for name, default in policy.params.items():
             declared.setdefault(name, default)
-    errors: list[InputError] = []
     where = baseline.path or "baseline"
-    for pattern in (*baseline.include, *baseline.exclude):
-        if not any(ch in pattern for ch in "*?[") and pattern not in by_id:
-            errors.append(InputError(f"policies: no policy has the id {pattern!r}", source=where))
+    errors = [
+        InputError(f"policies: no policy has the id {pattern!r}", source=where)
+        for pattern in (*baseline.include, *baseline.exclude)
+        if not any(ch in pattern for ch in "*?[") and pattern not in by_id
+    ]
     for name, value in baseline.params.items():
         problem = param_problem(name, value, declared)
         if problem:

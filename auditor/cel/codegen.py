@@ -337,7 +337,7 @@ class CodeGen:
         i2 = i1 + "    "
         i3 = i2 + "    "
         v = py_name(node.var)
-        lines = [f"{ind}def {name}(_r):", f"{i1}_r = _range(_r)"] + inner.preamble
+        lines = [f"{ind}def {name}(_r):", f"{i1}_r = _range(_r)", *inner.preamble]
         kind = node.kind
         if kind in ("all", "exists"):
             # Errors are absorbed by a decisive element anywhere in the range (as in the

@@ -100,7 +100,7 @@ def upper_ascii(text: Any) -> str:
 def to_int(x: Any) -> int:
     cx = x.__class__
     if cx is int:
-        return x
+        return x  # type: ignore[no-any-return]  # narrowed by the class check above
     if cx is Uint:
         if x > INT64_MAX:
             raise EvalFailure("uint out of int64 range")
@@ -124,7 +124,7 @@ def to_int(x: Any) -> int:
 def to_uint(x: Any) -> Uint:
     cx = x.__class__
     if cx is Uint:
-        return x
+        return x  # type: ignore[no-any-return]  # narrowed by the class check above
     if cx is int:
         if not 0 <= x <= UINT64_MAX:
             raise EvalFailure("int out of uint64 range")
@@ -146,7 +146,7 @@ def to_uint(x: Any) -> Uint:
 def to_double(x: Any) -> float:
     cx = x.__class__
     if cx is float:
-        return x
+        return x  # type: ignore[no-any-return]  # narrowed by the class check above
     if cx is int or cx is Uint:
         return float(x)
     if cx is str:
@@ -159,7 +159,7 @@ def to_double(x: Any) -> float:
 def to_string(x: Any) -> str:
     cx = x.__class__
     if cx is str:
-        return x
+        return x  # type: ignore[no-any-return]  # narrowed by the class check above
     if cx is bool:
         return "true" if x else "false"
     if cx is int or cx is Uint:
@@ -168,7 +168,8 @@ def to_string(x: Any) -> str:
         return format_double(x)
     if cx is bytes:
         try:
-            return x.decode("utf-8")
+            text: str = x.decode("utf-8")
+            return text
         except UnicodeDecodeError:
             raise EvalFailure("invalid UTF-8 in bytes to string conversion") from None
     if isinstance(x, _dt.datetime):

@@ -38,7 +38,7 @@ from .values import type_name
 class Err:
     """A CEL error value with the position of the sub-expression that produced it."""
 
-    __slots__ = ("message", "line", "column")
+    __slots__ = ("column", "line", "message")
 
     def __init__(self, message: str, line: int, column: int) -> None:
         self.message = message

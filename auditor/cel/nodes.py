@@ -140,6 +140,5 @@ def depth(root: Node) -> int:
         node, d = stack.pop()
         if d > best:
             best = d
-        for child in children(node):
-            stack.append((child, d + 1))
+        stack.extend((child, d + 1) for child in children(node))
     return best

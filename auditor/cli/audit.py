@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
-from auditor.cli.inputs import DEMO_SNAPSHOT, AuditInputs, demo_waivers_path, load_inputs, parse_params
+from auditor import api
+from auditor.cli.inputs import parse_params
 from auditor.errors import InputError
-from auditor.results import SEVERITIES, seal
+from auditor.policy import Policy
+from auditor.results import SEVERITIES
 
 CONSOLE = "console"
-
-
-def _formats() -> dict[str, Any]:
-    from auditor.report import FORMATS
-
-    return dict(FORMATS)
 
 
 def add_audit_arguments(parser: argparse.ArgumentParser, *, positional_snapshot: bool) -> None:
@@ -103,12 +99,12 @@ def _run(args: argparse.Namespace) -> int:
             "a SNAPSHOT file is required (or --demo to try the embedded demo tenant)", source="audit"
         )
     if args.demo and not args.waivers:
-        args.waivers = demo_waivers_path()
-    return run_audit(args, DEMO_SNAPSHOT if args.demo else args.snapshot)
+        args.waivers = api.demo_waivers_path()
+    return run_audit(args, api.demo_snapshot() if args.demo else args.snapshot)
 
 
 def chosen_formats(values: list[str] | None) -> list[str]:
-    known = _formats()
+    known = api.formats()
     if not values:
         return list(known)
     names = [n.strip() for v in values for n in v.split(",") if n.strip()]
@@ -120,75 +116,25 @@ def chosen_formats(values: list[str] | None) -> list[str]:
     return [n for n in dict.fromkeys(names) if n != CONSOLE]
 
 
-def evaluate(inputs: AuditInputs, *, progress: bool = False, policy_timeout: float = 60.0) -> dict[str, Any]:
-    """Evaluate the selected policies; returns the unsealed results document."""
-    from auditor.engine import context_from_snapshot, evaluate_policy
-    from auditor.results.build import build_document
-
-    ctx = context_from_snapshot(inputs.snapshot)
-    results = []
-    task_iter = _progress(inputs.selected) if progress else inputs.selected
-    for policy in task_iter:
-        results.append(
-            evaluate_policy(policy, ctx, inputs.params, waivers=inputs.waivers, budget_seconds=policy_timeout)
-        )
-    baseline = {
-        "name": inputs.baseline.name,
-        "sha256": inputs.baseline.sha256,
-        "failOn": inputs.fail_on,
-        "params": inputs.params,
-    }
-    return build_document(
-        results,
-        snapshot=inputs.snapshot,
-        baseline=baseline,
-        fail_on=inputs.fail_on,
-        invocation=inputs.invocation,
-    )
-
-
-def _progress(policies: tuple[Any, ...]) -> Any:
+def _progress(policies: Sequence[Policy]) -> Iterable[Policy]:
+    """A transient progress bar on stderr while policies are evaluated."""
+    from rich.console import Console
     from rich.progress import track
 
-    return track(policies, description="Evaluating policies", console=_stderr_console(), transient=True)
+    return track(policies, description="Evaluating policies", console=Console(stderr=True), transient=True)
 
 
-def _stderr_console() -> Any:
+def run_audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
+    """Audit ``snapshot`` with the audit options in ``args``; returns the gate's exit code."""
     from rich.console import Console
 
-    return Console(stderr=True)
-
-
-def build_results(
-    *,
-    snapshot_path: str,
-    policy_paths: list[str] | None,
-    baseline: str | None,
-    waivers: str | None,
-    params: dict[str, object],
-    fail_on: str | None,
-) -> dict[str, Any]:
-    """Re-evaluation entry point (``auditor verify``): the unsealed document audit would produce."""
-    inputs = load_inputs(
-        snapshot=snapshot_path,
-        policy_paths=policy_paths,
-        baseline=baseline,
-        waivers=waivers,
-        params=dict(params),
-        fail_on=fail_on,
-    )
-    return evaluate(inputs)
-
-
-def run_audit(args: argparse.Namespace, snapshot_path: str) -> int:
-    """Audit ``snapshot_path`` with the audit options in ``args``; returns the gate's exit code."""
     from auditor.report.console import render_console
     from auditor.snapshot import write_atomic
 
     formats = chosen_formats(args.format)
-    inputs = load_inputs(
-        snapshot=snapshot_path,
-        policy_paths=args.policies,
+    inputs = api.prepare(
+        snapshot,
+        policies=args.policies,
         baseline=args.baseline,
         waivers=args.waivers,
         params=parse_params(args.param),
@@ -196,19 +142,19 @@ def run_audit(args: argparse.Namespace, snapshot_path: str) -> int:
     )
     if args.policy_timeout <= 0:
         raise InputError("must be a positive number of seconds", source="--policy-timeout")
-    doc = seal(evaluate(inputs, progress=sys.stderr.isatty(), policy_timeout=args.policy_timeout))
-    known = _formats()
-    rendered = {known[name].filename: known[name].render(doc) for name in formats}
+    progress = _progress if sys.stderr.isatty() else None
+    result = api.AuditResult(
+        api.seal(api.evaluate(inputs, progress=progress, policy_timeout=args.policy_timeout))
+    )
+    rendered = {api.report_filename(name): result.render(name) for name in formats}
     out = Path(args.out)
     for filename, payload in rendered.items():
         write_atomic(out / filename, payload)
-    from rich.console import Console
-
     console = Console()
     if args.quiet:
-        console.print(f"gate {doc['summary']['gate']} (exit {doc['summary']['exitCode']})")
+        console.print(f"gate {result.gate} (exit {result.exit_code})")
     else:
-        console.print(render_console(doc, verbose=args.verbose))
+        console.print(render_console(result.document, verbose=args.verbose))
     if rendered:
         console.print(f"[dim]wrote {', '.join(str(out / f) for f in rendered)}[/dim]")
-    return int(doc["summary"]["exitCode"])
+    return result.exit_code

@@ -27,6 +27,7 @@ def required_collections(baseline: str | None) -> tuple[list[str], int]:
     names: set[str] = set()
     for policy in policies:
         names.update(policy.requires)
+        names.update(policy.reads)
     return sorted(names), len(policies)
 
 

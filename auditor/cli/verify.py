@@ -72,12 +72,28 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=run)
 
 
-def _rebuild(**kwargs: Any) -> dict[str, Any]:
-    """Re-run the evaluation; resolved late so the audit command's imports load only here
-    (and so tests can substitute it)."""
-    from auditor.cli.audit import build_results
+def _rebuild(
+    *,
+    snapshot_path: str,
+    policy_paths: list[str] | None,
+    baseline: str | None,
+    waivers: str | None,
+    params: dict[str, object],
+    fail_on: str | None,
+) -> dict[str, Any]:
+    """Re-run the evaluation as the audit did: the unsealed document it would produce.
+    Resolved late so the engine loads only here (and so tests can substitute it)."""
+    from auditor import api
 
-    return build_results(**kwargs)
+    inputs = api.prepare(
+        snapshot_path,
+        policies=policy_paths,
+        baseline=baseline,
+        waivers=waivers,
+        params=params,
+        fail_on=fail_on,
+    )
+    return api.evaluate(inputs)
 
 
 def read_results(path: str) -> dict[str, Any]:
@@ -91,16 +107,19 @@ def read_results(path: str) -> dict[str, Any]:
 def compare_documents(recorded: dict[str, Any], fresh: dict[str, Any]) -> tuple[list[str], list[str]]:
     """(differing top-level sections, differing policy IDs) between two documents,
     ignoring :data:`IGNORED_MEMBERS`. A policy present on one side only counts as differing."""
-    sections = []
-    for key in sorted(set(recorded) | set(fresh)):
-        if key in IGNORED_MEMBERS or key == "results":
-            continue
-        if canonical_json(recorded.get(key)) != canonical_json(fresh.get(key)):
-            sections.append(key)
+    sections = [
+        key
+        for key in sorted(set(recorded) | set(fresh))
+        if key not in IGNORED_MEMBERS
+        and key != "results"
+        and canonical_json(recorded.get(key)) != canonical_json(fresh.get(key))
+    ]
     inv_a, inv_b = recorded.get("invocation") or {}, fresh.get("invocation") or {}
-    for key in INVOCATION_COMPARED:
-        if key in inv_a and key in inv_b and canonical_json(inv_a[key]) != canonical_json(inv_b[key]):
-            sections.append(f"invocation.{key}")
+    sections.extend(
+        f"invocation.{key}"
+        for key in INVOCATION_COMPARED
+        if key in inv_a and key in inv_b and canonical_json(inv_a[key]) != canonical_json(inv_b[key])
+    )
     a = {r["policyId"]: r for r in recorded.get("results", [])}
     b = {r["policyId"]: r for r in fresh.get("results", [])}
     ids = sorted(

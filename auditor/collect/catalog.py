@@ -151,6 +151,7 @@ _SOURCES: tuple[Source, ...] = (
         note="signInActivity needs AuditLog.Read.All and Entra ID P1",
     ),
     _g("groups", "/groups", "GroupMember.Read.All", top=999),
+    _g("groupMembers", "/groups/{id}/transitiveMembers", "GroupMember.Read.All", top=999),
     _g(
         "userRegistrationDetails",
         "/reports/authenticationMethods/userRegistrationDetails",
@@ -406,7 +407,8 @@ def select_sources(names: Iterable[str] | None) -> list[Source]:
     do unasked.
     """
     if names is None:
-        return [s for s in CATALOG.values() if s.api not in ("import", "dns")]
+        # per-object collections ({id} in the path) are gathered after the ones that name the objects
+        return [s for s in CATALOG.values() if s.api not in ("import", "dns") and "{" not in s.path]
     wanted = [n.strip() for n in names if n.strip()]
     unknown = [n for n in wanted if n not in CATALOG]
     if unknown:

@@ -124,8 +124,9 @@ class GraphClient:
         )
         from kiota_http.middleware import RedirectHandler, RetryHandler, UserAgentHandler
         from kiota_http.middleware.options import RetryHandlerOption
-        from msgraph import GraphRequestAdapter, GraphServiceClient
+        from msgraph.graph_request_adapter import GraphRequestAdapter
         from msgraph.graph_request_adapter import options as sdk_options
+        from msgraph.graph_service_client import GraphServiceClient
         from msgraph_core import GraphClientFactory
         from msgraph_core.middleware import GraphTelemetryHandler
         from msgraph_core.middleware.options import GraphTelemetryHandlerOption

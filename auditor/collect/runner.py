@@ -189,7 +189,7 @@ class Collector:
             return await collect_pages(
                 source, arm_url(root, source), arm_sender(http), policy, deadline, progress
             )
-        except Exception as exc:  # noqa: BLE001 - one failure must never stop the others
+        except Exception as exc:
             # e.g. azure-identity cannot get a token for this resource; say so, without a trace
             progress.status, progress.done = "error", True
             message = " ".join(str(exc).split())[:300] or type(exc).__name__
@@ -237,7 +237,7 @@ class Collector:
         """Get the Graph token once, up front: a wrong secret is one clear error, not 31."""
         try:
             await asyncio.to_thread(self.auth.credential.get_token, self.graph.scope)
-        except Exception as exc:  # noqa: BLE001 - azure-identity raises several types
+        except Exception as exc:
             message = " ".join(str(exc).split())[:500] or type(exc).__name__
             raise InputError(f"authentication failed (--auth {self.auth.mode}): {message}") from None
 

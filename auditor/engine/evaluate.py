@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from auditor import cel
+from auditor import cel, coverage
 from auditor.baseline.model import Waiver
 from auditor.engine.evidence import compact
 from auditor.engine.expressions import Failed, evaluate_bool, render
@@ -74,7 +74,7 @@ def evaluate_policy(
     activation: dict[str, Any] = {name: ctx.data[name] for name in policy.requires}
     activation.update(params=params, tenant=dict(ctx.tenant), now=ctx.now)
     try:
-        with cel.time_budget(budget_seconds):
+        with cel.time_budget(budget_seconds), coverage.bound(ctx.data, ctx.status_of):
             result = _evaluate(policy, activation, subject_waivers, ctx)
     except Failed as exc:
         result = PolicyResult(policy, ERROR, str(exc))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from auditor import cel
+from auditor import cel, coverage
 from auditor.errors import InputError
 from auditor.policy.model import Expr, Policy, Template
 from auditor.policy.yamlpos import YamlDocument
@@ -74,7 +74,7 @@ class PolicyCompiler:
         label = label or ".".join(str(p) for p in path)
         known = names | (set(COLLECTIONS) - set(self.requires))
         try:
-            program = cel.compile(source, known)
+            program = cel.compile(source, known, functions=coverage.FUNCTIONS)
         except cel.CelError as exc:
             line, column = self._locate(path, exc.line, exc.column, offset)
             self._error(f"{label}: {exc.message}", path, line, column)
@@ -159,6 +159,8 @@ class PolicyCompiler:
         message = self.template(("message",), data["message"], subject_scope) if "message" in data else None
         if self.errors:
             return None
+        sources = [source for _, source in _expressions(data)]
+        reads = sorted({c for name, cols in coverage.READS.items() if _calls(sources, name) for c in cols})
         return Policy(
             id=data["id"],
             title=data["title"],
@@ -173,6 +175,7 @@ class PolicyCompiler:
             frameworks={k: tuple(v) for k, v in sorted((data.get("frameworks") or {}).items())},
             tags=tuple(data.get("tags") or ()),
             requires=self.requires,
+            reads=tuple(c for c in reads if c not in self.requires),
             params=self.params,
             applies=applies,
             variables=tuple(variables),
@@ -184,3 +187,17 @@ class PolicyCompiler:
             pass_ratio=float(data.get("passRatio", 1.0)),
             manual=data.get("manual"),
         )
+
+
+def _expressions(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every expression text of a policy document (variables, assertion, message, ...)."""
+    out: list[tuple[str, str]] = [
+        (key, str(data[key])) for key in ("applies", "forEach", "assert", "subject", "message") if key in data
+    ]
+    out += [(f"variables.{k}", str(v)) for k, v in (data.get("variables") or {}).items()]
+    return out
+
+
+def _calls(sources: list[str], function: str) -> bool:
+    pattern = re.compile(rf"\b{re.escape(function)}\s*\(")
+    return any(pattern.search(s) for s in sources)

@@ -61,9 +61,11 @@ def schema_errors(doc: YamlDocument, schema: dict[str, Any], what: str) -> list[
         path = tuple(err.absolute_path)
         if err.validator == "additionalProperties" and isinstance(err.instance, dict):
             allowed = set(err.schema.get("properties", {}))
-            for key in err.instance:
-                if key not in allowed:
-                    out.append(doc.error(f"unknown key {key!r} in {what}", (*path, key)))
+            out.extend(
+                doc.error(f"unknown key {key!r} in {what}", (*path, key))
+                for key in err.instance
+                if key not in allowed
+            )
             continue
         where = ".".join(str(p) for p in path) or what
         out.append(doc.error(f"{where}: {err.message}", path))

@@ -56,6 +56,8 @@ class Policy:
     frameworks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
     requires: tuple[str, ...] = ()
+    #: collections that the policy's library functions read where present (for permissions)
+    reads: tuple[str, ...] = ()
     params: Mapping[str, Any] = field(default_factory=dict)
     applies: Expr | None = None
     variables: tuple[tuple[str, Expr], ...] = ()

@@ -87,7 +87,7 @@ def fail_on(doc: Doc) -> str:
 def counts(doc: Doc) -> dict[str, int]:
     """Policy counts by status, in :data:`STATUS_ORDER`, recomputed from the results
     (the summary is checked by ``verify``; reports show what the results say)."""
-    out = {s: 0 for s in STATUS_ORDER}
+    out = dict.fromkeys(STATUS_ORDER, 0)
     for r in doc.get("results", []):
         status = str(r.get("status"))
         out[status] = out.get(status, 0) + 1

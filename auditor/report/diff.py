@@ -211,12 +211,13 @@ def render_text(d: Mapping[str, Any]) -> RenderableType:
             ("-", "removed", "red"),
             ("~", "changed", "yellow"),
         ):
-            for label in e[key]:
-                parts.append(Text(f"  {sign} {label}", style=style))
+            parts.extend(Text(f"  {sign} {label}", style=style) for label in e[key])
     if d["sourceStatusChanges"]:
         parts.append(Text("\nCollection status changes", style="bold"))
-        for s in d["sourceStatusChanges"]:
-            parts.append(Text(f"  {s['collection']}: {s['before'] or 'absent'} → {s['after'] or 'absent'}"))
+        parts.extend(
+            Text(f"  {s['collection']}: {s['before'] or 'absent'} → {s['after'] or 'absent'}")
+            for s in d["sourceStatusChanges"]
+        )
     return Group(*parts)
 
 

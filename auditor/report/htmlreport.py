@@ -155,7 +155,7 @@ def _coverage(doc: Mapping[str, Any]) -> str:
     head = "".join(f'<th class="num">{e(STATUS_LABELS[s])}</th>' for s in STATUS_ORDER)
     rows, details = [], []
     for key in sorted(controls):
-        per: dict[str, int] = {s: 0 for s in STATUS_ORDER}
+        per: dict[str, int] = dict.fromkeys(STATUS_ORDER, 0)
         lines = []
         for cid in sorted(controls[key], key=_natural):
             pols = sorted(controls[key][cid])

@@ -32,8 +32,10 @@ def _failure_text(r: Mapping[str, Any]) -> str:
     if bad:
         lines.append("")
         lines.append("Findings:")
-        for f in bad[:MAX_LISTED_FINDINGS]:
-            lines.append(f"  - [{f['status']}] {f['subject']}: {one_line(f.get('message'))}")
+        lines.extend(
+            f"  - [{f['status']}] {f['subject']}: {one_line(f.get('message'))}"
+            for f in bad[:MAX_LISTED_FINDINGS]
+        )
         more = len(bad) - MAX_LISTED_FINDINGS + int(r.get("findingsOmitted", 0) or 0)
         if more > 0:
             lines.append(f"  ... and {more} more")
@@ -118,4 +120,6 @@ class JunitFormat:
     def render(self, doc: Mapping[str, Any]) -> bytes:
         root = build_junit(doc)
         ET.indent(root, space="  ")
-        return ET.tostring(root, encoding="utf-8", xml_declaration=True) + b"\n"
+        # typeshed types tostring() with a named encoding as Any; with "utf-8" it is bytes
+        xml: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+        return xml + b"\n"

@@ -107,8 +107,7 @@ def _details(r: Mapping[str, Any]) -> str:
     if bad:
         parts.append("Failing subjects:")
         parts.append("")
-        for f in bad[:MAX_SUBJECTS]:
-            parts.append(f"- {cell(f['subject'])}: {cell(f.get('message'), 200)}")
+        parts.extend(f"- {cell(f['subject'])}: {cell(f.get('message'), 200)}" for f in bad[:MAX_SUBJECTS])
         more = failing_subject_count(r) - min(len(bad), MAX_SUBJECTS)
         if more > 0:
             parts.append(f"- and {more} more")

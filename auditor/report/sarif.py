@@ -119,17 +119,17 @@ def build_sarif(doc: Mapping[str, Any]) -> dict[str, Any]:
                 _result(r, index, "", str(r["status"]), str(r.get("message", "")), r.get("waiver"))
             )
             continue
-        for f in emitted:
-            out_results.append(
-                _result(
-                    r,
-                    index,
-                    str(f.get("subject", "")),
-                    str(f["status"]),
-                    str(f.get("message") or r.get("message", "")),
-                    f.get("waiver") or r.get("waiver"),
-                )
+        out_results.extend(
+            _result(
+                r,
+                index,
+                str(f.get("subject", "")),
+                str(f["status"]),
+                str(f.get("message") or r.get("message", "")),
+                f.get("waiver") or r.get("waiver"),
             )
+            for f in emitted
+        )
     snapshot = doc.get("snapshot", {})
     tool = doc.get("tool", {})
     summary = doc.get("summary", {})

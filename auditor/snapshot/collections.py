@@ -18,6 +18,7 @@ COLLECTIONS: dict[str, Shape] = {
     "subscribedSkus": "list",
     "users": "list",
     "groups": "list",
+    "groupMembers": "object",
     "userRegistrationDetails": "list",
     "conditionalAccessPolicies": "list",
     "namedLocations": "list",

@@ -77,7 +77,7 @@ def reference(source: str, data: dict[str, Any]) -> Outcome:
     key = tuple(sorted(data))
     env = _ENVS.get(key)
     if env is None:
-        env = cel.NewEnv(variables={n: cel.Type.DYN for n in key}, extensions=[ext_strings.ExtStrings()])
+        env = cel.NewEnv(variables=dict.fromkeys(key, cel.Type.DYN), extensions=[ext_strings.ExtStrings()])
         _ENVS[key] = env
     try:
         expr = env.compile(source, disable_check=True)

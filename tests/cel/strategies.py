@@ -137,7 +137,7 @@ def expressions(draw: st.DrawFn, depth: int = 3, scope: tuple[str, ...] = ()) ->
     if kind == "func":
         return f"{draw(st.sampled_from(_FUNC1))}({draw(sub)})"
     if kind == "method":
-        name = draw(st.sampled_from(_STR_METHODS + ["size"]))
+        name = draw(st.sampled_from([*_STR_METHODS, "size"]))
         if name == "size":
             return f"{_atom(draw(sub))}.size()"
         arg = draw(st.sampled_from(_PATTERNS)) if name == "matches" else draw(sub)
@@ -145,7 +145,7 @@ def expressions(draw: st.DrawFn, depth: int = 3, scope: tuple[str, ...] = ()) ->
     if kind == "time":
         return draw(_time_expr(sub))
     var = draw(st.sampled_from(_MACRO_VARS))
-    inner = expressions(depth - 1, scope + (var,))
+    inner = expressions(depth - 1, (*scope, var))
     if kind == "list_macro":
         rng = draw(st.sampled_from(["xs", "[1, 2, 3]", "['a', 'b']", "[0, 1, 'x', null]", "[]"]))
         name = draw(st.sampled_from(["filter", "map", "map3"]))
@@ -262,7 +262,7 @@ def typed_expressions(
         elem = "int" if typ == "list_int" else "string"
         form = draw(st.integers(0, 3))
         var = draw(st.sampled_from(["x", "y"]))
-        inner = lambda t: typed_expressions(t, depth - 1, scope + ((var, elem),))  # noqa: E731
+        inner = lambda t: typed_expressions(t, depth - 1, (*scope, (var, elem)))  # noqa: E731
         if form == 0:
             return f"({draw(sub(typ))} + {draw(sub(typ))})"
         if form == 1:
@@ -295,7 +295,7 @@ def typed_expressions(
         return f"has(d.m.{draw(st.sampled_from(['a', 'b', 'c']))})"
     lst = draw(st.sampled_from(["list_int", "list_string"]))
     var = draw(st.sampled_from(["x", "y"]))
-    inner_scope = scope + ((var, "int" if lst == "list_int" else "string"),)
+    inner_scope = (*scope, (var, "int" if lst == "list_int" else "string"))
     body = draw(typed_expressions("bool", depth - 1, inner_scope))
     return f"{draw(sub(lst))}.{draw(st.sampled_from(['all', 'exists', 'exists_one']))}({var}, {body})"
 

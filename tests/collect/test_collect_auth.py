@@ -7,7 +7,7 @@ import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -107,12 +107,12 @@ def test_token_credential_returns_the_token_for_any_scope() -> None:
 
 
 class _OidcHandler(BaseHTTPRequestHandler):
-    seen: list[dict[str, Any]] = []
+    seen: ClassVar[list[dict[str, Any]]] = []
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         type(self).seen.append({"path": self.path, "auth": self.headers.get("Authorization")})
         body = json.dumps({"value": "github-oidc-jwt"}).encode()
         self.send_response(200)

@@ -19,8 +19,9 @@ def _strip_context(obj: dict[str, Any]) -> dict[str, Any]:
 def test_every_collection_is_collected_verbatim(server: GraphServer, tmp_path: Any) -> None:
     out = tmp_path / "s.json"
     doc = run_collect(server, out=out)
-    # import-only (PowerShell) sources and the DNS lookups are collected only when named
-    default = {n for n, src in CATALOG.items() if src.api not in ("import", "dns")}
+    # import-only (PowerShell) sources and the DNS lookups are collected only when named;
+    # per-object collections are gathered in a second pass (their own tests)
+    default = {n for n, src in CATALOG.items() if src.api not in ("import", "dns") and "{" not in src.path}
     assert set(doc["sources"]) == default
     assert {e["status"] for e in doc["sources"].values()} == {"ok"}
     snap = load_snapshot(out)
@@ -64,15 +65,15 @@ def test_requests_carry_select_top_filter_and_token(server: GraphServer) -> None
     users = [r for r in server.requests if r["path"] == "/v1.0/users"]
     assert users[0]["query"]["$select"] == [USER_SELECT]
     assert users[0]["query"]["$top"] == ["999"]
-    rmpa = [r for r in server.requests if r["path"] == "/v1.0/policies/roleManagementPolicyAssignments"][0]
+    rmpa = next(r for r in server.requests if r["path"] == "/v1.0/policies/roleManagementPolicyAssignments")
     assert rmpa["query"]["$filter"] == ["scopeId eq '/' and scopeType eq 'DirectoryRole'"]
     assert rmpa["query"]["$expand"] == ["policy($expand=rules)"]
     scores = [r for r in server.requests if r["path"] == "/v1.0/security/secureScores"]
     assert len(scores) == 1 and scores[0]["query"]["$top"] == ["1"]
-    exo = [r for r in server.requests if r["method"] == "POST"][0]
+    exo = next(r for r in server.requests if r["method"] == "POST")
     assert exo["path"] == f"/adminapi/beta/{TENANT_ID}/InvokeCommand"
     assert json.loads(exo["body"]) == {"CmdletInput": {"CmdletName": "Get-OrganizationConfig"}}
-    arm = [r for r in server.requests if r["path"].startswith("/providers/")][0]
+    arm = next(r for r in server.requests if r["path"].startswith("/providers/"))
     assert arm["query"]["api-version"] == ["2017-04-01-preview"]
 
 

@@ -88,7 +88,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         path = urlsplit(self.path).path
         tenant = path.strip("/").split("/")[0]
         base = f"{self.app.url}/{tenant}"
@@ -106,7 +106,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._json(404, {"error": "not_found"})
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         form = parse_qs(self.rfile.read(length).decode())
         self.app.token_requests.append({k: v for k, v in form.items() if k != "client_secret"})

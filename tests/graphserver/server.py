@@ -260,14 +260,14 @@ class _Handler(BaseHTTPRequestHandler):
             doc["@odata.nextLink"] = link(str(len(items)))  # then trailing empty pages, still linked
         return doc
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self.app.enter()
         try:
             self._get()
         finally:
             self.app.leave()
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self.app.enter()
         try:
             self._post()

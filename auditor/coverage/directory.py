@@ -1,0 +1,218 @@
+"""Who is who in the tenant: users, their guest type, group memberships and directory roles.
+
+The conditional access model needs three facts about each user that the snapshot does not
+state directly: the user's *guest type* (Microsoft's external-user categories), the groups that
+hold the user transitively, and the directory roles the user holds (directly or through a
+role-assignable group, active or eligible). This module derives them from the raw collections
+and, just as important, records what it could **not** derive: a group whose membership was not
+collected is *unknown*, never empty, so that missing data can never turn into a pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+USER_TYPE = "#microsoft.graph.user"
+
+#: Microsoft's external-user categories (conditionalAccessGuestOrExternalUserTypes).
+GUEST_TYPES = (
+    "internalGuest",
+    "b2bCollaborationGuest",
+    "b2bCollaborationMember",
+    "b2bDirectConnectUser",
+    "otherExternalUser",
+    "serviceProvider",
+)
+#: Categories of external users that have no user object in the directory: the model judges
+#: one stand-in for each when a requirement is about every user.
+OBJECTLESS_GUEST_TYPES = ("b2bDirectConnectUser", "otherExternalUser", "serviceProvider")
+
+#: role holders through roleEligibilitySchedules need PIM, hence Entra ID P2: a tenant without it
+#: has no eligible assignments, which is a fact, not missing data.
+LICENCE_STATUSES = ("not_licensed",)
+
+
+def guest_type(user: Mapping[str, Any]) -> str | None:
+    """The user's external-user category, or None for an internal member.
+
+    Follows "Assigning Conditional Access policies to external user types"
+    (learn.microsoft.com/entra/external-id/authentication-conditional-access): a *guest* user
+    type with an external identity is a B2B collaboration guest, without one an internal guest;
+    a *member* user type with an external identity is a B2B collaboration member. An external
+    identity shows as ``#EXT#`` in the user principal name or an ``externalUserState``.
+    """
+    upn = str(user.get("userPrincipalName") or "")
+    external = "#EXT#" in upn.upper() or user.get("externalUserState") is not None
+    if user.get("userType") == "Guest":
+        return "b2bCollaborationGuest" if external else "internalGuest"
+    return "b2bCollaborationMember" if external else None
+
+
+class StatusSource:
+    """What the model reads: the snapshot's data and each collection's status."""
+
+    data: Mapping[str, Any]
+
+    def status_of(self, name: str) -> Any:  # pragma: no cover - protocol
+        raise NotImplementedError
+
+
+def _ok(status_of: Callable[[str], Any], name: str, data: Mapping[str, Any]) -> bool:
+    return bool(status_of(name).ok) and name in data
+
+
+@dataclass(frozen=True)
+class RoleHold:
+    """One user's hold on one role: how (directly or through groups) and whether active or eligible."""
+
+    active: bool = False
+    eligible: bool = False
+    via_groups: tuple[str, ...] = ()
+
+
+@dataclass
+class Directory:
+    """Indexes over the snapshot, built once per snapshot and shared by every policy."""
+
+    users: list[dict[str, Any]]
+    user_by_id: dict[str, dict[str, Any]]
+    #: group id -> ids of the users in it (transitively); only groups whose membership was collected
+    members: dict[str, frozenset[str]]
+    #: why group membership is unknown, when the whole collection is missing (else None)
+    membership_gap: str | None
+    group_names: dict[str, str]
+    #: role template id -> user id -> how the user holds it
+    roles: dict[str, dict[str, RoleHold]] = field(default_factory=dict)
+    #: role template id -> groups that hold the role but whose members are unknown
+    roles_unknown_groups: dict[str, set[str]] = field(default_factory=dict)
+    #: why role holders are unknown (roleAssignments or eligibility not collected), else None
+    role_gap: str | None = None
+    #: ids of every group the snapshot names (``groups``), when that collection is there
+    group_ids: frozenset[str] | None = None
+    _upn_index: dict[str, dict[str, Any]] | None = None
+
+    # -- groups -----------------------------------------------------------------
+    def membership(self, group_id: str, user_id: str) -> bool | None:
+        """True/False when known; None when the group's membership was not collected."""
+        members = self.members.get(group_id)
+        if members is None:
+            return None
+        return user_id in members
+
+    def group_known(self, group_id: str) -> bool:
+        return group_id in self.members
+
+    def group_label(self, group_id: str) -> str:
+        name = self.group_names.get(group_id)
+        return f"'{name}'" if name else group_id
+
+    def groups_of(self, user_id: str, among: Iterable[str]) -> set[str]:
+        """The groups of ``among`` (known ones) that hold the user."""
+        wanted = [g for g in among if g in self.members]
+        return {g for g in wanted if user_id in self.members[g]}
+
+    def user_by_upn(self, upn: str) -> dict[str, Any] | None:
+        if self._upn_index is None:
+            self._upn_index = {str(u.get("userPrincipalName") or "").lower(): u for u in self.users}
+        return self._upn_index.get(upn.lower()) or self.user_by_id.get(upn)
+
+    # -- roles ------------------------------------------------------------------
+    def role_membership(self, role_id: str, user_id: str) -> bool | None:
+        """Whether the user holds the role; None when it cannot be known."""
+        if user_id in self.roles.get(role_id, {}):
+            return True
+        if self.role_gap is not None:
+            return None
+        for group in self.roles_unknown_groups.get(role_id, ()):
+            if self.membership(group, user_id) is None:
+                return None
+        return False
+
+    def roles_of(self, user_id: str, among: Iterable[str]) -> set[str]:
+        return {r for r in among if user_id in self.roles.get(r, {})}
+
+
+def _members_by_group(data: Mapping[str, Any]) -> dict[str, frozenset[str]]:
+    out: dict[str, frozenset[str]] = {}
+    for group_id, members in (data.get("groupMembers") or {}).items():
+        if not isinstance(members, list):
+            continue
+        out[str(group_id)] = frozenset(
+            str(m.get("id"))
+            for m in members
+            if isinstance(m, dict) and m.get("@odata.type", USER_TYPE) == USER_TYPE and m.get("id")
+        )
+    return out
+
+
+def build_directory(data: Mapping[str, Any], status_of: Callable[[str], Any]) -> Directory:
+    """Index users, groups and role holders; record what is unknown and why."""
+    users = [u for u in data.get("users") or [] if isinstance(u, dict)]
+    user_by_id = {str(u.get("id")): u for u in users if u.get("id")}
+    if _ok(status_of, "groupMembers", data):
+        members, gap = _members_by_group(data), None
+    else:
+        members, gap = {}, f"groupMembers was not collected ({status_of('groupMembers').describe()})"
+    names: dict[str, str] = {}
+    group_ids: frozenset[str] | None = None
+    if _ok(status_of, "groups", data):
+        groups = [g for g in data["groups"] if isinstance(g, dict)]
+        names = {str(g.get("id")): str(g.get("displayName")) for g in groups if g.get("displayName")}
+        group_ids = frozenset(str(g.get("id")) for g in groups)
+    directory = Directory(users, user_by_id, members, gap, names, group_ids=group_ids)
+    _index_roles(directory, data, status_of)
+    return directory
+
+
+def _index_roles(directory: Directory, data: Mapping[str, Any], status_of: Callable[[str], Any]) -> None:
+    """Role holders from active assignments and PIM eligibilities, groups expanded.
+
+    A principal that is neither a user nor a group with collected members is a group whose
+    membership is unknown when the snapshot says it is a group (``groups``), and otherwise a
+    service principal (roles held by applications do not concern user sign-ins).
+    """
+    gaps = []
+    sources: list[tuple[str, bool]] = []
+    if _ok(status_of, "roleAssignments", data):
+        sources.append(("roleAssignments", True))
+    else:
+        gaps.append(f"roleAssignments was not collected ({status_of('roleAssignments').describe()})")
+    eligibility = status_of("roleEligibilitySchedules")
+    if _ok(status_of, "roleEligibilitySchedules", data):
+        sources.append(("roleEligibilitySchedules", False))
+    elif eligibility.status not in LICENCE_STATUSES:
+        gaps.append(f"roleEligibilitySchedules was not collected ({eligibility.describe()})")
+    directory.role_gap = "; ".join(gaps) or None
+    for name, active in sources:
+        for entry in data.get(name) or []:
+            if not isinstance(entry, dict):
+                continue
+            role, principal = str(entry.get("roleDefinitionId")), str(entry.get("principalId"))
+            holders = directory.roles.setdefault(role, {})
+            if principal in directory.user_by_id:
+                _hold(holders, principal, active, None)
+            elif principal in directory.members:
+                for user_id in directory.members[principal]:
+                    _hold(holders, user_id, active, principal)
+            elif _maybe_group(directory, principal):
+                directory.roles_unknown_groups.setdefault(role, set()).add(principal)
+
+
+def _maybe_group(directory: Directory, principal: str) -> bool:
+    """A non-user principal without collected members: a group (unknown members) or not?
+
+    With ``groups`` in the snapshot the answer is exact. Without it, a collected
+    ``groupMembers`` covers every role-holding group by construction, so the principal is an
+    application; only when ``groupMembers`` itself is missing must it count as unknown.
+    """
+    if directory.group_ids is not None:
+        return principal in directory.group_ids
+    return directory.membership_gap is not None
+
+
+def _hold(holders: dict[str, RoleHold], user_id: str, active: bool, group: str | None) -> None:
+    old = holders.get(user_id, RoleHold())
+    via = old.via_groups + ((group,) if group and group not in old.via_groups else ())
+    holders[user_id] = RoleHold(old.active or active, old.eligible or not active, via)

@@ -1,0 +1,238 @@
+"""The CEL function library: the conditional access model, callable from policies.
+
+Functions read the snapshot being evaluated through :func:`bound` (the engine binds the
+evaluation context around each policy), so a policy states *what* it requires and the
+semantics live here, once. The indexes are built once per snapshot and shared by every policy.
+
+``caCoverage(spec)``
+    Judge a requirement for every user; returns a map (see ``docs/conditional-access.md``).
+    Fails (an ``error`` result) when some users cannot be judged and none is known to fail.
+``roleHolders(roleTemplateIds, includeEligible)``
+    The users holding any of those directory roles, groups expanded; fails when a group holds
+    one of the roles and its members were not collected.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from auditor.coverage import capolicy as cap
+from auditor.coverage.directory import Directory, build_directory
+from auditor.coverage.model import KINDS, Requirement, Tenant, build_tenant, role_label
+from auditor.coverage.report import Coverage, evaluate
+
+#: Entra ID P2's service plan (servicePlanName AAD_PREMIUM_P2): risk detection needs it.
+P2_PLAN_ID = "eec0eb4f-6444-4f95-aba0-50c24d67f998"
+
+
+class CoverageError(Exception):
+    """A requirement that cannot be judged from this snapshot; becomes an ``error`` result."""
+
+
+@dataclass(frozen=True)
+class Binding:
+    data: Mapping[str, Any]
+    status_of: Callable[[str], Any]
+
+
+_CURRENT: contextvars.ContextVar[Binding | None] = contextvars.ContextVar("auditor_coverage", default=None)
+# one snapshot at a time is evaluated; keep its indexes (the data object itself is the key)
+_CACHE: dict[str, Any] = {"data": None, "tenant": None}
+
+
+@contextlib.contextmanager
+def bound(data: Mapping[str, Any], status_of: Callable[[str], Any]) -> Iterator[None]:
+    """Make ``data`` the snapshot the functions read while the block runs."""
+    token = _CURRENT.set(Binding(data, status_of))
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)
+
+
+def _binding() -> Binding:
+    binding = _CURRENT.get()
+    if binding is None:
+        raise CoverageError("no snapshot is bound (the conditional access functions run inside the engine)")
+    return binding
+
+
+def tenant_for(data: Mapping[str, Any], status_of: Callable[[str], Any]) -> Tenant:
+    """The model of this snapshot, built on first use and kept while the same data is evaluated."""
+    if _CACHE["data"] is not data:
+        directory: Directory = build_directory(data, status_of)
+        _CACHE["tenant"] = build_tenant(directory, data)
+        _CACHE["data"] = data
+    tenant: Tenant = _CACHE["tenant"]
+    return tenant
+
+
+def _need(binding: Binding, name: str, why: str) -> None:
+    status = binding.status_of(name)
+    if not status.ok or name not in binding.data:
+        raise CoverageError(f"{why} needs collection {name}, which is {status.describe()}")
+
+
+def _strings(value: Any, key: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise CoverageError(f"caCoverage: '{key}' must be a string or a list of strings")
+    return tuple(value)
+
+
+SPEC_KEYS = (
+    "require",
+    "roles",
+    "apps",
+    "clients",
+    "userRisk",
+    "signInRisk",
+    "authenticationFlows",
+    "maxHours",
+    "breakGlassAccounts",
+    "breakGlassGroups",
+)
+
+
+def requirement_from(spec: Any) -> Requirement:
+    """Validate the CEL map a policy passes; unknown keys and values are errors, not defaults."""
+    if not isinstance(spec, dict):
+        raise CoverageError("caCoverage expects a map such as {'require': 'mfa'}")
+    unknown = sorted(set(spec) - set(SPEC_KEYS))
+    if unknown:
+        raise CoverageError(
+            f"caCoverage: unknown key(s) {', '.join(map(str, unknown))}; known: {', '.join(SPEC_KEYS)}"
+        )
+    kind = spec.get("require")
+    if kind not in KINDS:
+        raise CoverageError(f"caCoverage: 'require' must be one of {', '.join(KINDS)}, got {kind!r}")
+    kw: dict[str, Any] = {}
+    for key, attr, allowed in (
+        ("clients", "clients", cap.CLIENTS),
+        ("userRisk", "user_risk", cap.RISK_LEVELS),
+        ("signInRisk", "signin_risk", cap.RISK_LEVELS),
+        ("authenticationFlows", "flows", cap.FLOWS),
+    ):
+        if key in spec:
+            values = _strings(spec[key], key)
+            bad = [v for v in values if v not in allowed]
+            if bad or not values:
+                raise CoverageError(f"caCoverage: '{key}' takes {', '.join(allowed)}; got {list(values)}")
+            kw[attr] = values
+    if "roles" in spec:
+        kw["roles"] = _strings(spec["roles"], "roles")
+    if "apps" in spec:
+        kw["apps"] = tuple(
+            a.lower() if a.lower().startswith("urn:user:") else a for a in _strings(spec["apps"], "apps")
+        )
+    if "maxHours" in spec:
+        if not isinstance(spec["maxHours"], int | float) or isinstance(spec["maxHours"], bool):
+            raise CoverageError("caCoverage: 'maxHours' must be a number")
+        kw["max_hours"] = float(spec["maxHours"])
+    kw["break_glass_users"] = frozenset(_strings(spec.get("breakGlassAccounts", []), "breakGlassAccounts"))
+    kw["break_glass_groups"] = _strings(spec.get("breakGlassGroups", []), "breakGlassGroups")
+    return Requirement(kind=kind, **kw)
+
+
+def has_p2(data: Mapping[str, Any]) -> bool:
+    for sku in data.get("subscribedSkus") or []:
+        if not isinstance(sku, dict) or sku.get("capabilityStatus") not in (None, "Enabled", "Warning"):
+            continue
+        for plan in sku.get("servicePlans") or []:
+            if isinstance(plan, dict) and (
+                plan.get("servicePlanId") == P2_PLAN_ID or plan.get("servicePlanName") == "AAD_PREMIUM_P2"
+            ):
+                return True
+    return False
+
+
+def ca_coverage(spec: Any) -> dict[str, Any]:
+    req = requirement_from(spec)
+    binding = _binding()
+    _need(binding, "conditionalAccessPolicies", "caCoverage")
+    _need(binding, "users", "caCoverage")
+    tenant = tenant_for(binding.data, binding.status_of)
+    result: Coverage = evaluate(tenant, req)
+    out = result.to_cel()
+    if set(req.user_risk) != set(cap.RISK_LEVELS) or set(req.signin_risk) != set(cap.RISK_LEVELS):
+        _need(binding, "subscribedSkus", "a risk-based requirement (risk detection needs Entra ID P2)")
+        out["licensed"] = has_p2(binding.data)
+        if not out["licensed"]:
+            out["covered"] = False
+            out["summary"] = (
+                "The tenant has no Microsoft Entra ID P2 licence: user and sign-in risk are never detected, "
+                "so a risk-based policy never applies. " + (out["summary"] if not result.covered else "")
+            ).strip()
+            return out
+    if not result.covered and result.uncovered == 0:
+        raise CoverageError(result.summary())
+    return out
+
+
+def role_holders(role_ids: Any, include_eligible: Any) -> list[dict[str, Any]]:
+    roles = _strings(role_ids, "roleTemplateIds")
+    if not isinstance(include_eligible, bool):
+        raise CoverageError("roleHolders: includeEligible must be a bool")
+    binding = _binding()
+    _need(binding, "users", "roleHolders")
+    _need(binding, "roleAssignments", "roleHolders")
+    if include_eligible and binding.status_of("roleEligibilitySchedules").status != "not_licensed":
+        _need(binding, "roleEligibilitySchedules", "roleHolders with eligible assignments")
+    d = tenant_for(binding.data, binding.status_of).directory
+    hidden = sorted({g for r in roles for g in d.roles_unknown_groups.get(r, ()) if not d.group_known(g)})
+    if hidden:
+        why = d.membership_gap or "their members were not collected (groupMembers)"
+        raise CoverageError(
+            "roleHolders: role(s) "
+            + ", ".join(role_label(r) for r in roles if set(d.roles_unknown_groups.get(r, ())) & set(hidden))
+            + f" are held through group(s) {', '.join(d.group_label(g) for g in hidden[:5])}: {why}"
+        )
+    merged: dict[str, dict[str, Any]] = {}
+    for role in roles:
+        for uid, hold in d.roles.get(role, {}).items():
+            if not hold.active and not include_eligible:
+                continue
+            user = d.user_by_id[uid]
+            entry = merged.setdefault(
+                uid,
+                {
+                    "id": uid,
+                    "userPrincipalName": user.get("userPrincipalName"),
+                    "displayName": user.get("displayName"),
+                    "onPremisesSyncEnabled": user.get("onPremisesSyncEnabled"),
+                    "onPremisesImmutableId": user.get("onPremisesImmutableId"),
+                    "roles": [],
+                    "active": False,
+                    "eligible": False,
+                    "viaGroups": [],
+                },
+            )
+            entry["roles"].append(role)
+            entry["active"] = entry["active"] or hold.active
+            entry["eligible"] = entry["eligible"] or (hold.eligible and include_eligible)
+            entry["viaGroups"] += [g for g in hold.via_groups if g not in entry["viaGroups"]]
+    return [merged[k] for k in sorted(merged, key=lambda k: str(merged[k]["userPrincipalName"] or k))]
+
+
+#: name -> implementation, for ``cel.compile(..., functions=FUNCTIONS)``
+FUNCTIONS: dict[str, Callable[..., Any]] = {"caCoverage": ca_coverage, "roleHolders": role_holders}
+
+#: collections each function reads when they are there (for ``auditor permissions``)
+READS: dict[str, tuple[str, ...]] = {
+    "caCoverage": (
+        "conditionalAccessPolicies",
+        "users",
+        "groups",
+        "groupMembers",
+        "roleAssignments",
+        "roleEligibilitySchedules",
+        "namedLocations",
+        "authenticationStrengthPolicies",
+    ),
+    "roleHolders": ("users", "groups", "groupMembers", "roleAssignments", "roleEligibilitySchedules"),
+}

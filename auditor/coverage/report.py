@@ -1,0 +1,159 @@
+"""Judge a requirement over every class and say, in words, who is not covered and why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from auditor.coverage.model import Requirement, Tenant, UserClass, classify, judge_class, role_label
+
+#: users named in a message and in each gap's sample
+SAMPLE = 5
+MAX_GAPS = 10
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The outcome for one requirement: counts, the gaps, and what could not be decided."""
+
+    requirement: Requirement
+    subjects: int
+    uncovered: int
+    undetermined: int
+    uncovered_users: tuple[str, ...]
+    gaps: tuple[dict[str, Any], ...]
+    notes: tuple[str, ...]
+    #: why the set of users in scope itself is unknown (role holders not collected), else None
+    scope_unknown: str | None = None
+
+    @property
+    def covered(self) -> bool:
+        return self.uncovered == 0 and self.undetermined == 0 and self.scope_unknown is None
+
+    def summary(self) -> str:
+        req = self.requirement
+        who = (
+            "users"
+            if req.roles is None
+            else "holders of "
+            + ", ".join(role_label(r) for r in req.roles[:3])
+            + (f" and {len(req.roles) - 3} more roles" if len(req.roles) > 3 else "")
+        )
+        if self.covered:
+            return f"All {self.subjects} {who} in scope are {req.wording()} on every path."
+        parts = []
+        if self.uncovered:
+            names = ", ".join(self.uncovered_users[:SAMPLE])
+            more = f" and {self.uncovered - SAMPLE} more" if self.uncovered > SAMPLE else ""
+            parts.append(
+                f"{self.uncovered} of {self.subjects} {who} are not {req.wording()} everywhere: {names}{more}."
+            )
+            parts += [
+                f"{gap['users']} user(s) ({', '.join(gap['sample'][:3])}) on {gap['where']}: {gap['why']}."
+                for gap in [g for g in self.gaps if not g["undetermined"]][:3]
+            ]
+        if self.undetermined:
+            parts.append(f"{self.undetermined} user(s) cannot be judged: " + "; ".join(self.notes) + ".")
+        if self.scope_unknown:
+            parts.append(f"The {who} cannot all be known: {self.scope_unknown}.")
+        return " ".join(parts)
+
+    def to_cel(self) -> dict[str, Any]:
+        return {
+            "requirement": self.requirement.kind,
+            "covered": self.covered,
+            "subjects": self.subjects,
+            "uncovered": self.uncovered,
+            "undetermined": self.undetermined,
+            "uncoveredUsers": list(self.uncovered_users),
+            "gaps": [dict(g) for g in self.gaps],
+            "summary": self.summary(),
+        }
+
+
+def _names(tenant: Tenant, cls: UserClass, limit: int) -> list[str]:
+    out = []
+    for uid in cls.members[:limit]:
+        user = tenant.directory.user_by_id.get(uid) or {}
+        out.append(str(user.get("userPrincipalName") or uid))
+    return out
+
+
+def evaluate(tenant: Tenant, req: Requirement) -> Coverage:
+    classes = classify(tenant, req)
+    subjects = sum(len(c.members) for c in classes)
+    uncovered, undetermined = 0, 0
+    uncovered_users: list[str] = []
+    gaps: dict[tuple[str, str, bool], dict[str, Any]] = {}
+    for cls in classes:
+        found = judge_class(tenant, req, cls)
+        if not found:
+            continue
+        sure = [g for g in found if not g.undetermined]
+        if sure:
+            uncovered += len(cls.members)
+            if len(uncovered_users) < 50:
+                uncovered_users += _names(tenant, cls, 50 - len(uncovered_users))
+        else:
+            undetermined += len(cls.members)
+        for gap in sure or found:
+            entry = gaps.setdefault(
+                (gap.where, gap.why, gap.undetermined),
+                {
+                    "where": gap.where,
+                    "why": gap.why,
+                    "undetermined": gap.undetermined,
+                    "users": 0,
+                    "sample": [],
+                },
+            )
+            entry["users"] += len(cls.members)
+            if len(entry["sample"]) < SAMPLE:
+                entry["sample"] += _names(tenant, cls, SAMPLE - len(entry["sample"]))
+    notes = _notes(tenant, req) if undetermined else []
+    ordered = sorted(gaps.values(), key=lambda g: (g["undetermined"], -g["users"], g["where"]))
+    return Coverage(
+        req,
+        subjects,
+        uncovered,
+        undetermined,
+        tuple(uncovered_users),
+        tuple(ordered[:MAX_GAPS]),
+        tuple(notes),
+        _scope_unknown(tenant, req),
+    )
+
+
+def _scope_unknown(tenant: Tenant, req: Requirement) -> str | None:
+    """For a requirement on role holders: why some holders cannot be known, if so."""
+    if req.roles is None:
+        return None
+    d = tenant.directory
+    if d.role_gap:
+        return d.role_gap
+    hidden = sorted({g for r in req.roles for g in d.roles_unknown_groups.get(r, ()) if not d.group_known(g)})
+    if hidden:
+        return (
+            "the role is held through group(s) "
+            + ", ".join(d.group_label(g) for g in hidden[:5])
+            + (" whose members were not collected (groupMembers)")
+        )
+    return None
+
+
+def _notes(tenant: Tenant, req: Requirement) -> list[str]:
+    d = tenant.directory
+    notes = []
+    if d.membership_gap:
+        notes.append(d.membership_gap)
+    referenced = set(req.break_glass_groups)
+    for p in tenant.policies:
+        referenced |= p.users.groups()
+    missing = sorted(g for g in referenced if not d.group_known(g))
+    if missing and not d.membership_gap:
+        notes.append(
+            "members of group(s) " + ", ".join(d.group_label(g) for g in missing[:5]) + " were not collected"
+        )
+    if d.role_gap:
+        notes.append(d.role_gap)
+    return notes or ["membership of a referenced group or role is unknown"]

@@ -1,0 +1,130 @@
+"""Builders for small tenants: users, groups with members, role holders and CA policies."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from auditor.coverage import functions as cov
+from auditor.snapshot.model import SourceStatus
+
+GA = "62e90394-69f5-4237-9190-012177145e10"
+USER_T = "#microsoft.graph.user"
+
+
+def user(uid: str, upn: str | None = None, **kw: Any) -> dict[str, Any]:
+    return {
+        "id": uid,
+        "userPrincipalName": upn or f"{uid}@contoso.com",
+        "userType": "Member",
+        "accountEnabled": True,
+        **kw,
+    }
+
+
+def member(uid: str) -> dict[str, Any]:
+    return {"@odata.type": USER_T, "id": uid}
+
+
+def ca(
+    name: str,
+    *,
+    include_users: tuple[str, ...] = ("All",),
+    exclude_users: tuple[str, ...] = (),
+    include_groups: tuple[str, ...] = (),
+    exclude_groups: tuple[str, ...] = (),
+    include_roles: tuple[str, ...] = (),
+    exclude_roles: tuple[str, ...] = (),
+    apps: tuple[str, ...] = ("All",),
+    exclude_apps: tuple[str, ...] = (),
+    user_actions: tuple[str, ...] = (),
+    clients: tuple[str, ...] = ("all",),
+    controls: tuple[str, ...] = ("mfa",),
+    operator: str = "OR",
+    strength: dict[str, Any] | None = None,
+    state: str = "enabled",
+    **conditions: Any,
+) -> dict[str, Any]:
+    """A conditionalAccessPolicy in Graph v1.0's shape (explicit nulls where Graph sends them)."""
+    cond: dict[str, Any] = {
+        "userRiskLevels": [],
+        "signInRiskLevels": [],
+        "clientAppTypes": list(clients),
+        "servicePrincipalRiskLevels": [],
+        "insiderRiskLevels": None,
+        "platforms": None,
+        "locations": None,
+        "devices": None,
+        "clientApplications": None,
+        "authenticationFlows": None,
+        "applications": {
+            "includeApplications": list(apps),
+            "excludeApplications": list(exclude_apps),
+            "includeUserActions": list(user_actions),
+            "includeAuthenticationContextClassReferences": [],
+            "applicationFilter": None,
+        },
+        "users": {
+            "includeUsers": list(include_users),
+            "excludeUsers": list(exclude_users),
+            "includeGroups": list(include_groups),
+            "excludeGroups": list(exclude_groups),
+            "includeRoles": list(include_roles),
+            "excludeRoles": list(exclude_roles),
+            "includeGuestsOrExternalUsers": None,
+            "excludeGuestsOrExternalUsers": None,
+        },
+    }
+    cond.update(conditions)
+    grant = {
+        "operator": operator,
+        "builtInControls": list(controls),
+        "customAuthenticationFactors": [],
+        "termsOfUse": [],
+        "authenticationStrength": strength,
+    }
+    return {
+        "id": f"id-{name}",
+        "displayName": name,
+        "state": state,
+        "conditions": cond,
+        "grantControls": grant,
+        "sessionControls": None,
+    }
+
+
+@pytest.fixture
+def judge() -> Callable[..., Any]:
+    """judge(data, spec, statuses={}) -> caCoverage's map, or raises CoverageError."""
+
+    def run(data: dict[str, Any], spec: dict[str, Any], statuses: dict[str, str] | None = None) -> Any:
+        statuses = statuses or {}
+        data = copy.deepcopy(data)  # a new snapshot each call: the model caches per snapshot
+
+        def status_of(name: str) -> SourceStatus:
+            if name in statuses:
+                return SourceStatus(name, statuses[name], {"error": "test"})
+            return (
+                SourceStatus(name, "ok")
+                if name in data
+                else SourceStatus(name, "not_collected", {"error": "absent"})
+            )
+
+        with bound(data, status_of):
+            return (
+                cov.ca_coverage(spec)
+                if "require" in spec
+                else cov.role_holders(spec["roles"], spec["eligible"])
+            )
+
+    return run
+
+
+@contextmanager
+def bound(data: dict[str, Any], status_of: Callable[[str], SourceStatus]) -> Iterator[None]:
+    with cov.bound(data, status_of):
+        yield
