@@ -41,7 +41,8 @@ async def collect_fan_out(
 ) -> CollectionResult:
     """Collect ``source`` (which has a ``fan_out``) into one list."""
     fan = source.fan_out
-    assert fan is not None  # noqa: S101 - the runner only calls this for fan-out sources
+    if fan is None:  # a programming error: the runner calls this for fan-out sources only
+        raise ValueError(f"{source.name} is not a fan-out collection")
     endpoint = source.endpoint
     if fan.parents:
         path, query = _split(fan.parents)
