@@ -65,7 +65,18 @@ def test_demo_data_is_shaped_like_the_apis(snapshot) -> None:
     role_ids = {r["id"] for r in data["roleDefinitions"]}
     assert "62e90394-69f5-4237-9190-012177145e10" in role_ids
     assert all(a["roleDefinitionId"] in role_ids for a in data["roleAssignments"])
-    assert all(a["principalId"] in user_ids for a in data["roleAssignments"])
+    group_ids = {g["id"] for g in data["groups"]}
+    assert all(a["principalId"] in user_ids | group_ids for a in data["roleAssignments"])
+    # a role-assignable group holds a role; its members are in groupMembers
+    assert any(a["principalId"] in group_ids for a in data["roleAssignments"])
+    # persona design: every group a CA policy names has its members collected (an empty one too)
+    named = {
+        g
+        for p in data["conditionalAccessPolicies"]
+        for g in p["conditions"]["users"]["includeGroups"] + p["conditions"]["users"]["excludeGroups"]
+    }
+    assert named <= set(data["groupMembers"])
+    assert [] in [data["groupMembers"][g] for g in named]
     # conditional access: Graph's nulls and report-only states kept
     states = {p["state"] for p in data["conditionalAccessPolicies"]}
     assert {"enabled", "enabledForReportingButNotEnforced", "disabled"} <= states
@@ -113,6 +124,10 @@ def test_demo_audit_tells_the_story(tmp_path: Path) -> None:
         "AAD.ROLES.ADMIN-PHISHING-RESISTANT-METHODS": "fail",  # one admin without a key
         "AAD.APPS.PASSWORD-ADDITION-BLOCKED": "pass",  # new client secrets are blocked outright,
         "AAD.APPS.PASSWORD-LIFETIME-RESTRICTED": "not_applicable",  # so a lifetime cap does not apply
+        # near-real-time logging: DLP.All never subscribed, the SharePoint feed stale since 02:10
+        "AUDIT.MGMT-ACTIVITY.CONTENT-TYPES-ENABLED": "fail",
+        "AUDIT.LOGS.FLOWING": "fail",
+        "AUDIT.SENTINEL.CONNECTORS-CONNECTED": "pass",
     }
     for policy_id, status in expected.items():
         if policy_id in results:
@@ -122,6 +137,20 @@ def test_demo_audit_tells_the_story(tmp_path: Path) -> None:
     if "AUDIT.MAILBOX-AUDIT-BYPASS.NONE" in results:
         findings = results["AUDIT.MAILBOX-AUDIT-BYPASS.NONE"]["findings"]
         assert [f["subject"] for f in findings if f["status"] == "fail"] == ["svc-mailarchiver"]
+
+
+def test_demo_shows_a_stale_feed_and_a_missing_content_type(tmp_path: Path) -> None:
+    results = {r["policyId"]: r for r in _audit(tmp_path)["results"]}
+    failing = {
+        policy: {f["subject"]: f["message"] for f in results[policy]["findings"] if f["status"] == "fail"}
+        for policy in ("AUDIT.MGMT-ACTIVITY.CONTENT-TYPES-ENABLED", "AUDIT.LOGS.FLOWING")
+    }
+    assert list(failing["AUDIT.MGMT-ACTIVITY.CONTENT-TYPES-ENABLED"]) == ["DLP.All"]
+    flowing = failing["AUDIT.LOGS.FLOWING"]
+    assert sorted(flowing) == ["Audit.SharePoint", "DLP.All"]
+    # collectedAt 09:30, newest SharePoint blob 02:10:47 -> 439 whole minutes
+    assert "439 minutes old (limit 60)" in flowing["Audit.SharePoint"]
+    assert "no enabled Management Activity subscription" in flowing["DLP.All"]
 
 
 def test_demo_audit_with_the_rollout_gate(tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "auditor.cli.collect",
     "auditor.cli.audit",
     "auditor.cli.run",
+    "auditor.cli.whatif",
     "auditor.cli.importcmd",
     "auditor.cli.policies",
     "auditor.cli.testcmd",

@@ -8,6 +8,9 @@ Modules, one per concern, so each can be read and tested alone:
 - ``graph``     Microsoft Graph through msgraph-sdk's request pipeline, bodies as raw bytes
 - ``exchange``  Exchange Online / Purview cmdlets via the admin API's InvokeCommand
 - ``arm``       Azure Resource Manager (Entra diagnostic settings)
+- ``mgmtactivity``   Office 365 Management Activity API (feed subscriptions and content listings)
+- ``recentactivity`` the newest record of every audit feed (Graph audit logs, Management Activity)
+- ``sentinel``       Microsoft Sentinel data connectors of the workspaces Entra logs go to
 - ``importer``  collections from PowerShell exports (``auditor import``, ``collect --import``)
 - ``progress``  a live table on a terminal, one line per collection in CI
 - ``runner``    the run: tenant first, then every source concurrently, then an atomic write

@@ -15,12 +15,18 @@ from typing import Literal
 from auditor.errors import InputError
 from auditor.snapshot.collections import COLLECTIONS, Shape
 
-Api = Literal["graph", "exchange", "arm", "sharepoint", "dns", "import"]
+Api = Literal["graph", "exchange", "arm", "office365", "composite", "sharepoint", "dns", "import"]
 
 P1 = "Microsoft Entra ID P1"
 P2 = "Microsoft Entra ID P2"
 EXCHANGE_APP_PERMISSION = "Exchange.ManageAsApp (Office 365 Exchange Online)"
 EXCHANGE_ROLE = "Global Reader (or an Exchange View-Only Organization Management role group)"
+ACTIVITY_FEED_PERMISSION = "ActivityFeed.Read (Office 365 Management APIs)"
+ACTIVITY_FEED_DLP_PERMISSION = "ActivityFeed.ReadDlp (Office 365 Management APIs)"
+SENTINEL_ROLE = (
+    "Microsoft Sentinel Reader on each Log Analytics workspace a diagnostic setting names "
+    "(Microsoft.SecurityInsights/dataConnectors/read)"
+)
 EXO = "Exchange Online"
 MDO = "Microsoft Defender for Office 365 Plan 1 (Safe Links, Safe Attachments, impersonation)"
 TEAMS_ROLE = "Teams Administrator or Global Reader (the person running the PowerShell export)"
@@ -52,7 +58,9 @@ class Source:
     for (dropped once if the API rejects it, see :func:`auditor.collect.graph.collect_graph`).
     For Exchange sources ``path``
     is the cmdlet name. ``paged`` is False where the first page is all we want
-    (``secureScores``: the latest score only).
+    (``secureScores``: the latest score only). ``after`` names collections whose results
+    this one reads (the workspaces of ``entraDiagnosticSettings``, for example): the runner
+    collects those first and the collector reads them itself when they were not selected.
     """
 
     name: str
@@ -67,6 +75,7 @@ class Source:
     azure_role: str | None = None
     licence: str | None = None
     note: str = ""
+    after: tuple[str, ...] = ()
     fan_out: FanOut | None = None
     import_command: str = ""
     shape: Shape = field(init=False)
@@ -94,6 +103,10 @@ class Source:
             return f"GET https://{{tenant}}-admin.sharepoint.com{self.path}"
         if self.api == "exchange":
             return f"POST /adminapi/{self.version}/{{tenantId}}/InvokeCommand {self.path}"
+        if self.api == "office365":
+            return f"GET /api/{self.version}/{{tenantId}}{self.path}"
+        if self.api == "composite":
+            return self.path
         return f"GET {self.path}?api-version={self.version}"
 
 
@@ -258,6 +271,38 @@ _SOURCES: tuple[Source, ...] = (
         azure_role="Reader of microsoft.aadiam/diagnosticSettings (microsoft.aadiam/diagnosticSettings/read "
         "at scope /providers/microsoft.aadiam)",
     ),
+    # Near-real-time logging: is the Management Activity feed on, are logs arriving, does Sentinel read them
+    Source(
+        "managementActivitySubscriptions",
+        "office365",
+        "/activity/feed/subscriptions/list",
+        (ACTIVITY_FEED_PERMISSION,),
+        licence="Microsoft Purview Audit (Standard): any Microsoft 365 / Office 365 enterprise plan",
+        note="Office 365 Management Activity API, token audience https://manage.office.com",
+    ),
+    Source(
+        "recentAuditActivity",
+        "composite",
+        "GET /v1.0/auditLogs/directoryAudits?$top=1&$orderby=activityDateTime desc; "
+        "GET /v1.0/auditLogs/signIns?$top=1&$orderby=createdDateTime desc; "
+        "GET /api/v1.0/{tenantId}/activity/feed/subscriptions/content?contentType=...",
+        ("AuditLog.Read.All", ACTIVITY_FEED_PERMISSION, ACTIVITY_FEED_DLP_PERMISSION),
+        licence=f"{P1} (sign-in logs through Graph)",
+        note="the newest Entra audit and sign-in record and the newest content blob per subscribed type; "
+        "ActivityFeed.ReadDlp only for DLP.All (without it that feed is recorded as forbidden)",
+        after=("managementActivitySubscriptions",),
+    ),
+    Source(
+        "sentinelDataConnectors",
+        "arm",
+        "{workspaceId}/providers/Microsoft.SecurityInsights/dataConnectors",
+        (),
+        version="2024-03-01",
+        azure_role=SENTINEL_ROLE,
+        licence="Microsoft Sentinel on the Log Analytics workspace",
+        note="read for every workspace that an Entra diagnostic setting sends logs to",
+        after=("entraDiagnosticSettings",),
+    ),
     # -- Exchange Online, Defender for Office 365, Purview, SharePoint, Teams, DNS (one block) --
     _g(
         "appManagementPolicies",
@@ -384,8 +429,9 @@ _SOURCES: tuple[Source, ...] = (
         "TXT",
         (),
         version="",
-        note="public DNS TXT records of the verified domains, their _dmarc. names and DKIM selectors "
-        "(selector1._domainkey., selector2._domainkey.); needs domains or exchangeAcceptedDomains",
+        note="public DNS TXT records of the accepted (else verified) domains, their _dmarc. names and DKIM "
+        "selectors (selector1._domainkey., selector2._domainkey.)",
+        after=("exchangeAcceptedDomains", "domains"),
     ),
 )
 
@@ -407,8 +453,10 @@ def select_sources(names: Iterable[str] | None) -> list[Source]:
     do unasked.
     """
     if names is None:
-        # per-object collections ({id} in the path) are gathered after the ones that name the objects
-        return [s for s in CATALOG.values() if s.api not in ("import", "dns") and "{" not in s.path]
+        # per-object collections ({id} in the path) are gathered after the ones that name the objects;
+        # placeholders such as {tenantId} or {workspaceId} are filled by their own collectors.
+        # Import-only sources and the DNS lookups are selected by name only.
+        return [s for s in CATALOG.values() if "{id}" not in s.path and s.api not in ("import", "dns")]
     wanted = [n.strip() for n in names if n.strip()]
     unknown = [n for n in wanted if n not in CATALOG]
     if unknown:

@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from auditor.collect.catalog import Source
+from auditor.snapshot.collections import Shape
 
 RETRY_STATUSES = frozenset({429, 503, 504})
 LICENCE_CODES = frozenset(
@@ -273,13 +274,23 @@ def same_origin(a: str, b: str) -> bool:
 
 
 async def collect_pages(
-    source: Source, first_url: str, send: SendFn, policy: RetryPolicy, deadline: Deadline, progress: Progress
+    source: Source,
+    first_url: str,
+    send: SendFn,
+    policy: RetryPolicy,
+    deadline: Deadline,
+    progress: Progress,
+    *,
+    shape: Shape | None = None,
 ) -> CollectionResult:
     """Read a collection to the end: every page, empty ones included, then shape it.
 
+    ``shape`` overrides the collection's own shape for a request that reads one part of a
+    composite collection (the list behind one key of ``recentAuditActivity``).
     Never raises for API faults: a failure becomes a result without data.
     """
     endpoint = source.endpoint
+    shape = shape or source.shape
     items: list[Any] = []
     obj: dict[str, Any] | None = None
     url: str | None = first_url
@@ -302,7 +313,7 @@ async def collect_pages(
                 raise FetchFailure("error", "the response is not a JSON object", response.status)
             progress.pages += 1
             values = doc.get("value")
-            if source.shape == "object" and source.api in ("graph", "sharepoint"):
+            if shape == "object" and source.api in ("graph", "sharepoint"):
                 for key in ("@odata.context", "odata.metadata", "@odata.type", "odata.type"):
                     doc.pop(key, None)
                 obj = doc
@@ -335,7 +346,7 @@ async def collect_pages(
         )
     data: Any
     extra: dict[str, Any] = {}
-    if source.shape == "object":
+    if shape == "object":
         if obj is None:
             if len(items) != 1:
                 progress.status = "error"
@@ -378,3 +389,34 @@ async def collect_pages(
         retries=progress.retries,
         extra=extra,
     )
+
+
+def odata_paged(send: SendFn, *, next_header: str | None = None, next_key: str | None = None) -> SendFn:
+    """Present another API's paging in Graph's form, so that :func:`collect_pages` serves it.
+
+    The Management Activity API answers with a bare JSON array and puts the next page's
+    address in a ``NextPageUri`` header; Resource Manager uses a ``nextLink`` property. Both
+    become ``{"value": [...], "@odata.nextLink": ...}``; the items themselves are untouched.
+    Anything that is not a successful JSON answer passes through for the pager to judge.
+    """
+
+    async def wrapped(url: str) -> RawResponse:
+        response = await send(url)
+        if not 200 <= response.status < 300:
+            return response
+        try:
+            doc = json.loads(response.body)
+        except (ValueError, UnicodeDecodeError):
+            return response
+        if isinstance(doc, list):
+            doc = {"value": doc}
+        if not isinstance(doc, dict):
+            return response
+        link = response.headers.get(next_header) if next_header else None
+        if next_key:
+            link = doc.pop(next_key, None) or link
+        if link:
+            doc["@odata.nextLink"] = link
+        return RawResponse(response.status, response.headers, json.dumps(doc).encode("utf-8"))
+
+    return wrapped

@@ -18,6 +18,9 @@ from auditor.collect.fetching import CollectionResult, utc_now
 from auditor.errors import InputError
 from auditor.snapshot.collections import COLLECTIONS
 
+#: the keys of one API page (Graph, Resource Manager); a dict with only these is a page, not an item
+PAGE_KEYS = frozenset({"value", "@odata.context", "@odata.nextLink", "nextLink"})
+
 
 @dataclass(frozen=True)
 class ImportSpec:
@@ -64,6 +67,14 @@ def coerce_shape(name: str, value: Any, source: str) -> Any:
         if not isinstance(value, dict):
             raise InputError(f"{name} must be a JSON object", source=source)
         return value
+    if isinstance(value, dict) and isinstance(value.get("value"), list) and set(value) <= PAGE_KEYS:
+        # one page as `az rest` or Invoke-RestMethod print it: keep the items, but never a partial list
+        if value.get("@odata.nextLink") or value.get("nextLink"):
+            raise InputError(
+                f"{name}: the file holds one page of several (it has a next link); export every page",
+                source=source,
+            )
+        return value["value"]
     if isinstance(value, dict):
         return [value]
     if not isinstance(value, list):

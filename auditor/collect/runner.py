@@ -35,7 +35,6 @@ from auditor.collect.exchange import (
     exchange_scope,
     invoke_url,
 )
-from auditor.collect.fanout import collect_fan_out
 from auditor.collect.fetching import (
     CollectionResult,
     Deadline,
@@ -52,8 +51,17 @@ from auditor.collect.graph import (
     graph_root,
     resource_scope,
 )
+from auditor.collect.fanout import collect_fan_out
 from auditor.collect.importer import ImportSpec, apply_imports, load_import
+from auditor.collect.mgmtactivity import (
+    DEFAULT_ACTIVITY_URL,
+    activity_scope,
+    activity_sender,
+    subscriptions_url,
+)
 from auditor.collect.progress import LineReporter, Reporter
+from auditor.collect.recentactivity import Channels, collect_recent_activity
+from auditor.collect.sentinel import collect_connectors, sentinel_sender
 from auditor.collect.sharepoint import (
     admin_url_from_organization,
     sharepoint_scope,
@@ -71,6 +79,7 @@ class CollectOptions:
     graph_url: str | None = None
     exchange_url: str | None = None
     arm_url: str | None = None
+    activity_url: str | None = None
     tenant_id: str | None = None
     concurrency: int = 6
     timeout: float = 100.0
@@ -123,6 +132,9 @@ class Collector:
         )
         self._bearer: dict[str, BearerHttp] = {}
         self.progress: dict[str, Progress] = {s.name: Progress(s.name) for s in options.sources}
+        self.done: dict[str, CollectionResult] = {}
+        self.pending: dict[str, asyncio.Task[CollectionResult]] = {}
+        self.org_data: list[Any] | None = None  # /organization, for the SharePoint admin host
 
     def _http_for(self, scope: str) -> BearerHttp:
         if scope not in self._bearer:
@@ -130,41 +142,15 @@ class Collector:
         return self._bearer[scope]
 
     async def fetch(
-        self, source: Source, tenant_id: str | None, org: list[Any] | None = None
+        self, source: Source, tenant_id: str | None, progress: Progress | None = None
     ) -> CollectionResult:
-        progress = self.progress.setdefault(source.name, Progress(source.name))
+        progress = progress or self.progress.setdefault(source.name, Progress(source.name))
         policy, deadline = self.options.retry, self.deadline
         try:
-            if source.api == "import":
-                progress.status, progress.done = "not_supported", True
-                return CollectionResult(
-                    source.name,
-                    "not_supported",
-                    source.endpoint,
-                    utc_now(),
-                    error=f"no API serves this to an application; export it with `{source.import_command}` "
-                    f"and add it with `auditor import SNAPSHOT {source.name}={source.name}.json`",
-                )
-            if source.api == "graph" and source.fan_out is not None:
-                return await collect_fan_out(self.graph, self.root, source, policy, deadline, progress)
+            if source.api in ("import", "dns", "sharepoint") or source.fan_out is not None:
+                return await self._fetch_library(source, tenant_id, progress)
             if source.api == "graph":
                 return await collect_graph(self.graph, self.root, source, policy, deadline, progress)
-            if source.api == "sharepoint":
-                root = self.options.sharepoint_url or admin_url_from_organization(org)
-                if not root:
-                    progress.status, progress.done = "error", True
-                    return CollectionResult(
-                        source.name,
-                        "error",
-                        source.endpoint,
-                        utc_now(),
-                        error="the SharePoint admin host is unknown (no initial onmicrosoft.com domain in "
-                        "organization; give --sharepoint-url)",
-                    )
-                http = self._http_for(sharepoint_scope(root))
-                return await collect_pages(
-                    source, tenant_url(root, source.path), sharepoint_sender(http), policy, deadline, progress
-                )
             if source.api == "exchange":
                 root = (self.options.exchange_url or DEFAULT_EXCHANGE_URL).rstrip("/")
                 if not tenant_id:
@@ -184,6 +170,8 @@ class Collector:
                     deadline,
                     progress,
                 )
+            if source.after or source.api == "office365":
+                return await self._fetch_logging(source, tenant_id, progress)
             root = (self.options.arm_url or DEFAULT_ARM_URL).rstrip("/")
             http = self._http_for(arm_scope(root))
             return await collect_pages(
@@ -203,10 +191,82 @@ class Collector:
                 error=f"{type(exc).__name__}: {message}",
             )
 
-    async def fetch_dns(self, source: Source, done: Sequence[CollectionResult]) -> CollectionResult:
-        """DNS TXT lookups for the domains this run collected (accepted domains, else Graph domains)."""
-        progress = self.progress.setdefault(source.name, Progress(source.name))
-        domains = domains_from({r.name: r.data for r in done if r.status == "ok"})
+    async def _prerequisite(self, name: str, tenant_id: str | None) -> CollectionResult:
+        """A collection another one reads: this run's result, or fetched now if not selected."""
+        if name not in self.done:
+            if name in self.pending:  # selected too: wait for this run's own fetch
+                self.done[name] = await asyncio.shield(self.pending[name])
+            else:  # its own Progress: the display lists the selected collections only
+                self.done[name] = await self.fetch(CATALOG[name], tenant_id, Progress(name))
+        return self.done[name]
+
+    async def _fetch_logging(
+        self, source: Source, tenant_id: str | None, progress: Progress
+    ) -> CollectionResult:
+        """The near-real-time logging collections: Management Activity feed, freshness, Sentinel."""
+        policy, deadline = self.options.retry, self.deadline
+        activity_root = (self.options.activity_url or DEFAULT_ACTIVITY_URL).rstrip("/")
+        if source.name == "sentinelDataConnectors":
+            root = (self.options.arm_url or DEFAULT_ARM_URL).rstrip("/")
+            settings = await self._prerequisite("entraDiagnosticSettings", tenant_id)
+            send = sentinel_sender(self._http_for(arm_scope(root)))
+            return await collect_connectors(source, root, send, settings, policy, deadline, progress)
+        if not tenant_id:
+            return CollectionResult(
+                source.name,
+                "error",
+                source.endpoint,
+                utc_now(),
+                error="the tenant id is unknown (give --tenant-id)",
+            )
+        send = activity_sender(self._http_for(activity_scope(activity_root)))
+        if source.name == "managementActivitySubscriptions":
+            url = subscriptions_url(activity_root, tenant_id, source)
+            return await collect_pages(source, url, send, policy, deadline, progress)
+        subscriptions = await self._prerequisite("managementActivitySubscriptions", tenant_id)
+        channels = Channels(self.root, self.graph.send, activity_root, send, tenant_id)
+        return await collect_recent_activity(source, channels, subscriptions, policy, deadline, progress)
+
+    async def _fetch_library(
+        self, source: Source, tenant_id: str | None, progress: Progress
+    ) -> CollectionResult:
+        """Import-only sources, Graph fan-outs, the SharePoint admin REST endpoint and DNS."""
+        policy, deadline = self.options.retry, self.deadline
+        if source.api == "import":
+            progress.status, progress.done = "not_supported", True
+            return CollectionResult(
+                source.name,
+                "not_supported",
+                source.endpoint,
+                utc_now(),
+                error=f"no API serves this to an application; export it with `{source.import_command}` "
+                f"and add it with `auditor import SNAPSHOT {source.name}={source.name}.json`",
+            )
+        if source.fan_out is not None:
+            return await collect_fan_out(self.graph, self.root, source, policy, deadline, progress)
+        if source.api == "dns":
+            return await self._fetch_dns(source, tenant_id, progress)
+        root = self.options.sharepoint_url or admin_url_from_organization(self.org_data)
+        if not root:
+            progress.status, progress.done = "error", True
+            return CollectionResult(
+                source.name,
+                "error",
+                source.endpoint,
+                utc_now(),
+                error="the SharePoint admin host is unknown (no initial onmicrosoft.com domain in "
+                "organization; give --sharepoint-url)",
+            )
+        http = self._http_for(sharepoint_scope(root))
+        return await collect_pages(
+            source, tenant_url(root, source.path), sharepoint_sender(http), policy, deadline, progress
+        )
+
+    async def _fetch_dns(self, source: Source, tenant_id: str | None, progress: Progress) -> CollectionResult:
+        """DNS TXT lookups for the accepted domains (collected in this run), else Graph's domains."""
+        name = "exchangeAcceptedDomains" if "exchangeAcceptedDomains" in self.pending else "domains"
+        prerequisite = await self._prerequisite(name, tenant_id)
+        domains = domains_from({name: prerequisite.data}) if prerequisite.status == "ok" else []
         if not domains:
             progress.status, progress.done = "error", True
             return CollectionResult(
@@ -214,7 +274,7 @@ class Collector:
                 "error",
                 source.endpoint,
                 utc_now(),
-                error="no domain to look up: collect domains or exchangeAcceptedDomains in the same run",
+                error=f"no domain to look up: {name} is {prerequisite.status} or empty",
             )
         resolver = self.options.dns_resolver or SystemResolver(lifetime=min(30.0, self.options.timeout))
         try:
@@ -255,6 +315,7 @@ class Collector:
             org_source = CATALOG["organization"]
             org = await self.fetch(org_source, None)
             tenant = tenant_from_organization(org.data) if org.status == "ok" else None
+            self.org_data = org.data if org.status == "ok" else None
             tenant_id = (
                 self.options.tenant_id
                 or (tenant.id if tenant else None)
@@ -265,15 +326,18 @@ class Collector:
                 tenant = TenantInfo(str(tenant_id or "unknown"), None, None)
             semaphore = asyncio.Semaphore(max(1, self.options.concurrency))
 
-            org_data = org.data if org.status == "ok" else None
-
             async def bounded(source: Source) -> CollectionResult:
+                # A collection that reads others starts once they are done, and only then takes a
+                # slot: holding one while waiting could starve the prerequisite (concurrency 1).
+                for name in source.after:
+                    if name in self.pending:
+                        await asyncio.wait([self.pending[name]])
                 async with semaphore:
-                    return await self.fetch(source, tenant_id, org_data)
+                    return await self.fetch(source, tenant_id)
 
-            rest = [s for s in self.options.sources if s.name != "organization" and s.api != "dns"]
-            results = list(await asyncio.gather(*(bounded(s) for s in rest)))
-            results.extend([await self.fetch_dns(s, results) for s in self.options.sources if s.api == "dns"])
+            rest = [s for s in self.options.sources if s.name != "organization"]
+            self.pending = {s.name: asyncio.ensure_future(bounded(s)) for s in rest}
+            results = list(await asyncio.gather(*self.pending.values()))
             if any(s.name == "organization" for s in self.options.sources):
                 results.insert(0, org)
             order = list(CATALOG)
@@ -336,6 +400,7 @@ def collect(
     run_options = dataclasses.replace(options, sources=sources)
     collected_at = utc_now()
     collector = Collector(auth, run_options, reporter)
+    collector.done.update((r.name, r) for r in imported)  # e.g. Sentinel reads imported diagnostic settings
     tenant, results = asyncio.run(collector.run())
     (reporter or collector.reporter).finish(results + imported)
     doc = build_document(auth, run_options, tenant, results, collected_at)

@@ -43,8 +43,8 @@ def guest_type(user: Mapping[str, Any]) -> str | None:
     a *member* user type with an external identity is a B2B collaboration member. An external
     identity shows as ``#EXT#`` in the user principal name or an ``externalUserState``.
     """
-    upn = str(user.get("userPrincipalName") or "")
-    external = "#EXT#" in upn.upper() or user.get("externalUserState") is not None
+    upn = user.get("userPrincipalName")
+    external = (upn.__class__ is str and "#EXT#" in upn) or user.get("externalUserState") is not None
     if user.get("userType") == "Guest":
         return "b2bCollaborationGuest" if external else "internalGuest"
     return "b2bCollaborationMember" if external else None
@@ -135,22 +135,24 @@ class Directory:
 
 
 def _members_by_group(data: Mapping[str, Any]) -> dict[str, frozenset[str]]:
+    """group id -> its user members' ids (Graph lists nested groups and devices too: skipped)."""
     out: dict[str, frozenset[str]] = {}
     for group_id, members in (data.get("groupMembers") or {}).items():
-        if not isinstance(members, list):
-            continue
-        out[str(group_id)] = frozenset(
-            str(m.get("id"))
-            for m in members
-            if isinstance(m, dict) and m.get("@odata.type", USER_TYPE) == USER_TYPE and m.get("id")
-        )
+        if members.__class__ is list:
+            out[group_id] = frozenset(
+                [
+                    m["id"]
+                    for m in members
+                    if m.__class__ is dict and m.get("@odata.type", USER_TYPE) == USER_TYPE
+                ]
+            )
     return out
 
 
 def build_directory(data: Mapping[str, Any], status_of: Callable[[str], Any]) -> Directory:
     """Index users, groups and role holders; record what is unknown and why."""
-    users = [u for u in data.get("users") or [] if isinstance(u, dict)]
-    user_by_id = {str(u.get("id")): u for u in users if u.get("id")}
+    users = [u for u in data.get("users") or [] if u.__class__ is dict and u.get("id").__class__ is str]
+    user_by_id = {u["id"]: u for u in users}
     if _ok(status_of, "groupMembers", data):
         members, gap = _members_by_group(data), None
     else:

@@ -45,6 +45,10 @@ COLLECTIONS: dict[str, Shape] = {
     "exchangeMailboxAuditBypassAssociations": "list",
     "auditLogRetentionPolicies": "list",
     "entraDiagnosticSettings": "list",
+    # near-real-time logging: the Management Activity feed, log freshness, Microsoft Sentinel
+    "managementActivitySubscriptions": "list",
+    "recentAuditActivity": "object",
+    "sentinelDataConnectors": "list",
     # Library coverage of Exchange Online, Defender for Office 365, Purview, SharePoint and Teams
     # (one block, kept together). Exchange cmdlets Get-X are exchangeX: plural and a list where the
     # cmdlet returns a list, an object where it returns one; properties as the cmdlet names them.

@@ -153,7 +153,7 @@ def test_permissions_lists_exactly_what_the_policies_need(capsys: pytest.Capture
 
     assert main(["permissions", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    needed = {c for p in load_library(None) for c in p.requires} | {"organization"}
+    needed = {c for p in load_library(None) for c in (*p.requires, *p.reads)} | {"organization"}
     assert {c["name"] for c in doc["collections"]} == needed
     expected = {perm for c in needed for perm in CATALOG[c].permissions}
     assert set(doc["applicationPermissions"]) == expected
@@ -178,7 +178,7 @@ def test_permissions_for_a_baseline_file(tmp_path: Path, capsys: pytest.CaptureF
     assert code == 0, out.err
     doc = json.loads(out.out)
     selected = [p for p in load_library(None) if load_baseline(str(baseline)).selects(p.id)]
-    needed = {c for p in selected for c in p.requires} | {"organization"}
+    needed = {c for p in selected for c in (*p.requires, *p.reads)} | {"organization"}
     assert doc["policies"] == len(selected)
     assert {c["name"] for c in doc["collections"]} == needed
     assert set(doc["applicationPermissions"]) == {perm for c in needed for perm in CATALOG[c].permissions}

@@ -29,6 +29,9 @@ def test_every_collection_is_collected_verbatim(server: GraphServer, tmp_path: A
         if name not in default:
             continue
         data = snap.data[name]
+        if name == "recentAuditActivity":  # composite: tests/collect/test_collect_logging.py
+            assert set(data) == {"directoryAudits", "signIns", "subscriptions", "contentTypes"}
+            continue
         expected = server.tenant[name]
         if shape == "object":
             expected = expected[0] if isinstance(expected, list) else expected

@@ -1,5 +1,6 @@
 """A Graph-compatible HTTP server for tests: Graph v1.0 lists and singletons, the
-Exchange admin API's InvokeCommand and Resource Manager diagnostic settings, with
+Exchange admin API's InvokeCommand, Resource Manager diagnostic settings and Sentinel
+data connectors, and the Office 365 Management Activity API (``feeds``), with
 paging by absolute ``@odata.nextLink``, ``$select``/``$top``, and injectable faults.
 
 Runs in a thread (``ThreadingHTTPServer``) on 127.0.0.1 with a random port, or as a
@@ -18,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from auditor.collect.catalog import CATALOG
+from tests.graphserver.feeds import make_feeds, route
 from tests.graphserver.tenant import TENANT_ID, make_tenant
 
 DEFAULT_PAGE = 100
@@ -73,7 +75,7 @@ class GraphServer:
     def __init__(
         self, users: int = 50, token: str = "test-token", seed: int = 7, cache_pages: bool = False
     ) -> None:
-        self.tenant = make_tenant(users, seed)
+        self.tenant = {**make_tenant(users, seed), **make_feeds()}  # feeds: audit logs, Sentinel
         self.token = token
         self.faults: dict[str, Fault] = {}
         self.requests: list[dict[str, Any]] = []
@@ -277,6 +279,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _get(self) -> None:
         path, query = self._record()
         if not self._authorized():
+            return
+        if route(self, path, query):  # Management Activity API, /auditLogs, Sentinel connectors
             return
         if path == "/providers/microsoft.aadiam/diagnosticSettings":
             name = "entraDiagnosticSettings"

@@ -62,7 +62,7 @@ severity: high
 description: A conditional access policy requires MFA for everyone.
 rationale: Passwords alone are phished.
 remediation: Create a CA policy requiring MFA for all users.
-frameworks: {cisa-scuba: [MS.AAD.3.2v1], nist-800-53: [IA-2]}
+frameworks: {cisa-scuba: [MS.AAD.3.2v2], nist-800-53: [IA-2]}
 requires: [conditionalAccessPolicies]
 params: {breakGlassAccounts: []}
 variables:

@@ -1,0 +1,228 @@
+"""Conditional access coverage, user by user, at scale: figures, not a test.
+
+Builds a persona-design tenant (Global baseline, Admins, Internals, Service accounts, Guests;
+~40 policies, ~30 referenced groups) of N users, writes it as a snapshot-shaped JSON file, then
+measures in separate child processes (so peak memory is each one's own):
+
+1. the baseline: ``json.load`` of the file with the standard library;
+2. ``json.load`` plus coverage for every conditional access requirement of the built-in library
+   (MFA, phishing-resistant MFA for users and admins, legacy and device-code blocks, risk
+   blocks, managed devices, session controls).
+
+Run: ``python benchmarks/bench_coverage.py --users 1500000`` (default 1,500,000).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+
+GA = "62e90394-69f5-4237-9190-012177145e10"
+ROLES = [
+    GA,
+    "194ae4cb-b126-40b2-bd5b-6091b380977d",
+    "29232cdf-9323-42fd-ade2-1d097af3e4de",
+    "f28a1f50-f6e7-4571-818b-6a12f2af6b6c",
+    "e8611ab8-c189-46e8-94e1-60213ab1f814",
+]
+SPECS = [
+    {"require": "mfa"},
+    {"require": "phishingResistantMfa"},
+    {"require": "mfa", "roles": ROLES},
+    {"require": "phishingResistantMfa", "roles": ROLES},
+    {"require": "block", "clients": ["exchangeActiveSync", "other"]},
+    {"require": "block", "authenticationFlows": ["deviceCodeFlow"]},
+    {"require": "block", "userRisk": ["high"]},
+    {"require": "block", "signInRisk": ["high"]},
+    {"require": "block", "signInRisk": ["medium", "high"]},
+    {"require": "managedDevice"},
+    {"require": "managedDevice", "apps": ["urn:user:registersecurityinfo"]},
+    {"require": "signInFrequency", "roles": ROLES, "maxHours": 4},
+    {"require": "persistentBrowserNever", "roles": ROLES, "clients": ["browser"]},
+]
+
+
+def policy(name: str, users: dict, controls: list, **cond: object) -> dict:
+    base = {
+        "userRiskLevels": [],
+        "signInRiskLevels": [],
+        "clientAppTypes": ["all"],
+        "platforms": None,
+        "locations": None,
+        "devices": None,
+        "authenticationFlows": None,
+        "insiderRiskLevels": None,
+        "applications": {"includeApplications": ["All"], "excludeApplications": [], "includeUserActions": []},
+        "users": {
+            "includeUsers": [],
+            "excludeUsers": [],
+            "includeGroups": [],
+            "excludeGroups": [],
+            "includeRoles": [],
+            "excludeRoles": [],
+            **users,
+        },
+    }
+    base.update(cond)
+    return {
+        "id": name,
+        "displayName": name,
+        "state": "enabled",
+        "conditions": base,
+        "grantControls": {"operator": "OR", "builtInControls": controls},
+        "sessionControls": None,
+    }
+
+
+def tenant(n: int, seed: int = 7) -> dict:
+    rnd = random.Random(seed)
+    users, members = [], {}
+    groups = [f"grp-{i:02d}" for i in range(30)]  # 0 internals, 1 guests, 2 service, 3.. exclusions/personas
+    for g in groups:
+        members[g] = []
+    for i in range(n):
+        guest = i % 50 == 0
+        uid = f"{i:08d}-0000-0000-0000-000000000000"
+        users.append(
+            {
+                "id": uid,
+                "userPrincipalName": (f"g{i}_ext.com#EXT#@t.onmicrosoft.com" if guest else f"u{i}@t.com"),
+                "userType": "Guest" if guest else "Member",
+                "accountEnabled": True,
+            }
+        )
+        m = {"@odata.type": "#microsoft.graph.user", "id": uid}
+        members["grp-01" if guest else ("grp-02" if i % 997 == 0 else "grp-00")].append(m)
+        if rnd.random() < 0.02:
+            members[groups[3 + rnd.randrange(27)]].append(m)
+    pols = [
+        policy("CA000 global MFA", {"includeUsers": ["All"], "excludeGroups": groups[3:10]}, ["mfa"]),
+        policy(
+            "CA002 legacy",
+            {"includeUsers": ["All"], "excludeGroups": groups[10:12]},
+            ["block"],
+            clientAppTypes=["exchangeActiveSync", "other"],
+        ),
+        policy(
+            "CA004 device code",
+            {"includeUsers": ["All"], "excludeGroups": groups[12:13]},
+            ["block"],
+            authenticationFlows={"transferMethods": "deviceCodeFlow"},
+        ),
+        policy("CA100 admins MFA", {"includeRoles": ROLES}, ["mfa"]),
+        policy("CA200 internals MFA", {"includeGroups": ["grp-00"], "excludeGroups": groups[13:15]}, ["mfa"]),
+        policy("CA201 risk", {"includeGroups": ["grp-00"]}, ["block"], userRiskLevels=["high"]),
+        policy(
+            "CA210 sign-in risk",
+            {"includeGroups": ["grp-00"]},
+            ["block"],
+            signInRiskLevels=["high", "medium"],
+        ),
+        policy("CA300 service", {"includeGroups": ["grp-02"]}, ["mfa"]),
+        policy("CA400 guests", {"includeGroups": ["grp-01"]}, ["mfa"]),
+    ]
+    for i in range(31):  # persona variations: platforms, apps, clients
+        g = groups[15 + i % 15]
+        pols.append(
+            policy(
+                f"CA5{i:02d} persona",
+                {"includeGroups": [g], "excludeGroups": [groups[3 + i % 7]]},
+                ["compliantDevice", "domainJoinedDevice"],
+                platforms={
+                    "includePlatforms": [["windows"], ["macOS"], ["all"]][i % 3],
+                    "excludePlatforms": [],
+                },
+            )
+        )
+    role_assignments = [
+        {
+            "principalId": users[k * 1000]["id"],
+            "roleDefinitionId": ROLES[k % len(ROLES)],
+            "directoryScopeId": "/",
+        }
+        for k in range(60)
+    ]
+    return {
+        "users": users,
+        "groupMembers": members,
+        "conditionalAccessPolicies": pols,
+        "roleAssignments": role_assignments,
+        "roleEligibilitySchedules": [],
+        "subscribedSkus": [{"servicePlans": [{"servicePlanName": "AAD_PREMIUM_P2"}]}],
+    }
+
+
+def child(path: str, coverage: bool) -> None:
+    t0 = time.perf_counter()
+    with open(path, "rb") as fh:
+        data = json.load(fh)
+    t1 = time.perf_counter()
+    if coverage:
+        from auditor.coverage import functions as cov
+        from auditor.snapshot.model import SourceStatus
+
+        def status(name: str) -> SourceStatus:
+            return SourceStatus(name, "ok") if name in data else SourceStatus(name, "not_collected")
+
+        with cov.bound(data, status):
+            for spec in SPECS:
+                try:
+                    cov.ca_coverage(spec)
+                except cov.CoverageError:
+                    pass
+    t2 = time.perf_counter()
+    print(json.dumps({"parse": t1 - t0, "coverage": t2 - t1}))
+
+
+def run_child(path: str, coverage: bool) -> tuple[dict, float]:
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--child", path] + (["--coverage"] if coverage else []),
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    out = proc.stdout.read() if proc.stdout else ""
+    if status != 0:
+        raise SystemExit(f"child failed: {out}")
+    return json.loads(out), usage.ru_maxrss / 1024  # MiB
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--users", type=int, default=1_500_000)
+    ap.add_argument("--child")
+    ap.add_argument("--coverage", action="store_true")
+    args = ap.parse_args()
+    if args.child:
+        child(args.child, args.coverage)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "tenant.json")
+        t0 = time.perf_counter()
+        with open(path, "w") as fh:
+            json.dump(tenant(args.users), fh)
+        print(
+            f"tenant: {args.users:,} users, 40 policies, 30 groups "
+            f"({os.path.getsize(path) / 2**20:.0f} MiB, built in {time.perf_counter() - t0:.1f} s)"
+        )
+        base, base_mem = run_child(path, False)
+        both, both_mem = run_child(path, True)
+    print(f"json.load (baseline)            {base['parse']:7.2f} s   peak {base_mem:7.0f} MiB")
+    print(
+        f"coverage, {len(SPECS)} requirements        {both['coverage']:7.2f} s   "
+        f"(ratio to parse {both['coverage'] / base['parse']:.2f}; target <= 5 s at 1.5M users)"
+    )
+    print(
+        f"json.load + coverage             {both['parse'] + both['coverage']:7.2f} s   peak {both_mem:7.0f} MiB "
+        f"(ratio {both_mem / base_mem:.2f})"
+    )
+
+
+if __name__ == "__main__":
+    main()

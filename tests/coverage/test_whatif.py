@@ -1,0 +1,114 @@
+"""``auditor whatif``: offline What If for one user, through the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from auditor.cli import main
+
+from .conftest import GA, ca, member, user
+
+EXCL = "g-mfa-excl"
+
+
+def _snapshot(tmp_path: Path) -> Path:
+    data: dict[str, Any] = {
+        "users": [
+            user("u1", "alice@contoso.com"),
+            user("u2", "svc@contoso.com"),
+            user("a1", "admin@contoso.com"),
+            user("off", "gone@contoso.com", accountEnabled=False),
+        ],
+        "groups": [{"id": EXCL, "displayName": "MFA exclusions"}],
+        "groupMembers": {EXCL: [member("u2")]},
+        "roleAssignments": [{"principalId": "a1", "roleDefinitionId": GA, "directoryScopeId": "/"}],
+        "conditionalAccessPolicies": [
+            ca("CA000 Global MFA", exclude_groups=(EXCL,)),
+            ca("CA002 Block legacy", clients=("exchangeActiveSync", "other"), controls=("block",)),
+            ca(
+                "CA100 Admins compliant device",
+                include_users=(),
+                include_roles=(GA,),
+                controls=("compliantDevice",),
+            ),
+            ca("CA050 Report-only block", controls=("block",), state="enabledForReportingButNotEnforced"),
+        ],
+    }
+    sources = {
+        n: {"status": "ok", "endpoint": f"GET /{n}", "retrievedAt": "2026-11-20T09:00:00Z"} for n in data
+    }
+    doc = {
+        "schemaVersion": 1,
+        "tenant": {"id": "t", "displayName": "T", "defaultDomain": "contoso.com"},
+        "collectedAt": "2026-11-20T09:00:00Z",
+        "collector": {"tool": "auditor", "version": "0", "principal": "p", "cloud": "global"},
+        "sources": sources,
+        "data": data,
+    }
+    path = tmp_path / "snap.json"
+    path.write_text(json.dumps(doc))
+    return path
+
+
+def test_whatif_lists_each_policy_with_reason_and_outcome(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    snap = _snapshot(tmp_path)
+    assert main(["whatif", str(snap), "--user", "svc@contoso.com"]) == 0
+    out = capsys.readouterr().out
+    assert "n/a      CA000 Global MFA: require MFA — excludes them through group 'MFA exclusions'" in out
+    assert "CA002 Block legacy: block access — does not apply to browsers" in out
+    assert "CA050 Report-only block [enabledForReportingButNotEnforced]" in out
+    assert out.rstrip().endswith(
+        "To sign in: no conditional access requirement: password (or the method the user has) only"
+    )
+
+
+def test_whatif_admin_gets_every_demand_and_legacy_is_blocked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    snap = _snapshot(tmp_path)
+    assert main(["whatif", str(snap), "--user", "admin@contoso.com"]) == 0
+    assert "To sign in: require MFA; and require a compliant device" in capsys.readouterr().out
+    assert (
+        main(["whatif", str(snap), "--user", "admin@contoso.com", "--client", "exchangeActiveSync", "--json"])
+        == 0
+    )
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["outcome"] == "blocked" and doc["client"] == "exchangeActiveSync"
+    assert {p["name"]: p["applies"] for p in doc["policies"]}["CA002 Block legacy"] is True
+
+
+def test_whatif_app_excluded(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    snap = _snapshot(tmp_path)
+    doc = json.loads(snap.read_text())
+    doc["data"]["conditionalAccessPolicies"][0]["conditions"]["applications"]["excludeApplications"] = [
+        "00000002-0000-0ff1-ce00-000000000000"
+    ]
+    snap.write_text(json.dumps(doc))
+    assert (
+        main(
+            [
+                "whatif",
+                str(snap),
+                "--user",
+                "alice@contoso.com",
+                "--app",
+                "00000002-0000-0ff1-ce00-000000000000",
+            ]
+        )
+        == 0
+    )
+    assert "does not cover Office 365 Exchange Online" in capsys.readouterr().out
+
+
+def test_whatif_disabled_and_unknown_users(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    snap = _snapshot(tmp_path)
+    assert main(["whatif", str(snap), "--user", "gone@contoso.com"]) == 0
+    assert "the account is disabled" in capsys.readouterr().out
+    assert main(["whatif", str(snap), "--user", "nobody@contoso.com"]) == 2
+    assert "no user 'nobody@contoso.com'" in capsys.readouterr().err
