@@ -35,6 +35,7 @@ from auditor.collect.exchange import (
     exchange_scope,
     invoke_url,
 )
+from auditor.collect.fanout import collect_fan_out
 from auditor.collect.fetching import (
     CollectionResult,
     Deadline,
@@ -51,7 +52,6 @@ from auditor.collect.graph import (
     graph_root,
     resource_scope,
 )
-from auditor.collect.fanout import collect_fan_out
 from auditor.collect.importer import ImportSpec, apply_imports, load_import
 from auditor.collect.mgmtactivity import (
     DEFAULT_ACTIVITY_URL,

@@ -21,7 +21,7 @@ def test_every_collection_is_collected_verbatim(server: GraphServer, tmp_path: A
     doc = run_collect(server, out=out)
     # import-only (PowerShell) sources and the DNS lookups are collected only when named;
     # per-object collections are gathered in a second pass (their own tests)
-    default = {n for n, src in CATALOG.items() if src.api not in ("import", "dns") and "{" not in src.path}
+    default = {n for n, src in CATALOG.items() if src.api not in ("import", "dns") and "{id}" not in src.path}
     assert set(doc["sources"]) == default
     assert {e["status"] for e in doc["sources"].values()} == {"ok"}
     snap = load_snapshot(out)
@@ -225,11 +225,28 @@ def test_dns_txt_records_through_a_fixture_resolver(server: GraphServer, tmp_pat
     assert len(resolver.asked) == 8
 
 
-def test_dns_txt_records_need_domains_in_the_same_run(server: GraphServer, tmp_path: Any) -> None:
+def test_dns_txt_records_alone_look_up_graph_domains(server: GraphServer, tmp_path: Any) -> None:
+    """Without accepted domains in the run, the verified Graph domains are read first (a prerequisite)."""
     from auditor.collect.dnstxt import FileResolver
 
     fixture = tmp_path / "dns.json"
     fixture.write_text("{}")
-    doc = run_collect(server, ["dnsTxtRecords"], dns_resolver=FileResolver(fixture))
+    resolver = FileResolver(fixture)
+    doc = run_collect(server, ["dnsTxtRecords"], dns_resolver=resolver)
+    verified = sorted(d["id"].lower() for d in server.tenant["domains"] if d.get("isVerified"))
+    assert doc["sources"]["dnsTxtRecords"]["domains"] == verified
+    assert all(v == [] for v in doc["data"]["dnsTxtRecords"].values())
+    assert "domains" not in doc["sources"]  # a prerequisite, not a selected collection
+
+
+def test_dns_failure_fails_the_collection(server: GraphServer) -> None:
+    from auditor.collect.dnstxt import DnsLookupError
+
+    class Failing:
+        async def txt(self, name: str) -> list[str]:
+            raise DnsLookupError(f"{name}: LifetimeTimeout")
+
+    doc = run_collect(server, ["exchangeAcceptedDomains", "dnsTxtRecords"], dns_resolver=Failing())
     assert doc["sources"]["dnsTxtRecords"]["status"] == "error"
+    assert "LifetimeTimeout" in doc["sources"]["dnsTxtRecords"]["error"]
     assert "dnsTxtRecords" not in doc["data"]
