@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from auditor.coverage.model import Requirement, Tenant, UserClass, classify, judge_class, role_label
+from auditor.coverage.classes import classify
+from auditor.coverage.model import Requirement, Tenant, UserClass, role_label
+from auditor.coverage.paths import judge_class
 
 #: users named in a message and in each gap's sample
 SAMPLE = 5

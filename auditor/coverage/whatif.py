@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from auditor.coverage import capolicy as cap
+from auditor.coverage.classes import classify
 from auditor.coverage.directory import guest_type
-from auditor.coverage.model import DIMENSIONS, Requirement, Tenant, UserClass, atoms_for, classify
+from auditor.coverage.model import DIMENSIONS, Requirement, Tenant, UserClass
+from auditor.coverage.paths import atoms_for
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,227 @@
+"""Judging one class: the paths in on which a requirement is not met, and why, in words."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from auditor.coverage import capolicy as cap
+from auditor.coverage.model import DIMENSIONS, Requirement, Tenant, UserClass
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A path on which a class of users is not covered, and why."""
+
+    where: str
+    why: str
+    undetermined: bool
+
+
+def atoms_for(tenant: Tenant, req: Requirement, dim: str) -> tuple[str, ...]:
+    if dim == "app":
+        return req.apps if req.apps is not None else tenant.app_atoms
+    if dim == "client":
+        return req.clients
+    if dim == "platform":
+        return cap.PLATFORMS
+    if dim == "location":
+        return tenant.location_atoms
+    if dim == "userRisk":
+        return req.user_risk
+    if dim == "signInRisk":
+        return req.signin_risk
+    return req.flows
+
+
+def _groups_of_atoms(
+    tenant: Tenant, policies: Sequence[cap.CaPolicy], dim: str, atoms: Sequence[str]
+) -> list[tuple[str, ...]]:
+    """Atoms that every policy treats alike, grouped: judging one of each is enough."""
+    groups: dict[tuple[bool, ...], list[str]] = {}
+    for atom in atoms:
+        signature = tuple(tenant.allowed(p, dim, atom) for p in policies)
+        groups.setdefault(signature, []).append(atom)
+    return [tuple(v) for v in groups.values()]
+
+
+def uncovered_paths(
+    tenant: Tenant, req: Requirement, policies: Sequence[cap.CaPolicy]
+) -> list[dict[str, tuple[str, ...]]]:
+    """The combinations of atom groups on which none of ``policies`` applies, merged.
+
+    Paths that differ in one dimension only and together span all of it are merged into one
+    (that dimension then reads "any"), so a gap is described by what actually matters.
+    """
+    per_dim = [_groups_of_atoms(tenant, policies, dim, atoms_for(tenant, req, dim)) for dim in DIMENSIONS]
+    paths: set[tuple[int, ...]] = set()
+    for combo in itertools.product(*(range(len(g)) for g in per_dim)):
+        atoms = [per_dim[i][j][0] for i, j in enumerate(combo)]
+        if not any(
+            all(tenant.allowed(p, d, a) for d, a in zip(DIMENSIONS, atoms, strict=True)) for p in policies
+        ):
+            paths.add(combo)
+    for i, groups in enumerate(per_dim):
+        if len(groups) < 2:
+            continue
+        buckets: dict[tuple[int, ...], set[int]] = {}
+        for path in paths:
+            buckets.setdefault(path[:i] + path[i + 1 :], set()).add(path[i])
+        merged: set[tuple[int, ...]] = set()
+        for rest, present in buckets.items():
+            if len(present) == len(groups):
+                merged.add((*rest[:i], -1, *rest[i:]))
+            else:
+                merged |= {(*rest[:i], j, *rest[i:]) for j in present}
+        paths = merged
+    return [
+        {
+            d: tuple(a for g in per_dim[i] for a in g) if j == -1 else per_dim[i][j]
+            for i, (d, j) in enumerate(zip(DIMENSIONS, path, strict=True))
+        }
+        for path in sorted(paths)
+    ]
+
+
+def judge_class(tenant: Tenant, req: Requirement, cls: UserClass) -> list[Gap]:
+    """The gaps of one class: empty when covered everywhere."""
+    candidates = [p for p in tenant.policies if req.satisfied_by(p)]
+    verdicts = [(p, *tenant.user_applies(p, cls)) for p in candidates]
+    sure = [p for p, applies, _ in verdicts if applies is True]
+    maybe = [p for p, applies, _ in verdicts if applies is not False]
+    bg = [tenant.in_group(g, cls) for g in req.break_glass_groups]
+    if any(v is True for v in bg):
+        return []
+    gaps = []
+    demanding = [p for p in maybe if not (p.blocks and req.kind != "block")]
+    shown = {
+        d
+        for d in DIMENSIONS
+        if d in ("app", "client")
+        or any(not all(tenant.allowed(p, d, a) for a in atoms_for(tenant, req, d)) for p in demanding)
+        or tuple(atoms_for(tenant, req, d)) != _FULL.get(d, atoms_for(tenant, req, d))
+    }
+    for path in uncovered_paths(tenant, req, sure):
+        undetermined = any(v is None for v in bg) or not _uncovered_on(tenant, path, maybe)
+        where = describe_path(
+            tenant, req, {d: path[d] if d in shown else atoms_for(tenant, req, d) for d in DIMENSIONS}
+        )
+        gaps.append(Gap(where, _why(tenant, req, cls, path, verdicts), undetermined))
+    return gaps
+
+
+_FULL = {
+    "client": cap.CLIENTS,
+    "userRisk": cap.RISK_LEVELS,
+    "signInRisk": cap.RISK_LEVELS,
+    "flow": cap.FLOWS,
+}
+
+
+def _uncovered_on(
+    tenant: Tenant, path: Mapping[str, tuple[str, ...]], policies: Iterable[cap.CaPolicy]
+) -> bool:
+    """True when, even with unknowns in coverage's favour, some atom of the path stays uncovered."""
+    for combo in itertools.product(*(path[d] for d in DIMENSIONS)):
+        if not any(
+            all(tenant.allowed(p, d, a) for d, a in zip(DIMENSIONS, combo, strict=True)) for p in policies
+        ):
+            return True
+    return False
+
+
+def _label_atoms(tenant: Tenant, req: Requirement, dim: str, atoms: tuple[str, ...]) -> str | None:
+    """Words for a group of atoms, or None when the group is the whole dimension."""
+    if set(atoms) >= set(atoms_for(tenant, req, dim)) and (dim != "app" or req.apps is not None):
+        return (
+            None
+            if dim != "app"
+            else _join([cap.USER_ACTIONS.get(a) or cap.WELL_KNOWN_APPS.get(a) or a for a in atoms])
+        )
+    if dim == "app":
+        if req.apps is None and set(atoms) >= set(tenant.app_atoms):
+            return "every resource"
+        if req.apps is None and cap.OTHER_APP in atoms:
+            left = [a for a in tenant.app_atoms if a not in atoms]
+            return "every resource except " + _join([cap.WELL_KNOWN_APPS.get(a) or a for a in left])
+        names = [cap.USER_ACTIONS.get(a) or cap.WELL_KNOWN_APPS.get(a) or a for a in atoms]
+        return _join(names)
+    if dim == "client":
+        return "on " + _join([cap.CLIENT_LABELS.get(a, a) for a in atoms])
+    if dim == "platform":
+        return "on platform " + _join(list(atoms))
+    if dim == "location":
+        return "from location " + _join(list(atoms))
+    if dim in ("userRisk", "signInRisk"):
+        return f"at {'user' if dim == 'userRisk' else 'sign-in'} risk " + _join(list(atoms))
+    return "with authentication flow " + _join(list(atoms))
+
+
+def describe_path(tenant: Tenant, req: Requirement, path: Mapping[str, tuple[str, ...]]) -> str:
+    parts = [_label_atoms(tenant, req, dim, path[dim]) for dim in DIMENSIONS]
+    return " ".join(p for p in parts if p)
+
+
+def _join(items: list[str], limit: int = 3) -> str:
+    if len(items) <= limit:
+        return ", ".join(items)
+    return ", ".join(items[:limit]) + f" and {len(items) - limit} more"
+
+
+def _why(
+    tenant: Tenant,
+    req: Requirement,
+    cls: UserClass,
+    path: Mapping[str, tuple[str, ...]],
+    verdicts: Sequence[tuple[cap.CaPolicy, bool | None, str]],
+) -> str:
+    """Why no policy meets the requirement on this path for these users."""
+    excluded: list[str] = []
+    elsewhere: list[str] = []
+    not_included = 0
+    for p, applies, text in verdicts:
+        if applies is not True and text.startswith("does not include"):
+            not_included += 1
+            continue
+        reason = text if applies is not True else _path_reason(tenant, p, path)
+        if reason:
+            (excluded if applies is not True else elsewhere).append(f"{p.label()} {reason}")
+    shadow = [
+        f"{p.label()} would, but is not enforced (state {p.state})"
+        for p in tenant.not_enforced
+        if req.satisfied_by(p) and tenant.user_applies(p, cls)[0] is not False
+    ]
+    reasons = excluded + elsewhere[: max(0, 3 - len(excluded))] + shadow[:2]
+    if not_included:
+        reasons.append(
+            f"{not_included} other {'policy does' if not_included == 1 else 'policies do'} not include them"
+        )
+    if not verdicts:
+        reasons.append(f"no enforced policy has them {req.wording()}")
+    return "; ".join(reasons)
+
+
+def _path_reason(tenant: Tenant, p: cap.CaPolicy, path: Mapping[str, tuple[str, ...]]) -> str:
+    if p.opaque:
+        return "applies only under " + " and ".join(p.opaque)
+    for dim in DIMENSIONS:
+        atom = path[dim][0]
+        if not tenant.allowed(p, dim, atom):
+            label = {
+                "app": "does not cover ",
+                "client": "does not apply to ",
+                "platform": "does not apply on platform ",
+                "location": "does not apply from location ",
+                "userRisk": "applies only at other user risk levels than ",
+                "signInRisk": "applies only at other sign-in risk levels than ",
+                "flow": "does not apply to authentication flow ",
+            }[dim]
+            name = (
+                cap.CLIENT_LABELS.get(atom)
+                or cap.USER_ACTIONS.get(atom)
+                or cap.WELL_KNOWN_APPS.get(atom)
+                or atom
+            )
+            return label + name
+    return ""
