@@ -61,7 +61,10 @@ def add_collect_arguments(
     group.add_argument("--tenant-id", metavar="ID", help="tenant id or domain (default: AZURE_TENANT_ID)")
     group.add_argument("--auth", choices=AUTH_MODES, default="default", metavar="MODE", help=AUTH_HELP)
     group.add_argument(
-        "--sources", metavar="NAMES", help="comma-separated collection names to collect (default: all)"
+        "--sources",
+        metavar="NAMES",
+        help="comma-separated collection names to collect (default: all); groupMembers reads the "
+        "collections that name its groups first",
     )
     group.add_argument(
         "--graph-url", metavar="URL", help="Microsoft Graph root (sovereign clouds, test servers)"

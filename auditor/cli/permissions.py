@@ -32,10 +32,11 @@ def required_collections(baseline: str | None) -> tuple[list[str], int]:
 
 
 def permissions_document(collections: list[str], policy_count: int, baseline: str | None) -> dict[str, Any]:
-    from auditor.collect.catalog import CATALOG, permissions_for
+    from auditor.collect.catalog import CATALOG, permissions_for, with_prerequisites
 
     needs = permissions_for(collections)
-    collections = sorted({*collections, "organization"})  # collect always reads it (tenant block)
+    # collect always reads organization (tenant block), and a dependent collection's prerequisites
+    collections = sorted(with_prerequisites({*collections, "organization"}))
     return {
         "baseline": baseline,
         "policies": policy_count,

@@ -18,6 +18,8 @@ from auditor.collect.source import (
     ACTIVITY_FEED_PERMISSION,
     EXCHANGE_APP_PERMISSION,
     EXCHANGE_ROLE,
+    GROUP_REFERENCES,
+    MEMBER_SELECT,
     P1,
     P2,
     SENTINEL_ROLE,
@@ -33,6 +35,8 @@ __all__ = [
     "ACTIVITY_FEED_DLP_PERMISSION",
     "ACTIVITY_FEED_PERMISSION",
     "CATALOG",
+    "GROUP_REFERENCES",
+    "MEMBER_SELECT",
     "USER_SELECT",
     "FanOut",
     "PermissionNeed",
@@ -56,7 +60,16 @@ _SOURCES: tuple[Source, ...] = (
         note="signInActivity needs AuditLog.Read.All and Entra ID P1",
     ),
     _g("groups", "/groups", "GroupMember.Read.All", top=999),
-    _g("groupMembers", "/groups/{id}/transitiveMembers", "GroupMember.Read.All", top=999),
+    _g(
+        "groupMembers",
+        "/groups/{id}/transitiveMembers",
+        "GroupMember.Read.All",
+        query=f"$select={MEMBER_SELECT}",
+        top=999,
+        after=GROUP_REFERENCES,
+        note="only the groups that conditional access policies, directory role assignments or "
+        "eligibilities, and PIM policies reference; never every group",
+    ),
     _g(
         "userRegistrationDetails",
         "/reports/authenticationMethods/userRegistrationDetails",
@@ -206,19 +219,28 @@ if set(CATALOG) != set(COLLECTIONS):  # pragma: no cover - a programming error c
     raise RuntimeError(f"catalog and COLLECTIONS differ: {set(CATALOG) ^ set(COLLECTIONS)}")
 
 
-def select_sources(names: Iterable[str] | None) -> list[Source]:
-    """The catalog entries for ``names`` (all that an API serves when None); unknown names are an InputError.
+def with_prerequisites(names: Iterable[str]) -> set[str]:
+    """``names`` plus every collection one among them reads first (``after``): collecting them
+    needs those permissions too, whether or not they are selected."""
+    wanted = set(names)
+    for name in list(wanted):
+        source = CATALOG.get(name)
+        if source is not None:
+            wanted.update(source.after)
+    return wanted
 
-    Import-only sources are selected only by name; collecting them records ``not_supported``
-    with the PowerShell line that exports them. ``dnsTxtRecords`` is selected only by name
-    too: its public DNS queries leave the machine, which a read-only tenant audit should not
-    do unasked.
+
+def select_sources(names: Iterable[str] | None) -> list[Source]:
+    """The catalog entries for ``names`` (all but the opt-in ones when None); unknown names are an InputError.
+
+    A collection's prerequisites (``after``) are not added: the collector reads them itself
+    when they were not selected, and only the selected collections are written. Import-only
+    sources are selected only by name (collecting them records ``not_supported`` with the
+    PowerShell line that exports them), and so is ``dnsTxtRecords``: its public DNS queries leave
+    the machine, which a read-only tenant audit should not do unasked.
     """
     if names is None:
-        # per-object collections ({id} in the path) are gathered after the ones that name the objects;
-        # placeholders such as {tenantId} or {workspaceId} are filled by their own collectors.
-        # Import-only sources and the DNS lookups are selected by name only.
-        return [s for s in CATALOG.values() if "{id}" not in s.path and s.api not in ("import", "dns")]
+        return [s for s in CATALOG.values() if s.api not in ("import", "dns")]
     wanted = [n.strip() for n in names if n.strip()]
     unknown = [n for n in wanted if n not in CATALOG]
     if unknown:
@@ -238,9 +260,10 @@ class PermissionNeed:
 def permissions_for(names: Iterable[str]) -> list[PermissionNeed]:
     """The deduplicated permissions, roles and licences that collecting ``names`` needs.
 
-    ``organization`` is always included: collection reads it for the snapshot's tenant block.
+    ``organization`` is always included: collection reads it for the snapshot's tenant block;
+    a dependent collection's prerequisites are included too (they are collected with it).
     """
-    names = {*names, "organization"}
+    names = with_prerequisites({*names, "organization"})
     acc: dict[tuple[str, str], list[str]] = {}
     for source in select_sources(sorted(set(names))):
         for perm in source.permissions:

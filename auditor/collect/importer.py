@@ -55,8 +55,17 @@ def decode_text(raw: bytes, source: str) -> str:
 
 
 def coerce_shape(name: str, value: Any, source: str) -> Any:
-    """Fit the parsed JSON to the collection's shape (object vs list)."""
+    """Fit the parsed JSON to the collection's shape (object vs list vs object of lists)."""
     shape = COLLECTIONS[name]
+    if shape == "objectOfLists":
+        if not isinstance(value, dict):
+            raise InputError(f"{name} must be a JSON object of id -> array", source=source)
+        # ConvertTo-Json prints a one-member array as a bare object: wrap it back
+        shaped = {str(k): [v] if isinstance(v, dict) else v for k, v in value.items()}
+        bad = next((k for k, v in shaped.items() if not isinstance(v, list)), None)
+        if bad is not None:
+            raise InputError(f"{name}: the value of {bad!r} must be a JSON array", source=source)
+        return shaped
     if shape == "object":
         if isinstance(value, list):
             if len(value) != 1:
@@ -97,7 +106,10 @@ def load_import(spec: ImportSpec) -> CollectionResult:
             f"not valid JSON: {exc.msg}", source=source, line=exc.lineno, column=exc.colno
         ) from None
     data = coerce_shape(spec.name, value, source)
-    count = len(data) if isinstance(data, list) else 1
+    if COLLECTIONS[spec.name] == "objectOfLists":
+        count = sum(len(v) for v in data.values())
+    else:
+        count = len(data) if isinstance(data, list) else 1
     return CollectionResult(
         spec.name, "ok", "import", utc_now(), data=data, count=count, extra={"importedFrom": spec.path.name}
     )

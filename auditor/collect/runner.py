@@ -53,6 +53,7 @@ from auditor.collect.graph import (
     resource_scope,
 )
 from auditor.collect.importer import ImportSpec, apply_imports, load_import
+from auditor.collect.members import collect_group_members
 from auditor.collect.mgmtactivity import (
     DEFAULT_ACTIVITY_URL,
     activity_scope,
@@ -115,7 +116,12 @@ def tenant_from_organization(org: list[Any]) -> TenantInfo | None:
 class Collector:
     """Owns the clients of one run and fetches sources with bounded concurrency."""
 
-    def __init__(self, auth: AuthSetup, options: CollectOptions, reporter: Reporter | None = None) -> None:
+    def __init__(
+        self,
+        auth: AuthSetup,
+        options: CollectOptions,
+        reporter: Reporter | None = None,
+    ) -> None:
         self.auth = auth
         self.options = options
         self.reporter = reporter or LineReporter(quiet=True)
@@ -149,6 +155,18 @@ class Collector:
         try:
             if source.api in ("import", "dns", "sharepoint") or source.fan_out is not None:
                 return await self._fetch_library(source, tenant_id, progress)
+            if source.api == "graph" and source.after:  # groupMembers: the groups the others name
+                inputs = {name: await self._prerequisite(name, tenant_id) for name in source.after}
+                return await collect_group_members(
+                    self.graph,
+                    self.root,
+                    source,
+                    inputs,
+                    policy,
+                    deadline,
+                    progress,
+                    concurrency=max(1, min(4, self.options.concurrency)),
+                )
             if source.api == "graph":
                 return await collect_graph(self.graph, self.root, source, policy, deadline, progress)
             if source.api == "exchange":

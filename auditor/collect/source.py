@@ -109,8 +109,19 @@ class Source:
 
 USER_SELECT = (
     "id,userPrincipalName,displayName,userType,accountEnabled,"
-    "onPremisesSyncEnabled,createdDateTime,signInActivity"
+    "onPremisesSyncEnabled,onPremisesImmutableId,createdDateTime,signInActivity,"
+    "externalUserState,creationType,mail"
 )
+
+#: What ``groupMembers`` reads to find the groups whose members it collects: conditional access
+#: include/exclude groups, groups holding a directory role (active or eligible), PIM approver groups.
+GROUP_REFERENCES = (
+    "conditionalAccessPolicies",
+    "roleAssignments",
+    "roleEligibilitySchedules",
+    "roleManagementPolicyAssignments",
+)
+MEMBER_SELECT = "id,userPrincipalName,displayName"
 
 
 def _g(name: str, path: str, *perms: str, **kw: object) -> Source:

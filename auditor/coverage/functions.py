@@ -81,7 +81,7 @@ def _strings(value: Any, key: str) -> tuple[str, ...]:
     if isinstance(value, str):
         return (value,)
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise CoverageError(f"caCoverage: '{key}' must be a string or a list of strings")
+        raise CoverageError(f"'{key}' must be a string or a list of strings")
     return tuple(value)
 
 
@@ -105,12 +105,10 @@ def requirement_from(spec: Any) -> Requirement:
         raise CoverageError("caCoverage expects a map such as {'require': 'mfa'}")
     unknown = sorted(set(spec) - set(SPEC_KEYS))
     if unknown:
-        raise CoverageError(
-            f"caCoverage: unknown key(s) {', '.join(map(str, unknown))}; known: {', '.join(SPEC_KEYS)}"
-        )
+        raise CoverageError(f"unknown key(s) {', '.join(map(str, unknown))}; known: {', '.join(SPEC_KEYS)}")
     kind = spec.get("require")
     if kind not in KINDS:
-        raise CoverageError(f"caCoverage: 'require' must be one of {', '.join(KINDS)}, got {kind!r}")
+        raise CoverageError(f"'require' must be one of {', '.join(KINDS)}, got {kind!r}")
     kw: dict[str, Any] = {}
     for key, attr, allowed in (
         ("clients", "clients", cap.CLIENTS),
@@ -122,7 +120,7 @@ def requirement_from(spec: Any) -> Requirement:
             values = _strings(spec[key], key)
             bad = [v for v in values if v not in allowed]
             if bad or not values:
-                raise CoverageError(f"caCoverage: '{key}' takes {', '.join(allowed)}; got {list(values)}")
+                raise CoverageError(f"'{key}' takes {', '.join(allowed)}; got {list(values)}")
             kw[attr] = values
     if "roles" in spec:
         kw["roles"] = _strings(spec["roles"], "roles")
@@ -132,7 +130,7 @@ def requirement_from(spec: Any) -> Requirement:
         )
     if "maxHours" in spec:
         if not isinstance(spec["maxHours"], int | float) or isinstance(spec["maxHours"], bool):
-            raise CoverageError("caCoverage: 'maxHours' must be a number")
+            raise CoverageError("'maxHours' must be a number")
         kw["max_hours"] = float(spec["maxHours"])
     kw["break_glass_users"] = frozenset(_strings(spec.get("breakGlassAccounts", []), "breakGlassAccounts"))
     kw["break_glass_groups"] = _strings(spec.get("breakGlassGroups", []), "breakGlassGroups")
@@ -177,7 +175,7 @@ def ca_coverage(spec: Any) -> dict[str, Any]:
 def role_holders(role_ids: Any, include_eligible: Any) -> list[dict[str, Any]]:
     roles = _strings(role_ids, "roleTemplateIds")
     if not isinstance(include_eligible, bool):
-        raise CoverageError("roleHolders: includeEligible must be a bool")
+        raise CoverageError("includeEligible must be a bool")
     binding = _binding()
     _need(binding, "users", "roleHolders")
     _need(binding, "roleAssignments", "roleHolders")
@@ -188,7 +186,7 @@ def role_holders(role_ids: Any, include_eligible: Any) -> list[dict[str, Any]]:
     if hidden:
         why = d.membership_gap or "their members were not collected (groupMembers)"
         raise CoverageError(
-            "roleHolders: role(s) "
+            "role(s) "
             + ", ".join(role_label(r) for r in roles if set(d.roles_unknown_groups.get(r, ())) & set(hidden))
             + f" are held through group(s) {', '.join(d.group_label(g) for g in hidden[:5])}: {why}"
         )

@@ -146,7 +146,8 @@ class Tenant:
         if cls.named is not None and cls.named in u.exclude_users:
             reasons.append((True, "excludes them by name"))
         reasons += [
-            (self.in_group(g, cls), f"excludes them through group {d.group_label(g)}") for g in u.exclude_groups
+            (self.in_group(g, cls), f"excludes them through group {d.group_label(g)}")
+            for g in u.exclude_groups
         ]
         reasons += [
             (self.holds_role(r, cls), f"excludes them through role {role_label(r)}") for r in u.exclude_roles

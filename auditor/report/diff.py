@@ -119,6 +119,43 @@ def _keyed(items: list[Any]) -> dict[str, Any]:
     return {canonical_json(x).decode(): x for x in items}
 
 
+def _count(items: list[Any]) -> str:
+    return f"{len(items)} item" + ("" if len(items) == 1 else "s")
+
+
+def _is_object_of_lists(value: Any) -> bool:
+    """``groupMembers``-shaped: an object whose values are all lists (id -> members)."""
+    return isinstance(value, Mapping) and all(isinstance(v, list) for v in value.values())
+
+
+def _diff_object_of_lists(va: Mapping[str, list[Any]], vb: Mapping[str, list[Any]]) -> dict[str, list[str]]:
+    """Per key: a key added or removed as a whole, else the elements added, removed, changed in it.
+
+    ``groupMembers`` diffs as "who joined or left which group", not as one changed object.
+    """
+    added: list[str] = []
+    removed: list[str] = []
+    changed: list[str] = []
+    for key in sorted(set(va) | set(vb)):
+        if key not in va:
+            added.append(f"{key} ({_count(vb[key])})")
+            continue
+        if key not in vb:
+            removed.append(f"{key} ({_count(va[key])})")
+            continue
+        if canonical_json(va[key]) == canonical_json(vb[key]):
+            continue
+        ka, kb = _keyed(va[key]), _keyed(vb[key])
+        added.extend(f"{_label(kb[k])} in {key}" for k in set(kb) - set(ka))
+        removed.extend(f"{_label(ka[k])} in {key}" for k in set(ka) - set(kb))
+        changed.extend(
+            f"{_label(kb[k])} in {key}"
+            for k in set(ka) & set(kb)
+            if canonical_json(ka[k]) != canonical_json(kb[k])
+        )
+    return {"added": sorted(added), "removed": sorted(removed), "changed": sorted(changed)}
+
+
 def diff_snapshots(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
     """Per collection: objects added, removed, changed; collections whose status changed."""
     da, db = old.get("data", {}), new.get("data", {})
@@ -132,7 +169,9 @@ def diff_snapshots(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, 
             entry["collection"] = "added"
         elif name not in db:
             entry["collection"] = "removed"
-        if isinstance(va, list) and isinstance(vb, list):
+        if _is_object_of_lists(va) and _is_object_of_lists(vb):
+            entry.update(_diff_object_of_lists(va, vb))
+        elif isinstance(va, list) and isinstance(vb, list):
             ka, kb = _keyed(va), _keyed(vb)
             entry["added"] = sorted(_label(kb[k]) for k in set(kb) - set(ka))
             entry["removed"] = sorted(_label(ka[k]) for k in set(ka) - set(kb))

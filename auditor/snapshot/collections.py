@@ -9,16 +9,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-Shape = Literal["list", "object"]
+#: ``list``: a JSON array; ``object``: a singleton JSON object; ``objectOfLists``: an object whose
+#: every value is a list (``groupMembers``: group id -> that group's members).
+Shape = Literal["list", "object", "objectOfLists"]
 
-#: Every known collection and whether the API returns a list or a singleton object.
+#: Every known collection and its shape: what the API returns (a list or a singleton object), or for
+#: a collection read once per referenced object, an object of lists keyed by that object's id.
 COLLECTIONS: dict[str, Shape] = {
     "organization": "list",
     "domains": "list",
     "subscribedSkus": "list",
     "users": "list",
     "groups": "list",
-    "groupMembers": "object",
+    "groupMembers": "objectOfLists",
     "userRegistrationDetails": "list",
     "conditionalAccessPolicies": "list",
     "namedLocations": "list",

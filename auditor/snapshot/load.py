@@ -68,6 +68,17 @@ def validate_document(doc: dict[str, Any], source: str) -> None:
             raise InputError(f"invalid snapshot at data/{name}: expected a list (JSON array)", source=source)
         if shape == "object" and not isinstance(value, dict):
             raise InputError(f"invalid snapshot at data/{name}: expected an object", source=source)
+        if shape == "objectOfLists":
+            if not isinstance(value, dict):
+                raise InputError(
+                    f"invalid snapshot at data/{name}: expected an object of lists (id -> JSON array)",
+                    source=source,
+                )
+            for key, members in value.items():
+                if not isinstance(members, list):
+                    raise InputError(
+                        f"invalid snapshot at data/{name}/{key}: expected a list (JSON array)", source=source
+                    )
 
 
 def load_snapshot_bytes(raw: bytes, source: str) -> Snapshot:

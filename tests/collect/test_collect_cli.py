@@ -148,12 +148,16 @@ def test_failed_collections_are_reported_and_absent_from_data(
 
 
 def test_permissions_lists_exactly_what_the_policies_need(capsys: pytest.CaptureFixture[str]) -> None:
-    from auditor.collect.catalog import CATALOG
+    from auditor.collect.catalog import CATALOG, with_prerequisites
     from auditor.policy import load_library
 
     assert main(["permissions", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
-    needed = {c for p in load_library(None) for c in (*p.requires, *p.reads)} | {"organization"}
+    # what policies require or read through library functions, and what a dependent collection
+    # (groupMembers) reads first
+    needed = with_prerequisites(
+        {c for p in load_library(None) for c in (*p.requires, *p.reads)} | {"organization"}
+    )
     assert {c["name"] for c in doc["collections"]} == needed
     expected = {perm for c in needed for perm in CATALOG[c].permissions}
     assert set(doc["applicationPermissions"]) == expected
@@ -165,7 +169,7 @@ def test_permissions_lists_exactly_what_the_policies_need(capsys: pytest.Capture
 
 def test_permissions_for_a_baseline_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from auditor.baseline import load_baseline
-    from auditor.collect.catalog import CATALOG
+    from auditor.collect.catalog import CATALOG, with_prerequisites
     from auditor.policy import load_library
 
     baseline = tmp_path / "b.yaml"
@@ -178,7 +182,7 @@ def test_permissions_for_a_baseline_file(tmp_path: Path, capsys: pytest.CaptureF
     assert code == 0, out.err
     doc = json.loads(out.out)
     selected = [p for p in load_library(None) if load_baseline(str(baseline)).selects(p.id)]
-    needed = {c for p in selected for c in (*p.requires, *p.reads)} | {"organization"}
+    needed = with_prerequisites({c for p in selected for c in (*p.requires, *p.reads)} | {"organization"})
     assert doc["policies"] == len(selected)
     assert {c["name"] for c in doc["collections"]} == needed
     assert set(doc["applicationPermissions"]) == {perm for c in needed for perm in CATALOG[c].permissions}

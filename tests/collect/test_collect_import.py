@@ -112,6 +112,21 @@ def test_import_command_rewrites_and_revalidates(tmp_path: Path, capsys: pytest.
     assert snap.read_bytes() == before
 
 
+def test_import_group_members_an_object_of_lists(tmp_path: Path) -> None:
+    snap = tmp_path / "s.json"
+    _base_snapshot(snap)
+    user = {"@odata.type": "#microsoft.graph.user", "id": "u1", "userPrincipalName": "a@contoso.example"}
+    f = tmp_path / "members.json"
+    # ConvertTo-Json prints a one-member list as a bare object; it is wrapped back into a list
+    f.write_bytes(codecs.BOM_UTF8 + json.dumps({"g1": user, "g2": [user, user], "g3": []}).encode())
+    assert main(["import", str(snap), f"groupMembers={f}"]) == 0
+    loaded = load_snapshot(snap)
+    assert loaded.data["groupMembers"] == {"g1": [user], "g2": [user, user], "g3": []}
+    assert loaded.sources["groupMembers"]["count"] == 3
+    f.write_text(json.dumps([user]), "utf-8")
+    assert main(["import", str(snap), f"groupMembers={f}"]) == 2
+
+
 def test_collect_with_import_replaces_the_api_source(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AUDITOR_ACCESS_TOKEN", SECRET_TOKEN)
     f = tmp_path / "org.json"

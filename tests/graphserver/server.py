@@ -83,6 +83,7 @@ class GraphServer:
         self.in_flight = 0
         self.max_top: dict[str, int] = {}  # per collection: a larger $top is refused with a 400
         self.max_in_flight = 0
+        self.reject_select: set[str] = set()  # collections whose $select is refused with a 400
         self.cache_pages = cache_pages
         self._cache: dict[str, bytes] = {}
         self._lock = threading.Lock()
@@ -253,7 +254,8 @@ class _Handler(BaseHTTPRequestHandler):
         page = items[offset : offset + size]
         select = query.get("$select", [""])[0]
         if select:
-            fields = [*select.split(","), "@odata.type"]  # Graph keeps the type of derived objects
+            # like Graph, items of a polymorphic collection keep their @odata.type under $select
+            fields = ["@odata.type", *select.split(",")]
             page = [{k: item[k] for k in fields if k in item} for item in page]
         doc["value"] = page
         if offset + size < len(items):
@@ -292,6 +294,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, json.dumps({"value": self.app.tenant[name]}).encode())
             return
         if self._library_get(path, query):
+            return
+        if path.startswith("/v1.0/groups/"):
+            self._group(path, query)
             return
         found = self.app.by_path.get(path)
         if found is None:
@@ -366,6 +371,46 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, json.dumps(self._page(name, items, path, query, DEFAULT_PAGE)).encode())
             return True
         return False
+
+    def _group(self, path: str, query: dict[str, list[str]]) -> None:
+        """``/groups/{id}`` (does this object exist as a group?) and ``/groups/{id}/transitiveMembers``."""
+        parts = path.split("/")  # "", "v1.0", "groups", id[, "transitiveMembers"]
+        members: dict[str, list[Any]] = self.app.tenant["groupMembers"]
+        group_id = parts[3]
+        exists = group_id in members or any(g["id"] == group_id for g in self.app.tenant["groups"])
+        if len(parts) == 4:
+            if self._apply_fault("groupLookup"):
+                return
+            if not exists:
+                self._error(404, "Request_ResourceNotFound", f"Resource '{group_id}' does not exist.")
+                return
+            body = {"@odata.context": f"{self.app.url}/v1.0/$metadata#groups(id)/$entity", "id": group_id}
+            self._send(200, json.dumps(body).encode())
+            return
+        if len(parts) != 5 or parts[4] != "transitiveMembers":
+            self._error(400, "BadRequest", f"Resource not found for the segment '{parts[-1]}'.")
+            return
+        name = "groupMembers"
+        if self._apply_fault(name):
+            return
+        if not exists:
+            self._error(
+                404,
+                "Request_ResourceNotFound",
+                f"Resource '{group_id}' does not exist or one of its queried reference-property objects "
+                "are not present.",
+            )
+            return
+        top = int(query.get("$top", [str(DEFAULT_PAGE)])[0])
+        if top > self.app.max_top.get(name, MAX_TOP):
+            self._error(400, "Request_UnsupportedQuery", f"Invalid page size specified: '{top}'.")
+            return
+        if query.get("$select") and name in self.app.reject_select:
+            self._error(400, "Request_BadRequest", "Could not find a property named 'userPrincipalName'.")
+            return
+        doc = self._page(name, members.get(group_id, []), path, query, top)
+        doc["@odata.context"] = f"{self.app.url}/v1.0/$metadata#directoryObjects"
+        self._send(200, json.dumps(doc).encode())
 
     def _post(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)

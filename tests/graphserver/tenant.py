@@ -8,6 +8,7 @@ Exchange ``InvokeCommand`` output and Resource Manager diagnostic settings.
 
 from __future__ import annotations
 
+import base64
 import random
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -60,6 +61,14 @@ def make_users(n: int, rng: random.Random) -> list[dict[str, Any]]:
                 "userType": "Guest" if guest else "Member",
                 "accountEnabled": i % 31 != 3,
                 "onPremisesSyncEnabled": True if i % 3 == 0 else None,
+                # synced users have an immutable id; so does a formerly synced, now cloud-managed one
+                "onPremisesImmutableId": (
+                    base64.b64encode(uuid.UUID(int=i + 1).bytes).decode()
+                    if i % 3 == 0 or i % 29 == 4
+                    else None
+                ),
+                "externalUserState": ("Accepted" if i % 2 else "PendingAcceptance") if guest else None,
+                "creationType": "Invitation" if guest else None,
                 "createdDateTime": _ts(BASE_TIME - timedelta(days=300 + i % 900)),
                 "mail": None if guest else upn,
                 "jobTitle": None,
@@ -162,6 +171,30 @@ def _ca(
     }
 
 
+def _member(obj: dict[str, Any], kind: str) -> dict[str, Any]:
+    """A transitiveMembers entry as Graph returns it with ``$select=id,userPrincipalName,displayName``."""
+    out = {"@odata.type": f"#microsoft.graph.{kind}", "id": obj["id"]}
+    if kind == "user":
+        out["userPrincipalName"] = obj["userPrincipalName"]
+    out["displayName"] = obj["displayName"]
+    return out
+
+
+def make_members(
+    users: list[dict[str, Any]], groups: list[dict[str, Any]], sps: list[dict[str, Any]]
+) -> dict[str, list[dict[str, Any]]]:
+    """Transitive members of the referenced groups (group 1 nests group 5; group 2 holds an app)."""
+    pick = [users[i % len(users)] for i in range(10, 18)]
+    nested = [_member(pick[5], "user")]
+    return {
+        groups[0]["id"]: [_member(u, "user") for u in pick[:3]],
+        groups[1]["id"]: [_member(u, "user") for u in pick[3:5]] + [_member(groups[5], "group"), *nested],
+        groups[2]["id"]: [_member(u, "user") for u in pick[6:8]] + [_member(sps[0], "servicePrincipal")],
+        groups[3]["id"]: [_member(u, "user") for u in users[1:3]],
+        groups[5]["id"]: nested,
+    }
+
+
 def make_tenant(users: int = 50, seed: int = 7) -> dict[str, Any]:
     """Every collection of the snapshot, keyed by collection name."""
     rng = random.Random(seed)
@@ -194,12 +227,43 @@ def make_tenant(users: int = 50, seed: int = 7) -> dict[str, Any]:
         }
         for i, uid in enumerate(admins)
     ]
+    # groups come from their own generator so that adding them left every other id unchanged
+    grng = random.Random(seed + 1)
+    groups = [
+        {
+            "id": _uid(grng),
+            "displayName": name,
+            "securityEnabled": True,
+            "mailEnabled": False,
+            "groupTypes": [],
+            "isAssignableToRole": i < 2,
+            "visibility": None,
+        }
+        for i, name in enumerate(
+            [
+                "Global admins (role-assignable)",
+                "Security admins, eligible (role-assignable)",
+                "Legacy auth exclusions",
+                "PIM approvers",
+                "Group 4",
+                "Nested helpdesk",
+                "Group 6",
+                "Group 7",
+            ]
+        )
+    ]
+    gid = [g["id"] for g in groups]
+    deleted_group = _uid(grng)  # named by a CA policy, no longer in the directory (404)
+    sp_ids = [_uid(grng) for _ in range(12)]
+    assignments.append(
+        {"id": _uid(grng), "principalId": gid[0], "roleDefinitionId": ga, "directoryScopeId": "/"}
+    )
     breakglass = admins[0]
     ca = [
         _ca(
             "Block legacy authentication",
             "enabled",
-            {"includeUsers": ["All"], "excludeUsers": [breakglass]},
+            {"includeUsers": ["All"], "excludeUsers": [breakglass], "excludeGroups": [gid[2]]},
             {"includeApplications": ["All"]},
             {
                 "operator": "OR",
@@ -233,7 +297,7 @@ def make_tenant(users: int = 50, seed: int = 7) -> dict[str, Any]:
         _ca(
             "Require MFA for risky sign-ins",
             "enabledForReportingButNotEnforced",
-            {"includeUsers": ["All"]},
+            {"includeUsers": ["All"], "excludeGroups": [deleted_group]},
             {"includeApplications": ["All"]},
             {
                 "operator": "OR",
@@ -262,7 +326,7 @@ def make_tenant(users: int = 50, seed: int = 7) -> dict[str, Any]:
     ]
     sp: list[dict[str, Any]] = [
         {
-            "id": _uid(rng),
+            "id": sp_ids[i],
             "appId": _uid(rng),
             "displayName": f"App {i}",
             "servicePrincipalType": "Application",
@@ -358,18 +422,8 @@ def make_tenant(users: int = 50, seed: int = 7) -> dict[str, Any]:
             }
         ],
         "users": user_list,
-        "groups": [
-            {
-                "id": _uid(rng),
-                "displayName": f"Group {i}",
-                "securityEnabled": True,
-                "mailEnabled": False,
-                "groupTypes": [],
-                "isAssignableToRole": i == 0,
-                "visibility": None,
-            }
-            for i in range(8)
-        ],
+        "groups": groups,
+        "groupMembers": make_members(user_list, groups, sp),
         "userRegistrationDetails": make_registration(user_list, set(admins)),
         "conditionalAccessPolicies": ca,
         "namedLocations": [
@@ -498,6 +552,21 @@ def make_tenant(users: int = 50, seed: int = 7) -> dict[str, Any]:
                 },
             }
             for uid in admins[3:]
+        ]
+        + [
+            {
+                "id": _uid(grng),
+                "principalId": gid[1],
+                "roleDefinitionId": ROLE_TEMPLATES["Security Administrator"],
+                "directoryScopeId": "/",
+                "memberType": "Direct",
+                "status": "Provisioned",
+                "createdDateTime": "2025-06-01T00:00:00Z",
+                "scheduleInfo": {
+                    "startDateTime": "2025-06-01T00:00:00Z",
+                    "expiration": {"type": "noExpiration", "endDateTime": None, "duration": None},
+                },
+            }
         ],
         "roleAssignmentScheduleInstances": [
             {
@@ -537,7 +606,26 @@ def make_tenant(users: int = 50, seed: int = 7) -> dict[str, Any]:
                             "setting": {
                                 "isApprovalRequired": tid == ga,
                                 "approvalMode": "SingleStage",
-                                "approvalStages": [],
+                                "approvalStages": [
+                                    {
+                                        "approvalStageTimeOutInDays": 1,
+                                        "isApproverJustificationRequired": True,
+                                        "escalationTimeInMinutes": 0,
+                                        "isEscalationEnabled": False,
+                                        "primaryApprovers": [
+                                            {
+                                                "@odata.type": "#microsoft.graph.groupMembers",
+                                                "isBackup": False,
+                                                "id": gid[3],
+                                                "description": "PIM approvers",
+                                                "groupId": gid[3],
+                                            }
+                                        ],
+                                        "escalationApprovers": [],
+                                    }
+                                ]
+                                if tid == ga
+                                else [],
                             },
                         },
                     ],
