@@ -56,8 +56,12 @@ class Source:
     For Exchange sources ``path``
     is the cmdlet name. ``paged`` is False where the first page is all we want
     (``secureScores``: the latest score only). ``after`` names collections whose results
-    this one reads (the workspaces of ``entraDiagnosticSettings``, for example): the runner
-    collects those first and the collector reads them itself when they were not selected.
+    this one reads (the workspaces of ``entraDiagnosticSettings``; the groups that conditional
+    access, role and PIM collections name, for ``groupMembers``; the domains for
+    ``dnsTxtRecords``): the runner collects those first and the collector reads them itself when
+    they were not selected. ``{id}`` in a path stands for each object read. ``fan_out`` describes
+    a Graph collection read in two steps; ``import_command`` is the PowerShell line that exports
+    the collection for ``auditor import``.
     """
 
     name: str
