@@ -219,13 +219,16 @@ class AuditResult:
 
     @property
     def gate(self) -> str:
-        """``passed``, ``failed`` or ``incomplete``."""
-        return str(self.summary["gate"])
+        """``passed``, ``failed`` or ``incomplete``; with ``since`` (``audit --since``), the
+        verdict on new failures only."""
+        since = self.document.get("since") or {}
+        return str(since.get("gate") or self.summary["gate"])
 
     @property
     def exit_code(self) -> int:
         """What the CLI exits with for this verdict: 0 passed, 1 failed, 3 incomplete."""
-        return int(self.summary["exitCode"])
+        since = self.document.get("since") or {}
+        return int(since["exitCode"]) if "exitCode" in since else int(self.summary["exitCode"])
 
     @property
     def results(self) -> list[dict[str, Any]]:

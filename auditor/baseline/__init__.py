@@ -1,4 +1,4 @@
-"""Baseline stage: policy selection, params, waivers and the gate (DESIGN section 5)."""
+"""Baseline stage: policy selection, params, waivers and the gate (format: docs/formats.md)."""
 
 from auditor.baseline.load import (
     STANDARD_PARAMS,

@@ -23,8 +23,9 @@ from auditor.errors import InputError, InputErrors
 from auditor.policy.load import schema_errors
 from auditor.policy.model import Policy
 from auditor.policy.yamlpos import YamlDocument, read_yaml
+from auditor.suggest import did_you_mean
 
-#: params every built-in policy uses with these names where it applies (DESIGN 5)
+#: params every built-in policy uses with these names where it applies (docs/formats.md, baselines)
 STANDARD_PARAMS = ("breakGlassAccounts", "breakGlassGroups", "auditRetentionDays")
 
 
@@ -134,7 +135,8 @@ def load_baseline(name_or_path: str) -> Baseline:
     known = builtin_baselines()
     if name_or_path not in known:
         raise InputError(
-            f"unknown baseline {name_or_path!r}; built-in baselines: {', '.join(known) or 'none'}",
+            f"unknown baseline {name_or_path!r}{did_you_mean(name_or_path, known)} "
+            f"(built-in baselines: {', '.join(known) or 'none'}; or give a baseline file)",
             source="--baseline",
         )
     return load_baseline_file(known[name_or_path])
@@ -154,7 +156,7 @@ def bind(
             declared.setdefault(name, default)
     where = baseline.path or "baseline"
     errors = [
-        InputError(f"policies: no policy has the id {pattern!r}", source=where)
+        InputError(f"policies: no policy has the id {pattern!r}{did_you_mean(pattern, by_id)}", source=where)
         for pattern in (*baseline.include, *baseline.exclude)
         if not any(ch in pattern for ch in "*?[") and pattern not in by_id
     ]
@@ -169,7 +171,12 @@ def bind(
     for waiver in (*baseline.waivers, *extra_waivers):
         target = by_id.get(waiver.policy)
         if target is None:
-            errors.append(InputError(f"waiver names unknown policy {waiver.policy!r}", source=waiver.source))
+            errors.append(
+                InputError(
+                    f"waiver names unknown policy {waiver.policy!r}{did_you_mean(waiver.policy, by_id)}",
+                    source=waiver.source,
+                )
+            )
         elif waiver.subjects is not None and not target.per_subject:
             errors.append(
                 InputError(
@@ -201,7 +208,8 @@ def param_problem(name: str, value: Any, declared: dict[str, Any]) -> str | None
         if name in STANDARD_PARAMS:
             return None
         known = ", ".join(sorted(declared)) or "none"
-        return f"unknown param {name!r} (params of the selected policies: {known})"
+        hint = did_you_mean(name, [*declared, *STANDARD_PARAMS])
+        return f"unknown param {name!r}{hint} (params of the selected policies: {known})"
     default = declared[name]
     if default is not None and _kind(default) != _kind(value):
         return f"param {name!r} expects a {_kind(default)} (default {json.dumps(default)}), got {json.dumps(value, default=str)}"

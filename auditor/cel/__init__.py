@@ -14,6 +14,7 @@ Public API (stable; other stages use only this):
     Program.evaluate_each(activation, name, items) -> list[value | CelEvalError]
     Program.references() -> set[str]                free identifiers
     Program.selections(root) -> set[str]             fields selected on identifier root
+    Program.tree -> nodes.Node                       the syntax tree (frozen; see nodes.py)
 
     time_budget(seconds)   context manager bounding evaluation time
     to_json(value)         CEL value -> JSON-compatible Python value

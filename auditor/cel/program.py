@@ -77,6 +77,12 @@ class Program:
         """Field names selected directly on identifier ``root`` (``root.f``, ``has(root.f)``, ``root['f']``)."""
         return set(self._selections.get(root, ()))
 
+    @property
+    def tree(self) -> Node:
+        """The checked syntax tree (frozen nodes of :mod:`auditor.cel.nodes`), for static analyses
+        outside the language such as field-name checks against a schema."""
+        return self._tree
+
     # -- fast path construction --------------------------------------------
     def _build(self, kind: str, item: str | None) -> Any:
         gen = CodeGen(self._tree, self._references | ({item} if item else set()), self._functions)

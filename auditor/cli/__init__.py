@@ -1,4 +1,4 @@
-"""The ``auditor`` command line (DESIGN section 2).
+"""The ``auditor`` command line (commands: README; exit codes: docs/formats.md).
 
 Only the CLI knows about the terminal, the files the user chose and exit codes.
 Each command lives in its own module exposing ``register(subparsers)``; the module
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
+import re
 import sys
 from collections.abc import Sequence
 
@@ -38,6 +40,12 @@ COMMAND_MODULES = (
 )
 
 
+def plain(doc: str | None) -> str:
+    """A module docstring as help text: reStructuredText literals (two backquotes) become plain words,
+    since ``--help`` is read in a terminal, not rendered."""
+    return re.sub(r"``(.+?)``", r"\1", doc or "").strip()
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse exits 2 on usage errors already; keep its message short and on stderr."""
 
@@ -59,11 +67,27 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMAND_MODULES:
         module = importlib.import_module(name)
         module.register(sub)
+    _plain_help(parser)
     return parser
+
+
+def _plain_help(parser: argparse.ArgumentParser) -> None:
+    """Commands often take their description from a module docstring; strip its reStructuredText
+    literals everywhere, so that no command's help shows markup."""
+    parser.description = plain(parser.description) if parser.description else parser.description
+    for action in parser._actions:
+        if action.help and action.help is not argparse.SUPPRESS:
+            action.help = plain(action.help)
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _plain_help(child)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: parse, dispatch, and map errors to the contract's exit codes."""
+    # azure-identity logs every failed credential as a warning; with no logging configured Python
+    # would print those to stderr. The CLI reports a failed sign-in itself, in two lines.
+    logging.getLogger("azure").addHandler(logging.NullHandler())
     parser = build_parser()
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)

@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 from auditor import api
 from auditor.cli.inputs import parse_params
@@ -40,7 +41,8 @@ def add_audit_arguments(parser: argparse.ArgumentParser, *, positional_snapshot:
         nargs="+",
         action="extend",
         metavar="PATH",
-        help="evaluate the policies in these files or folders instead of the built-in library",
+        help="evaluate the policies in these files or folders instead of the built-in library; the word "
+        "'builtin' adds the built-in library (--policies builtin ./mine, or builtin,./mine)",
     )
     parser.add_argument(
         "--format",
@@ -73,7 +75,26 @@ def add_audit_arguments(parser: argparse.ArgumentParser, *, positional_snapshot:
         help="time one policy may take before it is reported as error (default 60)",
     )
     parser.add_argument(
-        "--verbose", "-v", action="store_true", help="list every policy in the console summary"
+        "--since",
+        metavar="OLD_RESULTS",
+        help="gate on failures that are new against this earlier results.json; reports mark what is new",
+    )
+    parser.add_argument(
+        "--redact",
+        action="store_true",
+        help="pseudonymise names, principal names, mail addresses and object IDs in every output "
+        "(keyed by AUDITOR_REDACT_KEY or --redact-key-file, so runs with the same key map alike)",
+    )
+    parser.add_argument(
+        "--redact-key-file",
+        metavar="FILE",
+        help="file holding the redaction key (implies --redact)",
+    )
+    parser.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="list every policy and failing subject in the console summary, with whole messages",
     )
     if "--quiet" not in parser._option_string_actions:  # 'auditor run' shares one --quiet with collect
         parser.add_argument("--quiet", "-q", action="store_true", help="print only the gate verdict line")
@@ -98,9 +119,17 @@ def _run(args: argparse.Namespace) -> int:
         raise InputError(
             "a SNAPSHOT file is required (or --demo to try the embedded demo tenant)", source="audit"
         )
-    if args.demo and not args.waivers:
+    if args.demo and not args.waivers and _runs_builtin(args.policies):
+        # the demo waivers name built-in policies; a run of the user's own policies alone has none
         args.waivers = api.demo_waivers_path()
     return run_audit(args, api.demo_snapshot() if args.demo else args.snapshot)
+
+
+def _runs_builtin(policies: list[str] | None) -> bool:
+    """Whether ``--policies`` (absent, or naming ``builtin``) includes the built-in library."""
+    from auditor.policy.load import BUILTIN
+
+    return not policies or any(BUILTIN in str(p).split(",") for p in policies)
 
 
 def chosen_formats(values: list[str] | None) -> list[str]:
@@ -110,8 +139,14 @@ def chosen_formats(values: list[str] | None) -> list[str]:
     names = [n.strip() for v in values for n in v.split(",") if n.strip()]
     for name in names:
         if name != CONSOLE and name not in known:
+            import difflib
+
+            close = difflib.get_close_matches(name.lower(), [*known, CONSOLE, "md", "xml"], n=1)
+            alias = {"md": "markdown", "xml": "junit"}
+            hint = f" (did you mean {alias.get(close[0], close[0])!r}?)" if close else ""
             raise InputError(
-                f"unknown format {name!r}; choose from {', '.join([*known, CONSOLE])}", source="--format"
+                f"unknown format {name!r}{hint}; choose from {', '.join([*known, CONSOLE])}",
+                source="--format",
             )
     return [n for n in dict.fromkeys(names) if n != CONSOLE]
 
@@ -126,9 +161,6 @@ def _progress(policies: Sequence[Policy]) -> Iterable[Policy]:
 
 def run_audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
     """Audit ``snapshot`` with the audit options in ``args``; returns the gate's exit code."""
-    from rich.console import Console
-
-    from auditor.report.console import render_console
     from auditor.snapshot import write_atomic
 
     formats = chosen_formats(args.format)
@@ -142,19 +174,107 @@ def run_audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
     )
     if args.policy_timeout <= 0:
         raise InputError("must be a positive number of seconds", source="--policy-timeout")
+    anchor = report_anchor(args.baseline, snapshot)
+    if anchor is not None:  # the demo has no file to point at; its document stays the API's
+        inputs.invocation["reportAnchor"] = anchor
+    since_path = getattr(args, "since", None)
+    old = _load_since(since_path) if since_path else None
+    redactor = _redactor(args, inputs.snapshot)
     progress = _progress if sys.stderr.isatty() else None
-    result = api.AuditResult(
-        api.seal(api.evaluate(inputs, progress=progress, policy_timeout=args.policy_timeout))
-    )
+    doc = api.evaluate(inputs, progress=progress, policy_timeout=args.policy_timeout)
+    if redactor is not None:
+        from auditor.results.redact import redact_document
+
+        doc = redact_document(doc, redactor)
+    if old is not None and since_path:
+        from auditor.results.since import since_member
+
+        doc["invocation"]["since"] = since_path
+        doc["since"] = since_member(doc, old, since_path)
+    result = api.AuditResult(api.seal(doc))
     rendered = {api.report_filename(name): result.render(name) for name in formats}
     out = Path(args.out)
     for filename, payload in rendered.items():
         write_atomic(out / filename, payload)
-    console = Console()
-    if args.quiet:
-        console.print(f"gate {result.gate} (exit {result.exit_code})")
-    else:
-        console.print(render_console(result.document, verbose=args.verbose))
+    print_summary(result.document, quiet=args.quiet, verbose=args.verbose)
     if rendered:
-        console.print(f"[dim]wrote {', '.join(str(out / f) for f in rendered)}[/dim]")
+        _echo(f"wrote {', '.join(str(out / f) for f in rendered)}")
     return result.exit_code
+
+
+def _load_since(path: str) -> dict[str, Any]:
+    from auditor.results import load_results
+
+    return load_results(path)
+
+
+def _redactor(args: argparse.Namespace, snapshot: Any) -> Any:
+    """The redactor for ``--redact``; the key never appears in any output."""
+    import os
+
+    key_file = getattr(args, "redact_key_file", None)
+    if not (getattr(args, "redact", False) or key_file):
+        return None
+    from auditor.results.redact import Redactor, load_key
+
+    file_bytes = None
+    if key_file:
+        try:
+            file_bytes = Path(key_file).read_bytes()
+        except OSError as exc:
+            raise InputError(
+                f"cannot read the redaction key: {exc.strerror or exc}", source=key_file
+            ) from None
+    key = load_key(os.environ.get("AUDITOR_REDACT_KEY"), file_bytes)
+    if len(key) < 16:
+        raise InputError(
+            "--redact needs a key of at least 16 bytes in AUDITOR_REDACT_KEY or --redact-key-file "
+            "(the same key gives the same pseudonyms in every run)",
+            source=key_file or "--redact",
+        )
+    return Redactor(key, snapshot.data)
+
+
+def report_anchor(baseline: str | None, snapshot: api.SnapshotSource) -> str | None:
+    """The file SARIF results point at: one that exists in the repository being scanned.
+
+    The baseline file when the audit used one from disk, else the snapshot file; as a
+    POSIX path relative to the working directory when it lies below it (code scanning
+    resolves URIs against the repository root, where CI runs). None for the demo."""
+    import os
+
+    candidates = [baseline] if baseline and Path(baseline).is_file() else []
+    if isinstance(snapshot, str | Path):
+        candidates.append(str(snapshot))
+    for candidate in candidates:
+        path = Path(candidate).resolve()
+        try:
+            return path.relative_to(Path.cwd().resolve()).as_posix()
+        except ValueError:
+            return Path(os.path.normpath(candidate)).as_posix()
+    return None
+
+
+def _echo(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def print_summary(doc: dict[str, Any], *, quiet: bool, verbose: bool) -> None:
+    """The console summary: rich on a terminal; plain lines (one per finding, at least 120
+    columns, never wrapped) in CI logs and pipes, where rich would assume 80 columns."""
+    from auditor.report.console import MIN_PLAIN_WIDTH, render_console, render_console_lines, verdict_line
+
+    if quiet:
+        _echo(verdict_line(doc))
+        return
+    if sys.stdout.isatty():
+        from rich.console import Console
+
+        Console(highlight=False).print(render_console(doc, verbose=verbose), crop=False)
+        return
+    import shutil
+
+    width = max(shutil.get_terminal_size((MIN_PLAIN_WIDTH, 24)).columns, MIN_PLAIN_WIDTH)
+    sys.stdout.write(render_console_lines(doc, width, verbose=verbose))
+    sys.stdout.flush()

@@ -18,8 +18,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         description="Browse the built-in baselines: policy selection, params, waivers and gate.",
     )
     bsub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    bsub.add_parser("list", help="list built-in baselines").set_defaults(func=_list)
-    show = bsub.add_parser("show", help="show one baseline and the policies it selects")
+    bsub.add_parser(
+        "list",
+        help="list built-in baselines",
+        description="List the built-in baselines with their gate (failOn) and title; full names, never "
+        "truncated, to pass to --baseline.",
+    ).set_defaults(func=_list)
+    show = bsub.add_parser(
+        "show",
+        help="show one baseline and the policies it selects",
+        description="Show a baseline (a built-in name or a baseline file): description, gate, params, "
+        "waivers with their expiry, and every policy it selects.",
+    )
     show.add_argument("name", metavar="NAME|FILE")
     show.set_defaults(func=_show)
 
@@ -46,7 +56,9 @@ def _show(args: argparse.Namespace) -> int:
     selected = [p for p in policies if baseline.selects(p.id)]
     if not selected:
         raise InputError("selects no built-in policy", source=baseline.path)
-    console = Console()
+    from auditor.cli.policies import listing_console
+
+    console = listing_console()
     console.print(f"[bold]{escape(baseline.name or '')}[/bold] — {escape(baseline.title)}")
     if baseline.description:
         console.print(escape(baseline.description.strip()))
@@ -56,10 +68,10 @@ def _show(args: argparse.Namespace) -> int:
             f"waiver: {escape(w.policy)} until {w.expires} — {escape(w.reason)} ({escape(w.owner)})"
         )
     table = Table(title=f"{len(selected)} policies selected")
-    table.add_column("ID")
+    table.add_column("ID", no_wrap=True, min_width=max(len(p.id) for p in selected))
     table.add_column("Severity")
     table.add_column("Title")
     for p in selected:
         table.add_row(escape(p.id), p.severity, escape(p.title))
-    console.print(table)
+    console.print(table, crop=False)
     return 0

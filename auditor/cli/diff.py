@@ -18,6 +18,7 @@ from typing import Any
 
 from rich.console import Console
 
+from auditor.cli import plain
 from auditor.errors import InputError
 from auditor.report.diff import diff_results, diff_snapshots, render_markdown, render_text
 from auditor.report.htmlreport import extract_results
@@ -30,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "diff",
         help="compare two results documents (new failures, fixed, changed) or two snapshots",
-        description=__doc__,
+        description=plain(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("old", metavar="OLD", help="results.json, report.html or snapshot file")

@@ -12,27 +12,74 @@ from rich.markup import escape
 from rich.table import Table
 
 from auditor.errors import InputError, InputErrors
+from auditor.suggest import did_you_mean
+
+FRAMEWORKS = ("cisa-scuba", "cis-m365-v5", "nist-800-53")
+POLICIES_HELP = (
+    "policy files or folders; the word 'builtin' adds the built-in library "
+    "(--policies builtin ./mine, or builtin,./mine)"
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = sub.add_parser(
         "policies",
-        help="list, show and validate policies",
-        description="Browse the built-in policy library (or --policies PATH) and lint policy files.",
+        help="list, show, scaffold and validate policies",
+        description="Browse the built-in policy library (or --policies PATH), scaffold a new policy with "
+        "its test file, and lint policy files.",
     )
     psub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-    p_list = psub.add_parser("list", help="list policies with severity and framework mappings")
-    p_list.add_argument("--policies", nargs="+", metavar="PATH", help="policy files or folders")
-    p_list.add_argument("--framework", help="only policies mapped to this framework (e.g. cisa-scuba)")
+    p_list = psub.add_parser(
+        "list",
+        help="list policies with severity and framework mappings",
+        description="List policies (full IDs, never truncated) with severity, title and framework "
+        "controls, then the count of policies and controls per framework.",
+    )
+    p_list.add_argument("--policies", nargs="+", metavar="PATH", help=POLICIES_HELP)
+    p_list.add_argument(
+        "--framework",
+        help=f"only policies mapped to this framework ({', '.join(FRAMEWORKS)})",
+    )
     p_list.add_argument("--json", action="store_true", help="machine-readable output")
     p_list.set_defaults(func=_list)
-    p_show = psub.add_parser("show", help="show one policy in full")
+    p_show = psub.add_parser(
+        "show",
+        help="show one policy in full, by policy ID or framework control ID",
+        description="Print a policy file in full. ID is a policy ID (AAD.LEGACY-AUTH.BLOCKED) or a "
+        "framework control ID (MS.AAD.3.2v2, 5.2.2.2, IA-2): then every policy mapped to it is shown.",
+    )
     p_show.add_argument("id", metavar="ID")
-    p_show.add_argument("--policies", nargs="+", metavar="PATH", help="policy files or folders")
+    p_show.add_argument("--policies", nargs="+", metavar="PATH", help=POLICIES_HELP)
     p_show.set_defaults(func=_show)
-    p_val = psub.add_parser("validate", help="check policy files: schema and CEL compile errors, all of them")
-    p_val.add_argument("paths", nargs="+", metavar="PATH", help="policy files or folders")
+    p_new = psub.add_parser(
+        "new",
+        help="scaffold a policy and its test file",
+        description="Write ID's policy file and its NAME.test.yaml into --dir (default: the current "
+        "folder). The policy is valid as written; its passing test case fails until the assert states "
+        "the real requirement, so an unedited scaffold cannot pass 'auditor test'.",
+    )
+    p_new.add_argument("id", metavar="ID", help="the new policy's ID: upper-case dotted words")
+    p_new.add_argument("--dir", default=".", metavar="DIR", help="folder to write into (default: .)")
+    p_new.set_defaults(func=_new)
+    p_val = psub.add_parser(
+        "validate",
+        help="check policy files: schema and CEL compile errors, all of them",
+        description="Load every policy under PATH and report every problem with file and line: schema, "
+        "CEL syntax, undeclared collections and params, and Microsoft Graph field names checked against "
+        "Graph's published metadata. Exit 0 valid, 2 errors.",
+    )
+    p_val.add_argument("paths", nargs="+", metavar="PATH", help="policy files or folders, or 'builtin'")
     p_val.set_defaults(func=_validate)
+
+
+def listing_console() -> Console:
+    """A console for listings: the terminal's width, or at least 120 columns in a log or pipe."""
+    import shutil
+    import sys
+
+    if sys.stdout.isatty():
+        return Console()
+    return Console(width=max(shutil.get_terminal_size((120, 24)).columns, 120))
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -41,6 +88,7 @@ def _list(args: argparse.Namespace) -> int:
 
     policies = load_library(args.policies)
     if args.framework:
+        check_framework(args.framework, {k for p in policies for k in p.frameworks} | set(FRAMEWORKS))
         policies = tuple(p for p in policies if args.framework in p.frameworks)
     if args.json:
         print(
@@ -62,7 +110,9 @@ def _list(args: argparse.Namespace) -> int:
         )
         return 0
     table = Table(title=f"{len(policies)} policies", show_lines=False)
-    for col in ("ID", "Severity", "Title", "Frameworks"):
+    # IDs are copied into commands and waivers: never wrapped or cut
+    table.add_column("ID", no_wrap=True, min_width=max((len(p.id) for p in policies), default=2))
+    for col in ("Severity", "Title", "Frameworks"):
         table.add_column(col)
     for p in policies:
         fw = "; ".join(f"{k}: {', '.join(v)}" for k, v in p.frameworks.items())
@@ -72,8 +122,8 @@ def _list(args: argparse.Namespace) -> int:
             escape(p.title) + (" [dim](manual)[/dim]" if p.is_manual else ""),
             escape(fw),
         )
-    console = Console()
-    console.print(table)
+    console = listing_console()
+    console.print(table, crop=False)
     by_framework = Counter(k for p in policies for k in p.frameworks)
     console.print(
         "Policies by framework: " + ", ".join(f"{k} {n} policies" for k, n in sorted(by_framework.items()))
@@ -90,28 +140,67 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_framework(name: str, known: set[str]) -> None:
+    """An unknown ``--framework`` is an input error with a suggestion, never an empty list."""
+    if name not in known:
+        raise InputError(
+            f"unknown framework {name!r}{did_you_mean(name, known)} (known: {', '.join(sorted(known))})",
+            source="--framework",
+        )
+
+
 def _show(args: argparse.Namespace) -> int:
     from auditor.policy import load_library
 
-    policies = {p.id: p for p in load_library(args.policies)}
-    policy = policies.get(args.id)
-    if policy is None:
-        raise InputError(f"no policy {args.id!r}; see 'auditor policies list'", source="policies show")
+    library = load_library(args.policies)
+    policies = {p.id: p for p in library}
+    chosen = [policies[args.id]] if args.id in policies else []
+    if not chosen:
+        wanted = args.id.lower()
+        chosen = [p for p in library if any(wanted == c.lower() for cs in p.frameworks.values() for c in cs)]
+    if not chosen:
+        controls = {c for p in library for cs in p.frameworks.values() for c in cs}
+        hint = did_you_mean(args.id, [*policies, *controls])
+        raise InputError(
+            f"no policy or framework control {args.id!r}{hint} (see 'auditor policies list')",
+            source="policies show",
+        )
     console = Console()
-    console.print(
-        f"[bold]{escape(policy.id)}[/bold] — {escape(policy.title)}  [dim]({escape(policy.rel_path)})[/dim]"
-    )
-    console.print(Path(policy.path).read_text("utf-8"), markup=False, highlight=False)
+    for policy in chosen:
+        mapped = "; ".join(f"{k}: {', '.join(v)}" for k, v in policy.frameworks.items())
+        console.print(
+            f"[bold]{escape(policy.id)}[/bold] — {escape(policy.title)}  "
+            f"[dim]({escape(policy.rel_path)})[/dim]",
+            soft_wrap=True,
+        )
+        if policy.id != args.id:
+            console.print(f"[dim]mapped to {escape(args.id)}: {escape(mapped)}[/dim]", soft_wrap=True)
+        console.print(Path(policy.path).read_text("utf-8"), markup=False, highlight=False, soft_wrap=True)
+    return 0
+
+
+def _new(args: argparse.Namespace) -> int:
+    from auditor.policy.scaffold import scaffold
+
+    folder = Path(args.dir)
+    made = scaffold(args.id, folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    made.policy_path.write_text(made.policy_text, encoding="utf-8")
+    made.test_path.write_text(made.test_text, encoding="utf-8")
+    print(f"wrote {made.policy_path} and {made.test_path}")
+    print(f"next: edit the TODOs, then 'auditor policies validate {made.policy_path}' and")
+    print(f"      'auditor test {made.policy_path}' (its passing case fails until the assert is real)")
     return 0
 
 
 def _validate(args: argparse.Namespace) -> int:
     from auditor.policy import load_policies
+    from auditor.policy.load import expand_policy_paths
 
     try:
-        policies = load_policies(args.paths)
+        policies = load_policies(expand_policy_paths(args.paths))
     except InputErrors as exc:
-        console = Console(stderr=True)
+        console = Console(stderr=True, soft_wrap=True)  # file:line:column must stay one copyable word
         for err in exc.errors:
             console.print(f"[red]error[/red] {escape(str(err))}")
         console.print(f"{len(exc.errors)} error(s)")

@@ -1,4 +1,4 @@
-"""``auditor test``: run policy test cases (DESIGN 4.3)."""
+"""``auditor test``: run policy test cases (``NAME.test.yaml`` beside each policy)."""
 
 from __future__ import annotations
 
@@ -11,17 +11,24 @@ from rich.markup import escape
 from auditor.builtin import builtin_dir
 from auditor.errors import InputError, InputErrors
 
+TEST_SUFFIXES = (".test.yaml", ".test.yml")
+
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = sub.add_parser(
         "test",
         help="run policy test cases (*.test.yaml)",
-        description="Run the *.test.yaml cases next to policies: each case is a small snapshot and the status "
-        "the policy must give. Without PATH, the built-in library's tests run. "
-        "Exit 0 all cases pass, 1 a case fails, 2 a policy or test file does not load.",
+        description="Run the *.test.yaml cases next to policies: each case is a small snapshot and the "
+        "status the policy must give. A file (policy or test file) loads that policy alone; a folder loads the "
+        "policies in it. Without PATH, the built-in library's tests run. A case that errors prints the "
+        "run-time error behind it. Exit 0 all cases pass, 1 a case fails, 2 a policy or test file does "
+        "not load.",
     )
     parser.add_argument(
-        "paths", nargs="*", metavar="PATH", help="test files or folders (default: built-in library)"
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="policy files, test files or folders (default: built-in library)",
     )
     parser.add_argument("--verbose", "-v", action="store_true", help="list passing cases too")
     parser.set_defaults(func=_run)
@@ -35,10 +42,9 @@ def _run(args: argparse.Namespace) -> int:
     files = discover(paths, tests=True)
     if not files:
         raise InputError("no policy test files (*.test.yaml) found", source=", ".join(map(str, paths)))
-    policy_roots = sorted({p if p.is_dir() else p.parent for p in paths})
-    policies = load_policies(policy_roots)
+    policies = load_policies(sorted({_policy_source(p) for p in paths}))
     outcomes, errors = run_tests(files, policies)
-    console = Console()
+    console = Console(soft_wrap=True)
     failed = [o for o in outcomes if not o.passed]
     for o in outcomes:
         if o.passed and not args.verbose:
@@ -47,7 +53,15 @@ def _run(args: argparse.Namespace) -> int:
         where = f"{o.file}:{o.line}" if o.line else o.file
         console.print(f"{mark} {escape(o.policy_id)} — {escape(o.name)} [dim]({escape(where)})[/dim]")
         for problem in o.problems:
-            console.print(f"    {escape(problem)}; message: {escape(o.message[:300])}")
+            console.print(f"    {escape(problem)}")
+        if o.passed:
+            continue
+        for error in o.errors[:5]:
+            console.print(f"    [red]error:[/red] {escape(error)}")
+        if len(o.errors) > 5:
+            console.print(f"    … and {len(o.errors) - 5} more errors")
+        if o.message and not o.errors:
+            console.print(f"    message: {escape(o.message)}")
     for err in errors:
         console.print(f"[red]error[/red] {escape(str(err))}")
     tested = {o.policy_id for o in outcomes}
@@ -63,13 +77,22 @@ def _run(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _policy_source(path: Path) -> Path:
+    """What to load for a test path: a test file's own policy (``NAME.yaml``) alone, so that a broken
+    neighbour cannot stop it; a folder (or a test file without a sibling policy) loads the folder."""
+    if path.is_file() and path.name.endswith(TEST_SUFFIXES):
+        for suffix in TEST_SUFFIXES:
+            if path.name.endswith(suffix):
+                sibling = path.with_name(path.name[: -len(suffix)] + suffix.replace(".test", ""))
+                if sibling.is_file():
+                    return sibling
+        return path.parent
+    return path if path.is_dir() else path.parent
+
+
 def _test_file_for(path: Path) -> Path:
     """A policy file given on the command line stands for its sibling ``NAME.test.yaml``."""
-    if (
-        path.is_file()
-        and path.suffix in (".yaml", ".yml")
-        and not path.name.endswith((".test.yaml", ".test.yml"))
-    ):
+    if path.is_file() and path.suffix in (".yaml", ".yml") and not path.name.endswith(TEST_SUFFIXES):
         sibling = path.with_name(path.stem + ".test" + path.suffix)
         if sibling.is_file():
             return sibling

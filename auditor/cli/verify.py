@@ -1,5 +1,5 @@
 """``auditor verify RESULTS SNAPSHOT``: prove that a results document is what the
-snapshot, policies and baseline produce (DESIGN section 2).
+snapshot, policies and baseline produce.
 
 An auditor receiving a report and a snapshot should not have to trust the sender:
 this command checks, each as one line,
@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from auditor.cli import plain
 from auditor.errors import InputError
 from auditor.report.htmlreport import extract_results
 from auditor.results import (
@@ -37,7 +38,8 @@ from auditor.results import (
 EXIT_MATCH, EXIT_MISMATCH, EXIT_INPUT = 0, 1, 2
 #: top-level members not compared on re-evaluation: they legitimately differ per run
 #: (``invocation`` is compared only for its content hashes, params and failOn)
-IGNORED_MEMBERS = ("generatedAt", "integrity", "invocation")
+#: (``since`` compares with another results document, not with the snapshot: the seal covers it)
+IGNORED_MEMBERS = ("generatedAt", "integrity", "invocation", "since")
 INVOCATION_COMPARED = ("waiversSha256", "params", "failOn")
 
 
@@ -45,7 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser(
         "verify",
         help="re-evaluate and confirm that results match the snapshot, policies and hashes",
-        description=__doc__,
+        description=plain(__doc__),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("results", metavar="RESULTS", help="results.json or report.html")
@@ -196,6 +198,13 @@ def verify(
             f"content hashes to {compute_integrity(doc)[:16]}… (edited after sealing)"
         )
 
+    if (doc.get("invocation") or {}).get("redacted"):
+        # pseudonyms cannot be recomputed without the key, and the key is never recorded
+        checks.bad(
+            "re-evaluation: the document was redacted (--redact); verify the unredacted results.json "
+            "kept with the snapshot"
+        )
+        return EXIT_INPUT
     try:
         raw = Path(snapshot_path).read_bytes()
     except OSError as exc:

@@ -1,4 +1,4 @@
-"""Collect stage: read a tenant (read-only) into a snapshot (DESIGN sections 2, 3 and 3.1).
+"""Collect stage: read a tenant (read-only) into a snapshot (docs/architecture.md, collection).
 
 Modules, one per concern, so each can be read and tested alone:
 

@@ -1,4 +1,4 @@
-"""Credentials for every ``--auth`` mode (DESIGN section 2).
+"""Credentials for every ``--auth`` mode (docs/formats.md, authentication).
 
 Secrets come only from the environment and never leave the credential objects: the
 collector records who collected (the client id, or the token's ``oid``/``appid``
@@ -219,3 +219,32 @@ def build_credential(
             kwargs["tenant_id"] = tenant
         cred = ai.DeviceCodeCredential(**kwargs)
     return AuthSetup(mode, PrincipalRecorder(cred), client_id, tenant)
+
+
+#: what to do next when getting a token failed, per --auth mode (one line each)
+NEXT_STEPS = {
+    "default": "sign in with 'az login', or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, "
+    "or choose a mode with --auth (see 'auditor collect --help')",
+    "cli": "run 'az login --tenant TENANT --allow-no-subscriptions' (install the Azure CLI if it is missing)",
+    "secret": "check AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET (expired?) and that "
+    "login.microsoftonline.com is reachable",
+    "certificate": "check AZURE_CLIENT_CERTIFICATE_PATH (PEM or PFX with its private key) and that the "
+    "certificate is uploaded to the app registration",
+    "workload-identity": "check the app registration's federated credential: issuer, subject (this job) and "
+    "audience api://AzureADTokenExchange (docs/ci.md)",
+    "device-code": "run again and finish the sign-in at the address shown before the code expires",
+    "token": "get a fresh token: az account get-access-token --resource https://graph.microsoft.com",
+}
+
+
+def auth_failure(mode: str, exc: BaseException) -> str:
+    """Two lines for a failed sign-in: the first sentence of the reason, and the next step.
+
+    azure-identity's messages list every credential it tried, with links, over a dozen lines; the
+    first sentence says what failed, the next step says what to do.
+    """
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    first = text.split(". ", 1)[0].rstrip(".")
+    if len(first) > 200:
+        first = first[:199] + "…"
+    return f"authentication failed (--auth {mode}): {first}\nnext step: {NEXT_STEPS.get(mode, NEXT_STEPS['default'])}"

@@ -30,6 +30,7 @@ from auditor.collect.source import (
 )
 from auditor.errors import InputError
 from auditor.snapshot.collections import COLLECTIONS
+from auditor.suggest import did_you_mean
 
 __all__ = [
     "ACTIVITY_FEED_DLP_PERMISSION",
@@ -244,7 +245,8 @@ def select_sources(names: Iterable[str] | None) -> list[Source]:
     wanted = [n.strip() for n in names if n.strip()]
     unknown = [n for n in wanted if n not in CATALOG]
     if unknown:
-        raise InputError(f"unknown collection(s) {', '.join(unknown)}; known: {', '.join(CATALOG)}")
+        hints = "".join(did_you_mean(n, CATALOG) for n in unknown)
+        raise InputError(f"unknown collection(s) {', '.join(unknown)}{hints} (known: {', '.join(CATALOG)})")
     return [CATALOG[n] for n in CATALOG if n in wanted]
 
 

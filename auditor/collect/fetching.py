@@ -161,7 +161,7 @@ def _trim(text: str, limit: int = 300) -> str:
 
 
 def classify(source: Source, response: RawResponse) -> FetchFailure:
-    """Turn a non-success response into the status DESIGN asks for.
+    """Turn a non-success response into the snapshot's source status (docs/formats.md).
 
     Licence errors come first because Graph sends them as 403 too; a 403 that is not
     about licences names the permission the catalog says is missing.

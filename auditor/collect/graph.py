@@ -3,7 +3,7 @@
 The SDK gives us authentication (kiota's Azure identity provider), its middleware
 (redirects, telemetry headers, URL decoding) and the httpx client; we ask it for the
 native response (``NativeResponseHandler``) so that status, headers and the body's bytes
-reach :mod:`auditor.collect.fetching` untouched (DESIGN 3.1: typed models are slow and
+reach :mod:`auditor.collect.fetching` untouched (docs/architecture.md, collection: typed models are slow and
 lossy). The SDK's own retry is switched off per request, deliberately: ours counts.
 """
 

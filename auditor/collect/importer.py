@@ -17,6 +17,7 @@ from typing import Any
 from auditor.collect.fetching import CollectionResult, utc_now
 from auditor.errors import InputError
 from auditor.snapshot.collections import COLLECTIONS
+from auditor.suggest import did_you_mean
 
 #: the keys of one API page (Graph, Resource Manager); a dict with only these is a page, not an item
 PAGE_KEYS = frozenset({"value", "@odata.context", "@odata.nextLink", "nextLink"})
@@ -37,7 +38,9 @@ def parse_import_arg(text: str) -> ImportSpec:
     if not sep or not name or not file:
         raise InputError(f"expected NAME=FILE, got {text!r}")
     if name not in COLLECTIONS:
-        raise InputError(f"unknown collection {name!r}; known: {', '.join(COLLECTIONS)}")
+        raise InputError(
+            f"unknown collection {name!r}{did_you_mean(name, COLLECTIONS)} (known: {', '.join(COLLECTIONS)})"
+        )
     return ImportSpec(name, Path(file))
 
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from auditor import __version__
 from auditor.collect.arm import DEFAULT_ARM_URL, arm_scope, arm_sender, arm_url
-from auditor.collect.auth import AuthSetup
+from auditor.collect.auth import AuthSetup, auth_failure
 from auditor.collect.catalog import CATALOG, Source
 from auditor.collect.dnstxt import (
     DnsLookupError,
@@ -316,8 +316,7 @@ class Collector:
         try:
             await asyncio.to_thread(self.auth.credential.get_token, self.graph.scope)
         except Exception as exc:
-            message = " ".join(str(exc).split())[:500] or type(exc).__name__
-            raise InputError(f"authentication failed (--auth {self.auth.mode}): {message}") from None
+            raise InputError(auth_failure(self.auth.mode, exc)) from None
 
     async def _ticker(self) -> None:
         while True:
@@ -332,6 +331,10 @@ class Collector:
             await self.check_credential()
             org_source = CATALOG["organization"]
             org = await self.fetch(org_source, None)
+            if org.http_status == 401:  # the token itself was refused: nothing else can succeed
+                raise InputError(
+                    auth_failure(self.auth.mode, RuntimeError(f"Graph refused the token. {org.error}"))
+                )
             tenant = tenant_from_organization(org.data) if org.status == "ok" else None
             self.org_data = org.data if org.status == "ok" else None
             tenant_id = (

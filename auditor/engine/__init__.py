@@ -1,4 +1,4 @@
-"""Engine stage: evaluate compiled policies against a snapshot into results (DESIGN 4.2).
+"""Engine stage: evaluate compiled policies against a snapshot into results (statuses: docs/policy-authoring.md).
 
 Never imports ``auditor.collect`` or ``auditor.report``.
 """

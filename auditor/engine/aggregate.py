@@ -1,4 +1,4 @@
-"""Status rules of DESIGN 4.2: how subject findings and waivers decide a policy's status."""
+"""Status rules (docs/policy-authoring.md, Statuses): how subject findings and waivers decide a policy's status."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Run policy test cases (``NAME.test.yaml``, DESIGN 4.3) through the real engine.
+"""Run policy test cases (``NAME.test.yaml``, docs/formats.md) through the real engine.
 
 A case is a tiny snapshot (``data``, optional ``sources``, ``now``, ``params``)
 and the statuses it must produce; the engine path is the same one ``audit``
@@ -19,6 +19,7 @@ from typing import Any
 from auditor.baseline.load import param_problem
 from auditor.engine.context import context_from_data, parse_time
 from auditor.engine.evaluate import evaluate_policy
+from auditor.engine.model import ERROR, PolicyResult
 from auditor.errors import InputError, InputErrors
 from auditor.policy.load import schema_errors
 from auditor.policy.model import Policy
@@ -44,6 +45,9 @@ class CaseOutcome:
     actual: str
     problems: tuple[str, ...]
     message: str
+    #: the run-time errors behind an ``error`` status (the policy's and each erroring subject's),
+    #: so that a typo shows as the CEL error it caused, not as "1 error"
+    errors: tuple[str, ...] = ()
 
 
 def run_test_file(path: Path, policies: dict[str, Policy]) -> list[CaseOutcome]:
@@ -89,9 +93,17 @@ def run_test_file(path: Path, policies: dict[str, Policy]) -> list[CaseOutcome]:
                 result.status,
                 tuple(problems),
                 result.message,
+                _errors_of(result),
             )
         )
     return outcomes
+
+
+def _errors_of(result: PolicyResult) -> tuple[str, ...]:
+    found = [f"{f.subject}: {f.message}" for f in result.findings if f.status == ERROR]
+    if result.status == ERROR and not found:
+        found.append(result.message)
+    return tuple(found)
 
 
 def run_tests(

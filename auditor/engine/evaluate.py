@@ -1,4 +1,4 @@
-"""Evaluate compiled policies against a snapshot context (DESIGN 4.2).
+"""Evaluate compiled policies against a snapshot context (statuses: docs/policy-authoring.md).
 
 Every failure mode of an expression becomes a result with status ``error`` and
 the expression's file position: the engine never raises out of a policy, and

@@ -11,10 +11,14 @@ from typing import Any
 
 from auditor import cel, coverage
 from auditor.errors import InputError
+from auditor.policy.graphfields import FieldChecker, GraphType, collection_types
 from auditor.policy.model import Expr, Policy, Template
 from auditor.policy.yamlpos import YamlDocument
 from auditor.snapshot.collections import COLLECTIONS
+from auditor.suggest import did_you_mean
 
+#: the frameworks the built-in library maps; a key close to one of these is taken for a typo
+KNOWN_FRAMEWORKS = ("cisa-scuba", "cis-m365-v5", "nist-800-53")
 #: names every expression can read besides collections and variables
 BUILTIN_NAMES = ("params", "tenant", "now")
 _TEMPLATE = re.compile(r"\{\{(.*?)\}\}", re.S)
@@ -29,6 +33,10 @@ class PolicyCompiler:
         self.errors: list[InputError] = []
         self.requires: tuple[str, ...] = tuple(self.data.get("requires", ()))
         self.params: dict[str, Any] = dict(self.data.get("params") or {})
+        #: Graph types of the names in scope (collections, then variables and the ``as`` name)
+        self.graph_env: dict[str, GraphType | None] = dict(collection_types(set(self.requires)))
+        #: the Graph type of the value of the expression compiled last (None: unknown)
+        self.last_type: GraphType | None = None
 
     # -- helpers -----------------------------------------------------------------
 
@@ -89,7 +97,19 @@ class PolicyCompiler:
             self._error(f"{label}: params.{param} is not declared in params", path, line, column)
         if undeclared or not program.selections("params") <= set(self.params):
             return None
+        self._check_fields(path, label, program, offset)
         return Expr(label, source, program, self.doc.source, line, column)
+
+    def _check_fields(
+        self, path: tuple[str | int, ...], label: str, program: cel.Program, offset: int
+    ) -> bool:
+        """Graph field names against the published metadata; records problems, False if any."""
+        checker = FieldChecker()
+        self.last_type = checker.check(program.tree, self.graph_env)
+        for problem in checker.problems:
+            line, column = self._locate(path, problem.line, problem.column, offset)
+            self._error(f"{label}: {problem.message}", path, line, column)
+        return not checker.problems
 
     def template(self, path: tuple[str, ...], text: str, names: set[str]) -> Template | None:
         parts: list[str | Expr] = []
@@ -118,7 +138,8 @@ class PolicyCompiler:
         for name in self.requires:
             if name not in COLLECTIONS:
                 self._error(
-                    f"requires: unknown collection {name!r} (known: {', '.join(sorted(COLLECTIONS))})",
+                    f"requires: unknown collection {name!r}{did_you_mean(name, COLLECTIONS)} "
+                    f"(known: {', '.join(sorted(COLLECTIONS))})",
                     ("requires", self.requires.index(name)),
                 )
         reserved = set(BUILTIN_NAMES) | set(COLLECTIONS)
@@ -130,6 +151,10 @@ class PolicyCompiler:
         as_name = self.data.get("as")
         if as_name and (as_name in reserved or as_name in (self.data.get("variables") or {})):
             self._error(f"as: {as_name!r} would hide another name", ("as",))
+        for key in self.data.get("frameworks") or {}:
+            hint = did_you_mean(key, KNOWN_FRAMEWORKS)
+            if key not in KNOWN_FRAMEWORKS and hint:  # other frameworks are the author's own choice
+                self._error(f"frameworks: unknown framework {key!r}{hint}", ("frameworks", key))
         if "manual" not in self.data and "assert" not in self.data:
             self._error("a policy needs 'assert' (or 'manual' for a manual control)", ())
         if "manual" in self.data:
@@ -150,9 +175,12 @@ class PolicyCompiler:
             compiled = self.expr(("variables", name), source, base | {n for n, _ in variables})
             if compiled is not None:
                 variables.append((name, compiled))
+                self.graph_env[name] = self.last_type
         scope = base | {n for n, _ in variables}
         for_each = self.expr(("forEach",), data["forEach"], scope) if "forEach" in data else None
         as_name = data.get("as", "item")
+        if for_each is not None:
+            self.graph_env[as_name] = self.last_type.element() if self.last_type is not None else None
         subject_scope = scope | {as_name} if "forEach" in data else scope
         assert_ = self.expr(("assert",), data["assert"], subject_scope) if "assert" in data else None
         subject = self.expr(("subject",), data["subject"], subject_scope) if "subject" in data else None

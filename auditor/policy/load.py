@@ -120,6 +120,26 @@ def load_policies(paths: Sequence[str | Path]) -> tuple[Policy, ...]:
     return tuple(sorted(policies, key=lambda p: p.id))
 
 
+#: the word that stands for the built-in library among ``--policies`` entries
+BUILTIN = "builtin"
+
+
+def expand_policy_paths(paths: Sequence[str | Path] | None) -> list[str | Path]:
+    """``--policies`` entries as paths: ``builtin`` is the built-in library, and an entry that is not
+    an existing path is split on commas (``builtin,./mine``), so both spellings a user tries work."""
+    if not paths:
+        return [builtin_dir("policies")]
+    out: list[str | Path] = []
+    for entry in paths:
+        parts = [entry] if Path(entry).exists() else [p.strip() for p in str(entry).split(",") if p.strip()]
+        for part in parts:
+            target = builtin_dir("policies") if part == BUILTIN else part
+            if target not in out:
+                out.append(target)
+    return out
+
+
 def load_library(paths: Sequence[str | Path] | None = None) -> tuple[Policy, ...]:
-    """The policies under ``paths``, or the built-in library when none are given."""
-    return load_policies(list(paths) if paths else [builtin_dir("policies")])
+    """The policies under ``paths`` (``builtin`` among them adds the built-in library), or the
+    built-in library when none are given."""
+    return load_policies(expand_policy_paths(paths))

@@ -1,4 +1,4 @@
-"""Report formats: each turns a results document into bytes (DESIGN section 6).
+"""Report formats: each turns a results document into bytes (docs/formats.md).
 
 Reports import :mod:`auditor.results` only, never the engine, and render from the
 results document alone, so a report can be re-rendered (or checked) from a

@@ -8,6 +8,7 @@ derivations live here once instead of being re-invented per format.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -66,12 +67,19 @@ def triage_order(results: Iterable[Result]) -> list[Result]:
 
 
 def gate(doc: Doc) -> str:
-    """The gate verdict: ``passed``, ``failed`` or ``incomplete``."""
+    """The gate verdict: ``passed``, ``failed`` or ``incomplete``; with ``audit --since``,
+    the verdict on new failures only (that is what decided the exit code)."""
+    since = since_block(doc)
+    if since.get("gate"):
+        return str(since["gate"])
     return str(doc.get("summary", {}).get("gate", "incomplete"))
 
 
 def exit_code(doc: Doc) -> int:
     """The exit code the gate stands for (the document may record it; else derive it)."""
+    since = since_block(doc)
+    if isinstance(since.get("exitCode"), int):
+        return int(since["exitCode"])
     summary = doc.get("summary", {})
     if isinstance(summary.get("exitCode"), int):
         return int(summary["exitCode"])
@@ -135,7 +143,7 @@ def sources_not_ok(doc: Doc) -> list[tuple[str, str, str]]:
 
 def expired_waivers(doc: Doc) -> list[tuple[str, str | None, Mapping[str, Any]]]:
     """Waivers that were not applied because they had expired: (policyId, subject or
-    None for a policy-wide waiver, waiver). The report must say so (DESIGN 5)."""
+    None for a policy-wide waiver, waiver). The report must say so (an expired waiver is never silent)."""
     out: list[tuple[str, str | None, Mapping[str, Any]]] = []
     for r in doc.get("results", []):
         w = r.get("waiver")
@@ -188,3 +196,104 @@ def one_line(text: str | None, limit: int = 0) -> str:
     if limit and len(flat) > limit:
         return flat[: max(limit - 1, 0)] + "…"
     return flat
+
+
+def keep_end(text: str | None, limit: int) -> str:
+    """One line cut to ``limit`` characters by removing its middle, not its end.
+
+    The actionable part of a message is often last ("... needs Policy.Read.All"), so
+    a long message keeps its first third and its end around an ellipsis."""
+    flat = one_line(text)
+    if limit <= 0 or len(flat) <= limit:
+        return flat
+    if limit < 8:
+        return flat[-limit:]
+    head = (limit - 1) // 3
+    tail = limit - 1 - head
+    return flat[:head] + "…" + flat[-tail:]
+
+
+def one_line_fix(result: Result, limit: int = 160) -> str:
+    """The first sentence of a policy's remediation: what to do, in one line."""
+    text = str(result.get("remediation") or "").strip()
+    if not text:
+        return ""
+    first = text.split("\n\n", 1)[0]
+    # a numbered or bulleted first step: its text, not the marker
+    flat = re.sub(r"^(?:\d+[.)]|[-*])\s+", "", one_line(first))
+    for stop in (". ", ".\n", "; "):
+        idx = flat.find(stop)
+        if 3 < idx:
+            flat = flat[: idx + 1] if stop.startswith(".") else flat[:idx]
+            break
+    return one_line(flat, limit)
+
+
+def framework_ids(result: Result) -> list[str]:
+    """The framework control IDs a policy maps to (``MS.AAD.3.2v1``, ``1.1.1``...), framework
+    keys in order. Bare IDs, because that is what users of each framework search for."""
+    fws = result.get("frameworks") or {}
+    return [str(cid) for key in sorted(fws) for cid in fws[key]]
+
+
+def severity_counts(doc: Doc, status: str = "fail") -> dict[str, int]:
+    """How many policies have ``status``, by severity, highest severity first."""
+    out = dict.fromkeys(reversed(SEVERITIES), 0)
+    for r in doc.get("results", []):
+        if r.get("status") == status and r.get("severity") in out:
+            out[str(r["severity"])] += 1
+    return out
+
+
+def top_fixes(doc: Doc, limit: int = 0) -> list[Result]:
+    """Failing policies in the order to fix them: severity (highest first), new failures
+    (``--since``) before old ones, then the number of failing subjects, then ID."""
+    fails = [r for r in doc.get("results", []) if r.get("status") == "fail"]
+    fails.sort(
+        key=lambda r: (
+            -sev_rank(str(r.get("severity"))),
+            not is_new(doc, str(r.get("policyId"))),
+            -failing_subject_count(r),
+            str(r.get("policyId")),
+        )
+    )
+    return fails[:limit] if limit else fails
+
+
+def since_block(doc: Doc) -> Mapping[str, Any]:
+    """The ``since`` member written by ``audit --since`` (empty without it)."""
+    block = doc.get("since")
+    return block if isinstance(block, Mapping) else {}
+
+
+def is_new(doc: Doc, policy_id: str, subject: str | None = None) -> bool:
+    """Whether a failure is new against the earlier results (``audit --since``).
+
+    Without ``--since`` nothing is marked new. A policy is new when it did not fail
+    before; a subject is new when it was not among the policy's earlier failures."""
+    new = since_block(doc).get("newFailures")
+    if not isinstance(new, Mapping) or policy_id not in new:
+        return False
+    if subject is None:
+        return True
+    entry = new[policy_id]
+    return bool(entry.get("policy")) or subject in set(entry.get("subjects") or ())
+
+
+def new_failure_count(doc: Doc) -> int:
+    """Policies with a new failure (``audit --since``)."""
+    new = since_block(doc).get("newFailures")
+    return len(new) if isinstance(new, Mapping) else 0
+
+
+def counts_toward_gate(doc: Doc, result: Result) -> bool:
+    """Whether a ``fail`` or ``error`` result decides the gate: its severity is at or above
+    the fail-on severity and, with ``audit --since``, its failure is new (an error always
+    counts then: missing data never passes silently)."""
+    if result.get("status") not in PROBLEM_STATUSES:
+        return False
+    if sev_rank(str(result.get("severity"))) < sev_rank(fail_on(doc)):
+        return False
+    if since_block(doc) and result.get("status") == "fail":
+        return is_new(doc, str(result.get("policyId")))
+    return True

@@ -71,10 +71,60 @@ details.ev>summary{cursor:pointer;color:var(--muted);font-size:12.5px}
 .muted{color:var(--muted)}
 footer{margin-top:40px;color:var(--muted);font-size:12px;border-top:1px solid var(--line);padding-top:12px}
 .hidden{display:none!important}
-@media (max-width:800px){.cards{grid-template-columns:repeat(3,1fr)}.kv{grid-template-columns:1fr}}
-@media print{body{background:#fff;font-size:11px}main{max-width:none;padding:0}.toolbar{display:none}
-.result,.card,table,.verdict{break-inside:avoid;box-shadow:none}.result .body{display:block}
-a{color:inherit;text-decoration:none}pre{white-space:pre-wrap}}
+.print-only{display:none}
+.small{font-size:12px;color:var(--muted)}
+.badge.new{color:#fff;background:var(--fail);margin-left:6px}
+.fixfirst td .pid{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px;font-weight:600;white-space:nowrap}
+.fwids .fw{white-space:nowrap}
+.scroll{overflow-x:auto;max-width:100%}
+.hash,td.subject{overflow-wrap:anywhere;word-break:break-word}
+ul.items{margin:4px 0 4px 18px;padding:0}ul.items li{margin:1px 0}
+.msg p{margin:4px 0}.kv dd p{margin:0 0 6px}.kv dd ul{margin:0 0 6px 18px;padding:0}
+code{background:#f0f2f5;border-radius:3px;padding:0 3px}
+p.fix{font-weight:600;margin:4px 0}
+table.evidence{margin:6px 0;table-layout:fixed;width:100%}
+table.evidence td,table.evidence th,table.evidence .mono{overflow-wrap:anywhere;word-break:break-word}table.evidence th{width:30%;text-transform:none;letter-spacing:0;font-size:12.5px}
+details.raw>summary{cursor:pointer;color:var(--muted);font-size:12px}
+details.fold{margin-top:24px}details.fold>summary{cursor:pointer;list-style:none}
+details.fold>summary h2{display:inline-block;margin:0;border:none}
+details.fold>summary::-webkit-details-marker{display:none}
+details.fold>summary::before{content:"▸ ";color:var(--muted)}details.fold[open]>summary::before{content:"▾ "}
+.kv dd,.kv dt{min-width:0;overflow-wrap:anywhere}.result .body,.msg{min-width:0;overflow-wrap:anywhere}
+@media screen and (max-width:800px){.cards{grid-template-columns:repeat(3,1fr)}.kv{grid-template-columns:minmax(0,1fr)}
+.fixfirst table,.fixfirst tbody,.fixfirst tr,.fixfirst td{display:block;width:100%}
+.fixfirst tr:first-child{display:none}.fixfirst tr{border-bottom:1px solid var(--line);padding:4px 0}
+.fixfirst td{border:none;padding:2px 8px}.fixfirst td.num{text-align:left}
+.fixfirst td.num:not(:empty)::before{content:"Subjects: "}
+main{padding:14px 12px 32px}.result>summary .title{min-width:0;flex-basis:100%}
+.verdict{flex-direction:column;align-items:flex-start}th,td{padding:6px}}
+@media (max-width:420px){.cards{grid-template-columns:repeat(2,1fr)}h1{font-size:20px}}
+@media print{@page{size:A4;margin:14mm}
+body{background:#fff;font-size:10.5px}main{max-width:none;padding:0}
+.toolbar,details.fold,.coverage details,footer,details.raw{display:none}
+.result[data-status=pass],.result[data-status=not_applicable],.result[data-status=manual],
+.result[data-status=waived]{display:none}.fixfirst .small{display:none}
+.card,.verdict,tr{break-inside:avoid;box-shadow:none}
+.result{break-inside:auto;margin:4px 0}.result>summary{padding:4px 8px}.result .body{padding:0 8px 6px}
+div.v{max-height:2.5em;overflow:hidden}table.evidence{font-size:8.5px;margin:2px 0}
+table.evidence th{width:22%;padding:1px 4px}table.evidence td{padding:1px 4px}
+details.ev>summary{display:none}ul.items{margin:2px 0 2px 14px;font-size:9.5px}ul.items li{margin:0}
+.result .msg{margin:4px 0}h3{margin:6px 0 4px;font-size:11px}
+table.subjects td.subject{width:28%}table.evidence .mono{font-size:8.5px}
+table.evidence td{overflow-wrap:anywhere}
+table.subjects tr:nth-child(n+7){display:none}
+.print-only{display:block!important}
+.fixfirst .small,.fixfirst .fwids{font-size:9px}.scroll{overflow:visible}
+.fixfirst table{table-layout:fixed}.fixfirst td .pid{font-size:8.5px}
+.fixfirst th:nth-child(1){width:10%}.fixfirst th:nth-child(2){width:32%}.fixfirst th:nth-child(3){width:8%}
+.fixfirst th:nth-child(4){width:32%}.fixfirst th:nth-child(5){width:18%}
+.fixfirst .fwids .fw{display:inline;border:none;padding:0;margin:0;white-space:normal}
+.fixfirst .fwids .fw:not(:last-child)::after{content:", "}.fixfirst td{overflow-wrap:anywhere}
+.fixfirst th{font-size:7.5px;letter-spacing:0}.sev{white-space:nowrap;font-size:8.5px}th,td{padding:3px 6px}
+h2,h3{break-after:avoid}.result>summary{break-after:avoid}
+.result .body{display:block}.result .body .kv{display:none}
+details.ev:not(.bad){display:none}
+a{color:inherit;text-decoration:none}pre{white-space:pre-wrap;max-height:none}
+.result pre{display:none}}
 """
 
 SCRIPT = """
@@ -90,6 +140,7 @@ document.getElementById('expand').addEventListener('click',function(){
 document.querySelectorAll('details').forEach(function(d){d.open=true;});});
 document.getElementById('collapse').addEventListener('click',function(){
 document.querySelectorAll('details.result').forEach(function(d){d.open=false;});});
-window.addEventListener('beforeprint',function(){document.querySelectorAll('details').forEach(function(d){d.open=true;});});
+window.addEventListener('beforeprint',function(){
+document.querySelectorAll('details.result.st-fail,details.result.st-error,details.ev.bad').forEach(function(d){d.open=true;});});
 })();
 """

@@ -1,10 +1,15 @@
-"""The console summary ``auditor audit`` prints: a rich renderable, never printed here.
+"""The console summary ``auditor audit`` prints: built here, never printed here.
 
-The terminal is the CLI's business (DESIGN 7), so this module only builds the
-renderable; :func:`render_console_text` renders it to plain text for tests and for
-logs without a terminal. The layout answers a reader's questions in order: which
-tenant and snapshot, what needs attention (failing and unevaluated policies first,
-with their first failing subjects), what could not be collected, and the verdict.
+The terminal is the CLI's business, so this module only builds text; the CLI
+chooses between :func:`render_console` (a rich renderable, for a terminal) and
+:func:`render_console_lines` (plain lines, for CI logs and pipes). Both answer a
+reader's questions in order: the verdict and the counts by severity, the top fixes
+with their framework IDs, then every policy that needs attention, what could not be
+collected, and the verdict again (CI logs are read from the end).
+
+Policy IDs are never wrapped or cut (people copy them into ``policies show`` and
+waivers); long messages lose their middle, not their end, which is where the
+actionable part usually is (the missing permission, the object to change).
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console, Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from auditor.report._common import (
@@ -28,11 +32,19 @@ from auditor.report._common import (
     fail_on,
     failing_findings,
     failing_subject_count,
+    framework_ids,
     gate,
+    is_new,
+    keep_end,
+    new_failure_count,
     one_line,
+    one_line_fix,
+    severity_counts,
     short_hash,
+    since_block,
     sources_not_ok,
     tenant_label,
+    top_fixes,
     triage_order,
 )
 
@@ -49,6 +61,10 @@ GATE_STYLES = {"passed": "bold green", "failed": "bold red", "incomplete": "bold
 #: with more passing policies than this, passes are summarised in one line unless verbose
 COLLAPSE_PASSES_OVER = 10
 SUBJECTS_SHOWN = 3
+TOP_FIXES = 5
+#: plain output (no terminal) is never narrower than this, whatever COLUMNS says
+MIN_PLAIN_WIDTH = 120
+NEW_MARK = "NEW"
 
 
 def _header(doc: Mapping[str, Any]) -> Text:
@@ -63,6 +79,13 @@ def _header(doc: Mapping[str, Any]) -> Text:
     t.append(f"{short_hash(snap.get('sha256'))}  collected {snap.get('collectedAt', '?')}")
     t.append("\nBaseline    ", style="dim")
     t.append(f"{baseline}  fail-on {fail_on(doc)}")
+    since = since_block(doc)
+    if since:
+        t.append("\nSince       ", style="dim")
+        t.append(
+            f"{since.get('generatedAt', '?')} (results {short_hash(str(since.get('integrity') or ''))}): "
+            f"{new_failure_count(doc)} policies with new failures"
+        )
     return t
 
 
@@ -73,75 +96,92 @@ def _status_text(status: str) -> Text:
     )
 
 
-def _message_cell(r: Mapping[str, Any], verbose: bool) -> Text:
-    t = Text(one_line(r.get("message"), 0 if verbose else 90))
+def verdict_line(doc: Mapping[str, Any]) -> str:
+    """``Gate: FAILED  (exit 1, fail-on high)``, with ``--since`` noted."""
+    g = gate(doc)
+    extra = ", new failures only" if since_block(doc) else ""
+    return f"Gate: {GATE_LABELS.get(g, g.upper())}  (exit {exit_code(doc)}, fail-on {fail_on(doc)}{extra})"
+
+
+def counts_line(doc: Mapping[str, Any]) -> str:
+    """``FAIL 2  ERROR 1 ...`` in display order."""
+    c = counts(doc)
+    return "  ".join(f"{STATUS_LABELS[s]} {c[s]}" for s in STATUS_ORDER)
+
+
+def severity_line(doc: Mapping[str, Any]) -> str:
+    """``Failing by severity: critical 2  high 5 ...``."""
+    sev = severity_counts(doc)
+    return "Failing by severity: " + "  ".join(f"{k} {v}" for k, v in sev.items())
+
+
+def _fix_lines(doc: Mapping[str, Any]) -> list[tuple[Mapping[str, Any], str]]:
+    """(result, one-line fix) for the top fixes."""
+    return [(r, one_line_fix(r, 0) or one_line(r.get("title"))) for r in top_fixes(doc, TOP_FIXES)]
+
+
+def _message_cell(doc: Mapping[str, Any], r: Mapping[str, Any], verbose: bool) -> Text:
+    t = Text(one_line(r.get("message")) if verbose else keep_end(r.get("message"), 160))
+    fw = framework_ids(r)
+    if fw:
+        t.append(f"\n  {', '.join(fw)}", style="cyan")
     if r["status"] in ("fail", "error"):
         bad = failing_findings(r)
         shown = bad if verbose else bad[:SUBJECTS_SHOWN]
         for f in shown:
-            t.append(f"\n  • {f['subject']}", style="bold")
-            msg = one_line(f.get("message"), 0 if verbose else 60)
+            mark = f" {NEW_MARK}" if is_new(doc, str(r["policyId"]), str(f["subject"])) else ""
+            t.append(f"\n    • {f['subject']}{mark}", style="bold")
+            msg = one_line(f.get("message")) if verbose else keep_end(f.get("message"), 100)
             if msg:
                 t.append(f": {msg}", style="dim")
         more = failing_subject_count(r) - len(shown)
         if more > 0:
-            t.append(f"\n  … and {more} more", style="dim")
+            t.append(f"\n    … and {more} more", style="dim")
     return t
 
 
-def _table(doc: Mapping[str, Any], verbose: bool) -> tuple[Table, int]:
-    """Policies table and the number of passing policies collapsed out of it."""
+def _policy_blocks(doc: Mapping[str, Any], verbose: bool) -> tuple[list[RenderableType], int]:
+    """One block per policy that needs attention (status, severity and ID on a line that is
+    never wrapped, then the title, message, framework IDs and failing subjects, wrapped), and
+    the number of passing policies collapsed out of the list."""
     ordered = triage_order(doc.get("results", []))
     passes = [r for r in ordered if r["status"] == "pass"]
     collapse = not verbose and len(passes) > COLLAPSE_PASSES_OVER
-    # the title column gets the room: policy IDs fold rather than squeeze it on narrow terminals
-    table = Table(show_header=True, header_style="bold", expand=True, show_lines=False, pad_edge=False)
-    table.add_column("Status", no_wrap=True)
-    table.add_column("Severity", no_wrap=True)
-    table.add_column("Policy", overflow="fold", ratio=2, max_width=44)
-    table.add_column("Title / message", overflow="fold", ratio=5, min_width=30)
+    blocks: list[RenderableType] = []
     for r in ordered:
         if collapse and r["status"] == "pass":
             continue
-        title = Text(
-            one_line(r["title"], 0 if verbose else 80), style="bold" if r["status"] != "pass" else ""
-        )
-        body = Text.assemble(title, "\n", _message_cell(r, verbose)) if r.get("message") else title
-        table.add_row(
-            _status_text(r["status"]),
-            Text(str(r["severity"]), style=SEVERITY_STYLES.get(str(r["severity"]), "")),
-            str(r["policyId"]),
-            body,
-        )
-    return table, (len(passes) if collapse else 0)
+        pid = str(r["policyId"])
+        head = Text(no_wrap=True, overflow="ignore")
+        head.append_text(_status_text(str(r["status"])))
+        head.append(" " * max(1, 9 - len(head.plain)))
+        head.append(f"{r['severity']:<9}", style=SEVERITY_STYLES.get(str(r["severity"]), ""))
+        head.append(pid, style="bold")
+        if r["status"] == "fail" and is_new(doc, pid):
+            head.append(f" {NEW_MARK}", style="bold red")
+        body = Text("  ")
+        body.append(one_line(r["title"]), style="bold" if r["status"] != "pass" else "")
+        if r.get("message") and r["status"] != "pass":
+            body.append("\n  ")
+            body.append_text(_message_cell(doc, r, verbose))
+        blocks += [head, body]
+    return blocks, (len(passes) if collapse else 0)
 
 
-def _counts_line(doc: Mapping[str, Any]) -> Text:
-    c = counts(doc)
-    t = Text()
-    for i, s in enumerate(STATUS_ORDER):
-        if i:
-            t.append("  ")
-        t.append(f"{STATUS_LABELS[s]} {c[s]}", style=STATUS_STYLES[s] if c[s] else "dim")
-    return t
-
-
-def _notes(doc: Mapping[str, Any]) -> list[RenderableType]:
-    out: list[RenderableType] = []
+def _notes(doc: Mapping[str, Any], verbose: bool) -> list[str]:
+    out: list[str] = []
     missing = sources_not_ok(doc)
     if missing:
-        t = Text("Collections not collected:", style="bold yellow")
+        out.append("Collections not collected:")
         for name, status, reason in missing:
-            t.append(f"\n  {name}", style="bold")
-            t.append(f"  {status}: {one_line(reason, 120)}" if reason != status else f"  {status}")
-        out.append(t)
+            text = one_line(reason) if verbose else keep_end(reason, 140)
+            out.append(f"  {name}  {status}: {text}" if reason != status else f"  {name}  {status}")
     expired = expired_waivers(doc)
     if expired:
-        t = Text(f"Expired waivers (not applied): {len(expired)}", style="bold magenta")
+        out.append(f"Expired waivers (not applied): {len(expired)}")
         for pid, subject, w in expired:
-            t.append(f"\n  {pid}" + (f" / {subject}" if subject else ""))
-            t.append(f"  expired {w.get('expires', '?')}, owner {w.get('owner', '?')}", style="dim")
-        out.append(t)
+            who = f"{pid}" + (f" / {subject}" if subject else "")
+            out.append(f"  {who}  expired {w.get('expires', '?')}, owner {w.get('owner', '?')}")
     return out
 
 
@@ -149,27 +189,53 @@ def _verdict(doc: Mapping[str, Any]) -> Text:
     g = gate(doc)
     t = Text("Gate: ", style="bold")
     t.append(GATE_LABELS.get(g, g.upper()), style=GATE_STYLES.get(g, "bold"))
-    t.append(f"  (exit {exit_code(doc)}, fail-on {fail_on(doc)})", style="dim")
+    rest = verdict_line(doc).split("  ", 1)[1]
+    t.append(f"  {rest}", style="dim")
     return t
 
 
+def _fixes_renderable(doc: Mapping[str, Any]) -> RenderableType | None:
+    fixes = _fix_lines(doc)
+    if not fixes:
+        return None
+    parts: list[RenderableType] = [Text("Fix first", style="bold")]
+    for r, _text in fixes:
+        pid = str(r["policyId"])
+        head = Text(no_wrap=True, overflow="ignore")
+        head.append(f"{r['severity']:<8} ", style=SEVERITY_STYLES.get(str(r["severity"]), ""))
+        head.append(pid, style="bold")
+        if is_new(doc, pid):
+            head.append(f" {NEW_MARK}", style="bold red")
+        fw = framework_ids(r)
+        if fw:
+            head.append(f"  {', '.join(fw)}", style="cyan")
+        parts.append(head)
+        fix = one_line_fix(r) or one_line(r.get("title"))
+        parts.append(Text(f"  {fix}"))
+    return Group(*parts)
+
+
 def render_console(doc: Mapping[str, Any], *, verbose: bool = False) -> RenderableType:
-    """The console summary of a results document, as a rich renderable."""
-    table, collapsed = _table(doc, verbose)
-    parts: list[RenderableType] = [_header(doc), Text(""), table]
+    """The console summary of a results document, as a rich renderable (for a terminal)."""
+    blocks, collapsed = _policy_blocks(doc, verbose)
+    parts: list[RenderableType] = [_header(doc), Text(""), _verdict(doc)]
+    parts += [Text(counts_line(doc)), Text(severity_line(doc))]
+    fixes = _fixes_renderable(doc)
+    if fixes is not None:
+        parts += [Text(""), fixes]
+    parts += [Text(""), *blocks]
     if collapsed:
         parts.append(
             Text(f"{collapsed} passing policies not shown (use --verbose to list them)", style="dim green")
         )
-    parts += [Text(""), _counts_line(doc)]
-    for note in _notes(doc):
-        parts += [Text(""), note]
-    parts += [Text(""), _verdict(doc)]
+    for note in _notes(doc, verbose):
+        parts.append(Text(note, style="bold yellow" if not note.startswith(" ") else ""))
+    parts += [Text(""), Text(counts_line(doc)), _verdict(doc)]
     return Group(*parts)
 
 
 def render_console_text(doc: Mapping[str, Any], width: int = 100, *, verbose: bool = False) -> str:
-    """The console summary as plain text (no colour, no terminal codes)."""
+    """The rich console summary as plain text (no colour, no terminal codes)."""
     buf = io.StringIO()
     console = Console(
         file=buf,
@@ -181,5 +247,79 @@ def render_console_text(doc: Mapping[str, Any], width: int = 100, *, verbose: bo
         emoji=False,
         soft_wrap=False,
     )
-    console.print(render_console(doc, verbose=verbose))
+    console.print(render_console(doc, verbose=verbose), crop=False)
     return buf.getvalue()
+
+
+def _fit(prefix: str, text: str, width: int, verbose: bool) -> str:
+    """``prefix`` + ``text`` in ``width`` columns, ``text`` cut in its middle; the prefix
+    (which holds the ID) is never cut, and ``verbose`` keeps everything."""
+    if verbose:
+        return (prefix + text).rstrip()
+    room = max(width - len(prefix), 20)
+    return (prefix + keep_end(text, room)).rstrip()
+
+
+def render_console_lines(
+    doc: Mapping[str, Any], width: int = MIN_PLAIN_WIDTH, *, verbose: bool = False
+) -> str:
+    """The summary for logs without a terminal: one line per policy and per failing
+    subject, no boxes, at least :data:`MIN_PLAIN_WIDTH` columns; every line that names a
+    policy starts with its status and ID, so ``grep`` finds it."""
+    width = max(width, MIN_PLAIN_WIDTH)
+    snap = doc.get("snapshot", {})
+    lines = [
+        f"auditor {(doc.get('tool') or {}).get('version', '')}: tenant {tenant_label(doc)}",
+        f"snapshot {short_hash(snap.get('sha256'))} collected {snap.get('collectedAt', '?')}; baseline "
+        f"{(doc.get('baseline') or {}).get('name') or 'none (whole policy set)'}; fail-on {fail_on(doc)}",
+    ]
+    if since_block(doc):
+        since = since_block(doc)
+        lines.append(
+            f"since {since.get('generatedAt', '?')}: {new_failure_count(doc)} policies with new failures"
+        )
+    lines += [verdict_line(doc), counts_line(doc), severity_line(doc)]
+    fixes = _fix_lines(doc)
+    if fixes:
+        lines.append("Fix first:")
+        for r, _text in fixes:
+            new = f" {NEW_MARK}" if is_new(doc, str(r["policyId"])) else ""
+            fw_text = ", ".join(framework_ids(r))
+            lines.append(f"  {r['severity']:<8} {r['policyId']}{new}" + (f"  [{fw_text}]" if fw_text else ""))
+            fix = one_line_fix(r, 0) or one_line(r.get("title"))
+            lines.append(_fit("           fix: ", fix, width, verbose))
+    lines.append("")
+    ordered = triage_order(doc.get("results", []))
+    passes = [r for r in ordered if r["status"] == "pass"]
+    collapse = not verbose and len(passes) > COLLAPSE_PASSES_OVER
+    for r in ordered:
+        if collapse and r["status"] == "pass":
+            continue
+        pid = str(r["policyId"])
+        new = f" {NEW_MARK}" if r["status"] == "fail" and is_new(doc, pid) else ""
+        label = STATUS_LABELS.get(str(r["status"]), str(r["status"]))
+        fw = framework_ids(r)
+        # status, severity, ID and framework IDs are never cut: only the message gives way
+        prefix = f"{label:<6} {r['severity']:<8} {pid}{new}  " + (f"[{', '.join(fw)}] " if fw else "")
+        text = one_line(r.get("message")) or one_line(r.get("title"))
+        lines.append(_fit(prefix, text, width, verbose))
+        if r["status"] in ("fail", "error"):
+            bad = failing_findings(r)
+            shown = bad if verbose else bad[:SUBJECTS_SHOWN]
+            for f in shown:
+                mark = f" {NEW_MARK}" if is_new(doc, pid, str(f["subject"])) else ""
+                sub_prefix = f"{label:<6} {r['severity']:<8} {pid}  {f['subject']}{mark}: "
+                lines.append(_fit(sub_prefix, one_line(f.get("message")), width, verbose))
+            more = failing_subject_count(r) - len(shown)
+            if more > 0:
+                lines.append(f"{label:<6} {r['severity']:<8} {pid}  … and {more} more")
+    if collapse:
+        lines.append(f"{len(passes)} passing policies not shown (use --verbose to list them)")
+    notes = _notes(doc, verbose)
+    if notes:
+        lines.append("")
+        lines += [
+            _fit(note[: len(note) - len(note.lstrip())], note.lstrip(), width, verbose) for note in notes
+        ]
+    lines += ["", counts_line(doc), verdict_line(doc)]
+    return "\n".join(lines) + "\n"

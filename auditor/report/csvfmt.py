@@ -13,19 +13,24 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
-from auditor.report._common import frameworks_text
+from auditor.report._common import frameworks_text, is_new, one_line, sev_rank, status_rank
 
 HEADER = (
+    "severity",
     "policyId",
     "title",
-    "severity",
     "policyStatus",
     "subject",
     "status",
+    "new",
     "message",
+    "remediation",
+    "frameworks",
     "waiverReason",
     "waiverExpires",
-    "frameworks",
+    "tenant",
+    "tenantId",
+    "collectedAt",
 )
 
 #: a cell starting with one of these is read as a formula by Excel, LibreOffice and Sheets
@@ -49,8 +54,58 @@ def _waiver(w: Any) -> tuple[str, str]:
     return "", ""
 
 
+def _rows(doc: Mapping[str, Any]) -> list[tuple[tuple[int, int, str, str], list[str]]]:
+    """(sort key, guarded cells) for every row: each finding, or the policy itself when it
+    has none. The policy's own cells are guarded once per policy, not once per subject."""
+    tenant = (doc.get("snapshot") or {}).get("tenant") or {}
+    tenant_cells = [
+        guard_cell(c)
+        for c in (
+            tenant.get("displayName") or tenant.get("defaultDomain") or "",
+            tenant.get("id") or "",
+            (doc.get("snapshot") or {}).get("collectedAt", ""),
+        )
+    ]
+    out: list[tuple[tuple[int, int, str, str], list[str]]] = []
+    for r in doc.get("results", []):
+        pid = str(r["policyId"])
+        head = [guard_cell(c) for c in (r["severity"], pid, r["title"], r["status"])]
+        policy_cells = [
+            guard_cell(one_line(r.get("remediation"))),
+            guard_cell(frameworks_text(r.get("frameworks"))),
+        ]
+        sev = -sev_rank(str(r["severity"]))
+        for f in r.get("findings") or [None]:
+            status = str(r["status"] if f is None else f.get("status", ""))
+            subject = "" if f is None else str(f.get("subject", ""))
+            new = status == "fail" and is_new(doc, pid, subject if f is not None else None)
+            reason, expires = _waiver(r.get("waiver") if f is None else (f.get("waiver") or r.get("waiver")))
+            message = r.get("message", "") if f is None else f.get("message", "")
+            cells = [
+                *head,
+                guard_cell(subject),
+                status,
+                "yes" if new else "",
+                guard_cell(message),
+                *policy_cells,
+                guard_cell(reason),
+                guard_cell(expires),
+                *tenant_cells,
+            ]
+            out.append(((sev, status_rank(status), pid, subject), cells))
+    out.sort(key=lambda row: row[0])
+    return out
+
+
 class CsvFormat:
-    """RFC 4180 CSV (CRLF line ends, quotes where needed) with a header row."""
+    """RFC 4180 CSV (CRLF line ends, quotes where needed) with a header row.
+
+    The file starts with a UTF-8 byte order mark: without it Excel reads the file as the
+    local ANSI code page and mangles accented names. Rows are sorted by severity (highest
+    first), then status, policy ID and subject; every row carries the remediation, the
+    framework IDs, the tenant and the collection date, so a filtered or pasted extract
+    still says where and when it comes from.
+    """
 
     name = "csv"
     filename = "findings.csv"
@@ -59,25 +114,5 @@ class CsvFormat:
         buf = io.StringIO(newline="")
         writer = csv.writer(buf, dialect="excel", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
         writer.writerow(HEADER)
-        for r in doc.get("results", []):
-            base = [r["policyId"], r["title"], r["severity"], r["status"]]
-            fw = frameworks_text(r.get("frameworks"))
-            findings = r.get("findings") or []
-            if not findings:
-                reason, expires = _waiver(r.get("waiver"))
-                row = [*base, "", r["status"], r.get("message", ""), reason, expires, fw]
-                writer.writerow([guard_cell(c) for c in row])
-                continue
-            for f in findings:
-                reason, expires = _waiver(f.get("waiver") or r.get("waiver"))
-                row = [
-                    *base,
-                    f.get("subject", ""),
-                    f.get("status", ""),
-                    f.get("message", ""),
-                    reason,
-                    expires,
-                    fw,
-                ]
-                writer.writerow([guard_cell(c) for c in row])
-        return buf.getvalue().encode("utf-8")
+        writer.writerows(cells for _key, cells in _rows(doc))
+        return "\ufeff".encode() + buf.getvalue().encode("utf-8")

@@ -30,17 +30,51 @@ from auditor.report._common import (
     exit_code,
     expired_waivers,
     fail_on,
+    failing_subject_count,
+    framework_ids,
+    gate,
+    is_new,
+    new_failure_count,
+    one_line_fix,
+    severity_counts,
+    since_block,
     status_rank,
     tenant_label,
+    top_fixes,
     triage_order,
     waiver_text,
 )
 from auditor.report._html_assets import CSS, SCRIPT
+from auditor.report._html_text import evidence as evidence_html
+from auditor.report._html_text import markdown, message
 
 EMBED_ID = "auditor-results"
-_EMBED_RE = re.compile(r'<script type="application/json" id="' + EMBED_ID + r'">(.*?)</script>', re.DOTALL)
+_EMBED_RE = re.compile(
+    r'<script type="application/json" id="' + EMBED_ID + r'"( data-complete="false")?>(.*?)</script>',
+    re.DOTALL,
+)
+#: the results document is embedded whole up to this size; beyond it (a tenant with
+#: hundreds of thousands of failing subjects) a shortened copy keeps the page openable
+EMBED_MAX_BYTES = 4_000_000
 #: a control's status is the worst of its policies', in this order
 _WORST = ("fail", "error", "waived", "manual", "pass", "not_applicable")
+#: failing subjects listed per policy; the full list is in findings.csv and results.json
+SUBJECTS_LISTED = 50
+_NEW = '<span class="badge new">NEW</span>'
+_PARTIAL = ' data-complete="false"'
+
+
+def framework_catalog() -> dict[str, Any]:
+    """``{framework: {"title", "controls": [ids]}}`` shipped with the package: the
+    denominator of coverage ("36 of 140 controls automated")."""
+    from importlib import resources
+
+    try:
+        text = resources.files("auditor.data").joinpath("frameworks.json").read_text(encoding="utf-8")
+        data = json.loads(text)
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+    return data if isinstance(data, dict) else {}
 
 
 def e(value: object) -> str:
@@ -53,13 +87,40 @@ def embed_json(doc: Mapping[str, Any]) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
 
 
+def shortened(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """The document with each result's findings cut to the first :data:`SUBJECTS_LISTED`
+    that need attention (what the page shows); counts stay whole."""
+    out = dict(doc)
+    results = []
+    for r in doc.get("results", []):
+        bad = [f for f in r.get("findings") or [] if f.get("status") != "pass"]
+        results.append({**r, "findings": bad[:SUBJECTS_LISTED]})
+    out["results"] = results
+    return out
+
+
+def _embedded(doc: Mapping[str, Any]) -> tuple[str, bool]:
+    """(JSON for the page, whether it is the whole document)."""
+    whole = embed_json(doc)
+    if len(whole) <= EMBED_MAX_BYTES:
+        return whole, True
+    return embed_json(shortened(doc)), False
+
+
 def extract_results(text: str, source: str = "<html>") -> dict[str, Any]:
-    """The results document embedded in a report.html; :class:`InputError` if absent."""
+    """The results document embedded in a report.html; :class:`InputError` if absent or if
+    the page holds only a shortened copy (then results.json is the document to check)."""
     m = _EMBED_RE.search(text)
     if not m:
         raise InputError(f"no embedded results document (script#{EMBED_ID}) found", source=source)
+    if m.group(1):
+        raise InputError(
+            "this report embeds a shortened copy of the results (the audit was too large to embed "
+            "whole); check results.json instead",
+            source=source,
+        )
     try:
-        doc = json.loads(m.group(1))
+        doc = json.loads(m.group(2))
     except json.JSONDecodeError as exc:
         raise InputError(f"embedded results document is not valid JSON: {exc.msg}", source=source) from None
     if not isinstance(doc, dict):
@@ -89,19 +150,51 @@ def _link(url: str) -> str:
 
 
 def _summary(doc: Mapping[str, Any]) -> str:
-    g = str((doc.get("summary") or {}).get("gate", "incomplete"))
     c = counts(doc)
     cards = "".join(
         f'<div class="card {s}"><div class="n">{c[s]}</div><div class="l">{e(STATUS_LABELS[s])}</div></div>'
         for s in STATUS_ORDER
     )
     total = sum(c.values())
+    g = gate(doc)
+    sev = " &middot; ".join(f"{_sev(k)} {v}" for k, v in severity_counts(doc).items() if v)
+    since = (
+        f" &middot; gating on <b>{new_failure_count(doc)}</b> policies with new failures since "
+        f"{e(since_block(doc).get('generatedAt', ''))}"
+        if since_block(doc)
+        else ""
+    )
     return (
         f'<div class="verdict {e(g)}"><div class="big">Gate {e(GATE_LABELS.get(g, g.upper()))}</div>'
         f"<div>exit code {exit_code(doc)} &middot; fail-on <b>{e(fail_on(doc))}</b> &middot; "
-        f"{total} policies evaluated</div></div>"
+        f"{total} policies evaluated{since}<br>Failing by severity: {sev or 'none'}</div></div>"
         f'<div class="cards">{cards}</div>'
     )
+
+
+def _fix_first(doc: Mapping[str, Any]) -> str:
+    """The failures in the order to fix them, each with its one-line fix and framework IDs."""
+    fixes = top_fixes(doc)
+    if not fixes:
+        return ""
+    rows = "".join(
+        f'<tr><td>{_sev(str(r["severity"]))}</td><td><a class="pid" href="#{e(_anchor(r))}">'
+        f"{e(r['policyId'])}</a>{' ' + _NEW if is_new(doc, str(r['policyId'])) else ''}"
+        f'<div class="small">{e(r["title"])}</div></td>'
+        f'<td class="num">{failing_subject_count(r) or ""}</td>'
+        f"<td>{e(one_line_fix(r, 220))}</td>"
+        f'<td class="fwids">{"".join(f"<span class=fw>{e(c)}</span>" for c in framework_ids(r))}</td></tr>'
+        for r in fixes
+    )
+    return (
+        '<section class="fixfirst"><h2>Fix first</h2><div class="scroll"><table><tr><th>Severity</th>'
+        '<th>Policy</th><th class="num">Subjects</th><th>Fix</th><th>Frameworks</th></tr>'
+        f"{rows}</table></div></section>"
+    )
+
+
+def _anchor(r: Mapping[str, Any]) -> str:
+    return "p-" + re.sub(r"[^A-Za-z0-9_.-]", "_", str(r["policyId"]))
 
 
 def _meta(doc: Mapping[str, Any]) -> str:
@@ -128,7 +221,7 @@ def _meta(doc: Mapping[str, Any]) -> str:
             f"{integ.get('algorithm', '')} {integ.get('value', '')}".strip() or "not sealed",
         ),
     ]
-    mono = ' class="mono"'
+    mono = ' class="mono hash"'
     body = "".join(
         f"<tr><td>{e(k)}</td><td{mono if 'sha' in k or 'integrity' in k else ''}>{e(v)}</td></tr>"
         for k, v in rows
@@ -137,7 +230,7 @@ def _meta(doc: Mapping[str, Any]) -> str:
     params = base.get("params") or {}
     if params:
         body += f"<tr><td>Baseline params</td><td>{_pre(params)}</td></tr>"
-    return f'<table class="meta">{body}</table>'
+    return f'<div class="scroll"><table class="meta">{body}</table></div>'
 
 
 def _coverage(doc: Mapping[str, Any]) -> str:
@@ -152,6 +245,7 @@ def _coverage(doc: Mapping[str, Any]) -> str:
                 )
     if not controls:
         return '<p class="muted">No policy in this run maps to a framework.</p>'
+    catalog = framework_catalog()
     head = "".join(f'<th class="num">{e(STATUS_LABELS[s])}</th>' for s in STATUS_ORDER)
     rows, details = [], []
     for key in sorted(controls):
@@ -167,16 +261,30 @@ def _coverage(doc: Mapping[str, Any]) -> str:
                 + "</td></tr>"
             )
         cells = "".join(f'<td class="num">{per[s]}</td>' for s in STATUS_ORDER)
-        rows.append(f'<tr><td><b>{e(key)}</b></td><td class="num">{len(controls[key])}</td>{cells}</tr>')
+        listed = (catalog.get(key) or {}).get("controls") or []
+        automated = len(controls[key])
+        all_ids = set(map(str, listed)) | set(controls[key])
+        of = (
+            f"<b>{automated}</b> of {len(all_ids)} controls automated"
+            if listed
+            else f"<b>{automated}</b> controls mapped (total not known)"
+        )
+        rows.append(f'<tr><td><b>{e(key)}</b><div class="small">{of}</div></td>{cells}</tr>')
         details.append(
             f'<details class="ev"><summary>{e(key)}: {len(controls[key])} controls</summary>'
             f"<table><tr><th>Control</th><th>Status</th><th>Policies</th></tr>{''.join(lines)}"
             f"</table></details>"
         )
     return (
-        f'<table><tr><th>Framework</th><th class="num">Controls</th>{head}</tr>{"".join(rows)}</table>'
+        f'<div class="scroll"><table><tr><th>Framework</th>{head}</tr>{"".join(rows)}</table></div>'
         + "".join(details)
     )
+
+
+def _not_collected(doc: Mapping[str, Any]) -> str:
+    sources = (doc.get("snapshot") or {}).get("sources") or {}
+    bad = sum(1 for v in sources.values() if isinstance(v, Mapping) and v.get("status") != "ok")
+    return f' <span class="badge s-other">{bad} not collected</span>' if bad else ""
 
 
 def _natural(text: str) -> list[Any]:
@@ -203,43 +311,61 @@ def _sources(doc: Mapping[str, Any]) -> str:
             f'<td class="nowrap">{e(s.get("retrievedAt", ""))}</td><td>{e(err)}</td></tr>'
         )
     return (
-        '<table><tr><th>Collection</th><th>Status</th><th class="num">Objects</th><th>Endpoint</th>'
-        f"<th>Retrieved</th><th>Problem</th></tr>{''.join(rows)}</table>"
+        '<div class="scroll"><table><tr><th>Collection</th><th>Status</th><th class="num">Objects</th>'
+        f"<th>Endpoint</th><th>Retrieved</th><th>Problem</th></tr>{''.join(rows)}</table></div>"
     )
 
 
-def _findings(r: Mapping[str, Any]) -> str:
+def _findings(doc: Mapping[str, Any], r: Mapping[str, Any]) -> str:
+    """Failing and erroring subjects (the first :data:`SUBJECTS_LISTED`), with evidence;
+    waived subjects listed; passing subjects only counted (evidence for them is not needed
+    to act, and listing 1.5 million of them makes a page no browser opens)."""
     findings = sorted(
-        r.get("findings") or [], key=lambda f: (status_rank(str(f.get("status"))), str(f.get("subject")))
+        (f for f in r.get("findings") or [] if f.get("status") != "pass"),
+        key=lambda f: (status_rank(str(f.get("status"))), str(f.get("subject"))),
     )
+    passing = sum(1 for f in r.get("findings") or [] if f.get("status") == "pass")
+    sc = r.get("subjectCounts") or {}
+    passing = max(passing, int(sc.get("pass", 0) or 0))
     if not findings:
-        return ""
+        return f'<p class="muted">{passing} subjects pass.</p>' if passing else ""
+    total = max(failing_subject_count(r), len(findings))
+    shown = findings[:SUBJECTS_LISTED]
+    pid = str(r["policyId"])
     rows = []
-    for f in findings:
+    for f in shown:
+        status = str(f.get("status"))
         ev = f.get("evidence")
         ev_html = (
-            f'<details class="ev"><summary>evidence</summary>{_pre(ev)}</details>'
-            if "evidence" in f and ev is not None
+            f'<details class="ev{" bad" if status in ("fail", "error") else ""}"><summary>evidence</summary>'
+            f"{evidence_html(ev)}</details>"
+            if ev is not None
             else ""
         )
-        w = f.get("waiver")
+        new = " " + _NEW if status == "fail" and is_new(doc, pid, str(f.get("subject"))) else ""
         rows.append(
-            f"<tr><td>{e(f.get('subject'))}</td><td>{_badge(str(f.get('status')))}</td>"
-            f"<td>{e(f.get('message'))}{ev_html}</td><td>{e(waiver_text(w))}</td></tr>"
+            f'<tr><td class="subject">{e(f.get("subject"))}{new}</td><td>{_badge(status)}</td>'
+            f"<td>{message(f.get('message'))}{ev_html}</td><td>{e(waiver_text(f.get('waiver')))}</td></tr>"
         )
-    omitted = int(r.get("findingsOmitted", 0) or 0)
-    more = (
-        f'<p class="muted">{omitted} further findings omitted from the results document.</p>'
-        if omitted
-        else ""
-    )
+    more = total - len(shown)
+    notes = []
+    if more > 0:
+        notes.append(f"{more} more not listed here: the full list is in findings.csv and results.json.")
+    if passing:
+        notes.append(f"{passing} subjects pass.")
+    note = f'<p class="muted">{" ".join(notes)}</p>' if notes else ""
+    if len(shown) > 5:
+        note += (
+            f'<p class="muted print-only">Printed: the first 5 of {total}; the full list is in '
+            "findings.csv and results.json.</p>"
+        )
     return (
-        f"<h3>Findings ({len(findings)})</h3><table><tr><th>Subject</th><th>Status</th><th>Message / evidence"
-        f"</th><th>Waiver</th></tr>{''.join(rows)}</table>{more}"
+        f'<h3>Subjects ({total} not passing)</h3><div class="scroll"><table class="subjects"><tr><th>Subject</th><th>Status</th>'
+        f"<th>Message / evidence</th><th>Waiver</th></tr>{''.join(rows)}</table></div>{note}"
     )
 
 
-def _result(r: Mapping[str, Any]) -> str:
+def _result(doc: Mapping[str, Any], r: Mapping[str, Any]) -> str:
     status = str(r["status"])
     fw = "".join(
         f'<span class="fw">{e(k)}: {e(cid)}</span>'
@@ -249,11 +375,11 @@ def _result(r: Mapping[str, Any]) -> str:
     kv: list[tuple[str, str]] = []
     for label, key in (("Description", "description"), ("Rationale", "rationale")):
         if r.get(key):
-            kv.append((label, e(r[key])))
+            kv.append((label, markdown(r[key])))
     if fw:
         kv.append(("Frameworks", fw))
     if r.get("manual"):
-        kv.append(("Manual review", e(r["manual"])))
+        kv.append(("Manual review", markdown(r["manual"])))
     w = r.get("waiver")
     if w:
         flag = ' <span class="badge s-fail">EXPIRED</span>' if w.get("expired") else ""
@@ -266,22 +392,30 @@ def _result(r: Mapping[str, Any]) -> str:
     kv.append(
         (
             "Policy",
-            f'<span class="mono">{e(r.get("policyFile") or "")} sha256 {e(r.get("policySha256"))}</span>',
+            f'<span class="mono hash">{e(r.get("policyFile") or "")} sha256 {e(r.get("policySha256"))}</span>',
         )
     )
     dl = "".join(f"<dt>{e(k)}</dt><dd>{v}</dd>" for k, v in kv)
-    rem = f"<h3>Remediation</h3>{_pre(str(r.get('remediation') or ''))}" if r.get("remediation") else ""
+    fix = one_line_fix(r, 0)
+    rem = (
+        f'<h3>Remediation</h3><p class="fix">{e(fix)}</p><pre>{e(str(r.get("remediation") or "").rstrip())}</pre>'
+        if r.get("remediation")
+        else ""
+    )
+    bad = status in ("fail", "error")
     ev = (
-        f'<details class="ev"><summary>evidence</summary>{_pre(r["evidence"])}</details>'
+        f'<details class="ev{" bad" if bad else ""}"><summary>evidence</summary>{evidence_html(r["evidence"])}</details>'
         if r.get("evidence") is not None
         else ""
     )
-    is_open = " open" if status in ("fail", "error") else ""
+    is_open = " open" if bad else ""
+    new = " " + _NEW if status == "fail" and is_new(doc, str(r["policyId"])) else ""
     return (
-        f'<details class="result st-{e(status)}" data-status="{e(status)}"{is_open}>'
-        f'<summary>{_badge(status)} {_sev(str(r["severity"]))} <span class="pid">{e(r["policyId"])}</span>'
+        f'<details id="{e(_anchor(r))}" class="result st-{e(status)}" data-status="{e(status)}"{is_open}>'
+        f'<summary>{_badge(status)} {_sev(str(r["severity"]))} <span class="pid">{e(r["policyId"])}</span>{new}'
         f'<span class="title">{e(r["title"])}</span></summary><div class="body">'
-        f'<p class="msg">{e(r.get("message"))}</p>{ev}<dl class="kv">{dl}</dl>{rem}{_findings(r)}</div></details>'
+        f'<div class="msg">{message(r.get("message"))}</div>{ev}<dl class="kv">{dl}</dl>{rem}'
+        f"{_findings(doc, r)}</div></details>"
     )
 
 
@@ -312,13 +446,15 @@ def _expired(doc: Mapping[str, Any]) -> str:
 
 
 def render_html(doc: Mapping[str, Any]) -> str:
-    """The full page as text."""
+    """The full page as text: the verdict and what to fix first, then every result, then
+    coverage; audit details and collection status are folded away at the end."""
     script_hash = base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
     csp = f"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{script_hash}'; img-src data:"
     tenant = (doc.get("snapshot") or {}).get("tenant") or {}
     title = f"Security audit: {tenant.get('displayName') or tenant.get('defaultDomain') or tenant_label(doc)}"
-    results = "".join(_result(r) for r in triage_order(doc.get("results", [])))
+    results = "".join(_result(doc, r) for r in triage_order(doc.get("results", [])))
     fw_keys = sorted({k for r in doc.get("results", []) for k in (r.get("frameworks") or {})})
+    embedded, complete = _embedded(doc)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{e(csp)}">'
@@ -329,16 +465,17 @@ def render_html(doc: Mapping[str, Any]) -> str:
         f'<p class="sub">Microsoft 365 / Entra ID policy audit &middot; snapshot collected '
         f"{e((doc.get('snapshot') or {}).get('collectedAt', ''))} &middot; baseline "
         f"{e((doc.get('baseline') or {}).get('name') or 'none')}</p>"
-        f"{_summary(doc)}{_expired(doc)}"
-        f"<h2>Audit details</h2>{_meta(doc)}"
-        f"<h2>Framework coverage</h2>{_coverage(doc)}"
-        f"<h2>Collection status</h2>{_sources(doc)}"
-        f"<h2>Results</h2>{_toolbar(doc)}{results}"
+        f'<section class="exec">{_summary(doc)}{_expired(doc)}{_fix_first(doc)}</section>'
+        f'<section class="results"><h2>Results</h2>{_toolbar(doc)}{results}</section>'
+        f'<section class="coverage"><h2>Framework coverage</h2>{_coverage(doc)}</section>'
+        f'<details class="fold"><summary><h2>Audit details</h2></summary>{_meta(doc)}</details>'
+        f'<details class="fold"><summary><h2>Collection status{_not_collected(doc)}</h2></summary>'
+        f"{_sources(doc)}</details>"
         f"<footer>Generated by auditor {e((doc.get('tool') or {}).get('version', ''))} at "
         f"{e(doc.get('generatedAt', ''))}. Frameworks: {e(', '.join(fw_keys) or 'none')}. "
         "The complete results document is embedded in this file; check it with "
         "<code>auditor verify report.html SNAPSHOT</code>.</footer></main>"
-        f'<script type="application/json" id="{EMBED_ID}">{embed_json(doc)}</script>'
+        f'<script type="application/json" id="{EMBED_ID}"{"" if complete else _PARTIAL}>{embedded}</script>'
         f"<script>{SCRIPT}</script></body></html>\n"
     )
 

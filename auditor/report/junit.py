@@ -3,6 +3,9 @@
 One ``testsuite`` named ``auditor`` with one ``testcase`` per policy, so a CI test
 tab lists every control: ``failure`` for ``fail``, ``error`` for ``error``, and
 ``skipped`` (with the reason) for ``not_applicable``, ``manual`` and ``waived``.
+The test tab must agree with the exit code, so only a result that decides the gate is a
+``failure`` or ``error``: one below ``--fail-on`` (or, with ``--since``, a failure that
+was already there) is a passing test case whose ``system-out`` says what failed.
 ``classname`` is the policy's area (first two ID segments) so CI groups related
 controls. XML is built with ElementTree, which escapes text and attributes; text
 that XML 1.0 cannot carry at all (control characters in tenant data) is replaced.
@@ -15,7 +18,17 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from typing import Any
 
-from auditor.report._common import counts, failing_findings, id_prefix, one_line, waiver_text
+from auditor.report._common import (
+    counts,
+    counts_toward_gate,
+    fail_on,
+    failing_findings,
+    id_prefix,
+    is_new,
+    one_line,
+    sev_rank,
+    waiver_text,
+)
 
 #: characters XML 1.0 forbids even when escaped
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -58,10 +71,11 @@ def build_junit(doc: Mapping[str, Any]) -> ET.Element:
     """The ``testsuites`` element (exposed for tests)."""
     c = counts(doc)
     results = list(doc.get("results", []))
+    gating = [r for r in results if counts_toward_gate(doc, r)]
     totals = {
         "tests": str(len(results)),
-        "failures": str(c["fail"]),
-        "errors": str(c["error"]),
+        "failures": str(sum(1 for r in gating if r["status"] == "fail")),
+        "errors": str(sum(1 for r in gating if r["status"] == "error")),
         "skipped": str(c["waived"] + c["manual"] + c["not_applicable"]),
         "time": "0",
     }
@@ -100,8 +114,14 @@ def build_junit(doc: Mapping[str, Any]) -> ET.Element:
         )
         status = r["status"]
         message = _x(one_line(r.get("message"), 500))
-        if status == "fail":
-            el = ET.SubElement(case, "failure", {"message": message, "type": _x(r["severity"])})
+        if status in ("fail", "error") and not counts_toward_gate(doc, r):
+            below = sev_rank(str(r["severity"])) < sev_rank(fail_on(doc))
+            why = f"below fail-on {fail_on(doc)}" if below else "not new since the earlier results"
+            out = ET.SubElement(case, "system-out")
+            out.text = _x(f"{status} ({r['severity']}, {why}: does not fail the gate)\n{_failure_text(r)}")
+        elif status == "fail":
+            label = "NEW " if is_new(doc, pid) else ""
+            el = ET.SubElement(case, "failure", {"message": _x(label) + message, "type": _x(r["severity"])})
             el.text = _x(_failure_text(r))
         elif status == "error":
             el = ET.SubElement(case, "error", {"message": message, "type": "NotEvaluated"})

@@ -14,9 +14,21 @@ Choices, documented because a dashboard's behaviour depends on them:
   level rather than always ``error``, so an unevaluable info control does not
   outrank a failing high one; its message starts with "Not evaluated" and
   ``properties.auditorStatus`` says ``error``.
-* Every result is anchored to the policy file (``policyFile``, relative, line 1),
-  the only location that exists for a tenant setting; when the document has no
-  ``policyFile`` the location is ``policies/<policyId>.yaml``.
+* Every result is anchored to a file that exists in the repository being scanned, so
+  that code scanning accepts and displays it: the baseline file when the audit used
+  one from disk, else the snapshot file, as a path relative to the working directory
+  of the audit (recorded by the CLI as ``invocation.reportAnchor``). A tenant setting
+  has no source line, so the region is line 1. Without an anchor (``--demo``) results
+  point at the policy file. The policy file is always named in
+  ``properties.policyFile``.
+* A policy with more than :data:`GROUP_OVER` failing (or erroring, or waived) subjects
+  becomes one result per status that names the first :data:`NAMED_SUBJECTS` subjects
+  and the count, so a 1.5-million-user tenant stays within GitHub's limits (25,000
+  results per run, 10 MB gzipped); the full list is in ``results.json`` and
+  ``findings.csv``. Smaller sets give one result per subject, so each alert can be
+  dismissed on its own.
+* With ``audit --since``, ``baselineState`` is ``new`` for a new failure and
+  ``unchanged`` for an earlier one.
 * ``partialFingerprints["auditorFinding/v1"]`` = sha256(policyId + NUL + subject),
   subject empty for a policy-level result: stable across runs and snapshots, so an
   alert keeps its identity while the problem persists.
@@ -30,7 +42,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from auditor.report._common import one_line
+from auditor.report._common import is_new, one_line, since_block
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "auditorFinding/v1"
@@ -39,6 +51,12 @@ LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "not
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0", "info": "0.0"}
 EMITTED = ("fail", "error", "waived")
 INDENT_MAX_RESULTS = 2000
+#: a policy with more subjects than this (per status) is reported as one grouped result
+GROUP_OVER = 10
+#: subjects named in a grouped result's message and properties
+NAMED_SUBJECTS = 20
+#: GitHub code scanning's limit of results per run
+MAX_RESULTS = 25_000
 
 
 def fingerprint(policy_id: str, subject: str) -> str:
@@ -69,39 +87,116 @@ def _rule(r: Mapping[str, Any]) -> dict[str, Any]:
     return rule
 
 
+def anchor_uri(doc: Mapping[str, Any], r: Mapping[str, Any]) -> str:
+    """The file a result points at: the recorded anchor, else the policy file."""
+    anchor = (doc.get("invocation") or {}).get("reportAnchor")
+    uri = str(anchor or r.get("policyFile") or f"policies/{r['policyId']}.yaml")
+    return uri.replace("\\", "/")
+
+
 def _result(
+    doc: Mapping[str, Any],
     r: Mapping[str, Any],
     rule_index: int,
-    subject: str,
+    subjects: list[str],
     status: str,
     message: str,
     waiver: Mapping[str, Any] | None,
+    total: int = 0,
 ) -> dict[str, Any]:
+    """One SARIF result for one subject, for the policy itself (no subject), or for a
+    group of ``total`` subjects of which ``subjects`` are named."""
+    pid = str(r["policyId"])
     text = one_line(message) or str(r["title"])
     if status == "error":
         text = f"Not evaluated: {text}"
-    if subject:
-        text = f"{subject}: {text}"
-    uri = str(r.get("policyFile") or f"policies/{r['policyId']}.yaml").replace("\\", "/")
+    grouped = total > 0
+    if grouped:
+        shown = ", ".join(subjects)
+        verb = {"fail": "fail", "error": "could not be evaluated", "waived": "are waived"}.get(status, status)
+        text = (
+            f"{total} subjects {verb}: {shown}"
+            + (f" and {total - len(subjects)} more" if total > len(subjects) else "")
+            + f" (full list in results.json and findings.csv). {text}"
+        )
+        subject = ""
+        key = f"*{status}"
+    else:
+        subject = subjects[0] if subjects else ""
+        key = subject
+        if subject:
+            text = f"{subject}: {text}"
     out: dict[str, Any] = {
-        "ruleId": r["policyId"],
+        "ruleId": pid,
         "ruleIndex": rule_index,
         "level": LEVELS.get(str(r["severity"]), "warning"),
         "message": {"text": text},
         "locations": [
             {
-                "physicalLocation": {"artifactLocation": {"uri": uri}, "region": {"startLine": 1}},
-                "logicalLocations": [
-                    {"name": subject or str(r["policyId"]), "kind": "object" if subject else "module"}
-                ],
+                "physicalLocation": {
+                    "artifactLocation": {"uri": anchor_uri(doc, r)},
+                    "region": {"startLine": 1},
+                },
+                "logicalLocations": [{"name": subject or pid, "kind": "object" if subject else "module"}],
             }
         ],
-        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(str(r["policyId"]), subject)},
-        "properties": {"auditorStatus": status, "policyStatus": r["status"], "subject": subject},
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(pid, key)},
+        "properties": {
+            "auditorStatus": status,
+            "policyStatus": r["status"],
+            "subject": subject,
+            "policyFile": str(r.get("policyFile") or ""),
+        },
     }
+    if grouped:
+        out["properties"].update(subjectCount=total, subjects=list(subjects))
+    if since_block(doc) and status == "fail":
+        new = is_new(doc, pid, None if grouped or not subject else subject)
+        out["baselineState"] = "new" if new else "unchanged"
     if status == "waived":
         justification = str((waiver or {}).get("reason") or "waived")
         out["suppressions"] = [{"kind": "external", "status": "accepted", "justification": justification}]
+    return out
+
+
+def _policy_results(doc: Mapping[str, Any], r: Mapping[str, Any], index: int) -> list[dict[str, Any]]:
+    emitted = [f for f in r.get("findings", []) if f.get("status") in EMITTED]
+    if not emitted:
+        return [_result(doc, r, index, [], str(r["status"]), str(r.get("message", "")), r.get("waiver"))]
+    out: list[dict[str, Any]] = []
+    omitted = int(r.get("findingsOmitted", 0) or 0)
+    for status in EMITTED:
+        group = [f for f in emitted if f["status"] == status]
+        if not group:
+            continue
+        counted = (r.get("subjectCounts") or {}).get(status)
+        total = max(len(group) + (omitted if status == "fail" else 0), int(counted or 0))
+        if total > GROUP_OVER:
+            out.append(
+                _result(
+                    doc,
+                    r,
+                    index,
+                    [str(f.get("subject", "")) for f in group[:NAMED_SUBJECTS]],
+                    status,
+                    str(r.get("message", "")),
+                    r.get("waiver"),
+                    total=total,
+                )
+            )
+            continue
+        out.extend(
+            _result(
+                doc,
+                r,
+                index,
+                [str(f.get("subject", ""))],
+                status,
+                str(f.get("message") or r.get("message", "")),
+                f.get("waiver") or r.get("waiver"),
+            )
+            for f in group
+        )
     return out
 
 
@@ -111,25 +206,11 @@ def build_sarif(doc: Mapping[str, Any]) -> dict[str, Any]:
     rules = [_rule(r) for r in results_in]
     out_results: list[dict[str, Any]] = []
     for index, r in enumerate(results_in):
-        if r["status"] not in EMITTED:
-            continue
-        emitted = [f for f in r.get("findings", []) if f.get("status") in EMITTED]
-        if not emitted:
-            out_results.append(
-                _result(r, index, "", str(r["status"]), str(r.get("message", "")), r.get("waiver"))
-            )
-            continue
-        out_results.extend(
-            _result(
-                r,
-                index,
-                str(f.get("subject", "")),
-                str(f["status"]),
-                str(f.get("message") or r.get("message", "")),
-                f.get("waiver") or r.get("waiver"),
-            )
-            for f in emitted
-        )
+        if r["status"] in EMITTED:
+            out_results.extend(_policy_results(doc, r, index))
+    # grouping keeps this far below the limit; the cut is a last guard, never silent
+    truncated = max(len(out_results) - MAX_RESULTS, 0)
+    out_results = out_results[:MAX_RESULTS]
     snapshot = doc.get("snapshot", {})
     tool = doc.get("tool", {})
     summary = doc.get("summary", {})
@@ -158,6 +239,7 @@ def build_sarif(doc: Mapping[str, Any]) -> dict[str, Any]:
             "baseline": (doc.get("baseline") or {}).get("name"),
             "generatedAt": doc.get("generatedAt"),
             "resultsIntegrity": (doc.get("integrity") or {}).get("value"),
+            "resultsTruncated": truncated,
         },
     }
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}

@@ -1,4 +1,4 @@
-"""Results stage: the results document every report is rendered from (DESIGN section 6).
+"""Results stage: the results document every report is rendered from (docs/formats.md).
 
 ``auditor.results.build`` turns engine results into the document; it is not imported
 here, so that reports can use this package without pulling in the engine.

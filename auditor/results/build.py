@@ -1,4 +1,4 @@
-"""Build the results document from engine results (DESIGN 6).
+"""Build the results document from engine results (docs/formats.md).
 
 Results are sorted by policy ID and findings by subject, and nothing depends on
 the wall clock except ``generatedAt``, so two runs over the same inputs give

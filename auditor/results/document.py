@@ -1,4 +1,4 @@
-"""The results document (DESIGN section 6): schema, canonical form, integrity hash.
+"""The results document (docs/formats.md): schema, canonical form, integrity hash.
 
 Reports are rendered from this document alone, and ``auditor verify`` re-checks it,
 so its canonical serialisation and hash live here, shared by both sides.
@@ -47,7 +47,7 @@ def compute_integrity(doc: dict[str, Any]) -> str:
     """sha256 of the document without ``integrity`` and ``generatedAt``.
 
     ``generatedAt`` is left out so that two evaluations of the same inputs carry the
-    same hash (DESIGN 1: results are byte-identical except ``generatedAt``).
+    same hash (results are byte-identical except ``generatedAt``).
     """
     body = {k: v for k, v in doc.items() if k not in UNHASHED}
     return hashlib.sha256(canonical_json(body)).hexdigest()

@@ -1,4 +1,4 @@
-"""Snapshot stage: load, validate, hash and write tenant snapshots (DESIGN section 3)."""
+"""Snapshot stage: load, validate, hash and write tenant snapshots (format: docs/formats.md)."""
 
 from auditor.snapshot.collections import COLLECTIONS, SOURCE_STATUSES
 from auditor.snapshot.load import load_snapshot, load_snapshot_bytes, snapshot_schema, validate_document

@@ -1,6 +1,6 @@
 """The fixed collection names of a snapshot and the JSON shape of each.
 
-These names are part of the snapshot format (see docs); the collector's catalog (``auditor.collect``)
+These names are fixed (docs/formats.md lists them); the collector's catalog (``auditor.collect``)
 adds endpoints and permissions on top. Shapes live here, not in the collector,
 because loading a snapshot must check them without knowing how it was collected.
 """

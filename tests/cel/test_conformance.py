@@ -1,7 +1,7 @@
 """Conformance-style cases, organised like the sections of cel-spec's tests/simple suite.
 
 Written for this project (not copied): each section exercises the behaviour the
-corresponding cel-spec file tests, restricted to the subset of DESIGN 4.1. ``ERROR``
+corresponding cel-spec file tests, restricted to the subset that docs/policy-authoring.md lists. ``ERROR``
 means evaluation must fail; every case runs through both the fast path and the
 interpreter (see ``helpers.ev``/``err``).
 """

@@ -1,4 +1,4 @@
-"""Evaluation semantics of operators, selection and indexing, including the DESIGN 4.1 pitfalls."""
+"""Evaluation semantics of operators, selection and indexing, including the documented pitfalls."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def test_arithmetic(source: str, expected: object) -> None:
 
 
 def test_integer_division_truncates_in_percentages() -> None:
-    # The DESIGN pitfall: size(a) * 100 / size(b) is integer arithmetic.
+    # The pitfall: size(a) * 100 / size(b) is integer arithmetic.
     assert ev("size(a) * 100 / size(b)", a=[1, 2], b=[1, 2, 3]) == 66
     assert ev("size(a) * 100 / size(b) >= 67", a=[1, 2], b=[1, 2, 3]) is False
     assert ev("double(size(a)) * 100.0 / double(size(b))", a=[1, 2], b=[1, 2, 3]) == pytest.approx(

@@ -4,9 +4,11 @@ a failed collection never has data nor stops the others."""
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
+from auditor.errors import InputError
 from tests.collect.conftest import fast_policy, run_collect
 from tests.graphserver import Fault, GraphServer
 
@@ -200,10 +202,16 @@ def test_exchange_and_arm_faults_use_the_same_bookkeeping(server: GraphServer) -
     assert doc["data"]["exchangeOrganizationConfig"] == server.tenant["exchangeOrganizationConfig"][0]
 
 
-def test_wrong_token_is_forbidden_everywhere_but_still_written(server: GraphServer) -> None:
-    doc = run_collect(server, ["domains", "exchangeOrganizationConfig"], token="wrong", tenant_id="t")
-    assert {e["status"] for e in doc["sources"].values()} == {"forbidden"}
-    assert doc["data"] == {}
+def test_a_refused_token_stops_collection_with_the_next_step(server: GraphServer, tmp_path: Path) -> None:
+    # Graph answers 401 to the first request (organization): the credential is wrong, so a snapshot
+    # where every collection is forbidden would only hide that; the run stops as an input error.
+    out = tmp_path / "s.json"
+    with pytest.raises(InputError) as caught:
+        run_collect(server, ["domains", "exchangeOrganizationConfig"], token="wrong", tenant_id="t", out=out)
+    lines = str(caught.value).splitlines()
+    assert len(lines) == 2 and "authentication failed (--auth token)" in lines[0]
+    assert lines[1].startswith("next step:")
+    assert not out.exists()
 
 
 def test_concurrency_bounds_requests_in_flight(server: GraphServer) -> None:

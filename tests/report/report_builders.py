@@ -1,7 +1,7 @@
 """Hand-built results documents and snapshots for the report, verify and diff tests.
 
 Built by hand (not by the engine) so that the report tests exercise exactly the
-document contract of DESIGN section 6, independently of the engine's progress.
+document format of docs/formats.md, independently of the engine's progress.
 """
 
 from __future__ import annotations

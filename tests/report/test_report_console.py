@@ -17,8 +17,9 @@ def test_console_header_table_notes_and_verdict() -> None:
     assert "aaaaaaaaaaaa" in text and "2026-11-23T12:00:00Z" in text
     assert "rollout-gate" in text and "fail-on high" in text
     lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("✘ FAIL"))
     order = [
-        next(i for i, line in enumerate(lines) if pid in line)
+        next(i for i, line in enumerate(lines) if pid in line and i >= start)
         for pid in (
             "AAD.ADMINS.MFA-REGISTERED",
             "AUDIT.UAL.ENABLED",

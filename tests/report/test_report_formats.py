@@ -9,11 +9,12 @@ import io
 import json
 import re
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
-from report_builders import XSS, results_doc
+from report_builders import XSS, passing_doc, results_doc
 
 from auditor.report import FILE_FORMATS, FORMATS, extract_results
 from auditor.report.csvfmt import HEADER, guard_cell
@@ -334,7 +335,7 @@ def test_markdown_stays_under_the_size_limit() -> None:
     md = FORMATS["markdown"].render(big_doc()).decode()
     assert len(md.encode()) <= MAX_BYTES
     assert "and 320 more" in md  # table rows beyond the limit
-    assert "and 290 more" in md  # failing subjects beyond the limit
+    assert "and 288 more (the full list is in findings.csv and results.json)" in md  # 12 listed
     assert "more failing policies is in the full report" in md
 
 
@@ -346,12 +347,16 @@ def test_csv_rows_quoting_and_formula_guard() -> None:
     doc["results"][3]["message"] = 'line one\nline "two", three'
     raw = FORMATS["csv"].render(doc)
     assert b"\r\n" in raw
-    rows = list(csv.reader(io.StringIO(raw.decode(), newline="")))
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel reads accented names correctly
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
     assert tuple(rows[0]) == HEADER
     body = [dict(zip(HEADER, r, strict=True)) for r in rows[1:]]
     assert len(body) == sum(max(1, len(r["findings"])) for r in doc["results"]) == 9
     subjects = [b["subject"] for b in body if b["policyId"] == "AAD.ADMINS.MFA-REGISTERED"]
-    assert subjects == ["'=cmd|' /C calc'!A0", "alice@contoso.com", "bob@contoso.com"]
+    # failing subjects before passing ones within a policy
+    statuses = [b["status"] for b in body if b["policyId"] == "AAD.ADMINS.MFA-REGISTERED"]
+    assert statuses == sorted(statuses, key=lambda st: ["fail", "error", "pass"].index(st))
+    assert sorted(subjects) == ["'=cmd|' /C calc'!A0", "alice@contoso.com", "bob@contoso.com"]
     err = next(b for b in body if b["policyId"] == "AAD.PIM.ELIGIBLE-ONLY")
     assert err["message"] == 'line one\nline "two", three' and err["subject"] == ""
     waived = next(b for b in body if b["policyId"] == "AAD.LEGACY-AUTH.BLOCKED")
@@ -419,13 +424,23 @@ def test_html_shows_summary_coverage_sources_and_hashes() -> None:
     for key in ("cisa-scuba", "cis-m365-v5", "nist-800-53"):
         assert f"<b>{key}</b>" in page
     # cis-m365-v5: 3 controls; 5.2.2.3 waived, 3.1.1 fails, 5.1.6.2 passes
-    row = re.search(r"<tr><td><b>cis-m365-v5</b></td>(.*?)</tr>", page)
+    row = re.search(r"<tr><td><b>cis-m365-v5</b><div class=\"small\">(.*?)</div></td>(.*?)</tr>", page)
     assert row is not None
-    assert re.findall(r'<td class="num">(\d+)</td>', row.group(1)) == ["3", "1", "0", "1", "0", "0", "1"]
+    assert row.group(1) == "<b>3</b> controls mapped (total not known)"
+    assert re.findall(r'<td class="num">(\d+)</td>', row.group(2)) == ["1", "0", "1", "0", "0", "1"]
+    scuba = re.search(r"<tr><td><b>cisa-scuba</b><div class=\"small\">(.*?)</div>", page)
+    assert scuba is not None and re.fullmatch(r"<b>\d+</b> of \d{3} controls automated", scuba.group(1))
     assert "roleEligibilitySchedules" in page and "Authorization_RequestDenied" in page
     assert "EXPIRED" in page and "expired waiver(s) were not applied" in page
     assert "1. Register FIDO2." in page  # remediation
-    assert "&quot;fido2&quot;" in page  # evidence as escaped pretty JSON
+    # evidence as a table with the raw JSON on demand, for subjects that need attention only
+    assert (
+        '<table class="evidence"><tr><th scope="row">m</th><td><div class="v"><span class="muted">none</span>'
+        in page
+    )
+    assert "&quot;m&quot;: []" in page
+    assert "fido2" not in page.split('id="auditor-results"')[0]  # alice passes: counted, not listed
+    assert "1 subjects pass." in page
     assert page.count('class="result ') == len(doc["results"])
 
 
@@ -447,14 +462,89 @@ def test_untrusted_tenant_name_never_appears_raw_in_markup(name: str) -> None:
         assert XSS not in out
 
 
-def test_sarif_for_a_large_tenant_is_compact_and_complete() -> None:
+def test_sarif_groups_a_large_policy_into_one_result_with_first_offenders_and_count() -> None:
     doc = results_doc(sealed=False)
     doc["results"][0]["findings"] = [
-        {"subject": f"user{i:05d}@contoso.com", "status": "fail", "message": "m", "waiver": None}
+        {"subject": f"user{i:06d}@contoso.com", "status": "fail", "message": "m", "waiver": None}
         for i in range(5000)
     ]
-    raw = FORMATS["sarif"].render(doc)
-    assert raw.count(b"\n") == 1  # compact beyond 2,000 results
-    results = json.loads(raw)["runs"][0]["results"]
-    assert len(results) == 5000 + 3
+    doc["results"][0]["findingsOmitted"] = 295_000
+    log = json.loads(FORMATS["sarif"].render(doc))
+    _sarif_validator().validate(log)
+    results = log["runs"][0]["results"]
+    mine = [r for r in results if r["ruleId"] == "AAD.ADMINS.MFA-REGISTERED"]
+    assert len(mine) == 1
+    text = mine[0]["message"]["text"]
+    assert text.startswith("300000 subjects fail: user000000@contoso.com, user000001@contoso.com")
+    assert "and 299980 more" in text
+    assert mine[0]["properties"]["subjectCount"] == 300_000
+    assert len(mine[0]["properties"]["subjects"]) == 20
     assert len({r["partialFingerprints"][FINGERPRINT_KEY] for r in results}) == len(results)
+    assert len(results) <= 25_000
+
+
+def _sarif_validator() -> Any:
+    from jsonschema import Draft7Validator, FormatChecker
+
+    schema = json.loads((Path(__file__).parent / "data" / "sarif-2.1.0-trimmed.schema.json").read_text())
+    Draft7Validator.check_schema(schema)
+    return Draft7Validator(schema, format_checker=FormatChecker())
+
+
+def test_sarif_validates_against_the_sarif_schema() -> None:
+    validator = _sarif_validator()
+    for doc in (results_doc(), passing_doc()):
+        log = json.loads(FORMATS["sarif"].render(doc))
+        errors = sorted(validator.iter_errors(log), key=lambda e: list(e.path))
+        assert not errors, [f"{list(e.path)}: {e.message}" for e in errors]
+    # the validator does catch what code scanning would reject
+    bad = json.loads(FORMATS["sarif"].render(results_doc()))
+    bad["runs"][0]["results"][0]["level"] = "critical"
+    assert not validator.is_valid(bad)
+
+
+def test_sarif_results_anchor_to_the_recorded_file_of_the_scanned_repository() -> None:
+    doc = results_doc(sealed=False)
+    doc.setdefault("invocation", {})["reportAnchor"] = "tenant/baseline.yaml"
+    log = json.loads(FORMATS["sarif"].render(doc))
+    uris = {
+        loc["physicalLocation"]["artifactLocation"]["uri"]
+        for r in log["runs"][0]["results"]
+        for loc in r["locations"]
+    }
+    assert uris == {"tenant/baseline.yaml"}
+    assert all("policyFile" in r["properties"] for r in log["runs"][0]["results"])
+
+
+def test_csv_sorted_by_severity_with_remediation_tenant_and_date_per_row() -> None:
+    doc = results_doc(sealed=False)
+    doc["snapshot"]["tenant"]["displayName"] = "Société Générale Ärzte"
+    rows = list(csv.DictReader(io.StringIO(FORMATS["csv"].render(doc).decode("utf-8-sig"), newline="")))
+    ranks = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
+    sev = [ranks[r["severity"]] for r in rows]
+    assert sev == sorted(sev, reverse=True) and len(set(sev)) > 1
+    for r in rows:
+        assert r["tenant"] == "Société Générale Ärzte"
+        assert r["tenantId"] == doc["snapshot"]["tenant"]["id"]
+        assert r["collectedAt"] == doc["snapshot"]["collectedAt"]
+    by_policy = {r["policyId"]: r for r in rows}
+    for res in doc["results"]:
+        assert by_policy[res["policyId"]]["remediation"] == " ".join(str(res["remediation"]).split())
+    assert all(r["new"] == "" for r in rows)  # nothing is new without --since
+
+
+def test_junit_honours_fail_on() -> None:
+    """With fail-on critical, the high failure and the high error do not fail the gate, so
+    they are not <failure>/<error>: the CI test tab agrees with the exit code."""
+    doc = results_doc(sealed=False)
+    doc["summary"]["failOn"] = "critical"
+    doc["baseline"]["failOn"] = "critical"
+    suite = ET.fromstring(FORMATS["junit"].render(doc)).find("testsuite")
+    assert suite is not None
+    assert (suite.get("failures"), suite.get("errors")) == ("1", "0")
+    cases = {c.get("name", "").split(" ")[0]: c for c in suite.findall("testcase")}
+    assert [ch.tag for ch in cases["AAD.ADMINS.MFA-REGISTERED"]] == ["failure"]
+    for pid in ("AUDIT.UAL.ENABLED", "AAD.PIM.ELIGIBLE-ONLY"):
+        children = [ch.tag for ch in cases[pid]]
+        assert children == ["system-out"], pid
+        assert "below fail-on critical" in (cases[pid].find("system-out").text or "")  # type: ignore[union-attr]

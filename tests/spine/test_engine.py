@@ -1,4 +1,4 @@
-"""Engine semantics of DESIGN 4.2: statuses, aggregation, waivers, errors never pass."""
+"""Engine semantics (docs/policy-authoring.md, Statuses): statuses, aggregation, waivers, errors never pass."""
 
 from __future__ import annotations
 

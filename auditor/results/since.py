@@ -1,0 +1,70 @@
+"""``audit --since OLD_RESULTS``: which failures are new against an earlier results document.
+
+A rollout wave must not regress, but a tenant rarely starts clean: gating on every
+failure would block each wave on debt that predates it. With ``--since``, the gate
+fails only on failures that are new: a policy that did not fail before, or a subject
+that was not among the policy's earlier failing subjects. Errors at or above the
+fail-on severity still make the run incomplete (missing data never passes). The
+answer is recorded in the document's ``since`` member, so every report can mark what is
+new and ``verify`` can still check everything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from auditor.results.document import severity_rank
+
+EXIT_CODES = {"passed": 0, "failed": 1, "incomplete": 3}
+
+
+def _failing_subjects(result: Mapping[str, Any]) -> set[str]:
+    return {str(f.get("subject")) for f in result.get("findings") or [] if f.get("status") == "fail"}
+
+
+def new_failures(doc: Mapping[str, Any], old: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """``{policyId: {"policy": bool, "subjects": [...]}}`` for every failing policy with
+    something new: ``policy`` when it did not fail before (then all its failing subjects are
+    new), else the failing subjects that were not failing before."""
+    before = {str(r.get("policyId")): r for r in old.get("results", [])}
+    out: dict[str, dict[str, Any]] = {}
+    for r in doc.get("results", []):
+        if r.get("status") != "fail":
+            continue
+        pid = str(r["policyId"])
+        now = _failing_subjects(r)
+        prev = before.get(pid)
+        if prev is None or prev.get("status") != "fail":
+            out[pid] = {"policy": True, "subjects": sorted(now)}
+            continue
+        fresh = sorted(now - _failing_subjects(prev))
+        if fresh:
+            out[pid] = {"policy": False, "subjects": fresh}
+    return out
+
+
+def since_member(doc: Mapping[str, Any], old: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """The ``since`` member: what the earlier document was, what is new, and the gate on it."""
+    new = new_failures(doc, old)
+    fail_on = str(doc.get("summary", {}).get("failOn") or "high")
+    bar = severity_rank(fail_on)
+    by_id = {str(r["policyId"]): r for r in doc.get("results", [])}
+    if any(severity_rank(str(by_id[pid]["severity"])) >= bar for pid in new):
+        verdict = "failed"
+    elif any(
+        r.get("status") == "error" and severity_rank(str(r["severity"])) >= bar
+        for r in doc.get("results", [])
+    ):
+        verdict = "incomplete"
+    else:
+        verdict = "passed"
+    return {
+        "results": source,
+        "generatedAt": old.get("generatedAt"),
+        "integrity": (old.get("integrity") or {}).get("value"),
+        "snapshotSha256": (old.get("snapshot") or {}).get("sha256"),
+        "newFailures": new,
+        "gate": verdict,
+        "exitCode": EXIT_CODES[verdict],
+    }

@@ -1,0 +1,167 @@
+"""report.html as a browser renders it: headless Chromium on desktop, phone and paper.
+
+These tests need Chromium (``.ci/run`` installs it); they skip only when no Chromium
+binary is installed. Screenshots and the PDF are left in the test's temporary folder
+(and copied to ``$AUDITOR_SCREENSHOTS`` when set) so a person can look at them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import struct
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from auditor.cli import main
+
+CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+)
+PROBE = (
+    "<script>document.body.setAttribute('data-probe', JSON.stringify({"
+    "overflow: document.documentElement.scrollWidth - window.innerWidth,"
+    "fixTop: document.querySelector('.fixfirst') ? document.querySelector('.fixfirst').getBoundingClientRect().top : -1,"
+    "resultsTop: document.querySelector('.results').getBoundingClientRect().top,"
+    "foldsOpen: document.querySelectorAll('details.fold[open]').length}));</script>"
+)
+
+
+def chromium(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    assert CHROMIUM is not None
+    with tempfile.TemporaryDirectory() as profile:
+        return subprocess.run(
+            [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", f"{path} is not a PNG"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def pdf_pages(path: Path) -> int:
+    if shutil.which("pdfinfo"):
+        out = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+        return int(re.search(r"^Pages:\s+(\d+)", out, re.MULTILINE).group(1))  # type: ignore[union-attr]
+    return len(re.findall(rb"/Type\s*/Page\b", path.read_bytes()))
+
+
+def keep(path: Path) -> None:
+    target = os.environ.get("AUDITOR_SCREENSHOTS")
+    if target:
+        Path(target).mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, Path(target) / path.name)
+
+
+@pytest.fixture(scope="module")
+def demo_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("html")
+    assert main(["audit", "--demo", "--format", "html", "--out", str(out), "--quiet"]) == 1
+    return out / "report.html"
+
+
+def probed(page: Path, tmp: Path) -> Path:
+    """A copy of the page with a measuring script (the real page's CSP would block it)."""
+    html = page.read_text(encoding="utf-8")
+    html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", html, count=1)
+    copy = tmp / f"probe-{page.name}"
+    copy.write_text(html.replace("</body>", PROBE + "</body>"), encoding="utf-8")
+    return copy
+
+
+def probe(page: Path, tmp: Path, width: int, height: int = 900) -> dict[str, float]:
+    import json
+
+    dom = chromium(f"--window-size={width},{height}", "--dump-dom", probed(page, tmp).as_uri()).stdout
+    m = re.search(r'data-probe="([^"]*)"', dom)
+    assert m, "the page did not render"
+    return json.loads(m.group(1).replace("&quot;", '"'))  # type: ignore[no-any-return]
+
+
+def test_desktop_leads_with_the_verdict_and_fix_first(demo_report: Path, tmp_path: Path) -> None:
+    shot = tmp_path / "report-desktop.png"
+    chromium("--window-size=1280,1600", f"--screenshot={shot}", demo_report.as_uri())
+    assert png_size(shot) == (1280, 1600)
+    keep(shot)
+    facts = probe(demo_report, tmp_path, 1280, 1600)
+    assert facts["overflow"] <= 0
+    assert 0 < facts["fixTop"] < 700  # "fix first" is on the first screen, under the verdict
+    assert facts["resultsTop"] > facts["fixTop"]
+    assert facts["foldsOpen"] == 0  # audit details and collection status start folded
+    dom = chromium("--dump-dom", demo_report.as_uri()).stdout
+    assert dom.index("Gate FAILED") < dom.index("Fix first") < dom.index("Audit details")
+
+
+def test_phone_width_has_no_horizontal_overflow(demo_report: Path, tmp_path: Path) -> None:
+    shot = tmp_path / "report-phone.png"
+    chromium("--window-size=390,1600", f"--screenshot={shot}", demo_report.as_uri())
+    assert png_size(shot) == (390, 1600)
+    keep(shot)
+    facts = probe(demo_report, tmp_path, 390, 844)
+    assert facts["overflow"] <= 0, f"page is {facts['overflow']}px wider than a phone"
+
+
+def test_print_is_an_executive_summary_and_the_failures(demo_report: Path, tmp_path: Path) -> None:
+    pdf = tmp_path / "report-print.pdf"
+    chromium(f"--print-to-pdf={pdf}", "--no-pdf-header-footer", demo_report.as_uri())
+    assert pdf.is_file()
+    keep(pdf)
+    pages = pdf_pages(pdf)
+    assert 1 <= pages <= 15, f"the demo prints on {pages} pages"
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        assert "Gate FAILED" in text and "Fix first" in text
+        assert "AAD.MFA.ALL-USERS" in text  # a failure
+        assert "Collection status" not in text and "raw JSON" not in text
+
+
+def test_a_huge_tenant_report_stays_small_and_opens_fast(tmp_path: Path) -> None:
+    """Issue 10: 300,000 failing subjects out of 1.5 million: under 10 MB, opens in seconds."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from report_builders import results_doc
+
+    from auditor.report import FORMATS
+
+    doc = results_doc(sealed=False)
+    big = doc["results"][0]
+    big["findings"] = [
+        {
+            "subject": f"user{i:07d}@contoso.com",
+            "status": "fail",
+            "message": "not MFA capable",
+            "evidence": {"methodsRegistered": []},
+        }
+        for i in range(300_000)
+    ]
+    big["subjectCounts"] = {"pass": 1_200_000, "fail": 300_000}
+    page = tmp_path / "report.html"
+    page.write_bytes(FORMATS["html"].render(doc))
+    assert page.stat().st_size < 10_000_000
+    started = time.monotonic()
+    dom = chromium("--dump-dom", page.as_uri(), timeout=60).stdout
+    assert time.monotonic() - started < 20
+    assert "299950 more not listed here" in dom and "1200000 subjects pass." in dom
