@@ -16,25 +16,39 @@ dict, or :func:`demo_snapshot`), :func:`prepare` (policies, baseline, waivers,
 params and the gate bound and cross-checked), :func:`evaluate` (the unsealed results
 document) and :func:`render`. Every problem with an input is an
 :class:`auditor.errors.InputError` naming the file and place; nothing here prints,
-exits or writes files.
+exits or writes files; what the caller should know but that changes no result (a
+baseline glob that matches no policy, a subject waiver naming no subject) is issued as
+an :class:`auditor.errors.AuditWarning` through :mod:`warnings`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from auditor.baseline import NO_BASELINE, Baseline, Waiver, bind, load_baseline, load_waivers_file
-from auditor.errors import InputError
+from auditor.baseline import (
+    NO_BASELINE,
+    Baseline,
+    Waiver,
+    bind,
+    load_baseline,
+    load_waivers_file,
+    selection_warnings,
+)
+from auditor.errors import AuditWarning, InputError
 from auditor.policy import Policy, load_library
-from auditor.results import SEVERITIES, seal
+from auditor.results import GATE_EXIT_CODES, seal
+from auditor.results.types import Gate, ResultEntry, ResultsDocument, Summary
 from auditor.snapshot import Snapshot, load_snapshot_bytes, validate_document
 from auditor.snapshot import load_snapshot as _load_snapshot_file
+from auditor.vocab import SEVERITIES
 
 #: the default time one policy may take before it is reported as ``error``
 DEFAULT_POLICY_TIMEOUT = 60.0
@@ -113,7 +127,7 @@ def prepare(
     """
     if fail_on is not None and fail_on not in SEVERITIES:
         raise InputError(
-            f"unknown severity {fail_on!r}; choose from {', '.join(SEVERITIES)}", source="failOn"
+            f"unknown severity {fail_on!r}; choose from {', '.join(map(str, SEVERITIES))}", source="failOn"
         )
     snap = load_snapshot(snapshot)
     policy_paths = [str(p) for p in policies] if policies else None
@@ -126,6 +140,8 @@ def prepare(
     if waivers_path:
         extra, waivers_sha = load_waivers_file(waivers_path)
     bind(base, library, extra, given)
+    for text in selection_warnings(base, library):
+        warnings.warn(text, AuditWarning, stacklevel=2)
     selected = tuple(p for p in library if base.selects(p.id))
     if not selected:
         raise InputError(
@@ -157,19 +173,22 @@ def evaluate(
     *,
     policy_timeout: float = DEFAULT_POLICY_TIMEOUT,
     progress: ProgressHook | None = None,
-) -> dict[str, Any]:
+) -> ResultsDocument:
     """Evaluate the selected policies into the unsealed results document (see :func:`seal`)."""
     from auditor.engine import context_from_snapshot, evaluate_policy
     from auditor.results.build import build_document
 
-    if policy_timeout <= 0:
-        raise InputError("must be a positive number of seconds", source="policy_timeout")
+    if not 0 < policy_timeout < math.inf:  # nan and inf would switch the time budget off
+        raise InputError("must be a positive, finite number of seconds", source="policy_timeout")
     ctx = context_from_snapshot(inputs.snapshot)
     chosen: Iterable[Policy] = progress(inputs.selected) if progress else inputs.selected
     results = [
         evaluate_policy(policy, ctx, inputs.params, waivers=inputs.waivers, budget_seconds=policy_timeout)
         for policy in chosen
     ]
+    for result in results:
+        for text in result.warnings:  # e.g. a subject waiver that names no subject
+            warnings.warn(text, AuditWarning, stacklevel=2)
     baseline = {
         "name": inputs.baseline.name,
         "sha256": inputs.baseline.sha256,
@@ -210,30 +229,31 @@ def render(document: Mapping[str, Any], fmt: str) -> bytes:
 class AuditResult:
     """A finished audit: the sealed results document and the gate's verdict."""
 
-    document: dict[str, Any]
+    document: ResultsDocument
 
     @property
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> Summary:
         """Counts per status, ``gate``, ``failOn``, ``exitCode`` and ``expiredWaivers``."""
-        return self.document["summary"]  # type: ignore[no-any-return]
+        return self.document["summary"]
 
     @property
-    def gate(self) -> str:
+    def gate(self) -> Gate:
         """``passed``, ``failed`` or ``incomplete``; with ``since`` (``audit --since``), the
         verdict on new failures only."""
-        since = self.document.get("since") or {}
-        return str(since.get("gate") or self.summary["gate"])
+        since: dict[str, Any] = self.document.get("since") or {}
+        gate = since.get("gate") or self.summary["gate"]
+        return cast(Gate, gate)
 
     @property
     def exit_code(self) -> int:
         """What the CLI exits with for this verdict: 0 passed, 1 failed, 3 incomplete."""
-        since = self.document.get("since") or {}
-        return int(since["exitCode"]) if "exitCode" in since else int(self.summary["exitCode"])
+        since: dict[str, Any] = self.document.get("since") or {}
+        return int(since["exitCode"]) if "exitCode" in since else GATE_EXIT_CODES[self.summary["gate"]]
 
     @property
-    def results(self) -> list[dict[str, Any]]:
+    def results(self) -> list[ResultEntry]:
         """One entry per evaluated policy, sorted by policy ID."""
-        return self.document["results"]  # type: ignore[no-any-return]
+        return self.document["results"]
 
     def render(self, fmt: str) -> bytes:
         """This document in format ``fmt`` (see :func:`formats`)."""
@@ -263,6 +283,7 @@ __all__ = [
     "DEFAULT_POLICY_TIMEOUT",
     "AuditInputs",
     "AuditResult",
+    "AuditWarning",
     "ProgressHook",
     "SnapshotSource",
     "audit",

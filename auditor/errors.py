@@ -35,3 +35,7 @@ class InputErrors(InputError):
     def __init__(self, errors: list[InputError]) -> None:
         self.errors = errors
         super().__init__("\n".join(str(e) for e in errors))
+
+
+class AuditWarning(UserWarning):
+    """Something the user should know that changes no result (the CLI prints it on stderr)."""

@@ -63,3 +63,18 @@ def test_input_problems_are_input_errors(tmp_path: Path) -> None:
         api.prepare(api.demo_snapshot(), fail_on="severe")
     with pytest.raises(InputError, match="positive"):
         api.evaluate(api.prepare(api.demo_snapshot()), policy_timeout=0)
+
+
+def test_every_builtin_policy_evaluates_on_the_demo_tenant_without_fast_path_fallbacks() -> None:
+    """A compiler bug shows up as a fallback (the interpreter answering where generated code
+    gave up), not as a silent slowdown: the built-in library on the demo tenant causes none."""
+    from auditor import cel
+
+    cel.reset_fallback_counts()
+    inputs = api.prepare(api.demo_snapshot(), waivers=api.demo_waivers_path())
+    assert len(inputs.selected) == len(inputs.policies) > 50
+    result = api.AuditResult(api.seal(api.evaluate(inputs)))
+    counts = cel.fallback_counts()
+    assert counts["build"] == 0, counts
+    assert counts["exception"] == 0, counts
+    assert len(result.results) == len(inputs.policies)

@@ -8,6 +8,7 @@ from auditor.baseline.load import (
     load_baseline_file,
     load_waivers_file,
     param_problem,
+    selection_warnings,
 )
 from auditor.baseline.model import NO_BASELINE, Baseline, Waiver
 
@@ -22,4 +23,5 @@ __all__ = [
     "load_baseline_file",
     "load_waivers_file",
     "param_problem",
+    "selection_warnings",
 ]

@@ -8,6 +8,7 @@ an exception or leave a control at its default without anyone noticing.
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -45,6 +46,17 @@ def _dates_to_text(value: Any) -> Any:
     return value
 
 
+def parse_expiry(value: Any) -> dt.date:
+    """A waiver's ``expires``: a whole date (``2027-03-31``) or an ISO date-time, nothing trailing.
+
+    Reading only the first ten characters would take ``2027-03-31garbage`` for a date.
+    """
+    text = str(value).strip()
+    if len(text) == 10:
+        return dt.date.fromisoformat(text)
+    return dt.datetime.fromisoformat(text).date()
+
+
 def _parse_waivers(
     doc: YamlDocument, items: list[dict[str, Any]], path_prefix: tuple[str | int, ...]
 ) -> list[Waiver]:
@@ -53,7 +65,7 @@ def _parse_waivers(
     for i, item in enumerate(items):
         pos = doc.position((*path_prefix, i))
         try:
-            expires = dt.date.fromisoformat(str(item["expires"])[:10])
+            expires = parse_expiry(item["expires"])
         except ValueError:
             errors.append(
                 doc.error(
@@ -186,6 +198,18 @@ def bind(
             )
     if errors:
         raise InputErrors(errors)
+
+
+def selection_warnings(baseline: Baseline, policies: Sequence[Policy]) -> list[str]:
+    """Globs that match no policy: not an error (libraries change), but never silent."""
+    ids = [p.id for p in policies]
+    where = baseline.path or "baseline"
+    return [
+        f"{where}: policies.{key} pattern {pattern!r} matches no policy"
+        for key, patterns in (("include", baseline.include), ("exclude", baseline.exclude))
+        for pattern in patterns
+        if any(ch in pattern for ch in "*?[") and not any(fnmatch.fnmatchcase(i, pattern) for i in ids)
+    ]
 
 
 def _kind(value: Any) -> str:

@@ -4,11 +4,13 @@ This package is a language, not a feature: it imports nothing else of the projec
 
 Public API (stable; other stages use only this):
 
-    compile(source, names, *, functions=None) -> Program
+    compile(source, names, *, functions=None, engine="compiled") -> Program
         Parse and check an expression. ``names`` are the identifiers in scope
         (macro variables are added by the macros themselves). Raises CelSyntaxError
         or CelCompileError (unknown function, wrong arity, undeclared identifier),
         both with 1-based ``line`` and ``column`` relative to the expression text.
+        ``engine``: "compiled" (generated Python, falling back to the reference
+        interpreter where it gives up) or "interpreter" (the interpreter alone).
 
     Program.evaluate(activation) -> value           raises CelEvalError
     Program.evaluate_each(activation, name, items) -> list[value | CelEvalError]
@@ -16,7 +18,11 @@ Public API (stable; other stages use only this):
     Program.selections(root) -> set[str]             fields selected on identifier root
     Program.tree -> nodes.Node                       the syntax tree (frozen; see nodes.py)
 
-    time_budget(seconds)   context manager bounding evaluation time
+    time_budget(seconds)   context manager bounding evaluation time (any thread)
+    fallback_counts()      how often the compiled engine handed over to the interpreter
+    reset_fallback_counts()
+    size_budget(elements)  context manager bounding the elements and characters all
+                           evaluations inside it create, together
     to_json(value)         CEL value -> JSON-compatible Python value
     format_value(value)    CEL value -> display string (for messages)
 
@@ -26,19 +32,33 @@ uints ``Uint`` (an ``int`` subclass), types ``CelType``.
 """
 
 from .errors import CelCompileError, CelError, CelEvalError, CelSyntaxError
-from .program import Program, compile, time_budget
+from .program import (
+    ENGINES,
+    Engine,
+    Program,
+    compile,
+    fallback_counts,
+    reset_fallback_counts,
+    size_budget,
+    time_budget,
+)
 from .values import CelType, Uint, format_value, to_json
 
 __all__ = [
+    "ENGINES",
     "CelCompileError",
     "CelError",
     "CelEvalError",
     "CelSyntaxError",
     "CelType",
+    "Engine",
     "Program",
     "Uint",
     "compile",
+    "fallback_counts",
     "format_value",
+    "reset_fallback_counts",
+    "size_budget",
     "time_budget",
     "to_json",
 ]

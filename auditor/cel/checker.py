@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, assert_never
 
 from .errors import CelCompileError
 from .functions import GLOBAL_FUNCTIONS, MEMBER_FUNCTIONS
@@ -73,66 +73,76 @@ class Checker:
         return self.result
 
     def visit(self, node: Node, scope: frozenset[str]) -> Node:
-        if isinstance(node, Literal):
-            return node
-        if isinstance(node, Ident):
-            return self.ident(node, scope)
-        if isinstance(node, Select):
-            qualified = _qualified(node)
-            if qualified is not None:
-                root = qualified.split(".", 1)[0]
-                if root not in scope:
-                    rewritten = self.qualified_name(node, qualified)
-                    if rewritten is not None:
-                        return self.visit(rewritten, scope)
-                if root not in scope and root not in self.names and qualified in TYPE_NAMES:
-                    return Literal(node.line, node.column, TYPE_NAMES[qualified])
-            self.note_selection(node.operand, node.field, scope)
-            return Select(node.line, node.column, self.visit(node.operand, scope), node.field)
-        if isinstance(node, Has):
-            self.note_selection(node.operand, node.field, scope)
-            return Has(node.line, node.column, self.visit(node.operand, scope), node.field)
-        if isinstance(node, Index):
-            if isinstance(node.index, Literal) and isinstance(node.index.value, str):
-                self.note_selection(node.operand, node.index.value, scope)
-            return Index(
-                node.line, node.column, self.visit(node.operand, scope), self.visit(node.index, scope)
-            )
-        if isinstance(node, Unary):
-            return Unary(node.line, node.column, node.op, self.visit(node.operand, scope))
-        if isinstance(node, Binary):
-            return Binary(
-                node.line, node.column, node.op, self.visit(node.left, scope), self.visit(node.right, scope)
-            )
-        if isinstance(node, Logical):
-            return Logical(
-                node.line, node.column, node.op, self.visit(node.left, scope), self.visit(node.right, scope)
-            )
-        if isinstance(node, Ternary):
-            return Ternary(
-                node.line,
-                node.column,
-                self.visit(node.cond, scope),
-                self.visit(node.then, scope),
-                self.visit(node.otherwise, scope),
-            )
-        if isinstance(node, ListLit):
-            return ListLit(node.line, node.column, tuple(self.visit(i, scope) for i in node.items))
-        if isinstance(node, MapLit):
-            return MapLit(
-                node.line,
-                node.column,
-                tuple((self.visit(k, scope), self.visit(v, scope)) for k, v in node.entries),
-            )
-        if isinstance(node, Macro):
-            rng = self.visit(node.range, scope)
-            inner = scope | {node.var}
-            body = self.visit(node.body, inner)
-            transform = self.visit(node.transform, inner) if node.transform is not None else None
-            return Macro(node.line, node.column, node.kind, rng, node.var, body, transform)
-        if isinstance(node, Call):
-            return self.call(node, scope)
-        raise CelCompileError(f"unsupported expression {type(node).__name__}", node.line, node.column)
+        match node:
+            case Literal():
+                return node
+            case Ident():
+                return self.ident(node, scope)
+            case Select():
+                qualified = _qualified(node)
+                if qualified is not None:
+                    root = qualified.split(".", 1)[0]
+                    if root not in scope:
+                        rewritten = self.qualified_name(node, qualified)
+                        if rewritten is not None:
+                            return self.visit(rewritten, scope)
+                    if root not in scope and root not in self.names and qualified in TYPE_NAMES:
+                        return Literal(node.line, node.column, TYPE_NAMES[qualified])
+                self.note_selection(node.operand, node.field, scope)
+                return Select(node.line, node.column, self.visit(node.operand, scope), node.field)
+            case Has():
+                self.note_selection(node.operand, node.field, scope)
+                return Has(node.line, node.column, self.visit(node.operand, scope), node.field)
+            case Index():
+                if isinstance(node.index, Literal) and isinstance(node.index.value, str):
+                    self.note_selection(node.operand, node.index.value, scope)
+                return Index(
+                    node.line, node.column, self.visit(node.operand, scope), self.visit(node.index, scope)
+                )
+            case Unary():
+                return Unary(node.line, node.column, node.op, self.visit(node.operand, scope))
+            case Binary():
+                return Binary(
+                    node.line,
+                    node.column,
+                    node.op,
+                    self.visit(node.left, scope),
+                    self.visit(node.right, scope),
+                )
+            case Logical():
+                return Logical(
+                    node.line,
+                    node.column,
+                    node.op,
+                    self.visit(node.left, scope),
+                    self.visit(node.right, scope),
+                )
+            case Ternary():
+                return Ternary(
+                    node.line,
+                    node.column,
+                    self.visit(node.cond, scope),
+                    self.visit(node.then, scope),
+                    self.visit(node.otherwise, scope),
+                )
+            case ListLit():
+                return ListLit(node.line, node.column, tuple(self.visit(i, scope) for i in node.items))
+            case MapLit():
+                return MapLit(
+                    node.line,
+                    node.column,
+                    tuple((self.visit(k, scope), self.visit(v, scope)) for k, v in node.entries),
+                )
+            case Macro():
+                rng = self.visit(node.range, scope)
+                inner = scope | {node.var}
+                body = self.visit(node.body, inner)
+                transform = self.visit(node.transform, inner) if node.transform is not None else None
+                return Macro(node.line, node.column, node.kind, rng, node.var, body, transform)
+            case Call():
+                return self.call(node, scope)
+            case _:
+                assert_never(node)
 
     def qualified_name(self, node: Select, qualified: str) -> Node | None:
         """Resolve ``a.b.c`` against declared dotted names, longest prefix first (CEL name resolution)."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, assert_never
 
 from . import functions as fns
 from .fastrt import BASE_NAMESPACE
@@ -109,6 +109,7 @@ class CodeGen:
             "    _bad = []",
             "    _ap = _out.append",
             f"    for {py_name(item)} in _items:",
+            "        _tick()",
             "        try:",
             f"            _ap({body})",
             "        except Exception:",
@@ -129,9 +130,35 @@ class CodeGen:
 
     def emit(self, node: Node) -> tuple[str, str]:
         """Python expression text and its static type ('dyn' when unknown)."""
-        method = getattr(self, "_" + type(node).__name__.lower())
-        result: tuple[str, str] = method(node)
-        return result
+        match node:
+            case Literal():
+                return self._literal(node)
+            case Ident():
+                return self._ident(node)
+            case Select():
+                return self._select(node)
+            case Has():
+                return self._has(node)
+            case Index():
+                return self._index(node)
+            case Unary():
+                return self._unary(node)
+            case Binary():
+                return self._binary(node)
+            case Logical():
+                return self._logical(node)
+            case Ternary():
+                return self._ternary(node)
+            case Call():
+                return self._call(node)
+            case ListLit():
+                return self._listlit(node)
+            case MapLit():
+                return self._maplit(node)
+            case Macro():
+                return self._macro(node)
+            case _:
+                assert_never(node)
 
     # -- nodes --------------------------------------------------------------
     def _literal(self, node: Literal) -> tuple[str, str]:
@@ -346,6 +373,7 @@ class CodeGen:
             lines += [
                 f"{i1}_e = False",
                 f"{i1}for {v} in _r:",
+                f"{i2}_tick()",
                 f"{i2}try:",
                 f"{i3}_p = {body}",
                 f"{i2}except RecursionError:",
@@ -363,6 +391,7 @@ class CodeGen:
             lines += [
                 f"{i1}_n = 0",
                 f"{i1}for {v} in _r:",
+                f"{i2}_tick()",
                 f"{i2}_p = {body}",
                 f"{i2}if _p is True:",
                 f"{i3}_n += 1",
@@ -371,7 +400,7 @@ class CodeGen:
                 f"{i1}return _n == 1",
             ]
         else:
-            lines += [f"{i1}_o = []", f"{i1}_a = _o.append", f"{i1}for {v} in _r:"]
+            lines += [f"{i1}_o = []", f"{i1}_a = _o.append", f"{i1}for {v} in _r:", f"{i2}_tick()"]
             if kind == "map":
                 lines.append(f"{i2}_a({body})")
             else:
@@ -379,7 +408,7 @@ class CodeGen:
                 lines += [f"{i2}_p = {body}", f"{i2}if _p is True:", f"{i3}_a({item})"]
                 if tb != "bool":
                     lines += [f"{i2}elif _p is not False:", f"{i3}_fail()"]
-            lines.append(f"{i1}return _o")
+            lines.append(f"{i1}return _charged(_o)")
         outer.preamble.extend(lines)
         typ = "bool" if kind in ("all", "exists", "exists_one") else "list"
         return f"{name}({rng})", typ

@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from . import ops
+from .budget import tick
+from .meter import charged
 from .values import Uint
 
 
@@ -53,10 +55,12 @@ def _range(r: Any) -> Any:
 
 BASE_NAMESPACE: dict[str, Any] = {
     "_fail": _fail,
+    "_tick": tick,
     "_index": _index,
     "_in_str": _in_str,
     "_bool": _bool,
     "_range": _range,
+    "_charged": charged,
     "_eq": ops.eq,
     "_lt": ops.lt,
     "_le": ops.le,

@@ -11,11 +11,13 @@ dispatch), which keeps the fallback within a small factor of the fast path.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, assert_never
 
 from . import ops
+from .budget import tick
 from .errors import EvalFailure
 from .functions import GLOBAL_FUNCTIONS, MEMBER_FUNCTIONS
+from .meter import charged
 from .nodes import (
     Binary,
     Call,
@@ -87,8 +89,35 @@ class Interpreter:
         return self.root(env)
 
     def compile(self, node: Node) -> Fn:
-        method: Callable[[Any], Fn] = getattr(self, "_" + type(node).__name__.lower())
-        return method(node)
+        match node:
+            case Literal():
+                return self._literal(node)
+            case Ident():
+                return self._ident(node)
+            case Select():
+                return self._select(node)
+            case Has():
+                return self._has(node)
+            case Index():
+                return self._index(node)
+            case Unary():
+                return self._unary(node)
+            case Binary():
+                return self._binary(node)
+            case Logical():
+                return self._logical(node)
+            case Ternary():
+                return self._ternary(node)
+            case Call():
+                return self._call(node)
+            case ListLit():
+                return self._listlit(node)
+            case MapLit():
+                return self._maplit(node)
+            case Macro():
+                return self._macro(node)
+            case _:
+                assert_never(node)
 
     # -- leaves -------------------------------------------------------------
     def _literal(self, node: Literal) -> Fn:
@@ -297,6 +326,7 @@ class Interpreter:
                 inner = dict(env)
                 first_error: Err | None = None
                 for x in items:
+                    tick()
                     inner[var] = x
                     r = body(inner)
                     if r is decisive:
@@ -315,6 +345,7 @@ class Interpreter:
             count = 0
             out: list[Any] = []
             for x in items:
+                tick()
                 inner[var] = x
                 if kind == "map":
                     v = body(inner)
@@ -336,6 +367,6 @@ class Interpreter:
                         out.append(v)
                 elif r is not False:
                     return r if r.__class__ is Err else _overload("_?_:_", r, node)
-            return count == 1 if kind == "exists_one" else out
+            return count == 1 if kind == "exists_one" else charged(out)
 
         return collect

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 
 from .errors import CelSyntaxError
 
+#: longer integer literals are out of range for int64/uint64 anyway
+_MAX_LITERAL_DIGITS = 40
+
 RESERVED = frozenset(
     "as break const continue else for function if import let loop package namespace return var void while".split()
 )
@@ -156,6 +159,9 @@ class Lexer:
             if q == p:
                 self.pos = q
                 raise self.error("invalid hex literal", start)
+            if q - p > _MAX_LITERAL_DIGITS:  # far outside uint64; int() of thousands of digits raises
+                self.pos = q
+                raise self.error("integer literal out of range", start)
             value = int(src[p:q], 16)
             return self._int_suffix(start, q, value)
         q = p
@@ -179,6 +185,9 @@ class Lexer:
         if is_float:
             self.pos = q
             return self._tok("double", start, float(src[start:q]))
+        if q - start > _MAX_LITERAL_DIGITS:
+            self.pos = q
+            raise self.error("integer literal out of range", start)
         return self._int_suffix(start, q, int(src[start:q]))
 
     def _int_suffix(self, start: int, end: int, value: int) -> Token:

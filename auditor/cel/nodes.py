@@ -9,33 +9,35 @@ it (the operator of a binary expression, the name of a call) for error messages.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias, assert_never
 
 
 @dataclass(frozen=True, slots=True)
-class Node:
+class NodeBase:
+    """What every node carries: the position of its identifying token."""
+
     line: int
     column: int
 
 
 @dataclass(frozen=True, slots=True)
-class Literal(Node):
+class Literal(NodeBase):
     value: Any
 
 
 @dataclass(frozen=True, slots=True)
-class Ident(Node):
+class Ident(NodeBase):
     name: str
 
 
 @dataclass(frozen=True, slots=True)
-class Select(Node):
+class Select(NodeBase):
     operand: Node
     field: str
 
 
 @dataclass(frozen=True, slots=True)
-class Has(Node):
+class Has(NodeBase):
     """``has(operand.field)``: presence test, never reads the field's value."""
 
     operand: Node
@@ -43,19 +45,19 @@ class Has(Node):
 
 
 @dataclass(frozen=True, slots=True)
-class Index(Node):
+class Index(NodeBase):
     operand: Node
     index: Node
 
 
 @dataclass(frozen=True, slots=True)
-class Unary(Node):
+class Unary(NodeBase):
     op: str  # '!' or '-'
     operand: Node
 
 
 @dataclass(frozen=True, slots=True)
-class Binary(Node):
+class Binary(NodeBase):
     """Strict binary operators: arithmetic, comparison and ``in``."""
 
     op: str
@@ -64,7 +66,7 @@ class Binary(Node):
 
 
 @dataclass(frozen=True, slots=True)
-class Logical(Node):
+class Logical(NodeBase):
     """``&&`` / ``||`` with CEL's commutative error absorption."""
 
     op: str
@@ -73,14 +75,14 @@ class Logical(Node):
 
 
 @dataclass(frozen=True, slots=True)
-class Ternary(Node):
+class Ternary(NodeBase):
     cond: Node
     then: Node
     otherwise: Node
 
 
 @dataclass(frozen=True, slots=True)
-class Call(Node):
+class Call(NodeBase):
     """Function call; ``target`` is the receiver of member-style calls (``x.f(y)``)."""
 
     function: str
@@ -89,17 +91,17 @@ class Call(Node):
 
 
 @dataclass(frozen=True, slots=True)
-class ListLit(Node):
+class ListLit(NodeBase):
     items: tuple[Node, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class MapLit(Node):
+class MapLit(NodeBase):
     entries: tuple[tuple[Node, Node], ...]
 
 
 @dataclass(frozen=True, slots=True)
-class Macro(Node):
+class Macro(NodeBase):
     """Comprehension macros: all, exists, exists_one, filter, map (``map3`` = filter-map form)."""
 
     kind: str
@@ -109,27 +111,48 @@ class Macro(Node):
     transform: Node | None = None
 
 
+#: every node kind: the walkers (checker, interpreter, code generator) dispatch with ``match``
+#: over this closed union and end in ``assert_never``, so a new kind is a type error in each
+Node: TypeAlias = (
+    Literal
+    | Ident
+    | Select
+    | Has
+    | Index
+    | Unary
+    | Binary
+    | Logical
+    | Ternary
+    | Call
+    | ListLit
+    | MapLit
+    | Macro
+)
+
+
 def children(node: Node) -> tuple[Node, ...]:
     """Direct sub-expressions, for generic (iterative) tree walks."""
-    if isinstance(node, Select | Has):
-        return (node.operand,)
-    if isinstance(node, Index):
-        return (node.operand, node.index)
-    if isinstance(node, Unary):
-        return (node.operand,)
-    if isinstance(node, Binary | Logical):
-        return (node.left, node.right)
-    if isinstance(node, Ternary):
-        return (node.cond, node.then, node.otherwise)
-    if isinstance(node, Call):
-        return ((node.target,) if node.target is not None else ()) + node.args
-    if isinstance(node, ListLit):
-        return node.items
-    if isinstance(node, MapLit):
-        return tuple(x for kv in node.entries for x in kv)
-    if isinstance(node, Macro):
-        return (node.range, node.body) + ((node.transform,) if node.transform is not None else ())
-    return ()
+    match node:
+        case Literal() | Ident():
+            return ()
+        case Select() | Has() | Unary():
+            return (node.operand,)
+        case Index():
+            return (node.operand, node.index)
+        case Binary() | Logical():
+            return (node.left, node.right)
+        case Ternary():
+            return (node.cond, node.then, node.otherwise)
+        case Call():
+            return ((node.target,) if node.target is not None else ()) + node.args
+        case ListLit():
+            return node.items
+        case MapLit():
+            return tuple(x for kv in node.entries for x in kv)
+        case Macro():
+            return (node.range, node.body) + ((node.transform,) if node.transform is not None else ())
+        case _:
+            assert_never(node)
 
 
 def depth(root: Node) -> int:

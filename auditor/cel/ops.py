@@ -13,6 +13,7 @@ import datetime as _dt
 from typing import Any
 
 from .errors import EvalFailure
+from .meter import charge
 from .timeutil import check_duration
 from .values import INT64_MAX, INT64_MIN, UINT64_MAX, CelType, Uint, type_name
 
@@ -159,14 +160,17 @@ def add(a: Any, b: Any) -> Any:
     if ca is float and cb is float:
         return a + b
     if ca is str and cb is str:
+        charge(len(a) + len(b))
         return _sized(a + b) if len(a) + len(b) > MAX_SIZE else a + b
     if ca is list and cb is list:
         if len(a) + len(b) > MAX_SIZE:
             raise EvalFailure(f"result larger than {MAX_SIZE} elements")
+        charge(len(a) + len(b))
         return a + b
     if ca is Uint and cb is Uint:
         return _uint(a + b)
     if ca is bytes and cb is bytes:
+        charge(len(a) + len(b))
         return _sized(a + b)
     if isinstance(a, _TD) and isinstance(b, _DT):
         a, b = b, a

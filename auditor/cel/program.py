@@ -6,8 +6,16 @@ reference interpreter, which yields the exact value or a positioned error. In
 ``evaluate_each`` the fallback is per item, so one odd record among a million costs one
 slow evaluation, not a million.
 
-``time_budget`` bounds wall time with SIGALRM (main thread, POSIX); the alarm raises a
-``BaseException`` subclass so that no ``except Exception`` on the fast path eats it.
+The fast path may only give up, never change an answer; but a give-up that the
+interpreter then answers with a value is a missed optimisation (or a code-generator
+bug), so every one is counted in :data:`FALLBACKS` (see :func:`fallback_counts`),
+and tests assert that the built-in policies cause none. ``engine="interpreter"``
+chooses the reference interpreter alone.
+
+``time_budget`` bounds wall time in any thread: a deadline (``budget``) checked at
+every comprehension step, plus SIGALRM on the POSIX main thread for single long
+operations. Both raise a ``BaseException`` subclass so that no ``except Exception``
+on the fast path eats it.
 """
 
 from __future__ import annotations
@@ -18,13 +26,18 @@ import signal
 import threading
 import time
 import warnings
+from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
+from . import budget
 from .checker import Checker
 from .codegen import CodeGen
 from .errors import BudgetExceeded, CelEvalError, CelSyntaxError
 from .interpreter import Err, Interpreter
+from .meter import SizeBudgetExceeded, size_budget
+
+__all__ = ["Program", "compile", "size_budget", "time_budget"]
 from .nodes import Node
 from .parser import parse
 
@@ -37,7 +50,41 @@ class _Sentinel:
     __slots__ = ()
 
 
+#: ``compiled``: generated Python first, the interpreter where it gives up (the default);
+#: ``interpreter``: the reference interpreter alone (slower; the semantics' definition)
+Engine = Literal["compiled", "interpreter"]
+ENGINES: tuple[Engine, ...] = ("compiled", "interpreter")
+
+#: why the fast path handed an evaluation to the interpreter, counted process-wide:
+#: ``build`` - the generated code could not be built (one per program and entry point);
+#: ``exception`` - the generated code raised and the interpreter then produced a value
+#: (a missed fast path: never expected for supported expressions);
+#: ``error`` - the generated code raised and the interpreter produced a CEL error too
+#: (expected: error values are left to the interpreter for their positioned message).
+FALLBACKS: Counter[str] = Counter()
+_FALLBACKS_LOCK = threading.Lock()
+
+
+def _count(kind: str, n: int = 1) -> None:
+    with _FALLBACKS_LOCK:
+        FALLBACKS[kind] += n
+
+
+def fallback_counts() -> dict[str, int]:
+    """A copy of :data:`FALLBACKS`: ``build``, ``exception`` and ``error`` counts."""
+    with _FALLBACKS_LOCK:
+        return {kind: FALLBACKS.get(kind, 0) for kind in ("build", "exception", "error")}
+
+
+def reset_fallback_counts() -> None:
+    """Set every fallback count to zero (tests measure from a clean start)."""
+    with _FALLBACKS_LOCK:
+        FALLBACKS.clear()
+
+
 def _budget_error(exc: BudgetExceeded) -> CelEvalError:
+    if isinstance(exc, SizeBudgetExceeded):
+        return CelEvalError(exc.describe(), 1, 1)
     return CelEvalError(f"evaluation exceeded the time budget of {exc.seconds:g} s", 1, 1)
 
 
@@ -52,8 +99,12 @@ class Program:
         references: set[str],
         selections: dict[str, set[str]],
         functions: Mapping[str, Callable[..., Any]],
+        engine: Engine = "compiled",
     ) -> None:
+        if engine not in ENGINES:
+            raise ValueError(f"unknown CEL engine {engine!r}; choose from {', '.join(ENGINES)}")
         self.source = source
+        self.engine: Engine = engine
         self._tree = tree
         self._names = names
         self._references = references
@@ -62,7 +113,7 @@ class Program:
         self._interp = Interpreter(tree, self._functions)
         self._eval_fn: Any = None
         self._each_fns: dict[str, Any] = {}
-        self._fast_enabled = True  # tests switch this off to exercise the interpreter alone
+        self._fast_enabled = engine == "compiled"
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -96,6 +147,7 @@ class Program:
             return namespace[kind]
         except Exception:
             # Too deep for Python's compiler, or a generator bug: the interpreter still works.
+            _count("build")
             return _FAILED
 
     def _fast_eval(self) -> Any:
@@ -136,14 +188,17 @@ class Program:
     def evaluate(self, activation: Mapping[str, Any]) -> Any:
         """Evaluate; raises CelEvalError (with the failing sub-expression's position) on error."""
         try:
+            gave_up = False
             if self._fast_enabled:
                 fast = self._fast_eval()
                 if fast is not _FAILED:
                     try:
                         return fast(activation)
                     except Exception:
-                        pass
+                        gave_up = True
             result = self._interpret(activation)
+            if gave_up:
+                _count("error" if result.__class__ is Err else "exception")
         except BudgetExceeded as exc:
             raise _budget_error(exc) from None
         if result.__class__ is Err:
@@ -160,8 +215,10 @@ class Program:
         try:
             out: list[Any] | None = None
             bad: Sequence[int] = ()
+            counted = False
             if self._fast_enabled:
                 fast = self._fast_each(name)
+                counted = fast is not _FAILED
                 if fast is not _FAILED:
                     try:
                         out, bad = fast(activation, items, sentinel)
@@ -170,8 +227,14 @@ class Program:
             if out is None:
                 out = [sentinel] * len(items)
                 bad = range(len(items))
+            errors = 0
             for i in bad:
+                budget.tick()
                 out[i] = self._one(activation, name, items[i])
+                errors += out[i].__class__ is CelEvalError
+            if counted and bad:
+                _count("error", errors)
+                _count("exception", len(bad) - errors)
         except BudgetExceeded as exc:
             raise _budget_error(exc) from None
         return out
@@ -188,13 +251,25 @@ def compile(
     names: Collection[str],
     *,
     functions: Mapping[str, Callable[..., Any]] | None = None,
+    engine: Engine = "compiled",
 ) -> Program:
-    """Parse and check ``source``; raises CelSyntaxError or CelCompileError."""
+    """Parse and check ``source``; raises CelSyntaxError or CelCompileError.
+
+    ``engine`` chooses how the program evaluates: ``"compiled"`` (generated Python,
+    with the reference interpreter where it gives up) or ``"interpreter"`` (the
+    reference interpreter alone). Both give the same values and errors.
+    """
     try:
         tree = parse(source)
         checked = Checker(names, functions or {}).check(tree)
         return Program(
-            source, checked.tree, frozenset(names), checked.references, checked.selections, functions or {}
+            source,
+            checked.tree,
+            frozenset(names),
+            checked.references,
+            checked.selections,
+            functions or {},
+            engine,
         )
     except RecursionError:
         # Only reachable when the caller's own stack is already deep: the limits in
@@ -204,10 +279,30 @@ def compile(
 
 @contextlib.contextmanager
 def time_budget(seconds: float) -> Iterator[None]:
-    """Bound the wall time of evaluations inside the block (POSIX main thread; else a no-op)."""
-    usable = (
-        hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread() and seconds > 0
-    )
+    """Bound the wall time of evaluations inside the block, in any thread.
+
+    A deadline checked at every comprehension step (interpreted or generated) stops
+    long iterations; on the POSIX main thread SIGALRM also interrupts a single long
+    operation. Nested budgets keep the earlier deadline. An evaluation that runs out
+    raises :class:`CelEvalError` naming the budget. ``seconds <= 0`` means no budget.
+    """
+    if seconds <= 0:
+        yield
+        return
+    token = budget.push(seconds)
+    try:
+        with _alarm(seconds):
+            yield
+    except BudgetExceeded as exc:
+        raise _budget_error(exc) from None
+    finally:
+        budget.pop(token)
+
+
+@contextlib.contextmanager
+def _alarm(seconds: float) -> Iterator[None]:
+    """SIGALRM after ``seconds`` on the POSIX main thread; elsewhere nothing (the deadline works)."""
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
     if not usable:
         yield
         return
@@ -223,8 +318,6 @@ def time_budget(seconds: float) -> Iterator[None]:
     previous_timer = signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
         yield
-    except BudgetExceeded as exc:
-        raise _budget_error(exc) from None
     finally:
         while True:
             try:

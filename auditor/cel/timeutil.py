@@ -152,11 +152,6 @@ def check_duration(value: _dt.timedelta) -> _dt.timedelta:
     raise EvalFailure("duration out of range")
 
 
-def duration_us(value: _dt.timedelta) -> int:
-    """Exact number of microseconds in a duration."""
-    return value // _US
-
-
 def format_duration(value: _dt.timedelta) -> str:
     """``string(duration)``: seconds with an 's' suffix, e.g. ``3600s``, ``-1.500s``."""
     micros = value // _US

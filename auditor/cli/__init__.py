@@ -12,12 +12,21 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import re
+import signal
 import sys
-from collections.abc import Sequence
+import traceback
+import warnings
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import FrameType
+from typing import Any
 
-from auditor import __version__
-from auditor.errors import InputError
+from auditor import __version__, limits
+from auditor.errors import AuditWarning, InputError
+
+_ORIGINAL_SHOWWARNING = warnings.showwarning
 
 EXIT_OK = 0
 EXIT_GATE_FAILED = 1
@@ -63,12 +72,104 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"auditor {__version__}")
+    _add_common(parser, top=True)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         module = importlib.import_module(name)
         module.register(sub)
+    _add_common_everywhere(sub)
     _plain_help(parser)
     return parser
+
+
+def _add_common(parser: argparse.ArgumentParser, *, top: bool) -> None:
+    """``--debug`` and ``--limit``, accepted before or after the command name."""
+    default: object = False if top else argparse.SUPPRESS
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=default,
+        help="print the full traceback when auditor stops on an unexpected error",
+    )
+    parser.add_argument(
+        "--limit",
+        action="append",
+        default=None if top else argparse.SUPPRESS,
+        metavar="NAME=VALUE",
+        help="raise or lower a safety budget, e.g. snapshot-bytes=4GiB (see docs/limits.md); repeatable",
+    )
+
+
+def _add_common_everywhere(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    for child in dict.fromkeys(sub.choices.values()):
+        if "--debug" not in child._option_string_actions:
+            _add_common(child, top=False)
+        for action in child._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _add_common_everywhere(action)
+
+
+#: commands whose exit code is a gate verdict: a closed pipe must never turn it into 0
+GATE_COMMANDS = frozenset({"audit", "run", "verify", "diff", "test"})
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every ``finally`` and temporary-file cleanup runs."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise Terminated()
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Treat SIGTERM like SIGINT while a command runs (main thread only; restored afterwards)."""
+    try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except (ValueError, OSError):  # not the main thread, or a platform without SIGTERM
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _silence_stdout() -> None:
+    """After the reader closed our stdout, stop Python from failing again when it flushes at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def printable(text: str) -> str:
+    """Error text may quote file content: keep terminal control characters out of it."""
+    from auditor.report._common import printable as strip
+
+    return strip(text)
+
+
+def _show_warning(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+    if issubclass(category, AuditWarning):
+        print(f"auditor: warning: {printable(str(message))}", file=sys.stderr)
+    else:
+        _ORIGINAL_SHOWWARNING(message, category, *args, **kwargs)
+
+
+def _unexpected(exc: BaseException, debug: bool) -> int:
+    """The net under every command: one line and exit 2, the traceback only with ``--debug``."""
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    text = str(exc).splitlines()[0][:300] if str(exc) else ""
+    detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    print(
+        f"auditor: error: unexpected failure ({printable(detail)}); rerun with --debug for the traceback",
+        file=sys.stderr,
+    )
+    return EXIT_USAGE
 
 
 def _plain_help(parser: argparse.ArgumentParser) -> None:
@@ -94,11 +195,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     if func is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
+    debug = bool(getattr(args, "debug", False))
+    previous = limits.current()
     try:
-        return int(func(args))
+        limits.configure(limits.parse_limits(getattr(args, "limit", None), previous))
+        with _sigterm_as_interrupt(), warnings.catch_warnings():
+            warnings.simplefilter("always", AuditWarning)
+            warnings.showwarning = _show_warning
+            return int(func(args))
     except InputError as exc:
-        print(f"auditor: error: {exc}", file=sys.stderr)
+        print(f"auditor: error: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("auditor: interrupted", file=sys.stderr)
+    except BrokenPipeError:
+        # `auditor policies list --json | head`: the reader has what it wanted. A gate command
+        # still must not report success it could not fully print.
+        _silence_stdout()
+        return EXIT_USAGE if args.command in GATE_COMMANDS else EXIT_OK
+    except KeyboardInterrupt as exc:
+        what = "terminated" if isinstance(exc, Terminated) else "interrupted"
+        print(f"auditor: {what}", file=sys.stderr)
         return 130
+    except (Exception, RecursionError, MemoryError) as exc:
+        return _unexpected(exc, debug)
+    finally:
+        limits.configure(previous)  # main() is also called in-process (tests, `run`)

@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from auditor import api
 from auditor.cli.inputs import parse_params
 from auditor.errors import InputError
 from auditor.policy import Policy
-from auditor.results import SEVERITIES
+from auditor.vocab import SEVERITIES
+
+if TYPE_CHECKING:
+    from auditor.results.types import ResultsDocument
 
 CONSOLE = "console"
+
+
+def positive_seconds(text: str) -> float:
+    """A finite, positive number of seconds: ``inf`` or ``nan`` would switch the budget off."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive, finite number of seconds, got {text!r}")
+    return value
 
 
 def add_audit_arguments(parser: argparse.ArgumentParser, *, positional_snapshot: bool) -> None:
@@ -56,7 +71,7 @@ def add_audit_arguments(parser: argparse.ArgumentParser, *, positional_snapshot:
     )
     parser.add_argument(
         "--fail-on",
-        choices=SEVERITIES,
+        choices=[str(s) for s in SEVERITIES],
         metavar="SEVERITY",
         help="lowest severity that fails the gate (default: the baseline's failOn, else high)",
     )
@@ -69,7 +84,7 @@ def add_audit_arguments(parser: argparse.ArgumentParser, *, positional_snapshot:
     )
     parser.add_argument(
         "--policy-timeout",
-        type=float,
+        type=positive_seconds,
         default=60.0,
         metavar="SECONDS",
         help="time one policy may take before it is reported as error (default 60)",
@@ -161,7 +176,8 @@ def _progress(policies: Sequence[Policy]) -> Iterable[Policy]:
 
 def run_audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
     """Audit ``snapshot`` with the audit options in ``args``; returns the gate's exit code."""
-    from auditor.snapshot import write_atomic
+
+    from auditor.cli.output import write_report_set
 
     formats = chosen_formats(args.format)
     inputs = api.prepare(
@@ -185,7 +201,7 @@ def run_audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
     if redactor is not None:
         from auditor.results.redact import redact_document
 
-        doc = redact_document(doc, redactor)
+        doc = cast("ResultsDocument", redact_document(dict(doc), redactor))
     if old is not None and since_path:
         from auditor.results.since import since_member
 
@@ -194,8 +210,7 @@ def run_audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
     result = api.AuditResult(api.seal(doc))
     rendered = {api.report_filename(name): result.render(name) for name in formats}
     out = Path(args.out)
-    for filename, payload in rendered.items():
-        write_atomic(out / filename, payload)
+    write_report_set(out, rendered)
     print_summary(result.document, quiet=args.quiet, verbose=args.verbose)
     if rendered:
         _echo(f"wrote {', '.join(str(out / f) for f in rendered)}")
@@ -260,7 +275,7 @@ def _echo(text: str) -> None:
     sys.stdout.flush()
 
 
-def print_summary(doc: dict[str, Any], *, quiet: bool, verbose: bool) -> None:
+def print_summary(doc: Mapping[str, Any], *, quiet: bool, verbose: bool) -> None:
     """The console summary: rich on a terminal; plain lines (one per finding, at least 120
     columns, never wrapped) in CI logs and pipes, where rich would assume 80 columns."""
     from auditor.report.console import MIN_PLAIN_WIDTH, render_console, render_console_lines, verdict_line

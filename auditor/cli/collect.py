@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from typing import Any
 
@@ -30,8 +31,8 @@ def _positive_float(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be more than 0")
+    if not math.isfinite(value) or value <= 0:  # inf or nan would switch the bound off
+        raise argparse.ArgumentTypeError(f"must be a positive, finite number, got {text!r}")
     return value
 
 

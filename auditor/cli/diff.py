@@ -89,7 +89,11 @@ def render(d: dict[str, Any], fmt: str, width: int = 100) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from auditor.report._common import printable_doc
+
     d = compute(args.old, args.new)
+    if args.format != "json":  # JSON escapes control characters itself; text goes to a terminal
+        d = printable_doc(d)
     if args.format == "text" and sys.stdout.isatty():
         Console(highlight=False, emoji=False).print(render_text(d))
     else:

@@ -9,9 +9,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import yaml
-
 from auditor.errors import InputError
+from auditor.policy.yamlpos import load_yaml
+
+
+def parse_param_value(name: str, text: str) -> Any:
+    """One ``--param`` value: YAML under the same budgets as a file; text that is not YAML stays text."""
+    if not text.strip():
+        return ""
+    try:
+        return load_yaml(text, f"--param {name}").value
+    except InputError as exc:
+        if exc.detail.startswith("invalid YAML:"):
+            return text
+        raise
 
 
 def parse_params(pairs: Sequence[str] | None) -> dict[str, Any]:
@@ -21,9 +32,7 @@ def parse_params(pairs: Sequence[str] | None) -> dict[str, Any]:
         name, sep, text = pair.partition("=")
         if not sep or not name.strip():
             raise InputError(f"expected NAME=VALUE, got {pair!r}", source="--param")
-        try:
-            value = yaml.safe_load(text) if text.strip() else ""
-        except yaml.YAMLError:
-            value = text
-        out[name.strip()] = value
+        if any("\ud800" <= ch <= "\udfff" for ch in pair):  # bytes that were not UTF-8 on the command line
+            raise InputError(f"{name.strip()!r}: the value is not valid UTF-8 text", source="--param")
+        out[name.strip()] = parse_param_value(name.strip(), text)
     return out

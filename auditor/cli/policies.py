@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from auditor.errors import InputError, InputErrors
+from auditor.report._common import printable
 from auditor.suggest import did_you_mean
 
 FRAMEWORKS = ("cisa-scuba", "cis-m365-v5", "nist-800-53")
@@ -87,6 +90,7 @@ def _list(args: argparse.Namespace) -> int:
     from auditor.policy.frameworks import coverage
 
     policies = load_library(args.policies)
+    policies = tuple(_printable(p) for p in policies) if not args.json else policies
     if args.framework:
         check_framework(args.framework, {k for p in policies for k in p.frameworks} | set(FRAMEWORKS))
         policies = tuple(p for p in policies if args.framework in p.frameworks)
@@ -149,6 +153,14 @@ def check_framework(name: str, known: set[str]) -> None:
         )
 
 
+def _printable(policy: Any) -> Any:
+    """The policy with the texts shown on a terminal stripped of control characters.
+
+    A policy file from a stranger may spell an escape sequence in a quoted YAML string.
+    """
+    return dataclasses.replace(policy, title=printable(policy.title))
+
+
 def _show(args: argparse.Namespace) -> int:
     from auditor.policy import load_library
 
@@ -175,7 +187,9 @@ def _show(args: argparse.Namespace) -> int:
         )
         if policy.id != args.id:
             console.print(f"[dim]mapped to {escape(args.id)}: {escape(mapped)}[/dim]", soft_wrap=True)
-        console.print(Path(policy.path).read_text("utf-8"), markup=False, highlight=False, soft_wrap=True)
+        console.print(
+            printable(Path(policy.path).read_text("utf-8")), markup=False, highlight=False, soft_wrap=True
+        )
     return 0
 
 

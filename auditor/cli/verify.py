@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +82,7 @@ def _rebuild(
     waivers: str | None,
     params: dict[str, object],
     fail_on: str | None,
-) -> dict[str, Any]:
+) -> Mapping[str, Any]:
     """Re-run the evaluation as the audit did: the unsealed document it would produce.
     Resolved late so the engine loads only here (and so tests can substitute it)."""
     from auditor import api
@@ -106,7 +106,7 @@ def read_results(path: str) -> dict[str, Any]:
     return parse_results_json(text, path)
 
 
-def compare_documents(recorded: dict[str, Any], fresh: dict[str, Any]) -> tuple[list[str], list[str]]:
+def compare_documents(recorded: Mapping[str, Any], fresh: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     """(differing top-level sections, differing policy IDs) between two documents,
     ignoring :data:`IGNORED_MEMBERS`. A policy present on one side only counts as differing."""
     sections = [

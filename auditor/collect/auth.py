@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from auditor.collect.fetching import register_secret
 from auditor.errors import InputError
 
 AUTH_MODES = ("default", "cli", "secret", "certificate", "workload-identity", "device-code", "token")
@@ -92,6 +93,7 @@ class PrincipalRecorder:
 
     def get_token(self, *scopes: str, **kwargs: Any) -> Any:
         token = self._inner.get_token(*scopes, **kwargs)
+        register_secret(token.token)  # never repeated by any stored server text
         if not self.claims:
             claims = jwt_claims(token.token)
             keep: dict[str, Any] = {
@@ -182,9 +184,9 @@ def build_credential(
     elif mode == "secret":
         tenant = tenant or _require(env, "AZURE_TENANT_ID", mode)
         client_id = _require(env, "AZURE_CLIENT_ID", mode)
-        cred = ai.ClientSecretCredential(
-            tenant, client_id, _require(env, "AZURE_CLIENT_SECRET", mode), **extra
-        )
+        secret = _require(env, "AZURE_CLIENT_SECRET", mode)
+        register_secret(secret)
+        cred = ai.ClientSecretCredential(tenant, client_id, secret, **extra)
     elif mode == "certificate":
         tenant = tenant or _require(env, "AZURE_TENANT_ID", mode)
         client_id = _require(env, "AZURE_CLIENT_ID", mode)
@@ -192,6 +194,7 @@ def build_credential(
         if not os.path.isfile(path):
             raise InputError(f"AZURE_CLIENT_CERTIFICATE_PATH does not name a readable file: {path}")
         password = env.get("AZURE_CLIENT_CERTIFICATE_PASSWORD") or None
+        register_secret(password)
         cred = ai.CertificateCredential(tenant, client_id, path, password=password, **extra)
     elif mode == "workload-identity":
         tenant = tenant or _require(env, "AZURE_TENANT_ID", mode)

@@ -46,7 +46,7 @@ class BearerHttp:
         if body is not None:
             headers["Content-Type"] = "application/json"
         response = await self._client.request(method, url, content=body, headers=headers)
-        return RawResponse(response.status_code, response.headers, response.content)
+        return RawResponse(response.status_code, response.headers, response.content, str(response.url))
 
     async def aclose(self) -> None:
         await self._client.aclose()

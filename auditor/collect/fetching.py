@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
+from auditor import strictjson
 from auditor.collect.catalog import Source
+from auditor.errors import InputError
 from auditor.snapshot.collections import Shape
 
 RETRY_STATUSES = frozenset({429, 503, 504})
@@ -51,6 +54,39 @@ UNSUPPORTED_CODES = frozenset(
 UNSUPPORTED_MARKERS = ("not found for the segment", "not supported", "is not available")
 
 
+#: texts that must never be stored: the token in use, client secrets (registered by auth)
+_SECRETS: set[str] = set()
+_SECRET_PATTERNS = (
+    re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}"),
+    re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),  # JWTs
+    re.compile(
+        r"(?i)\b(access_token|refresh_token|id_token|client_secret|client_assertion|password|sig|code)"
+        r"([\"']?\s*[=:]\s*[\"']?)[^\s\"'&,;}]{4,}"
+    ),
+)
+REDACTED = "[redacted]"
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a secret (a token, a client secret) so that no stored server text repeats it."""
+    if value and len(value) >= 8:
+        _SECRETS.add(value)
+
+
+def redact(text: str) -> str:
+    """``text`` with bearer tokens, JWTs, ``secret=...`` pairs and registered secrets removed.
+
+    Servers echo what they were sent: an error text may quote the Authorization header
+    or a URL with a signature, and error texts go into the snapshot and every report.
+    """
+    for secret in _SECRETS:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    text = _SECRET_PATTERNS[0].sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    text = _SECRET_PATTERNS[1].sub(REDACTED, text)
+    return _SECRET_PATTERNS[2].sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+
+
 def utc_now() -> str:
     """An RFC 3339 UTC timestamp with second precision, the snapshot's time format."""
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -70,6 +106,9 @@ class RetryPolicy:
     backoff_base: float = 1.0
     backoff_max: float = 60.0
     retry_timeouts: bool = True
+    #: wall-clock seconds one request may take, headers *and* body (``--timeout``); a server
+    #: trickling one byte at a time never trips a per-read timeout, so this bounds the whole
+    request_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +118,8 @@ class RawResponse:
     status: int
     headers: Mapping[str, str]
     body: bytes
+    #: the URL that finally answered (after any redirect the HTTP stack followed)
+    url: str = ""
 
 
 @dataclass
@@ -156,20 +197,31 @@ def parse_error_body(body: bytes) -> tuple[str, str]:
 
 
 def _trim(text: str, limit: int = 300) -> str:
-    text = " ".join(text.split())
+    """Server text made fit to store: secrets redacted, whitespace folded, length bounded."""
+    text = " ".join(redact(text[:4000]).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def classify(source: Source, response: RawResponse) -> FetchFailure:
-    """Turn a non-success response into the snapshot's source status (docs/formats.md).
+TOKEN_CODES = frozenset({"ExpiredAuthenticationToken", "TokenExpired", "InvalidAuthenticationTokenAudience"})
+TOKEN_MARKERS = ("expired", "revoked", "lifetime validation failed")
+
+
+def classify(source: Source, response: RawResponse, *, token_accepted_before: bool = False) -> FetchFailure:
+    """Turn a non-success response into the right ``sources`` status.
 
     Licence errors come first because Graph sends them as 403 too; a 403 that is not
-    about licences names the permission the catalog says is missing.
+    about licences names the permission the catalog says is missing. A 401 from a host
+    that accepted the same token earlier in the run is not a missing permission: the
+    token expired or was revoked, and every later collection would fail the same way.
     """
     status = response.status
     code, message = parse_error_body(response.body)
     label = f"{code}: {message}" if code else (message or f"HTTP {status}")
     lowered = f"{code} {message}".lower()
+    if status == 401 and (
+        token_accepted_before or code in TOKEN_CODES or any(m in lowered for m in TOKEN_MARKERS)
+    ):
+        return FetchFailure("error", _trim(f"token expired or revoked (HTTP 401: {label})"), status)
     if code in LICENCE_CODES or any(m in lowered for m in LICENCE_MARKERS):
         needs = f" (needs {source.licence})" if source.licence else ""
         return FetchFailure("not_licensed", _trim(label) + needs, status)
@@ -195,6 +247,8 @@ class Deadline:
 
     def __init__(self, seconds: float) -> None:
         self.end = time.monotonic() + seconds
+        #: "api origin" pairs that accepted our token during this run (a later 401: it expired)
+        self.accepted: set[str | None] = set()
 
     def remaining(self) -> float:
         return self.end - time.monotonic()
@@ -235,8 +289,13 @@ async def send_with_retries(
             raise FetchFailure("error", f"the time budget ran out (after {attempt} retries)")
         failure: str | None = None
         response: RawResponse | None = None
+        wall = min(policy.request_seconds or deadline.remaining(), max(deadline.remaining(), 0.001))
         try:
-            response = await send(url)
+            response = await asyncio.wait_for(send(url), timeout=wall)
+        except TimeoutError:
+            failure = f"timeout: no complete response within {wall:.0f} s"
+            if not policy.retry_timeouts or deadline.remaining() <= 0:
+                raise FetchFailure("error", failure) from None
         except httpx.TimeoutException as exc:
             failure = f"timeout: {type(exc).__name__}"
             if not policy.retry_timeouts:
@@ -267,10 +326,35 @@ async def send_with_retries(
         await asyncio.sleep(delay)
 
 
+def origin(url: str) -> str:
+    """``scheme://host:port`` of a URL (the port made explicit)."""
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme, 0)
+    return f"{parts.scheme}://{parts.hostname}:{port}"
+
+
 def same_origin(a: str, b: str) -> bool:
     """Whether two URLs share scheme, host and port (a nextLink must not leak the token)."""
-    pa, pb = urlsplit(a), urlsplit(b)
-    return (pa.scheme, pa.hostname, pa.port) == (pb.scheme, pb.hostname, pb.port)
+    return origin(a) == origin(b)
+
+
+def _redirect_target(url: str, response: RawResponse) -> str:
+    """Where a redirect within the same origin leads; any other redirect is a failure.
+
+    Followed to another host, a redirect loses the token and brings back that host's
+    answer: an empty page there would end the collection early and pass it as ``ok``.
+    """
+    location = response.headers.get("location") or response.headers.get("Location")
+    if not location:
+        raise FetchFailure("error", f"HTTP {response.status} redirect without a Location", response.status)
+    target = urljoin(url, location)
+    if not same_origin(target, url):
+        raise FetchFailure(
+            "error",
+            f"the server redirected to another host ({_trim(origin(target), 120)}); not followed",
+            response.status,
+        )
+    return target
 
 
 async def collect_pages(
@@ -301,13 +385,35 @@ async def collect_pages(
                 raise FetchFailure("error", "the server repeated an @odata.nextLink (paging loop)")
             seen.add(url)
             response = await send_with_retries(send, url, source, policy, deadline, progress)
+            if response.url and not same_origin(response.url, url):
+                # the reply of another host, reached without our token, is not this collection
+                raise FetchFailure(
+                    "error",
+                    f"the server redirected to another host ({origin(response.url)}); its answer was not used",
+                    response.status,
+                )
+            if 300 <= response.status < 400:
+                url = _redirect_target(url, response)
+                continue
+            # Graph and Resource Manager answer a missing permission with 403, so their 401
+            # after an earlier success means the token died; Exchange's admin API sends 401
+            # for a missing role too, so only its error text can tell.
+            audience = f"{source.api} {origin(url)}" if source.api != "exchange" else None
             if not 200 <= response.status < 300:
-                raise classify(source, response)
+                raise classify(source, response, token_accepted_before=audience in deadline.accepted)
+            if audience is not None:
+                deadline.accepted.add(audience)
             try:
-                doc = json.loads(response.body)
-            except (ValueError, UnicodeDecodeError) as exc:
+                # as strict as the snapshot reader: what is stored must read back (no NaN,
+                # duplicate keys, lone surrogates, runaway nesting or integers)
+                doc = strictjson.loads(response.body.decode("utf-8-sig"), "response")
+            except UnicodeDecodeError as exc:
                 raise FetchFailure(
                     "error", _trim(f"malformed JSON in the response: {exc}"), response.status
+                ) from None
+            except InputError as exc:
+                raise FetchFailure(
+                    "error", _trim(f"malformed JSON in the response: {exc.detail}"), response.status
                 ) from None
             if not isinstance(doc, dict):
                 raise FetchFailure("error", "the response is not a JSON object", response.status)

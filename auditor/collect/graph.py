@@ -123,7 +123,7 @@ class GraphClient:
             AzureIdentityAuthenticationProvider,
         )
         from kiota_http.middleware import RedirectHandler, RetryHandler, UserAgentHandler
-        from kiota_http.middleware.options import RetryHandlerOption
+        from kiota_http.middleware.options import RedirectHandlerOption, RetryHandlerOption
         from msgraph.graph_request_adapter import GraphRequestAdapter
         from msgraph.graph_request_adapter import options as sdk_options
         from msgraph.graph_service_client import GraphServiceClient
@@ -141,6 +141,10 @@ class GraphClient:
             ),
         )
         self._no_retry = RetryHandlerOption(delay=0, max_retries=0, should_retry=False)
+        # Redirects come back to fetching.collect_pages, which follows them only within the
+        # origin: the handler would follow one to another host and hand back that host's
+        # unauthenticated answer as if Graph had given it (httpx even reports the first URL).
+        self._no_redirect = RedirectHandlerOption(should_redirect=False)
         # The SDK's default chain minus the handlers that only matter to typed request builders
         # (parameter-name decoding, /me URL replacement, header/body inspection): each costs
         # ~0.1 ms per page, a quarter of the client's time on small pages. Redirects, the
@@ -172,9 +176,11 @@ class GraphClient:
         info = RequestInformation(Method.GET)
         info.url = url
         info.headers.try_add("Accept", "application/json")
-        info.add_request_options([ResponseHandlerOption(NativeResponseHandler()), self._no_retry])
+        info.add_request_options(
+            [ResponseHandlerOption(NativeResponseHandler()), self._no_retry, self._no_redirect]
+        )
         response = await self.adapter.send_primitive_async(info, "bytes", {})
-        return RawResponse(response.status_code, response.headers, response.content)
+        return RawResponse(response.status_code, response.headers, response.content, str(response.url))
 
     @property
     def send(self) -> SendFn:

@@ -9,11 +9,11 @@ collection expects rather than rejected.
 from __future__ import annotations
 
 import codecs
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from auditor import strictjson
 from auditor.collect.fetching import CollectionResult, utc_now
 from auditor.errors import InputError
 from auditor.snapshot.collections import COLLECTIONS
@@ -102,12 +102,7 @@ def load_import(spec: ImportSpec) -> CollectionResult:
     except OSError as exc:
         raise InputError(f"cannot read import file: {exc.strerror or exc}", source=source) from None
     text = decode_text(raw, source)
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"not valid JSON: {exc.msg}", source=source, line=exc.lineno, column=exc.colno
-        ) from None
+    value = strictjson.loads(text, source)
     data = coerce_shape(spec.name, value, source)
     if COLLECTIONS[spec.name] == "objectOfLists":
         count = sum(len(v) for v in data.values())

@@ -152,6 +152,8 @@ class Collector:
     ) -> CollectionResult:
         progress = progress or self.progress.setdefault(source.name, Progress(source.name))
         policy, deadline = self.options.retry, self.deadline
+        if policy.request_seconds is None:
+            policy = dataclasses.replace(policy, request_seconds=self.options.timeout)
         try:
             if source.api in ("import", "dns", "sharepoint") or source.fan_out is not None:
                 return await self._fetch_library(source, tenant_id, progress)

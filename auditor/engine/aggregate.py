@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from auditor.engine.model import ERROR, FAIL, PASS, WAIVED
+from auditor.vocab import Status
 
 
-def aggregate(counts: Mapping[str, int], pass_ratio: float) -> str:
+def aggregate(counts: Mapping[str, int], pass_ratio: float) -> Status:
     """The status of a per-subject policy from its subjects' statuses.
 
     With N subjects, P passing, F failing (unwaived) and W waived, and ratio r:

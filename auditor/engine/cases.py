@@ -3,13 +3,21 @@
 A case is a tiny snapshot (``data``, optional ``sources``, ``now``, ``params``)
 and the statuses it must produce; the engine path is the same one ``audit``
 uses, so a passing test means the policy behaves that way on a real snapshot.
+
+Cases of one file usually differ in a field or two of the same Graph objects, so a
+file may hold a ``base`` (``base.data``) that every case starts from: a case with
+``patch`` gets ``base.data`` with that merge patch applied (:mod:`.patch`), a case
+with neither ``data`` nor ``patch`` gets ``base.data`` itself, and a case with
+``data`` gets exactly that.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -20,10 +28,11 @@ from auditor.baseline.load import param_problem
 from auditor.engine.context import context_from_data, parse_time
 from auditor.engine.evaluate import evaluate_policy
 from auditor.engine.model import ERROR, PolicyResult
+from auditor.engine.patch import PatchError, merge_patch
 from auditor.errors import InputError, InputErrors
 from auditor.policy.load import schema_errors
 from auditor.policy.model import Policy
-from auditor.policy.yamlpos import read_yaml
+from auditor.policy.yamlpos import YamlDocument, read_yaml
 
 DEFAULT_NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
@@ -50,6 +59,27 @@ class CaseOutcome:
     errors: tuple[str, ...] = ()
 
 
+def _case_error(doc: YamlDocument, index: int, message: str) -> InputError:
+    return doc.error(message, ("cases", index))
+
+
+def case_data(
+    case: Mapping[str, Any], base: Mapping[str, Any], error: Callable[[str], InputError]
+) -> dict[str, Any]:
+    """The ``data`` a case evaluates: its own, or the base patched by its ``patch``, or the base."""
+    if "data" in case and "patch" in case:
+        raise error(f"case {case['name']!r}: give either data or patch, not both")
+    if "data" in case:
+        return dict(case["data"] or {})
+    if "patch" not in case:
+        return dict(copy.deepcopy(base))
+    try:
+        patched = merge_patch(base, case["patch"])
+    except PatchError as exc:
+        raise error(f"case {case['name']!r}: patch: {exc}") from None
+    return dict(patched)
+
+
 def run_test_file(path: Path, policies: dict[str, Policy]) -> list[CaseOutcome]:
     """Run every case of one test file; load problems raise InputErrors (exit 2)."""
     doc, _ = read_yaml(str(path))
@@ -62,17 +92,17 @@ def run_test_file(path: Path, policies: dict[str, Policy]) -> list[CaseOutcome]:
     policy = policies.get(policy_id)
     if policy is None:
         raise doc.error(f"no policy with id {policy_id!r} among the loaded policies", ("policy",))
+    base = (doc.value.get("base") or {}).get("data") or {}
     outcomes = []
     for i, case in enumerate(doc.value["cases"]):
         pos = doc.position(("cases", i))
+        data = case_data(case, base, functools.partial(_case_error, doc, i))
         for name, value in (case.get("params") or {}).items():
             problem = param_problem(name, value, dict(policy.params))
             if problem:
                 raise doc.error(f"case {case['name']!r}: {problem}", ("cases", i, "params", name))
         now = parse_time(case["now"], f"{path}: cases[{i}].now") if "now" in case else DEFAULT_NOW
-        ctx = context_from_data(
-            case.get("data") or {}, now=now, sources=case.get("sources"), tenant=case.get("tenant")
-        )
+        ctx = context_from_data(data, now=now, sources=case.get("sources"), tenant=case.get("tenant"))
         result = evaluate_policy(policy, ctx, case.get("params") or {})
         problems = []
         if result.status != case["expect"]:

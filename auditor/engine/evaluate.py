@@ -7,11 +7,12 @@ never turns missing data into a pass or a fail.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from auditor import cel, coverage
+from auditor import cel, coverage, limits
 from auditor.baseline.model import Waiver
 from auditor.engine.evidence import compact
 from auditor.engine.expressions import Failed, evaluate_bool, render
@@ -54,8 +55,11 @@ def evaluate_policy(
     *,
     waivers: Sequence[Waiver] = (),
     budget_seconds: float = DEFAULT_BUDGET_SECONDS,
+    element_budget: int | None = None,
 ) -> PolicyResult:
     """Evaluate one policy; always returns a result, never raises for data or expression problems."""
+    if not 0 < budget_seconds < math.inf:  # nan and inf would switch the time budget off
+        raise ValueError(f"budget_seconds must be positive and finite, got {budget_seconds!r}")
     params = policy_params(policy, overrides or {})
     whole, subject_waivers = _split_waivers(policy, waivers, ctx)
     if policy.is_manual:
@@ -74,7 +78,11 @@ def evaluate_policy(
     activation: dict[str, Any] = {name: ctx.data[name] for name in policy.requires}
     activation.update(params=params, tenant=dict(ctx.tenant), now=ctx.now)
     try:
-        with cel.time_budget(budget_seconds), coverage.bound(ctx.data, ctx.status_of):
+        with (
+            cel.time_budget(budget_seconds),
+            cel.size_budget(element_budget or limits.current().eval_elements),
+            coverage.bound(ctx.data, ctx.status_of),
+        ):
             result = _evaluate(policy, activation, subject_waivers, ctx)
     except Failed as exc:
         result = PolicyResult(policy, ERROR, str(exc))

@@ -7,6 +7,7 @@ so lists, maps and strings are truncated with a visible marker.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from auditor import cel
@@ -17,7 +18,7 @@ MAX_STRING = 400
 MAX_DEPTH = 6
 
 
-_SCALARS = (int, float, bool, type(None))
+_SCALARS = (int, bool, type(None))
 
 
 def compact(value: Any, depth: int = 0) -> Any:
@@ -31,6 +32,11 @@ def compact(value: Any, depth: int = 0) -> Any:
         )
     if kind in _SCALARS:
         return value
+    if kind is float:
+        # NaN and ±Infinity (e.g. 0.0 / 0.0 in a variable) are not JSON: results.json must stay strict
+        if math.isfinite(value):
+            return value
+        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
     if kind is list:
         if depth >= MAX_DEPTH:
             return f"[list of {len(value)}]"

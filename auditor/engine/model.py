@@ -10,14 +10,16 @@ from typing import Any
 from auditor.baseline.model import Waiver
 from auditor.policy.model import Policy
 from auditor.snapshot.model import SourceStatus
+from auditor.vocab import Status
 
+#: short names for the engine's status rules
 PASS, FAIL, ERROR, WAIVED, MANUAL, NOT_APPLICABLE = (
-    "pass",
-    "fail",
-    "error",
-    "waived",
-    "manual",
-    "not_applicable",
+    Status.PASS,
+    Status.FAIL,
+    Status.ERROR,
+    Status.WAIVED,
+    Status.MANUAL,
+    Status.NOT_APPLICABLE,
 )
 
 
@@ -47,7 +49,7 @@ class WaiverUse:
 @dataclass(frozen=True)
 class Finding:
     subject: str
-    status: str
+    status: Status
     message: str
     evidence: Any = None
     waiver: WaiverUse | None = None
@@ -58,7 +60,7 @@ class PolicyResult:
     """The outcome of one policy: status, message, findings, evidence and waiver."""
 
     policy: Policy
-    status: str
+    status: Status
     message: str
     findings: tuple[Finding, ...] = ()
     evidence: Any = None
@@ -66,3 +68,5 @@ class PolicyResult:
     findings_omitted: int = 0
     waiver: WaiverUse | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
+    #: things the user should know that the results document has no place for (printed by the CLI)
+    warnings: tuple[str, ...] = ()

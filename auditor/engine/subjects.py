@@ -16,10 +16,11 @@ from auditor import cel
 from auditor.baseline.model import Waiver
 from auditor.engine.aggregate import aggregate
 from auditor.engine.evidence import compact
-from auditor.engine.expressions import Failed, not_bool, render, where
+from auditor.engine.expressions import Failed, display, not_bool, render, where
 from auditor.engine.expressions import evaluate as evaluate_expr
 from auditor.engine.model import ERROR, FAIL, PASS, WAIVED, Context, Finding, PolicyResult, WaiverUse
 from auditor.engine.waivers import annotate, choose
+from auditor.vocab import Status
 
 #: per-subject policies list passing subjects individually up to this many subjects
 KEEP_PASSING_FINDINGS = 1000
@@ -27,7 +28,7 @@ KEEP_PASSING_FINDINGS = 1000
 MAX_NAMED_IN_MESSAGE = 5
 
 
-def _status(value: Any) -> str:
+def _status(value: Any) -> Status:
     if value is True:
         return PASS
     if value is False:
@@ -37,13 +38,13 @@ def _status(value: Any) -> str:
 
 def _subject_name(policy: Any, activation: dict[str, Any], item: Any, index: int) -> str:
     if policy.subject is None:
-        return cel.format_value(item) if isinstance(item, str | int | float) else f"#{index}"
+        return display(item) if isinstance(item, str | int | float) else f"#{index}"
     activation[policy.as_name] = item
     try:
         value = policy.subject.program.evaluate(activation)
     except cel.CelEvalError:
         return f"#{index}"
-    return value if isinstance(value, str) else cel.format_value(value)
+    return display(value)
 
 
 def _finding_message(policy: Any, activation: dict[str, Any], item: Any, status: str, value: Any) -> str:
@@ -71,9 +72,7 @@ def evaluate_subjects(
     if isinstance(items, dict):
         items = list(items)
     if not isinstance(items, list):
-        raise Failed(
-            f"{policy.for_each.where()}: forEach must give a list, got {cel.format_value(items)[:80]}"
-        )
+        raise Failed(f"{policy.for_each.where()}: forEach must give a list, got {display(items, 80)}")
     values = policy.assert_.program.evaluate_each(activation, policy.as_name, items)
     # Only subjects that are reported cost more than the assertion itself: with many
     # subjects, passing ones are counted, not listed.
@@ -95,6 +94,7 @@ def evaluate_subjects(
             message = annotate(message, use)
         counts[status] += 1
         findings.append(Finding(subject, status, message, compact(item), use))
+    unknown = _unknown_waived_subjects(policy, activation, items, reported, findings, waivers)
     activation.pop(policy.as_name, None)
     findings.sort(key=lambda f: (f.subject, f.status, f.message))
     status = aggregate(counts, policy.pass_ratio)
@@ -106,7 +106,33 @@ def evaluate_subjects(
         evidence,
         dict(sorted(counts.items())),
         omitted,
+        warnings=tuple(
+            f"a waiver for {policy.id} names subject {name!r}, which is not among its {len(items)} subjects"
+            for name in unknown
+        ),
     )
+
+
+def _unknown_waived_subjects(
+    policy: Any,
+    activation: dict[str, Any],
+    items: list[Any],
+    reported: Any,
+    findings: list[Finding],
+    waivers: list[Waiver],
+) -> list[str]:
+    """Subjects that a subject waiver lists but the policy never saw (a typo waives nothing)."""
+    listed = {name for w in waivers for name in (w.subjects or ())}
+    if not listed:
+        return []
+    seen = {f.subject for f in findings}
+    if listed - seen and len(reported) < len(items):
+        # passing subjects are counted, not named: name them now, only because a waiver asks
+        shown = set(reported)
+        seen.update(
+            _subject_name(policy, activation, items[i], i) for i in range(len(items)) if i not in shown
+        )
+    return sorted(listed - seen)
 
 
 def _summary(policy: Any, status: str, counts: Counter[str], findings: list[Finding]) -> str:

@@ -8,12 +8,18 @@ loader keeps, beside the plain Python value, a map from each value's path
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
+from auditor import limits
 from auditor.errors import InputError
+
+_INT_TAG = "tag:yaml.org,2002:int"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 Path_ = tuple[Any, ...]
 
@@ -67,18 +73,66 @@ def _position(node: yaml.Node) -> Position:
 
 
 class _Builder:
+    """Builds plain values from the node graph under the node and depth budgets.
+
+    An alias is built again at every place it is used, so the node budget counts
+    what a billion-laughs file would expand to and stops it early.
+    """
+
     def __init__(self, loader: yaml.SafeLoader, source: str) -> None:
         self.loader = loader
         self.source = source
         self.positions: dict[Path_, Position] = {}
+        budget = limits.current()
+        self.nodes_left = budget.yaml_nodes
+        self.max_depth = budget.yaml_depth
+        self.max_digits = budget.int_digits
+
+    def _fail(self, message: str, node: yaml.Node) -> InputError:
+        return InputError(message, source=self.source, line=node.start_mark.line + 1)
+
+    def _scalar(self, node: yaml.Node) -> Any:
+        if node.tag == _INT_TAG and len(str(node.value).lstrip("+-")) > self.max_digits:
+            raise self._fail(
+                f"an integer of {len(str(node.value))} digits exceeds the limit of {self.max_digits} "
+                "(--limit int-digits)",
+                node,
+            )
+        try:
+            value = self.loader.construct_object(node, deep=True)
+        except (ValueError, OverflowError) as exc:  # `expires: 2027-02-30`, an impossible time
+            raise self._fail(f"invalid value {str(node.value)[:60]!r}: {exc}", node) from None
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self._fail(f"{node.value!r} is not a finite number", node)
+        if isinstance(value, str) and _SURROGATE.search(value):
+            raise self._fail("a string holds a lone UTF-16 surrogate, which is not valid Unicode", node)
+        return value
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
+        self.nodes_left -= 1
+        if self.nodes_left < 0:
+            raise self._fail(
+                f"more than {limits.current().yaml_nodes} values once aliases are expanded "
+                "(--limit yaml-nodes)",
+                node,
+            )
+        if len(path) > self.max_depth:
+            raise self._fail(
+                f"nested deeper than the limit of {self.max_depth} levels (--limit yaml-depth)", node
+            )
         self.positions[path] = _position(node)
         if isinstance(node, yaml.MappingNode):
-            self.loader.flatten_mapping(node)
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    # merge keys can expand exponentially while PyYAML flattens them
+                    raise self._fail("YAML merge keys (<<) are not supported", key_node)
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
-                key = self.loader.construct_object(key_node, deep=True)
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise InputError(
+                        "mapping keys must be scalars", source=self.source, line=key_node.start_mark.line + 1
+                    )
+                key = self._scalar(key_node)
                 if not isinstance(key, str | int | float | bool) and key is not None:
                     raise InputError(
                         "mapping keys must be scalars", source=self.source, line=key_node.start_mark.line + 1
@@ -91,16 +145,82 @@ class _Builder:
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
-        return self.loader.construct_object(node, deep=True)
+        return self._scalar(node)
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, stopped by the depth budget while it scans.
+
+    Its scanner slows down with every open ``[``/``{`` (100,000 of them take seconds) and
+    its composer recurses once per level, so depth is checked as each level opens.
+    """
+
+    def __init__(self, text: str, source: str) -> None:
+        super().__init__(text)
+        self.source = source
+        self.max_depth = limits.current().yaml_depth
+
+    def _too_deep(self) -> InputError:
+        mark = self.get_mark()
+        return InputError(
+            f"nested deeper than the limit of {self.max_depth} levels (--limit yaml-depth)",
+            source=self.source,
+            line=mark.line + 1,
+        )
+
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:
+        if self.flow_level + len(self.indents) >= self.max_depth:
+            raise self._too_deep()
+        super().fetch_flow_collection_start(TokenClass)
+
+    def add_indent(self, column: int) -> bool:
+        if len(self.indents) + self.flow_level >= self.max_depth:
+            raise self._too_deep()
+        return bool(super().add_indent(column))
+
+
+def _check_expanded_size(root: yaml.Node, source: str) -> None:
+    """Refuse a document whose aliases expand past the node budget, before building any of it.
+
+    Each distinct node is sized once (memoised), so a billion-laughs file of a few
+    hundred bytes is measured in microseconds, not expanded.
+    """
+    budget = limits.current().yaml_nodes
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        sizes[id(node)] = 1  # a recursive alias (`&a [*a]`) counts once here; the builder refuses it
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(child) for child in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        sizes[id(node)] = total
+        if total > budget:
+            raise InputError(
+                f"more than {budget} values once aliases are expanded (--limit yaml-nodes)",
+                source=source,
+                line=node.start_mark.line + 1,
+            )
+        return total
+
+    size(root)
 
 
 def load_yaml(text: str, source: str) -> YamlDocument:
     """Parse one YAML document; syntax errors become :class:`InputError` with the line."""
-    loader = yaml.SafeLoader(text)
+    try:
+        loader = _BoundedLoader(text, source)  # its reader refuses control characters at once
+    except yaml.YAMLError as exc:
+        raise InputError(f"invalid YAML: {exc}", source=source) from None
     try:
         node = loader.get_single_node()
         if node is None:
             return YamlDocument(source, None, {}, tuple(text.splitlines()))
+        _check_expanded_size(node, source)
         builder = _Builder(loader, source)
         value = builder.build(node, ())
         return YamlDocument(source, value, builder.positions, tuple(text.splitlines()))
@@ -115,6 +235,11 @@ def load_yaml(text: str, source: str) -> YamlDocument:
         ) from None
     except yaml.YAMLError as exc:
         raise InputError(f"invalid YAML: {exc}", source=source) from None
+    except RecursionError:  # the YAML composer recurses once per nesting level
+        raise InputError(
+            f"nested deeper than the limit of {limits.current().yaml_depth} levels (--limit yaml-depth)",
+            source=source,
+        ) from None
     finally:
         loader.dispose()
 

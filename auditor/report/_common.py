@@ -12,15 +12,14 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from auditor.results import GATE_EXIT_CODES, SEVERITIES, STATUSES, severity_rank
+from auditor.results import GATE_EXIT_CODES
+from auditor.vocab import PROBLEM_STATUSES, SEVERITIES, TRIAGE_ORDER, severity_rank
 
 Doc = Mapping[str, Any]
 Result = Mapping[str, Any]
 
-#: statuses that need someone's attention, most urgent first
-PROBLEM_STATUSES = ("fail", "error")
 #: display order of statuses in tables and counts
-STATUS_ORDER = ("fail", "error", "waived", "manual", "not_applicable", "pass")
+STATUS_ORDER = TRIAGE_ORDER
 
 STATUS_LABELS = {
     "pass": "PASS",
@@ -40,7 +39,26 @@ STATUS_ICONS = {
 }
 GATE_LABELS = {"passed": "PASSED", "failed": "FAILED", "incomplete": "INCOMPLETE"}
 
-assert set(STATUS_ORDER) == set(STATUSES)
+
+#: C0 controls but tab and newline, DEL, C1 controls (incl. the 8-bit CSI), and the bidi
+#: overrides: tenant data holding them could move the cursor or repaint "gate passed"
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` without terminal control characters (escape sequences lose their ESC and show as text)."""
+    return _CONTROLS.sub("", text) if _CONTROLS.search(text) else text
+
+
+def printable_doc(value: Any) -> Any:
+    """A copy of a results document (or any JSON value) with every string made :func:`printable`."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, Mapping):
+        return {printable_doc(k): printable_doc(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [printable_doc(v) for v in value]
+    return value
 
 
 def status_rank(status: str) -> int:
@@ -95,17 +113,11 @@ def fail_on(doc: Doc) -> str:
 def counts(doc: Doc) -> dict[str, int]:
     """Policy counts by status, in :data:`STATUS_ORDER`, recomputed from the results
     (the summary is checked by ``verify``; reports show what the results say)."""
-    out = dict.fromkeys(STATUS_ORDER, 0)
+    out = {str(s): 0 for s in STATUS_ORDER}
     for r in doc.get("results", []):
         status = str(r.get("status"))
         out[status] = out.get(status, 0) + 1
     return out
-
-
-def baseline_name(doc: Doc) -> str:
-    """The baseline's name, or a phrase saying that none was used."""
-    name = doc.get("baseline", {}).get("name")
-    return str(name) if name else "(none: whole policy set)"
 
 
 def tenant_label(doc: Doc) -> str:
@@ -238,7 +250,7 @@ def framework_ids(result: Result) -> list[str]:
 
 def severity_counts(doc: Doc, status: str = "fail") -> dict[str, int]:
     """How many policies have ``status``, by severity, highest severity first."""
-    out = dict.fromkeys(reversed(SEVERITIES), 0)
+    out: dict[str, int] = dict.fromkeys((str(s) for s in reversed(SEVERITIES)), 0)
     for r in doc.get("results", []):
         if r.get("status") == status and r.get("severity") in out:
             out[str(r["severity"])] += 1

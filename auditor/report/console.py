@@ -39,6 +39,7 @@ from auditor.report._common import (
     new_failure_count,
     one_line,
     one_line_fix,
+    printable_doc,
     severity_counts,
     short_hash,
     since_block,
@@ -216,7 +217,8 @@ def _fixes_renderable(doc: Mapping[str, Any]) -> RenderableType | None:
 
 
 def render_console(doc: Mapping[str, Any], *, verbose: bool = False) -> RenderableType:
-    """The console summary of a results document, as a rich renderable (for a terminal)."""
+    """The console summary of a results document, as a rich renderable (control characters removed)."""
+    doc = printable_doc(doc)
     blocks, collapsed = _policy_blocks(doc, verbose)
     parts: list[RenderableType] = [_header(doc), Text(""), _verdict(doc)]
     parts += [Text(counts_line(doc)), Text(severity_line(doc))]
@@ -265,7 +267,8 @@ def render_console_lines(
 ) -> str:
     """The summary for logs without a terminal: one line per policy and per failing
     subject, no boxes, at least :data:`MIN_PLAIN_WIDTH` columns; every line that names a
-    policy starts with its status and ID, so ``grep`` finds it."""
+    policy starts with its status and ID, so ``grep`` finds it. Control characters removed."""
+    doc = printable_doc(doc)
     width = max(width, MIN_PLAIN_WIDTH)
     snap = doc.get("snapshot", {})
     lines = [

@@ -47,6 +47,7 @@ from auditor.report._common import (
 from auditor.report._html_assets import CSS, SCRIPT
 from auditor.report._html_text import evidence as evidence_html
 from auditor.report._html_text import markdown, message
+from auditor.vocab import WORST_FIRST
 
 EMBED_ID = "auditor-results"
 _EMBED_RE = re.compile(
@@ -57,7 +58,6 @@ _EMBED_RE = re.compile(
 #: hundreds of thousands of failing subjects) a shortened copy keeps the page openable
 EMBED_MAX_BYTES = 4_000_000
 #: a control's status is the worst of its policies', in this order
-_WORST = ("fail", "error", "waived", "manual", "pass", "not_applicable")
 #: failing subjects listed per policy; the full list is in findings.csv and results.json
 SUBJECTS_LISTED = 50
 _NEW = '<span class="badge new">NEW</span>'
@@ -75,6 +75,9 @@ def framework_catalog() -> dict[str, Any]:
     except (FileNotFoundError, json.JSONDecodeError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+_WORST = WORST_FIRST
 
 
 def e(value: object) -> str:
@@ -119,10 +122,9 @@ def extract_results(text: str, source: str = "<html>") -> dict[str, Any]:
             "whole); check results.json instead",
             source=source,
         )
-    try:
-        doc = json.loads(m.group(2))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"embedded results document is not valid JSON: {exc.msg}", source=source) from None
+    from auditor import strictjson
+
+    doc = strictjson.loads(m.group(2), f"{source} (embedded results document)")
     if not isinstance(doc, dict):
         raise InputError("embedded results document is not a JSON object", source=source)
     return doc

@@ -6,8 +6,6 @@ here, so that reports can use this package without pulling in the engine.
 
 from auditor.results.document import (
     GATE_EXIT_CODES,
-    SEVERITIES,
-    STATUSES,
     canonical_json,
     compute_integrity,
     dumps,
@@ -16,9 +14,9 @@ from auditor.results.document import (
     read_results_text,
     results_schema,
     seal,
-    severity_rank,
     validate_results,
 )
+from auditor.vocab import SEVERITIES, STATUSES, severity_rank
 
 __all__ = [
     "GATE_EXIT_CODES",

@@ -10,20 +10,31 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from auditor import __version__
 from auditor.engine.model import Finding, PolicyResult, WaiverUse
-from auditor.results.document import STATUSES, severity_rank
+from auditor.results.document import GATE_EXIT_CODES
+from auditor.results.types import (
+    BaselineInfo,
+    FindingEntry,
+    Gate,
+    Invocation,
+    ResultEntry,
+    ResultsDocument,
+    Summary,
+    WaiverEntry,
+)
 from auditor.snapshot.model import Snapshot
+from auditor.vocab import Status, severity_rank
 
 
-def _waiver(use: WaiverUse | None) -> dict[str, Any] | None:
-    return use.waiver.to_json(expired=use.expired, applied=use.applied) if use else None
+def _waiver(use: WaiverUse | None) -> WaiverEntry | None:
+    return cast(WaiverEntry, use.waiver.to_json(expired=use.expired, applied=use.applied)) if use else None
 
 
-def _finding(f: Finding) -> dict[str, Any]:
-    out: dict[str, Any] = {"subject": f.subject, "status": f.status, "message": f.message}
+def _finding(f: Finding) -> FindingEntry:
+    out: FindingEntry = {"subject": f.subject, "status": str(f.status), "message": f.message}
     if f.evidence is not None:
         out["evidence"] = f.evidence
     if f.waiver is not None:
@@ -31,13 +42,14 @@ def _finding(f: Finding) -> dict[str, Any]:
     return out
 
 
-def result_entry(r: PolicyResult) -> dict[str, Any]:
+def result_entry(r: PolicyResult) -> ResultEntry:
+    """One ``results`` entry; built in the order its members are written to results.json."""
     p = r.policy
     entry: dict[str, Any] = {
         "policyId": p.id,
         "title": p.title,
         "severity": p.severity,
-        "status": r.status,
+        "status": str(r.status),
         "frameworks": {k: list(v) for k, v in p.frameworks.items()},
         "message": r.message,
         "remediation": p.remediation,
@@ -60,10 +72,10 @@ def result_entry(r: PolicyResult) -> dict[str, Any]:
         _finding(f) for f in sorted(r.findings, key=lambda f: (f.subject, f.status, f.message))
     ]
     entry["waiver"] = _waiver(r.waiver)
-    return entry
+    return cast(ResultEntry, entry)
 
 
-def gate(results: Sequence[PolicyResult], fail_on: str) -> str:
+def gate(results: Sequence[PolicyResult], fail_on: str) -> Gate:
     """failed: an unwaived fail at or above ``fail_on``; incomplete: no such fail but such an error."""
     bar = severity_rank(fail_on)
     relevant = [r for r in results if severity_rank(r.policy.severity) >= bar]
@@ -82,7 +94,7 @@ def build_document(
     fail_on: str,
     invocation: Mapping[str, Any],
     generated_at: dt.datetime | None = None,
-) -> dict[str, Any]:
+) -> ResultsDocument:
     """The unsealed results document (``auditor.results.seal`` adds the integrity hash)."""
     counts = Counter(r.status for r in results)
     verdict = gate(results, fail_on)
@@ -92,13 +104,18 @@ def build_document(
         for use in [r.waiver, *(f.waiver for f in r.findings)]
         if use is not None and use.expired
     )
-    summary: dict[str, Any] = {s: counts.get(s, 0) for s in STATUSES}
-    summary.update(
-        gate=verdict,
-        failOn=fail_on,
-        exitCode={"passed": 0, "failed": 1, "incomplete": 3}[verdict],
-        expiredWaivers=expired,
-    )
+    summary: Summary = {
+        "pass": counts.get(Status.PASS, 0),
+        "fail": counts.get(Status.FAIL, 0),
+        "error": counts.get(Status.ERROR, 0),
+        "waived": counts.get(Status.WAIVED, 0),
+        "manual": counts.get(Status.MANUAL, 0),
+        "not_applicable": counts.get(Status.NOT_APPLICABLE, 0),
+        "gate": verdict,
+        "failOn": fail_on,
+        "exitCode": GATE_EXIT_CODES[verdict],
+        "expiredWaivers": expired,
+    }
     when = generated_at or dt.datetime.now(dt.UTC)
     return {
         "schemaVersion": 1,
@@ -110,8 +127,8 @@ def build_document(
             "collectedAt": snapshot.collected_at,
             "sources": snapshot.sources,
         },
-        "baseline": dict(baseline),
-        "invocation": dict(invocation),
+        "baseline": cast(BaselineInfo, dict(baseline)),
+        "invocation": cast(Invocation, dict(invocation)),
         "summary": summary,
         "results": [result_entry(r) for r in sorted(results, key=lambda r: r.policy.id)],
     }

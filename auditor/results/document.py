@@ -8,23 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import jsonschema
 
 from auditor.errors import InputError
 
-STATUSES = ("pass", "fail", "error", "waived", "manual", "not_applicable")
-SEVERITIES = ("critical", "high", "medium", "low", "info")
 GATE_EXIT_CODES = {"passed": 0, "failed": 1, "incomplete": 3}
-
-
-def severity_rank(severity: str) -> int:
-    """Higher is more severe: critical=4 ... info=0."""
-    return len(SEVERITIES) - 1 - SEVERITIES.index(severity)
 
 
 @lru_cache(maxsize=1)
@@ -36,14 +30,16 @@ def results_schema() -> dict[str, Any]:
 
 def canonical_json(doc: Any) -> bytes:
     """Sorted keys, no whitespace, UTF-8: the form hashes are computed over."""
-    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
+        "utf-8"
+    )
 
 
 #: members the integrity hash leaves out: itself, and the one field that differs between runs
 UNHASHED = ("integrity", "generatedAt")
 
 
-def compute_integrity(doc: dict[str, Any]) -> str:
+def compute_integrity(doc: Mapping[str, Any]) -> str:
     """sha256 of the document without ``integrity`` and ``generatedAt``.
 
     ``generatedAt`` is left out so that two evaluations of the same inputs carry the
@@ -53,11 +49,14 @@ def compute_integrity(doc: dict[str, Any]) -> str:
     return hashlib.sha256(canonical_json(body)).hexdigest()
 
 
-def seal(doc: dict[str, Any]) -> dict[str, Any]:
-    """Return the document with its ``integrity`` member set."""
+DocT = TypeVar("DocT", bound=Mapping[str, Any])
+
+
+def seal(doc: DocT) -> DocT:
+    """Return the document with its ``integrity`` member set (a new document of the same type)."""
     sealed = {k: v for k, v in doc.items() if k != "integrity"}
     sealed["integrity"] = {"algorithm": "sha256", "value": compute_integrity(sealed)}
-    return sealed
+    return cast(DocT, sealed)
 
 
 #: above this many findings results.json is written compact: Python's indenting encoder is ~20x slower
@@ -68,7 +67,7 @@ def dumps(doc: dict[str, Any]) -> bytes:
     """The ``results.json`` file form: indented (compact for huge documents), trailing newline."""
     findings = sum(len(r.get("findings", ())) for r in doc.get("results", ()))
     indent = None if findings > COMPACT_ABOVE_FINDINGS else 2
-    return (json.dumps(doc, indent=indent, ensure_ascii=False) + "\n").encode("utf-8")
+    return (json.dumps(doc, indent=indent, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
 
 
 def validate_results(doc: Any, source: str = "<results>") -> None:
@@ -93,12 +92,9 @@ def read_results_text(path: str | Path) -> str:
 
 def parse_results_json(text: str, source: str) -> dict[str, Any]:
     """Parse a results document's JSON text (not yet validated against the schema)."""
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"not valid JSON: {exc.msg}", source=source, line=exc.lineno, column=exc.colno
-        ) from None
+    from auditor import strictjson
+
+    doc = strictjson.loads(text, source)
     if not isinstance(doc, dict):
         raise InputError("a results document must be a JSON object", source=source)
     return doc

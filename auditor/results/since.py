@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from auditor.results.document import severity_rank
+from auditor.vocab import severity_rank
 
 EXIT_CODES = {"passed": 0, "failed": 1, "incomplete": 3}
 

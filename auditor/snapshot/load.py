@@ -8,9 +8,9 @@ traceback.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
+import zlib
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import Any
 
 import jsonschema
 
+from auditor import limits, strictjson
 from auditor.errors import InputError
 from auditor.snapshot.collections import COLLECTIONS
 from auditor.snapshot.model import Snapshot
@@ -32,23 +33,47 @@ def snapshot_schema() -> dict[str, Any]:
     return json.loads(text)  # type: ignore[no-any-return]
 
 
+def gunzip_bounded(raw: bytes, source: str, budget: int) -> bytes:
+    """Inflate gzip data (all members), stopping as soon as the output passes ``budget`` bytes.
+
+    ``gzip.decompress`` would inflate a 4 MB bomb to 4 GiB before anyone could look.
+    """
+    out: list[bytes] = []
+    total = 0
+    data = raw
+    try:
+        while data:
+            inflater = zlib.decompressobj(wbits=31)
+            while data and not inflater.eof:
+                chunk = inflater.decompress(data, budget - total + 1)
+                total += len(chunk)
+                if total > budget:
+                    raise InputError(
+                        f"decompresses to more than the limit of {budget} bytes (--limit snapshot-bytes)",
+                        source=source,
+                    )
+                out.append(chunk)
+                data = inflater.unconsumed_tail
+            if not inflater.eof:
+                raise InputError("not a valid gzip file: the data ends early", source=source)
+            data = inflater.unused_data.lstrip(b"\0")
+    except zlib.error as exc:
+        raise InputError(f"not a valid gzip file: {exc}", source=source) from None
+    return b"".join(out)
+
+
 def decode_bytes(raw: bytes, source: str) -> dict[str, Any]:
-    """Decompress (if gzip) and parse snapshot bytes; errors name ``source`` and the line."""
+    """Decompress (if gzip) and parse snapshot bytes under the budgets; errors name ``source``."""
+    budget = limits.current().snapshot_bytes
     if raw[:2] == GZIP_MAGIC:
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise InputError(f"not a valid gzip file: {exc}", source=source) from None
+        raw = gunzip_bounded(raw, source, budget)
+    elif len(raw) > budget:
+        raise InputError(f"larger than the limit of {budget} bytes (--limit snapshot-bytes)", source=source)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"not UTF-8 text: {exc}", source=source) from None
-    try:
-        doc = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(
-            f"not valid JSON: {exc.msg}", source=source, line=exc.lineno, column=exc.colno
-        ) from None
+    doc = strictjson.loads(text, source)
     if not isinstance(doc, dict):
         raise InputError("a snapshot must be a JSON object", source=source)
     return doc

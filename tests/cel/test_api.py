@@ -293,7 +293,7 @@ def test_time_budget_nesting_and_threads() -> None:
     results: list[object] = []
 
     def worker() -> None:
-        with time_budget(0.01):  # not the main thread: a documented no-op
+        with time_budget(5):  # off the main thread the deadline applies; this one is met
             results.append(cel_compile("x.a", ["x"]).evaluate(types.MappingProxyType({"x": {"a": 5}})))
 
     thread = threading.Thread(target=worker)
@@ -409,3 +409,67 @@ def test_qualified_names_resolve_longest_prefix_first() -> None:
     assert program.evaluate_each({"x_y": 0}, "x.y", [{"z": 1}]) == [
         CelEvalError("no matching overload for '_+_' applied to (map, bool)", 1, 5)
     ]
+
+
+@pytest.mark.parametrize("engine", cel.ENGINES)
+def test_time_budget_stops_runaway_evaluation_off_the_main_thread(engine: cel.Engine) -> None:
+    """No SIGALRM off the main thread: the deadline checked at each comprehension step stops it."""
+    import threading
+
+    program = cel_compile("big.map(a, big.map(b, a + b)).size()", ["big"], engine=engine)
+    outcome: list[object] = []
+
+    def worker() -> None:
+        started = time.perf_counter()
+        try:
+            with time_budget(0.2):
+                outcome.append(program.evaluate({"big": list(range(20000))}))
+        except CelEvalError as exc:
+            outcome.append(exc.message)
+        outcome.append(time.perf_counter() - started)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join(30)
+    assert outcome[0] == "evaluation exceeded the time budget of 0.2 s"
+    assert isinstance(outcome[1], float) and outcome[1] < 5
+
+
+def test_the_engine_is_chosen_at_compile_time_and_both_agree() -> None:
+    source = "xs.filter(x, x > 1).map(x, x * 2)"
+    compiled = cel_compile(source, ["xs"])
+    interpreted = cel_compile(source, ["xs"], engine="interpreter")
+    assert (compiled.engine, interpreted.engine) == ("compiled", "interpreter")
+    assert compiled.evaluate({"xs": [1, 2, 3]}) == interpreted.evaluate({"xs": [1, 2, 3]}) == [4, 6]
+    cel.reset_fallback_counts()
+    with pytest.raises(CelEvalError) as info:
+        interpreted.evaluate({"xs": [1, "a"]})
+    assert "no matching overload" in info.value.message
+    assert cel.fallback_counts() == {"build": 0, "exception": 0, "error": 0}
+    with pytest.raises(ValueError, match="unknown CEL engine"):
+        cel_compile(source, ["xs"], engine="fast")  # type: ignore[arg-type]
+
+
+def test_fallbacks_are_counted_by_kind(monkeypatch: pytest.MonkeyPatch) -> None:
+    cel.reset_fallback_counts()
+    program = cel_compile("x.a + 1", ["x"])
+    assert program.evaluate({"x": {"a": 1}}) == 2
+    assert cel.fallback_counts() == {"build": 0, "exception": 0, "error": 0}
+    with pytest.raises(CelEvalError):
+        program.evaluate({"x": {}})  # a CEL error: the interpreter gives the positioned message
+    assert cel.fallback_counts()["error"] == 1
+
+    def broken(_act: object) -> object:
+        raise KeyError("generated code gave up")
+
+    program._eval_fn = broken  # as if the code generator had a bug for this input
+    assert program.evaluate({"x": {"a": 1}}) == 2
+    assert cel.fallback_counts()["exception"] == 1
+    assert program.evaluate_each({"x": {"a": 1}}, "x", [{"a": 1}, {}])[0] == 2
+    assert cel.fallback_counts() == {"build": 0, "exception": 1, "error": 2}
+
+    from auditor.cel.codegen import CodeGen
+
+    monkeypatch.setattr(CodeGen, "eval_source", lambda self: "def _eval(:\n")
+    assert cel_compile("1 + 2", []).evaluate({}) == 3  # built once, failed, interpreted
+    assert cel.fallback_counts()["build"] == 1

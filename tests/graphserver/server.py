@@ -32,7 +32,7 @@ class Fault:
     """A fault for one collection. ``after`` requests pass first; ``times`` limits how
     often it fires (None: always)."""
 
-    kind: str  # status | timeout | malformed | html | empty_pages | foreign_link
+    kind: str  # status | timeout | malformed | html | empty_pages | foreign_link | trickle | redirect | echo | body
     status: int = 500
     code: str = ""
     message: str = ""
@@ -69,6 +69,17 @@ class Fault:
         )
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """A client that gave up (a timeout test) is expected: no traceback on stderr for it."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 class GraphServer:
     """Owns the tenant data, the faults and the log of requests seen."""
 
@@ -94,7 +105,7 @@ class GraphServer:
         }
         self.by_cmdlet = {s.path: s.name for s in CATALOG.values() if s.api == "exchange"}
         handler = type("Handler", (_Handler,), {"app": self})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd = _QuietServer(("127.0.0.1", 0), handler)
         self.httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self._thread: threading.Thread | None = None
@@ -206,6 +217,30 @@ class _Handler(BaseHTTPRequestHandler):
                     }
                 ).encode(),
             )
+        elif fault.kind == "trickle":  # headers at once, then one byte every `delay` seconds
+            body = json.dumps({"value": [{"id": "slow"}] * 20}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            try:
+                for i in range(len(body)):
+                    self.wfile.write(body[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(fault.delay)
+            except OSError:  # the client gave up, as it should
+                pass
+            self.close_connection = True
+        elif fault.kind == "redirect":  # `message` is the Location (another host)
+            self.send_response(fault.status if fault.status in (301, 302, 303, 307, 308) else 302)
+            self.send_header("Location", fault.message)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        elif fault.kind == "body":  # `message` is sent as a 200 body, verbatim
+            self._send(200, fault.message.encode("utf-8"))
+        elif fault.kind == "echo":  # an error text that repeats what the client sent
+            echoed = f"{fault.message} (request headers: Authorization: {self.headers.get('Authorization')})"
+            self._error(fault.status, fault.code, echoed, fault.headers)
         elif fault.kind == "html":
             self._send(
                 200, b"<html><body>Service temporarily unavailable</body></html>", content_type="text/html"

@@ -1,0 +1,119 @@
+"""The results document as types: what ``build_document`` produces and reports read.
+
+These TypedDicts mirror ``schema.json`` (the schema stays the contract for files read
+back from disk; these let mypy check the code that builds and reads documents).
+``total=False`` classes hold the members the schema makes optional.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, NotRequired, TypedDict
+
+Gate = Literal["passed", "failed", "incomplete"]
+
+
+class WaiverEntry(TypedDict):
+    reason: str
+    owner: str
+    expires: str
+    expired: bool
+    applied: bool
+    subjects: NotRequired[list[str] | None]
+    source: NotRequired[str]
+
+
+class FindingEntry(TypedDict):
+    subject: str
+    status: str
+    message: str
+    evidence: NotRequired[Any]
+    waiver: NotRequired[WaiverEntry | None]
+
+
+class ResultEntry(TypedDict):
+    policyId: str
+    title: str
+    severity: str
+    status: str
+    frameworks: dict[str, list[str]]
+    message: str
+    remediation: str
+    policySha256: str
+    findings: list[FindingEntry]
+    waiver: WaiverEntry | None
+    description: NotRequired[str]
+    rationale: NotRequired[str]
+    references: NotRequired[list[str]]
+    tags: NotRequired[list[str]]
+    requires: NotRequired[list[str]]
+    policyFile: NotRequired[str]
+    manual: NotRequired[str | None]
+    evidence: NotRequired[Any]
+    subjectCounts: NotRequired[dict[str, int] | None]
+    findingsOmitted: NotRequired[int]
+
+
+Summary = TypedDict(
+    "Summary",
+    {
+        "pass": int,
+        "fail": int,
+        "error": int,
+        "waived": int,
+        "manual": int,
+        "not_applicable": int,
+        "gate": Gate,
+        "failOn": NotRequired[str],
+        "exitCode": NotRequired[int],
+        "expiredWaivers": NotRequired[int],
+    },
+)
+
+
+class ToolInfo(TypedDict):
+    name: str
+    version: str
+
+
+class SnapshotInfo(TypedDict):
+    sha256: str
+    tenant: dict[str, Any]
+    collectedAt: str
+    sources: dict[str, Any]
+
+
+class BaselineInfo(TypedDict):
+    name: str | None
+    sha256: str | None
+    failOn: str
+    params: dict[str, Any]
+
+
+class Invocation(TypedDict, total=False):
+    policies: list[str] | None
+    baseline: str | None
+    waivers: str | None
+    waiversSha256: str | None
+    params: dict[str, Any]
+    failOn: str | None
+    since: str
+    reportAnchor: str
+    redacted: bool
+
+
+class Integrity(TypedDict):
+    algorithm: Literal["sha256"]
+    value: str
+
+
+class ResultsDocument(TypedDict):
+    schemaVersion: int
+    tool: ToolInfo
+    generatedAt: str
+    snapshot: SnapshotInfo
+    baseline: BaselineInfo
+    summary: Summary
+    results: list[ResultEntry]
+    invocation: NotRequired[Invocation]
+    integrity: NotRequired[Integrity]
+    since: NotRequired[dict[str, Any]]
