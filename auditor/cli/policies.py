@@ -178,7 +178,7 @@ def _show(args: argparse.Namespace) -> int:
             source="policies show",
         )
     console = Console()
-    for policy in chosen:
+    for policy in map(_printable, chosen):
         mapped = "; ".join(f"{k}: {', '.join(v)}" for k, v in policy.frameworks.items())
         console.print(
             f"[bold]{escape(policy.id)}[/bold] — {escape(policy.title)}  "

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from auditor.cli import main
+from auditor.errors import InputError
 from tests.collect.conftest import SECRET_TOKEN, cli_args, fast_policy, make_jwt, run_collect
 from tests.graphserver import Fault, GraphServer
 
@@ -148,9 +149,13 @@ def test_an_expired_token_message_is_an_error_even_on_the_first_request(server: 
     assert "token expired or revoked" in doc["sources"]["domains"]["error"]
 
 
-def test_a_wrong_token_from_the_start_stays_forbidden(server: GraphServer) -> None:
-    doc = run_collect(server, ["domains"], token="wrong-token-value")
-    assert doc["sources"]["domains"]["status"] == "forbidden"
+def test_a_wrong_token_from_the_start_is_an_authentication_error(server: GraphServer) -> None:
+    """Refused before anything was read: one clear input error, not a snapshot of 'forbidden'
+    collections, and never the 'token expired or revoked' of a token that worked before."""
+    with pytest.raises(InputError, match="Graph refused the token") as caught:
+        run_collect(server, ["domains"], token="wrong-token-value")
+    assert "expired or revoked" not in str(caught.value)
+    assert "wrong-token-value" not in str(caught.value)
 
 
 @pytest.mark.parametrize("status", [400, 403, 500], ids=["bad-request", "forbidden", "server-error"])
