@@ -159,3 +159,42 @@ def test_demo_audit_with_the_rollout_gate(tmp_path: Path) -> None:
     statuses = {r["status"] for r in doc["results"]}
     assert {"pass", "fail", "error", "waived"} <= statuses
     assert doc["summary"]["gate"] == "failed"
+
+
+def test_demo_tenant_has_exchange_sharepoint_teams_and_dns(snapshot) -> None:
+    """Exchange through the admin API, SharePoint from its REST endpoint, Purview and Teams imported
+    from PowerShell, DNS TXT records for every accepted domain."""
+    sources, data = snapshot.sources, snapshot.data
+    assert sources["exchangeTransportConfig"]["endpoint"].endswith("InvokeCommand Get-TransportConfig")
+    assert (
+        sources["authenticationMethodsPolicy"]["endpoint"] == "GET /beta/policies/authenticationMethodsPolicy"
+    )
+    for name in ("teamsMeetingPolicies", "complianceDlpCompliancePolicies"):
+        assert sources[name]["endpoint"] == "import" and sources[name]["importedFrom"] == f"{name}.json"
+    assert isinstance(data["sharepointTenant"]["SharingCapability"], int)  # enums as integers
+    domains = {d["DomainName"] for d in data["exchangeAcceptedDomains"]}
+    assert {f"_dmarc.{d}" for d in domains} <= set(data["dnsTxtRecords"])
+
+
+def test_demo_audit_tells_the_exchange_sharepoint_teams_story(tmp_path: Path) -> None:
+    results = {r["policyId"]: r for r in _audit(tmp_path)["results"]}
+    expected = {
+        "EXO.SMTP-AUTH.DISABLED": "fail",  # a legacy scanner still sends with SMTP AUTH
+        "EXO.EXTERNAL-SENDER.TAGGED-BY-RULE": "pass",
+        "EXO.DMARC.PUBLISHED": "fail",  # the onmicrosoft.com domain has none
+        "EXO.DMARC.REJECT": "fail",  # p=quarantine
+        "EXO.DKIM.ENABLED": "fail",  # lab.contosopharma.com not signed
+        "DEFENDER.SAFE-LINKS.ENABLED": "pass",  # built-in protection
+        "DEFENDER.CONNECTION-FILTER.NO-IP-ALLOW-LIST": "fail",
+        "PURVIEW.DLP.SENSITIVE-TYPES": "pass",
+        "PURVIEW.DLP.ALL-LOCATIONS": "fail",  # no Teams or devices
+        "SPO.SHARING.SHAREPOINT-LIMITED": "fail",  # new and existing guests
+        "SPO.ANYONE-LINKS.EXPIRE-30-DAYS": "not_applicable",  # Anyone links are off
+        "TEAMS.MEETINGS.RECORDING-DISABLED": "fail",
+        "TEAMS.UNMANAGED.NO-INBOUND": "fail",
+        "TEAMS.MEETINGS.ANONYMOUS-CANNOT-START": "pass",
+        "PURVIEW.DLP.RESTRICTED-APPS": "manual",
+    }
+    assert {k: results[k]["status"] for k in expected} == expected
+    dkim = {f["subject"]: f["status"] for f in results["EXO.DKIM.ENABLED"]["findings"]}
+    assert dkim.get("lab.contosopharma.com") == "fail"

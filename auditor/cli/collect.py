@@ -89,6 +89,12 @@ def add_collect_arguments(
         "the --graph-url server when that is a loopback address)",
     )
     group.add_argument(
+        "--sharepoint-url",
+        metavar="URL",
+        help="SharePoint admin root for sharepointTenant (default https://<tenant>-admin.sharepoint.com "
+        "from the initial onmicrosoft.com domain; the --graph-url server when that is a loopback address)",
+    )
+    group.add_argument(
         "--import",
         dest="imports",
         action="append",
@@ -147,15 +153,18 @@ def run_collect(args: argparse.Namespace) -> dict[str, Any]:
         ("--exchange-url", args.exchange_url),
         ("--arm-url", args.arm_url),
         ("--activity-url", args.activity_url),
+        ("--sharepoint-url", args.sharepoint_url),
     ):
         if url and not url.startswith(("https://", "http://localhost", "http://127.0.0.1", "http://[::1]")):
             raise InputError(f"{flag} must be an https URL (plain http only for localhost): {url}")
     exchange_url, arm_url, activity_url = args.exchange_url, args.arm_url, args.activity_url
+    sharepoint_url = args.sharepoint_url
     local_root = _loopback_origin(args.graph_url)
     if local_root:  # a local Graph-compatible server: keep every request on this machine
         exchange_url = exchange_url or local_root
         arm_url = arm_url or local_root
         activity_url = activity_url or local_root
+        sharepoint_url = sharepoint_url or local_root
     auth = build_credential(args.auth, tenant_id=args.tenant_id)
     options = CollectOptions(
         sources=tuple(sources),
@@ -163,6 +172,7 @@ def run_collect(args: argparse.Namespace) -> dict[str, Any]:
         exchange_url=exchange_url,
         arm_url=arm_url,
         activity_url=activity_url,
+        sharepoint_url=sharepoint_url,
         tenant_id=args.tenant_id,
         concurrency=args.concurrency,
         timeout=args.timeout,

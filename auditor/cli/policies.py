@@ -86,6 +86,7 @@ def listing_console() -> Console:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from auditor.policy.frameworks import coverage
     from auditor.policy.load import summarise_library
 
     policies = summarise_library(args.policies)
@@ -128,11 +129,18 @@ def _list(args: argparse.Namespace) -> int:
     console = listing_console()
     console.print(table, crop=False)
     by_framework = Counter(k for p in policies for k in p.frameworks)
-    controls = {k: len({c for p in policies for c in p.frameworks.get(k, ())}) for k in by_framework}
     console.print(
-        "Policies by framework: "
-        + ", ".join(f"{k} {n} policies / {controls[k]} controls" for k, n in sorted(by_framework.items()))
+        "Policies by framework: " + ", ".join(f"{k} {n} policies" for k, n in sorted(by_framework.items()))
     )
+    for cov in coverage(policies):
+        manual = f", {len(cov.manual_only)} more as manual review" if cov.manual_only else ""
+        unknown = f"; not controls of the framework: {', '.join(sorted(cov.unknown))}" if cov.unknown else ""
+        console.print(
+            escape(
+                f"Coverage {cov.framework.key}: {len(cov.automated)}/{cov.total} controls automated{manual}"
+                f" ({cov.framework.title}){unknown}"
+            )
+        )
     return 0
 
 

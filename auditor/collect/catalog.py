@@ -9,96 +9,42 @@ missing permission) and ``auditor permissions`` can never disagree.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
+from auditor.collect.library_sources import LIBRARY_SOURCES
+from auditor.collect.source import (
+    ACTIVITY_FEED_DLP_PERMISSION,
+    ACTIVITY_FEED_PERMISSION,
+    EXCHANGE_APP_PERMISSION,
+    EXCHANGE_ROLE,
+    GROUP_REFERENCES,
+    MEMBER_SELECT,
+    P1,
+    P2,
+    SENTINEL_ROLE,
+    USER_SELECT,
+    FanOut,
+    Source,
+    _g,
+)
 from auditor.errors import InputError
-from auditor.snapshot.collections import COLLECTIONS, Shape
+from auditor.snapshot.collections import COLLECTIONS
 from auditor.suggest import did_you_mean
 
-Api = Literal["graph", "exchange", "arm", "office365", "composite"]
-
-P1 = "Microsoft Entra ID P1"
-P2 = "Microsoft Entra ID P2"
-EXCHANGE_APP_PERMISSION = "Exchange.ManageAsApp (Office 365 Exchange Online)"
-EXCHANGE_ROLE = "Global Reader (or an Exchange View-Only Organization Management role group)"
-ACTIVITY_FEED_PERMISSION = "ActivityFeed.Read (Office 365 Management APIs)"
-ACTIVITY_FEED_DLP_PERMISSION = "ActivityFeed.ReadDlp (Office 365 Management APIs)"
-SENTINEL_ROLE = (
-    "Microsoft Sentinel Reader on each Log Analytics workspace a diagnostic setting names "
-    "(Microsoft.SecurityInsights/dataConnectors/read)"
-)
-
-
-@dataclass(frozen=True)
-class Source:
-    """How to read one collection.
-
-    ``path`` is relative to the API root (Graph: ``https://graph.microsoft.com/{version}``);
-    ``query`` is appended verbatim (already in OData syntax); ``top`` is the page size asked
-    for (dropped once if the API rejects it, see :func:`auditor.collect.graph.collect_graph`).
-    For Exchange sources ``path``
-    is the cmdlet name. ``paged`` is False where the first page is all we want
-    (``secureScores``: the latest score only). ``after`` names collections whose results
-    this one reads (the workspaces of ``entraDiagnosticSettings``; the groups that conditional
-    access, role and PIM collections name, for ``groupMembers``): the runner collects those first
-    and the collector reads them itself when they were not selected. ``{id}`` in a path stands for
-    each object read.
-    """
-
-    name: str
-    api: Api
-    path: str
-    permissions: tuple[str, ...]
-    version: str = "v1.0"
-    query: str = ""
-    top: int | None = None
-    paged: bool = True
-    directory_role: str | None = None
-    azure_role: str | None = None
-    licence: str | None = None
-    note: str = ""
-    after: tuple[str, ...] = ()
-    shape: Shape = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "shape", COLLECTIONS[self.name])
-
-    @property
-    def endpoint(self) -> str:
-        """The human-readable endpoint recorded in the ``sources`` entry."""
-        if self.api == "graph":
-            query = "&".join(q for q in (self.query, f"$top={self.top}" if self.top else "") if q)
-            return f"GET /{self.version}{self.path}" + (f"?{query}" if query else "")
-        if self.api == "exchange":
-            return f"POST /adminapi/{self.version}/{{tenantId}}/InvokeCommand {self.path}"
-        if self.api == "office365":
-            return f"GET /api/{self.version}/{{tenantId}}{self.path}"
-        if self.api == "composite":
-            return self.path
-        return f"GET {self.path}?api-version={self.version}"
-
-
-USER_SELECT = (
-    "id,userPrincipalName,displayName,userType,accountEnabled,"
-    "onPremisesSyncEnabled,onPremisesImmutableId,createdDateTime,signInActivity,"
-    "externalUserState,creationType,mail"
-)
-
-#: What ``groupMembers`` reads to find the groups whose members it collects: conditional access
-#: include/exclude groups, groups holding a directory role (active or eligible), PIM approver groups.
-GROUP_REFERENCES = (
-    "conditionalAccessPolicies",
-    "roleAssignments",
-    "roleEligibilitySchedules",
-    "roleManagementPolicyAssignments",
-)
-MEMBER_SELECT = "id,userPrincipalName,displayName"
-
-
-def _g(name: str, path: str, *perms: str, **kw: object) -> Source:
-    return Source(name=name, api="graph", path=path, permissions=perms, **kw)  # type: ignore[arg-type]
-
+__all__ = [
+    "ACTIVITY_FEED_DLP_PERMISSION",
+    "ACTIVITY_FEED_PERMISSION",
+    "CATALOG",
+    "GROUP_REFERENCES",
+    "MEMBER_SELECT",
+    "USER_SELECT",
+    "FanOut",
+    "PermissionNeed",
+    "Source",
+    "permissions_for",
+    "select_sources",
+]
 
 _SOURCES: tuple[Source, ...] = (
     _g("organization", "/organization", "Organization.Read.All"),
@@ -140,7 +86,8 @@ _SOURCES: tuple[Source, ...] = (
         "/policies/authenticationMethodsPolicy",
         "Policy.Read.All",
         version="beta",
-        note="beta: systemCredentialPreferences (system-preferred MFA) is not served by v1.0",
+        note="beta, as ScubaGear reads it: systemCredentialPreferences and the Authenticator's "
+        "numberMatchingRequiredState exist there only; the sources endpoint records the version",
     ),
     _g("securityDefaults", "/policies/identitySecurityDefaultsEnforcementPolicy", "Policy.Read.All"),
     _g("authorizationPolicy", "/policies/authorizationPolicy", "Policy.Read.All"),
@@ -266,7 +213,7 @@ _SOURCES: tuple[Source, ...] = (
 
 #: name -> Source, in the order of :data:`auditor.snapshot.COLLECTIONS`
 CATALOG: Mapping[str, Source] = {
-    s.name: s for s in sorted(_SOURCES, key=lambda s: list(COLLECTIONS).index(s.name))
+    s.name: s for s in sorted((*_SOURCES, *LIBRARY_SOURCES), key=lambda s: list(COLLECTIONS).index(s.name))
 }
 
 if set(CATALOG) != set(COLLECTIONS):  # pragma: no cover - a programming error caught at import
@@ -285,13 +232,16 @@ def with_prerequisites(names: Iterable[str]) -> set[str]:
 
 
 def select_sources(names: Iterable[str] | None) -> list[Source]:
-    """The catalog entries for ``names`` (all when None); unknown names are an InputError.
+    """The catalog entries for ``names`` (all but the opt-in ones when None); unknown names are an InputError.
 
     A collection's prerequisites (``after``) are not added: the collector reads them itself
-    when they were not selected, and only the selected collections are written.
+    when they were not selected, and only the selected collections are written. Import-only
+    sources are selected only by name (collecting them records ``not_supported`` with the
+    PowerShell line that exports them), and so is ``dnsTxtRecords``: its public DNS queries leave
+    the machine, which a read-only tenant audit should not do unasked.
     """
     if names is None:
-        return list(CATALOG.values())
+        return [s for s in CATALOG.values() if s.api not in ("import", "dns")]
     wanted = [n.strip() for n in names if n.strip()]
     unknown = [n for n in wanted if n not in CATALOG]
     if unknown:

@@ -419,8 +419,9 @@ async def collect_pages(
                 raise FetchFailure("error", "the response is not a JSON object", response.status)
             progress.pages += 1
             values = doc.get("value")
-            if shape == "object" and source.api == "graph":
-                doc.pop("@odata.context", None)
+            if shape == "object" and source.api in ("graph", "sharepoint"):
+                for key in ("@odata.context", "odata.metadata", "@odata.type", "odata.type"):
+                    doc.pop(key, None)
                 obj = doc
                 progress.objects = 1
                 break

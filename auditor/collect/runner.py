@@ -20,6 +20,14 @@ from auditor import __version__
 from auditor.collect.arm import DEFAULT_ARM_URL, arm_scope, arm_sender, arm_url
 from auditor.collect.auth import AuthSetup, auth_failure
 from auditor.collect.catalog import CATALOG, Source
+from auditor.collect.dnstxt import (
+    DnsLookupError,
+    SystemResolver,
+    TxtResolver,
+    domains_from,
+    lookup_all,
+    names_for,
+)
 from auditor.collect.exchange import (
     DEFAULT_EXCHANGE_URL,
     BearerHttp,
@@ -27,6 +35,7 @@ from auditor.collect.exchange import (
     exchange_scope,
     invoke_url,
 )
+from auditor.collect.fanout import collect_fan_out
 from auditor.collect.fetching import (
     CollectionResult,
     Deadline,
@@ -54,6 +63,12 @@ from auditor.collect.mgmtactivity import (
 from auditor.collect.progress import LineReporter, Reporter
 from auditor.collect.recentactivity import Channels, collect_recent_activity
 from auditor.collect.sentinel import collect_connectors, sentinel_sender
+from auditor.collect.sharepoint import (
+    admin_url_from_organization,
+    sharepoint_scope,
+    sharepoint_sender,
+    tenant_url,
+)
 from auditor.errors import InputError
 
 
@@ -71,6 +86,9 @@ class CollectOptions:
     timeout: float = 100.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     imports: tuple[ImportSpec, ...] = ()
+    sharepoint_url: str | None = None
+    #: answers DNS TXT lookups for ``dnsTxtRecords``; None = dnspython with the system's servers
+    dns_resolver: TxtResolver | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +140,7 @@ class Collector:
         self.progress: dict[str, Progress] = {s.name: Progress(s.name) for s in options.sources}
         self.done: dict[str, CollectionResult] = {}
         self.pending: dict[str, asyncio.Task[CollectionResult]] = {}
+        self.org_data: list[Any] | None = None  # /organization, for the SharePoint admin host
 
     def _http_for(self, scope: str) -> BearerHttp:
         if scope not in self._bearer:
@@ -136,6 +155,8 @@ class Collector:
         if policy.request_seconds is None:
             policy = dataclasses.replace(policy, request_seconds=self.options.timeout)
         try:
+            if source.api in ("import", "dns", "sharepoint") or source.fan_out is not None:
+                return await self._fetch_library(source, tenant_id, progress)
             if source.api == "graph" and source.after:  # groupMembers: the groups the others name
                 inputs = {name: await self._prerequisite(name, tenant_id) for name in source.after}
                 return await collect_group_members(
@@ -226,6 +247,72 @@ class Collector:
         channels = Channels(self.root, self.graph.send, activity_root, send, tenant_id)
         return await collect_recent_activity(source, channels, subscriptions, policy, deadline, progress)
 
+    async def _fetch_library(
+        self, source: Source, tenant_id: str | None, progress: Progress
+    ) -> CollectionResult:
+        """Import-only sources, Graph fan-outs, the SharePoint admin REST endpoint and DNS."""
+        policy, deadline = self.options.retry, self.deadline
+        if source.api == "import":
+            progress.status, progress.done = "not_supported", True
+            return CollectionResult(
+                source.name,
+                "not_supported",
+                source.endpoint,
+                utc_now(),
+                error=f"no API serves this to an application; export it with `{source.import_command}` "
+                f"and add it with `auditor import SNAPSHOT {source.name}={source.name}.json`",
+            )
+        if source.fan_out is not None:
+            return await collect_fan_out(self.graph, self.root, source, policy, deadline, progress)
+        if source.api == "dns":
+            return await self._fetch_dns(source, tenant_id, progress)
+        root = self.options.sharepoint_url or admin_url_from_organization(self.org_data)
+        if not root:
+            progress.status, progress.done = "error", True
+            return CollectionResult(
+                source.name,
+                "error",
+                source.endpoint,
+                utc_now(),
+                error="the SharePoint admin host is unknown (no initial onmicrosoft.com domain in "
+                "organization; give --sharepoint-url)",
+            )
+        http = self._http_for(sharepoint_scope(root))
+        return await collect_pages(
+            source, tenant_url(root, source.path), sharepoint_sender(http), policy, deadline, progress
+        )
+
+    async def _fetch_dns(self, source: Source, tenant_id: str | None, progress: Progress) -> CollectionResult:
+        """DNS TXT lookups for the accepted domains (collected in this run), else Graph's domains."""
+        name = "exchangeAcceptedDomains" if "exchangeAcceptedDomains" in self.pending else "domains"
+        prerequisite = await self._prerequisite(name, tenant_id)
+        domains = domains_from({name: prerequisite.data}) if prerequisite.status == "ok" else []
+        if not domains:
+            progress.status, progress.done = "error", True
+            return CollectionResult(
+                source.name,
+                "error",
+                source.endpoint,
+                utc_now(),
+                error=f"no domain to look up: {name} is {prerequisite.status} or empty",
+            )
+        resolver = self.options.dns_resolver or SystemResolver(lifetime=min(30.0, self.options.timeout))
+        try:
+            records = await lookup_all(resolver, names_for(domains))
+        except DnsLookupError as exc:
+            progress.status, progress.done = "error", True
+            return CollectionResult(source.name, "error", source.endpoint, utc_now(), error=str(exc)[:300])
+        progress.status, progress.done, progress.objects = "ok", True, len(records)
+        return CollectionResult(
+            source.name,
+            "ok",
+            source.endpoint,
+            utc_now(),
+            data=records,
+            count=len(records),
+            extra={"domains": domains},
+        )
+
     async def check_credential(self) -> None:
         """Get the Graph token once, up front: a wrong secret is one clear error, not 31."""
         try:
@@ -251,6 +338,7 @@ class Collector:
                     auth_failure(self.auth.mode, RuntimeError(f"Graph refused the token. {org.error}"))
                 )
             tenant = tenant_from_organization(org.data) if org.status == "ok" else None
+            self.org_data = org.data if org.status == "ok" else None
             tenant_id = (
                 self.options.tenant_id
                 or (tenant.id if tenant else None)

@@ -173,6 +173,10 @@ class PolicySummary:
     requires: tuple[str, ...]
     manual: bool
 
+    @property
+    def is_manual(self) -> bool:
+        return self.manual
+
 
 def summarise_library(paths: Sequence[str | Path] | None = None) -> tuple[PolicySummary, ...]:
     """Every policy's id, title, severity and mappings: YAML and structure only, no CEL.

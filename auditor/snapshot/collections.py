@@ -52,7 +52,62 @@ COLLECTIONS: dict[str, Shape] = {
     "managementActivitySubscriptions": "list",
     "recentAuditActivity": "object",
     "sentinelDataConnectors": "list",
+    # Library coverage of Exchange Online, Defender for Office 365, Purview, SharePoint and Teams
+    # (one block, kept together). Exchange cmdlets Get-X are exchangeX: plural and a list where the
+    # cmdlet returns a list, an object where it returns one; properties as the cmdlet names them.
+    "appManagementPolicies": "list",
+    "groupRoleManagementPolicyAssignments": "list",
+    "exchangeAcceptedDomains": "list",
+    "exchangeRemoteDomains": "list",
+    "exchangeTransportConfig": "object",
+    "exchangeTransportRules": "list",
+    "exchangeSharingPolicies": "list",
+    "exchangeDkimSigningConfigs": "list",
+    "exchangeOwaMailboxPolicies": "list",
+    "exchangeRoleAssignmentPolicies": "list",
+    "exchangeExternalInOutlook": "object",
+    "exchangeHostedOutboundSpamFilterPolicies": "list",
+    "exchangeHostedContentFilterPolicies": "list",
+    "exchangeHostedConnectionFilterPolicies": "list",
+    "exchangeMalwareFilterPolicies": "list",
+    "exchangeAntiPhishPolicies": "list",
+    "exchangeSafeLinksPolicies": "list",
+    "exchangeSafeAttachmentPolicies": "list",
+    "exchangeAtpPolicyForO365": "object",
+    "exchangeEOPProtectionPolicyRules": "list",
+    "exchangeATPProtectionPolicyRules": "list",
+    "exchangeReportSubmissionPolicy": "object",
+    "complianceDlpCompliancePolicies": "list",
+    "complianceDlpComplianceRules": "list",
+    "complianceProtectionAlerts": "list",
+    "complianceLabelPolicies": "list",
+    "sharepointTenant": "object",
+    "teamsMeetingPolicies": "list",
+    "teamsTenantFederationConfiguration": "object",
+    "teamsClientConfiguration": "object",
+    "teamsAppPermissionPolicies": "list",
+    "teamsMessagingPolicies": "list",
+    "teamsTenant": "object",
+    "teamsMeetingBroadcastPolicies": "list",
+    "dnsTxtRecords": "object",
 }
+
+#: Collections that only ``auditor import`` fills (no API serves them to an app credential).
+IMPORT_ONLY = frozenset(
+    {
+        "complianceDlpCompliancePolicies",
+        "complianceDlpComplianceRules",
+        "complianceProtectionAlerts",
+        "complianceLabelPolicies",
+        "teamsMeetingPolicies",
+        "teamsTenantFederationConfiguration",
+        "teamsClientConfiguration",
+        "teamsAppPermissionPolicies",
+        "teamsMessagingPolicies",
+        "teamsTenant",
+        "teamsMeetingBroadcastPolicies",
+    }
+)
 
 #: Statuses a ``sources`` entry may carry; only ``ok`` makes a collection usable.
 SOURCE_STATUSES = ("ok", "error", "forbidden", "not_licensed", "not_supported")

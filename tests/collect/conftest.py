@@ -70,6 +70,7 @@ def run_collect(
         graph_url=srv.url,
         exchange_url=srv.url,
         arm_url=srv.url,
+        sharepoint_url=srv.url,
         activity_url=srv.url,
         retry=retry or fast_policy(),
         timeout=timeout,

@@ -19,10 +19,14 @@ def _strip_context(obj: dict[str, Any]) -> dict[str, Any]:
 def test_every_collection_is_collected_verbatim(server: GraphServer, tmp_path: Any) -> None:
     out = tmp_path / "s.json"
     doc = run_collect(server, out=out)
-    assert set(doc["sources"]) == set(COLLECTIONS)
+    # import-only (PowerShell) sources and the DNS lookups are collected only when named
+    default = {n for n, src in CATALOG.items() if src.api not in ("import", "dns")}
+    assert set(doc["sources"]) == default
     assert {e["status"] for e in doc["sources"].values()} == {"ok"}
     snap = load_snapshot(out)
     for name, shape in COLLECTIONS.items():
+        if name not in default:
+            continue
         data = snap.data[name]
         if name == "recentAuditActivity":  # composite: tests/collect/test_collect_logging.py
             assert set(data) == {"directoryAudits", "signIns", "subscriptions", "contentTypes"}
@@ -145,6 +149,107 @@ def test_catalog_covers_every_collection_with_its_shape() -> None:
     assert list(CATALOG) == list(COLLECTIONS)
     for name, source in CATALOG.items():
         assert source.shape == COLLECTIONS[name]
-        assert source.permissions or source.azure_role, name
+        if source.api == "import":  # PowerShell only: the exporting person's role, and the exact line
+            assert source.directory_role and source.import_command.endswith(f"> {name}.json"), name
+        elif source.api != "dns":  # public DNS needs no permission
+            assert source.permissions or source.azure_role, name
     assert CATALOG["roleEligibilitySchedules"].licence and "P2" in CATALOG["roleEligibilitySchedules"].licence
     assert "P1" in (CATALOG["conditionalAccessPolicies"].licence or "")
+
+
+def test_fan_out_collections_read_per_parent(server: GraphServer) -> None:
+    """PIM for Groups policies: one request per role-assignable group; app management policies
+    with their appliesTo attached, as $expand would give them."""
+    doc = run_collect(server, ["groupRoleManagementPolicyAssignments", "appManagementPolicies"])
+    pim = doc["data"]["groupRoleManagementPolicyAssignments"]
+    assert pim == server.tenant["groupRoleManagementPolicyAssignments"]
+    group_paths = [r for r in server.requests if r["path"] == "/v1.0/groups"]
+    assert group_paths[0]["query"]["$filter"] == ["isAssignableToRole eq true"]
+    pim_requests = [
+        r for r in server.requests if r["path"] == "/v1.0/policies/roleManagementPolicyAssignments"
+    ]
+    group_id = pim[0]["scopeId"]
+    assert pim_requests[0]["query"]["$filter"] == [f"scopeId eq '{group_id}' and scopeType eq 'Group'"]
+    assert pim_requests[0]["query"]["$expand"] == ["policy($expand=rules)"]
+    apps = doc["data"]["appManagementPolicies"]
+    assert apps == server.tenant["appManagementPolicies"]
+    assert apps[0]["appliesTo"][0]["@odata.type"] == "#microsoft.graph.application"
+    assert doc["sources"]["appManagementPolicies"]["requests"] == 2
+
+
+def test_fan_out_child_failure_fails_the_whole_collection(server: GraphServer) -> None:
+    server.add_fault("groupRoleManagementPolicyAssignments", Fault.forbidden())
+    doc = run_collect(server, ["groupRoleManagementPolicyAssignments"])
+    entry = doc["sources"]["groupRoleManagementPolicyAssignments"]
+    assert entry["status"] == "forbidden"
+    assert "RoleManagementPolicy.Read.AzureADGroup" in entry["error"]
+    assert "groupRoleManagementPolicyAssignments" not in doc["data"]
+
+
+def test_import_only_sources_are_recorded_not_supported(server: GraphServer) -> None:
+    doc = run_collect(server, ["teamsMeetingPolicies"])
+    entry = doc["sources"]["teamsMeetingPolicies"]
+    assert entry["status"] == "not_supported"
+    assert "Get-CsTeamsMeetingPolicy | ConvertTo-Json -Depth 10 > teamsMeetingPolicies.json" in entry["error"]
+    assert not [r for r in server.requests if "Teams" in r["path"]]
+
+
+def test_sharepoint_tenant_from_the_admin_rest_endpoint(server: GraphServer) -> None:
+    doc = run_collect(server, ["sharepointTenant"])
+    assert doc["data"]["sharepointTenant"] == server.tenant["sharepointTenant"]  # odata.metadata dropped
+    assert (
+        doc["sources"]["sharepointTenant"]["endpoint"]
+        == "GET https://{tenant}-admin.sharepoint.com/_api/SPO.Tenant"
+    )
+
+
+def test_dns_txt_records_through_a_fixture_resolver(server: GraphServer, tmp_path: Any) -> None:
+    """No DNS traffic: the resolver reads a fixture file; names come from the accepted domains."""
+    from auditor.collect.dnstxt import FileResolver
+
+    fixture = tmp_path / "dns.json"
+    fixture.write_text(
+        json.dumps(
+            {
+                "contoso.example": ["v=spf1 include:spf.protection.outlook.com -all", "ms=ms12345"],
+                "_dmarc.contoso.example": ["v=DMARC1; p=reject; rua=mailto:reports@dmarc.cyber.dhs.gov"],
+                "selector1._domainkey.contoso.example": ["v=DKIM1; k=rsa; p=MIIBIjAN"],
+            }
+        )
+    )
+    resolver = FileResolver(fixture)
+    doc = run_collect(server, ["exchangeAcceptedDomains", "dnsTxtRecords"], dns_resolver=resolver)
+    records = doc["data"]["dnsTxtRecords"]
+    assert records["contoso.example"][0].startswith("v=spf1")
+    assert records["_dmarc.contoso.example"] == ["v=DMARC1; p=reject; rua=mailto:reports@dmarc.cyber.dhs.gov"]
+    assert records["selector2._domainkey.contoso.example"] == []  # no record is an empty list
+    assert "_dmarc.contoso.onmicrosoft.example" in records
+    assert doc["sources"]["dnsTxtRecords"]["domains"] == ["contoso.example", "contoso.onmicrosoft.example"]
+    assert len(resolver.asked) == 8
+
+
+def test_dns_txt_records_alone_look_up_graph_domains(server: GraphServer, tmp_path: Any) -> None:
+    """Without accepted domains in the run, the verified Graph domains are read first (a prerequisite)."""
+    from auditor.collect.dnstxt import FileResolver
+
+    fixture = tmp_path / "dns.json"
+    fixture.write_text("{}")
+    resolver = FileResolver(fixture)
+    doc = run_collect(server, ["dnsTxtRecords"], dns_resolver=resolver)
+    verified = sorted(d["id"].lower() for d in server.tenant["domains"] if d.get("isVerified"))
+    assert doc["sources"]["dnsTxtRecords"]["domains"] == verified
+    assert all(v == [] for v in doc["data"]["dnsTxtRecords"].values())
+    assert "domains" not in doc["sources"]  # a prerequisite, not a selected collection
+
+
+def test_dns_failure_fails_the_collection(server: GraphServer) -> None:
+    from auditor.collect.dnstxt import DnsLookupError
+
+    class Failing:
+        async def txt(self, name: str) -> list[str]:
+            raise DnsLookupError(f"{name}: LifetimeTimeout")
+
+    doc = run_collect(server, ["exchangeAcceptedDomains", "dnsTxtRecords"], dns_resolver=Failing())
+    assert doc["sources"]["dnsTxtRecords"]["status"] == "error"
+    assert "LifetimeTimeout" in doc["sources"]["dnsTxtRecords"]["error"]
+    assert "dnsTxtRecords" not in doc["data"]

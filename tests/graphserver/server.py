@@ -98,7 +98,11 @@ class GraphServer:
         self.cache_pages = cache_pages
         self._cache: dict[str, bytes] = {}
         self._lock = threading.Lock()
-        self.by_path = {f"/{s.version}{s.path}": s.name for s in CATALOG.values() if s.api == "graph"}
+        self.by_path = {
+            f"/{s.version}{s.path}": s.name
+            for s in CATALOG.values()
+            if s.api == "graph" and s.fan_out is None  # fan-out sources: see _library_get
+        }
         self.by_cmdlet = {s.path: s.name for s in CATALOG.values() if s.api == "exchange"}
         handler = type("Handler", (_Handler,), {"app": self})
         self.httpd = _QuietServer(("127.0.0.1", 0), handler)
@@ -324,6 +328,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             self._send(200, json.dumps({"value": self.app.tenant[name]}).encode())
             return
+        if self._library_get(path, query):
+            return
         if path.startswith("/v1.0/groups/"):
             self._group(path, query)
             return
@@ -358,6 +364,48 @@ class _Handler(BaseHTTPRequestHandler):
         if self.app.cache_pages:
             self.app._cache[key] = body
         self._send(200, body)
+
+    def _library_get(self, path: str, query: dict[str, list[str]]) -> bool:
+        """Endpoints of the library's collections that are not one Graph path per collection."""
+        flt = query.get("$filter", [""])[0]
+        tenant = self.app.tenant
+        if path == "/_api/SPO.Tenant":
+            if not self._apply_fault("sharepointTenant"):
+                body = {"odata.metadata": f"{self.app.url}/_api/$metadata#SP.ApiData.Tenants/@Element"}
+                self._send(200, json.dumps({**body, **tenant["sharepointTenant"]}).encode())
+            return True
+        if path == "/v1.0/groups" and flt:
+            if flt != "isAssignableToRole eq true":
+                self._error(400, "Request_UnsupportedQuery", "Unsupported filter.")
+            else:
+                items = [g for g in tenant["groups"] if g.get("isAssignableToRole")]
+                self._send(200, json.dumps(self._page("groups", items, path, query, DEFAULT_PAGE)).encode())
+            return True
+        if path == "/v1.0/policies/roleManagementPolicyAssignments" and "scopeType eq 'Group'" in flt:
+            name = "groupRoleManagementPolicyAssignments"
+            if self._apply_fault(name):
+                return True
+            scope = flt.split("'")[1] if flt.startswith("scopeId eq '") else ""
+            items = [a for a in tenant[name] if a["scopeId"] == scope]
+            self._send(200, json.dumps(self._page(name, items, path, query, DEFAULT_PAGE)).encode())
+            return True
+        prefix = "/v1.0/policies/appManagementPolicies"
+        if path == prefix or (path.startswith(prefix + "/") and path.endswith("/appliesTo")):
+            name = "appManagementPolicies"
+            if self._apply_fault(name):
+                return True
+            if path == prefix:
+                items = [{k: v for k, v in p.items() if k != "appliesTo"} for p in tenant[name]]
+            else:
+                policy_id = path[len(prefix) + 1 : -len("/appliesTo")]
+                found = [p["appliesTo"] for p in tenant[name] if p["id"] == policy_id]
+                if not found:
+                    self._error(404, "Request_ResourceNotFound", f"Resource '{policy_id}' does not exist.")
+                    return True
+                items = found[0]
+            self._send(200, json.dumps(self._page(name, items, path, query, DEFAULT_PAGE)).encode())
+            return True
+        return False
 
     def _group(self, path: str, query: dict[str, list[str]]) -> None:
         """``/groups/{id}`` (does this object exist as a group?) and ``/groups/{id}/transitiveMembers``."""

@@ -362,7 +362,7 @@ def make_tenant(users: int = 50, seed: int = 7) -> dict[str, Any]:
         }
         for i, s in enumerate(sp[:6])
     ]
-    return {
+    data: dict[str, Any] = {
         "organization": [
             {
                 "id": TENANT_ID,
@@ -727,4 +727,141 @@ def make_tenant(users: int = 50, seed: int = 7) -> dict[str, Any]:
                 },
             }
         ],
+    }
+    data.update(library_collections(data, rng))
+    return data
+
+
+def library_collections(data: dict[str, Any], rng: random.Random) -> dict[str, Any]:
+    """Exchange, Defender, SharePoint, PIM for Groups and app management data, shaped as the APIs return it."""
+    pim_group = next(g["id"] for g in data["groups"] if g["isAssignableToRole"])
+    app = data["applications"][0] if data["applications"] else {"id": _uid(rng), "appId": _uid(rng)}
+    return {
+        "appManagementPolicies": [
+            {
+                "id": _uid(rng),
+                "displayName": "Legacy integration: passwords allowed",
+                "description": "Exempts one application from the tenant password restrictions",
+                "isEnabled": True,
+                "restrictions": {
+                    "passwordCredentials": [
+                        {
+                            "restrictionType": "passwordAddition",
+                            "state": "disabled",
+                            "maxLifetime": None,
+                            "restrictForAppsCreatedAfterDateTime": "0001-01-01T00:00:00Z",
+                        }
+                    ],
+                    "keyCredentials": [],
+                },
+                "appliesTo": [
+                    {
+                        "@odata.type": "#microsoft.graph.application",
+                        "id": app["id"],
+                        "appId": app.get("appId"),
+                        "displayName": app.get("displayName", "Legacy integration"),
+                    }
+                ],
+            }
+        ],
+        "groupRoleManagementPolicyAssignments": [
+            {
+                "id": f"Group_{pim_group}_{_uid(rng)}_{role}",
+                "policyId": f"Group_{pim_group}_{_uid(rng)}",
+                "scopeId": pim_group,
+                "scopeType": "Group",
+                "roleDefinitionId": role,
+                "policy": {
+                    "id": f"Group_{pim_group}_{role}",
+                    "displayName": "Group",
+                    "isOrganizationDefault": False,
+                    "rules": [
+                        {
+                            "@odata.type": "#microsoft.graph.unifiedRoleManagementPolicyApprovalRule",
+                            "id": "Approval_EndUser_Assignment",
+                            "setting": {"isApprovalRequired": False, "approvalMode": "SingleStage"},
+                            "target": {"caller": "EndUser", "operations": ["All"], "level": "Assignment"},
+                        }
+                    ],
+                },
+            }
+            for role in ("member", "owner")
+        ],
+        "exchangeAcceptedDomains": [
+            {"Identity": d, "DomainName": d, "DomainType": "Authoritative", "Default": d == DOMAIN}
+            for d in (DOMAIN, "contoso.onmicrosoft.example")
+        ],
+        "exchangeRemoteDomains": [{"Identity": "Default", "DomainName": "*", "AutoForwardEnabled": False}],
+        "exchangeTransportConfig": [
+            {"Identity": "Transport Settings", "SmtpClientAuthenticationDisabled": True}
+        ],
+        "exchangeTransportRules": [],
+        "exchangeSharingPolicies": [
+            {
+                "Identity": "Default Sharing Policy",
+                "Domains": ["Anonymous:CalendarSharingFreeBusySimple", "*:CalendarSharingFreeBusySimple"],
+                "Enabled": True,
+                "Default": True,
+            }
+        ],
+        "exchangeDkimSigningConfigs": [
+            {"Identity": DOMAIN, "Domain": DOMAIN, "Enabled": True, "Status": "Valid"}
+        ],
+        "exchangeOwaMailboxPolicies": [
+            {
+                "Identity": "OwaMailboxPolicy-Default",
+                "AdditionalStorageProvidersAvailable": False,
+                "IsDefault": True,
+            }
+        ],
+        "exchangeRoleAssignmentPolicies": [
+            {
+                "Identity": "Default Role Assignment Policy",
+                "IsDefault": True,
+                "AssignedRoles": ["MyBaseOptions", "MyContactInformation"],
+            }
+        ],
+        "exchangeExternalInOutlook": [{"Identity": TENANT_ID, "Enabled": True, "AllowList": []}],
+        "exchangeHostedOutboundSpamFilterPolicies": [
+            {
+                "Identity": "Default",
+                "IsDefault": True,
+                "AutoForwardingMode": "Off",
+                "NotifyOutboundSpam": True,
+            }
+        ],
+        "exchangeHostedContentFilterPolicies": [
+            {"Identity": "Default", "IsDefault": True, "SpamAction": "MoveToJmf", "AllowedSenderDomains": []}
+        ],
+        "exchangeHostedConnectionFilterPolicies": [
+            {"Identity": "Default", "IsDefault": True, "IPAllowList": [], "EnableSafeList": False}
+        ],
+        "exchangeMalwareFilterPolicies": [
+            {
+                "Identity": "Default",
+                "IsDefault": True,
+                "EnableFileFilter": True,
+                "FileTypes": ["exe", "cmd", "vbe"],
+            }
+        ],
+        "exchangeAntiPhishPolicies": [
+            {"Identity": "Office365 AntiPhish Default", "IsDefault": True, "Enabled": True}
+        ],
+        "exchangeSafeLinksPolicies": [],
+        "exchangeSafeAttachmentPolicies": [],
+        "exchangeAtpPolicyForO365": [{"Identity": "Default", "EnableATPForSPOTeamsODB": True}],
+        "exchangeEOPProtectionPolicyRules": [],
+        "exchangeATPProtectionPolicyRules": [],
+        "exchangeReportSubmissionPolicy": [
+            {"Identity": "DefaultReportSubmissionPolicy", "ReportJunkToCustomizedAddress": False}
+        ],
+        "sharepointTenant": {
+            "SharingCapability": 1,
+            "OneDriveSharingCapability": 1,
+            "DefaultSharingLinkType": 1,
+            "DefaultLinkPermission": 1,
+            "RequireAnonymousLinksExpireInDays": -1,
+            "EmailAttestationRequired": True,
+            "EmailAttestationReAuthDays": 30,
+        },
     }

@@ -129,7 +129,9 @@ def test_print_is_an_executive_summary_and_the_failures(demo_report: Path, tmp_p
     assert pdf.is_file()
     keep(pdf)
     pages = pdf_pages(pdf)
-    assert 1 <= pages <= 15, f"the demo prints on {pages} pages"
+    # the demo tenant covers Entra ID, Exchange, Defender, Purview, SharePoint and Teams: its
+    # failures (about 45 of some 140 controls) print on 20-odd pages
+    assert 1 <= pages <= 25, f"the demo prints on {pages} pages"
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
         assert "Gate FAILED" in text and "Fix first" in text
