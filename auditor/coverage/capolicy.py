@@ -79,6 +79,39 @@ SINGLE_FACTOR_MODES = frozenset(
 #: MS.AAD.3.1v1 and 3.6v1 Rego accept them
 PHISHING_RESISTANT = frozenset({"windowsHelloForBusiness", "fido2", "x509CertificateMultiFactor"})
 DEVICE_CONTROLS = frozenset({"compliantDevice", "domainJoinedDevice"})
+#: the built-in authentication strengths (fixed ids), for exports that omit allowedCombinations
+BUILT_IN_STRENGTHS: dict[str, tuple[str, ...]] = {
+    "00000000-0000-0000-0000-000000000002": (
+        "windowsHelloForBusiness",
+        "fido2",
+        "x509CertificateMultiFactor",
+        "deviceBasedPush",
+        "temporaryAccessPassOneTime",
+        "temporaryAccessPassMultiUse",
+        "password,microsoftAuthenticatorPush",
+        "password,softwareOath",
+        "password,hardwareOath",
+        "password,sms",
+        "password,voice",
+        "federatedMultiFactor",
+        "microsoftAuthenticatorPush,federatedSingleFactor",
+        "softwareOath,federatedSingleFactor",
+        "hardwareOath,federatedSingleFactor",
+        "sms,federatedSingleFactor",
+        "voice,federatedSingleFactor",
+    ),
+    "00000000-0000-0000-0000-000000000003": (
+        "windowsHelloForBusiness",
+        "fido2",
+        "x509CertificateMultiFactor",
+        "deviceBasedPush",
+    ),
+    "00000000-0000-0000-0000-000000000004": (
+        "windowsHelloForBusiness",
+        "fido2",
+        "x509CertificateMultiFactor",
+    ),
+}
 
 
 def _list(value: Any) -> list[Any]:
@@ -295,6 +328,8 @@ def _strength(value: Any, strengths: Mapping[str, Mapping[str, Any]]) -> Strengt
     known = strengths.get(sid)
     if not isinstance(combos, list) and known is not None:
         combos = known.get("allowedCombinations")
+    if not isinstance(combos, list) and sid in BUILT_IN_STRENGTHS:
+        combos = list(BUILT_IN_STRENGTHS[sid])
     name = str(value.get("displayName") or (known or {}).get("displayName") or sid)
     return Strength(sid, name, tuple(str(c) for c in combos) if isinstance(combos, list) else None)
 

@@ -229,6 +229,20 @@ def test_strength_without_combinations_is_looked_up_by_id(judge: Any) -> None:
     assert judge(data, {"require": "mfa"})["covered"] is False
 
 
+def test_built_in_strengths_are_known_by_id(judge: Any) -> None:
+    """strengths: the built-in strengths have fixed ids; exports may omit their combinations."""
+    data = persona_tenant()
+    data["conditionalAccessPolicies"] = [
+        ca("CA000", controls=(), strength={"id": "00000000-0000-0000-0000-000000000004"})
+    ]
+    assert judge(data, {"require": "phishingResistantMfa"})["covered"] is True
+    data["conditionalAccessPolicies"][0]["grantControls"]["authenticationStrength"]["id"] = (
+        "00000000-0000-0000-0000-000000000002"
+    )
+    assert judge(data, {"require": "phishingResistantMfa"})["covered"] is False
+    assert judge(data, {"require": "mfa"})["covered"] is True
+
+
 def test_unknown_membership_is_an_error_for_the_users_it_could_affect(judge: Any) -> None:
     data = persona_tenant()
     data["conditionalAccessPolicies"] = [ca("CA000 Global MFA", exclude_groups=("g-not-collected",))]
