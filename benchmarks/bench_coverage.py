@@ -163,6 +163,7 @@ def child(path: str, coverage: bool) -> None:
     with open(path, "rb") as fh:
         data = json.load(fh)
     t1, c1 = time.perf_counter(), time.process_time()
+    first = 0.0
     if coverage:
         from auditor.coverage import functions as cov
         from auditor.snapshot.model import SourceStatus
@@ -172,12 +173,24 @@ def child(path: str, coverage: bool) -> None:
 
         with cov.bound(data, status):
             for spec in SPECS:
+                if spec is SPECS[1]:
+                    first = time.process_time() - c1
                 try:
                     cov.ca_coverage(spec)
                 except cov.CoverageError:
                     pass
     t2, c2 = time.perf_counter(), time.process_time()
-    print(json.dumps({"parse": t1 - t0, "coverage": t2 - t1, "parse_cpu": c1 - c0, "coverage_cpu": c2 - c1}))
+    print(
+        json.dumps(
+            {
+                "parse": t1 - t0,
+                "coverage": t2 - t1,
+                "parse_cpu": c1 - c0,
+                "coverage_cpu": c2 - c1,
+                "first_cpu": first,
+            }
+        )
+    )
 
 
 def run_child(path: str, coverage: bool) -> tuple[dict, float]:
@@ -220,6 +233,10 @@ def main() -> None:
     print(
         f"coverage, {len(SPECS)} requirements        {both['coverage']:7.2f} s  CPU {both['coverage_cpu']:6.2f} s  "
         f"(ratio to parse {both['coverage'] / base['parse']:.2f}; target <= 5 s at 1.5M users)"
+    )
+    print(
+        f"  of which the first requirement (MFA for every user, indexes and classes built): "
+        f"CPU {both['first_cpu']:.2f} s"
     )
     print(
         f"json.load + coverage             {both['parse'] + both['coverage']:7.2f} s  "
