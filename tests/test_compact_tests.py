@@ -92,8 +92,9 @@ def test_a_case_patch_applies_over_the_base(tmp_path: Path) -> None:
 def test_compact_tests_rewrites_real_files_smaller_with_the_same_results(tmp_path: Path) -> None:
     tool = _tool()
     for stem in REAL:
-        for suffix in (".yaml", ".test.yaml"):
-            shutil.copy(ROOT / (stem + suffix), tmp_path / (Path(stem).name + suffix))
+        shutil.copy(ROOT / (stem + ".yaml"), tmp_path / (Path(stem).name + ".yaml"))
+        # the library's files are compact already: start from their expanded form (full data per case)
+        (tmp_path / (Path(stem).name + ".test.yaml")).write_text(_expanded(ROOT / (stem + ".test.yaml")))
     files = sorted(tmp_path.glob("*.test.yaml"))
     before = {f: run_test_file(f, {(p := load_policy_file(_policy(f))).id: p}) for f in files}
     for f in files:
@@ -115,3 +116,15 @@ def test_compact_tests_rewrites_real_files_smaller_with_the_same_results(tmp_pat
 
 def _policy(test_file: Path) -> Path:
     return test_file.with_name(test_file.name.removesuffix(".test.yaml") + ".yaml")
+
+
+def _expanded(test_file: Path) -> str:
+    """A test file with ``base`` + ``patch`` written out as full ``data`` per case."""
+    doc = yaml.safe_load(test_file.read_text())
+    base = (doc.pop("base", None) or {}).get("data")
+    for case in doc["cases"]:
+        if "patch" in case:
+            case["data"] = merge_patch(base or {}, case.pop("patch"))
+        elif "data" not in case and base is not None:
+            case["data"] = base
+    return yaml.safe_dump(doc, sort_keys=False)
