@@ -113,6 +113,20 @@ def tenant_from_organization(org: list[Any]) -> TenantInfo | None:
     return TenantInfo(str(first.get("id") or ""), first.get("displayName"), domain)
 
 
+def _failed(source: Source, progress: Progress, error: str) -> CollectionResult:
+    """A collection that could not be read: its progress line ends, and the reason is recorded."""
+    progress.status, progress.done = "error", True
+    return CollectionResult(
+        source.name,
+        "error",
+        source.endpoint,
+        utc_now(),
+        pages=progress.pages,
+        retries=progress.retries,
+        error=error,
+    )
+
+
 class Collector:
     """Owns the clients of one run and fetches sources with bounded concurrency."""
 
@@ -199,17 +213,8 @@ class Collector:
             )
         except Exception as exc:
             # e.g. azure-identity cannot get a token for this resource; say so, without a trace
-            progress.status, progress.done = "error", True
             message = " ".join(str(exc).split())[:300] or type(exc).__name__
-            return CollectionResult(
-                source.name,
-                "error",
-                source.endpoint,
-                utc_now(),
-                pages=progress.pages,
-                retries=progress.retries,
-                error=f"{type(exc).__name__}: {message}",
-            )
+            return _failed(source, progress, f"{type(exc).__name__}: {message}")
 
     async def _prerequisite(self, name: str, tenant_id: str | None) -> CollectionResult:
         """A collection another one reads: this run's result, or fetched now if not selected."""
@@ -268,13 +273,10 @@ class Collector:
             return await self._fetch_dns(source, tenant_id, progress)
         root = self.options.sharepoint_url or admin_url_from_organization(self.org_data)
         if not root:
-            progress.status, progress.done = "error", True
-            return CollectionResult(
-                source.name,
-                "error",
-                source.endpoint,
-                utc_now(),
-                error="the SharePoint admin host is unknown (no initial onmicrosoft.com domain in "
+            return _failed(
+                source,
+                progress,
+                "the SharePoint admin host is unknown (no initial onmicrosoft.com domain in "
                 "organization; give --sharepoint-url)",
             )
         http = self._http_for(sharepoint_scope(root))
@@ -288,20 +290,14 @@ class Collector:
         prerequisite = await self._prerequisite(name, tenant_id)
         domains = domains_from({name: prerequisite.data}) if prerequisite.status == "ok" else []
         if not domains:
-            progress.status, progress.done = "error", True
-            return CollectionResult(
-                source.name,
-                "error",
-                source.endpoint,
-                utc_now(),
-                error=f"no domain to look up: {name} is {prerequisite.status} or empty",
+            return _failed(
+                source, progress, f"no domain to look up: {name} is {prerequisite.status} or empty"
             )
         resolver = self.options.dns_resolver or SystemResolver(lifetime=min(30.0, self.options.timeout))
         try:
             records = await lookup_all(resolver, names_for(domains))
         except DnsLookupError as exc:
-            progress.status, progress.done = "error", True
-            return CollectionResult(source.name, "error", source.endpoint, utc_now(), error=str(exc)[:300])
+            return _failed(source, progress, str(exc)[:300])
         progress.status, progress.done, progress.objects = "ok", True, len(records)
         return CollectionResult(
             source.name,
