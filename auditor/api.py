@@ -243,7 +243,8 @@ def render(document: Mapping[str, Any], fmt: str) -> bytes:
     """Render a (sealed) results document in format ``fmt``; ``KeyError`` for an unknown format."""
     from auditor.report import get_format
 
-    return get_format(fmt).render(document)
+    # the caller hands a results document (``AuditResult.document`` or one read back and verified)
+    return get_format(fmt).render(cast("ResultsDocument", document))
 
 
 @dataclass(frozen=True)

@@ -217,7 +217,8 @@ def write_reports(doc: dict[str, Any], formats: list[str], out: Path) -> tuple[d
             if stream is not None:
                 write_atomic_stream(staging / fmt.filename, functools.partial(_stream_into, stream, doc))
             else:
-                write_atomic(staging / fmt.filename, fmt.render(doc))
+                # ``doc`` is the sealed form of the document ``build_document`` made
+                write_atomic(staging / fmt.filename, fmt.render(cast("ResultsDocument", doc)))
             written.append(fmt.filename)
     return doc, written
 
@@ -328,7 +329,7 @@ def _echo(text: str) -> None:
     sys.stdout.flush()
 
 
-def print_summary(doc: Mapping[str, Any], *, quiet: bool, verbose: bool) -> None:
+def print_summary(doc: ResultsDocument, *, quiet: bool, verbose: bool) -> None:
     """The console summary: rich on a terminal; plain lines (one per finding, at least 120
     columns, never wrapped) in CI logs and pipes, where rich would assume 80 columns."""
     from auditor.report.console import MIN_PLAIN_WIDTH, render_console, render_console_lines, verdict_line

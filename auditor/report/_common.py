@@ -13,10 +13,12 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from auditor.results import GATE_EXIT_CODES
+from auditor.results.types import FindingEntry, ResultEntry, ResultsDocument
 from auditor.vocab import PROBLEM_STATUSES, SEVERITIES, TRIAGE_ORDER, severity_rank
 
-Doc = Mapping[str, Any]
-Result = Mapping[str, Any]
+Doc = ResultsDocument
+Result = ResultEntry
+Finding = FindingEntry
 
 #: display order of statuses in tables and counts
 STATUS_ORDER = TRIAGE_ORDER

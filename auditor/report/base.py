@@ -6,8 +6,9 @@ into ``--out DIR`` under each format's ``filename``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Protocol
+
+from auditor.report._common import Doc
 
 
 class ReportFormat(Protocol):
@@ -18,6 +19,6 @@ class ReportFormat(Protocol):
     #: the file written into ``--out DIR``
     filename: str
 
-    def render(self, doc: Mapping[str, Any]) -> bytes:
+    def render(self, doc: Doc) -> bytes:
         """Render the results document; deterministic for a given document."""
         ...

@@ -15,8 +15,6 @@ actionable part usually is (the missing permission, the object to change).
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
-from typing import Any
 
 from rich.console import Console, Group, RenderableType
 from rich.text import Text
@@ -26,6 +24,8 @@ from auditor.report._common import (
     STATUS_ICONS,
     STATUS_LABELS,
     STATUS_ORDER,
+    Doc,
+    Result,
     counts,
     exit_code,
     expired_waivers,
@@ -68,7 +68,7 @@ MIN_PLAIN_WIDTH = 120
 NEW_MARK = "NEW"
 
 
-def _header(doc: Mapping[str, Any]) -> Text:
+def _header(doc: Doc) -> Text:
     snap = doc.get("snapshot", {})
     baseline = (doc.get("baseline") or {}).get("name") or "none (whole policy set)"
     t = Text()
@@ -97,31 +97,31 @@ def _status_text(status: str) -> Text:
     )
 
 
-def verdict_line(doc: Mapping[str, Any]) -> str:
+def verdict_line(doc: Doc) -> str:
     """``Gate: FAILED  (exit 1, fail-on high)``, with ``--since`` noted."""
     g = gate(doc)
     extra = ", new failures only" if since_block(doc) else ""
     return f"Gate: {GATE_LABELS.get(g, g.upper())}  (exit {exit_code(doc)}, fail-on {fail_on(doc)}{extra})"
 
 
-def counts_line(doc: Mapping[str, Any]) -> str:
+def counts_line(doc: Doc) -> str:
     """``FAIL 2  ERROR 1 ...`` in display order."""
     c = counts(doc)
     return "  ".join(f"{STATUS_LABELS[s]} {c[s]}" for s in STATUS_ORDER)
 
 
-def severity_line(doc: Mapping[str, Any]) -> str:
+def severity_line(doc: Doc) -> str:
     """``Failing by severity: critical 2  high 5 ...``."""
     sev = severity_counts(doc)
     return "Failing by severity: " + "  ".join(f"{k} {v}" for k, v in sev.items())
 
 
-def _fix_lines(doc: Mapping[str, Any]) -> list[tuple[Mapping[str, Any], str]]:
+def _fix_lines(doc: Doc) -> list[tuple[Result, str]]:
     """(result, one-line fix) for the top fixes."""
     return [(r, one_line_fix(r, 0) or one_line(r.get("title"))) for r in top_fixes(doc, TOP_FIXES)]
 
 
-def _message_cell(doc: Mapping[str, Any], r: Mapping[str, Any], verbose: bool) -> Text:
+def _message_cell(doc: Doc, r: Result, verbose: bool) -> Text:
     t = Text(one_line(r.get("message")) if verbose else keep_end(r.get("message"), 160))
     fw = framework_ids(r)
     if fw:
@@ -141,7 +141,7 @@ def _message_cell(doc: Mapping[str, Any], r: Mapping[str, Any], verbose: bool) -
     return t
 
 
-def _policy_blocks(doc: Mapping[str, Any], verbose: bool) -> tuple[list[RenderableType], int]:
+def _policy_blocks(doc: Doc, verbose: bool) -> tuple[list[RenderableType], int]:
     """One block per policy that needs attention (status, severity and ID on a line that is
     never wrapped, then the title, message, framework IDs and failing subjects, wrapped), and
     the number of passing policies collapsed out of the list."""
@@ -169,7 +169,7 @@ def _policy_blocks(doc: Mapping[str, Any], verbose: bool) -> tuple[list[Renderab
     return blocks, (len(passes) if collapse else 0)
 
 
-def _notes(doc: Mapping[str, Any], verbose: bool) -> list[str]:
+def _notes(doc: Doc, verbose: bool) -> list[str]:
     out: list[str] = []
     missing = sources_not_ok(doc)
     if missing:
@@ -186,7 +186,7 @@ def _notes(doc: Mapping[str, Any], verbose: bool) -> list[str]:
     return out
 
 
-def _verdict(doc: Mapping[str, Any]) -> Text:
+def _verdict(doc: Doc) -> Text:
     g = gate(doc)
     t = Text("Gate: ", style="bold")
     t.append(GATE_LABELS.get(g, g.upper()), style=GATE_STYLES.get(g, "bold"))
@@ -195,7 +195,7 @@ def _verdict(doc: Mapping[str, Any]) -> Text:
     return t
 
 
-def _fixes_renderable(doc: Mapping[str, Any]) -> RenderableType | None:
+def _fixes_renderable(doc: Doc) -> RenderableType | None:
     fixes = _fix_lines(doc)
     if not fixes:
         return None
@@ -216,7 +216,7 @@ def _fixes_renderable(doc: Mapping[str, Any]) -> RenderableType | None:
     return Group(*parts)
 
 
-def render_console(doc: Mapping[str, Any], *, verbose: bool = False) -> RenderableType:
+def render_console(doc: Doc, *, verbose: bool = False) -> RenderableType:
     """The console summary of a results document, as a rich renderable (control characters removed)."""
     doc = printable_doc(doc)
     blocks, collapsed = _policy_blocks(doc, verbose)
@@ -236,7 +236,7 @@ def render_console(doc: Mapping[str, Any], *, verbose: bool = False) -> Renderab
     return Group(*parts)
 
 
-def render_console_text(doc: Mapping[str, Any], width: int = 100, *, verbose: bool = False) -> str:
+def render_console_text(doc: Doc, width: int = 100, *, verbose: bool = False) -> str:
     """The rich console summary as plain text (no colour, no terminal codes)."""
     buf = io.StringIO()
     console = Console(
@@ -262,9 +262,7 @@ def _fit(prefix: str, text: str, width: int, verbose: bool) -> str:
     return (prefix + keep_end(text, room)).rstrip()
 
 
-def render_console_lines(
-    doc: Mapping[str, Any], width: int = MIN_PLAIN_WIDTH, *, verbose: bool = False
-) -> str:
+def render_console_lines(doc: Doc, width: int = MIN_PLAIN_WIDTH, *, verbose: bool = False) -> str:
     """The summary for logs without a terminal: one line per policy and per failing
     subject, no boxes, at least :data:`MIN_PLAIN_WIDTH` columns; every line that names a
     policy starts with its status and ID, so ``grep`` finds it. Control characters removed."""

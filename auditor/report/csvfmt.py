@@ -13,7 +13,7 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
-from auditor.report._common import frameworks_text, is_new, one_line, sev_rank, status_rank
+from auditor.report._common import Doc, Finding, frameworks_text, is_new, one_line, sev_rank, status_rank
 
 HEADER = (
     "severity",
@@ -54,7 +54,7 @@ def _waiver(w: Any) -> tuple[str, str]:
     return "", ""
 
 
-def _rows(doc: Mapping[str, Any]) -> list[tuple[tuple[int, int, str, str], list[str]]]:
+def _rows(doc: Doc) -> list[tuple[tuple[int, int, str, str], list[str]]]:
     """(sort key, guarded cells) for every row: each finding, or the policy itself when it
     has none. The policy's own cells are guarded once per policy, not once per subject."""
     tenant = (doc.get("snapshot") or {}).get("tenant") or {}
@@ -75,7 +75,8 @@ def _rows(doc: Mapping[str, Any]) -> list[tuple[tuple[int, int, str, str], list[
             guard_cell(frameworks_text(r.get("frameworks"))),
         ]
         sev = -sev_rank(str(r["severity"]))
-        for f in r.get("findings") or [None]:
+        findings: list[Finding | None] = [*r["findings"]] or [None]
+        for f in findings:
             status = str(r["status"] if f is None else f.get("status", ""))
             subject = "" if f is None else str(f.get("subject", ""))
             new = status == "fail" and is_new(doc, pid, subject if f is not None else None)
@@ -110,7 +111,7 @@ class CsvFormat:
     name = "csv"
     filename = "findings.csv"
 
-    def render(self, doc: Mapping[str, Any]) -> bytes:
+    def render(self, doc: Doc) -> bytes:
         buf = io.StringIO(newline="")
         writer = csv.writer(buf, dialect="excel", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
         writer.writerow(HEADER)

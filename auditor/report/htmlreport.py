@@ -26,6 +26,8 @@ from auditor.report._common import (
     GATE_LABELS,
     STATUS_LABELS,
     STATUS_ORDER,
+    Doc,
+    Result,
     counts,
     exit_code,
     expired_waivers,
@@ -90,7 +92,7 @@ def embed_json(doc: Mapping[str, Any]) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
 
 
-def shortened(doc: Mapping[str, Any]) -> dict[str, Any]:
+def shortened(doc: Doc) -> dict[str, Any]:
     """The document with each result's findings cut to the first :data:`SUBJECTS_LISTED`
     that need attention (what the page shows); counts stay whole."""
     out = dict(doc)
@@ -102,7 +104,7 @@ def shortened(doc: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _embedded(doc: Mapping[str, Any]) -> tuple[str, bool]:
+def _embedded(doc: Doc) -> tuple[str, bool]:
     """(JSON for the page, whether it is the whole document)."""
     whole = embed_json(doc)
     if len(whole) <= EMBED_MAX_BYTES:
@@ -151,7 +153,7 @@ def _link(url: str) -> str:
     return e(url)
 
 
-def _summary(doc: Mapping[str, Any]) -> str:
+def _summary(doc: Doc) -> str:
     c = counts(doc)
     cards = "".join(
         f'<div class="card {s}"><div class="n">{c[s]}</div><div class="l">{e(STATUS_LABELS[s])}</div></div>'
@@ -174,7 +176,7 @@ def _summary(doc: Mapping[str, Any]) -> str:
     )
 
 
-def _fix_first(doc: Mapping[str, Any]) -> str:
+def _fix_first(doc: Doc) -> str:
     """The failures in the order to fix them, each with its one-line fix and framework IDs."""
     fixes = top_fixes(doc)
     if not fixes:
@@ -195,15 +197,15 @@ def _fix_first(doc: Mapping[str, Any]) -> str:
     )
 
 
-def _anchor(r: Mapping[str, Any]) -> str:
+def _anchor(r: Result) -> str:
     return "p-" + re.sub(r"[^A-Za-z0-9_.-]", "_", str(r["policyId"]))
 
 
-def _meta(doc: Mapping[str, Any]) -> str:
+def _meta(doc: Doc) -> str:
     snap = doc.get("snapshot") or {}
     tenant = snap.get("tenant") or {}
     base = doc.get("baseline") or {}
-    integ = doc.get("integrity") or {}
+    integ = doc.get("integrity")
     rows = [
         ("Tenant", tenant.get("displayName") or ""),
         ("Tenant ID", tenant.get("id") or ""),
@@ -220,7 +222,7 @@ def _meta(doc: Mapping[str, Any]) -> str:
         ("Generated", doc.get("generatedAt", "")),
         (
             "Results integrity",
-            f"{integ.get('algorithm', '')} {integ.get('value', '')}".strip() or "not sealed",
+            f"{integ['algorithm']} {integ['value']}" if integ else "not sealed",
         ),
     ]
     mono = ' class="mono hash"'
@@ -235,7 +237,7 @@ def _meta(doc: Mapping[str, Any]) -> str:
     return f'<div class="scroll"><table class="meta">{body}</table></div>'
 
 
-def _coverage(doc: Mapping[str, Any]) -> str:
+def _coverage(doc: Doc) -> str:
     """Per framework: controls mapped, and how many are met, failed, ... (a control
     takes the worst status of the policies mapped to it)."""
     controls: dict[str, dict[str, list[tuple[str, str]]]] = {}
@@ -283,7 +285,7 @@ def _coverage(doc: Mapping[str, Any]) -> str:
     )
 
 
-def _not_collected(doc: Mapping[str, Any]) -> str:
+def _not_collected(doc: Doc) -> str:
     sources = (doc.get("snapshot") or {}).get("sources") or {}
     bad = sum(1 for v in sources.values() if isinstance(v, Mapping) and v.get("status") != "ok")
     return f' <span class="badge s-other">{bad} not collected</span>' if bad else ""
@@ -293,7 +295,7 @@ def _natural(text: str) -> list[Any]:
     return [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text)]
 
 
-def _sources(doc: Mapping[str, Any]) -> str:
+def _sources(doc: Doc) -> str:
     sources = (doc.get("snapshot") or {}).get("sources") or {}
     if not sources:
         return '<p class="muted">The snapshot records no collection status.</p>'
@@ -318,7 +320,7 @@ def _sources(doc: Mapping[str, Any]) -> str:
     )
 
 
-def _findings(doc: Mapping[str, Any], r: Mapping[str, Any]) -> str:
+def _findings(doc: Doc, r: Result) -> str:
     """Failing and erroring subjects (the first :data:`SUBJECTS_LISTED`), with evidence;
     waived subjects listed; passing subjects only counted (evidence for them is not needed
     to act, and listing 1.5 million of them makes a page no browser opens)."""
@@ -367,7 +369,7 @@ def _findings(doc: Mapping[str, Any], r: Mapping[str, Any]) -> str:
     )
 
 
-def _result(doc: Mapping[str, Any], r: Mapping[str, Any]) -> str:
+def _result(doc: Doc, r: Result) -> str:
     status = str(r["status"])
     fw = "".join(
         f'<span class="fw">{e(k)}: {e(cid)}</span>'
@@ -375,9 +377,9 @@ def _result(doc: Mapping[str, Any], r: Mapping[str, Any]) -> str:
         for cid in r["frameworks"][k]
     )
     kv: list[tuple[str, str]] = []
-    for label, key in (("Description", "description"), ("Rationale", "rationale")):
-        if r.get(key):
-            kv.append((label, markdown(r[key])))
+    for label, text in (("Description", r.get("description")), ("Rationale", r.get("rationale"))):
+        if text:
+            kv.append((label, markdown(text)))
     if fw:
         kv.append(("Frameworks", fw))
     if r.get("manual"):
@@ -421,7 +423,7 @@ def _result(doc: Mapping[str, Any], r: Mapping[str, Any]) -> str:
     )
 
 
-def _toolbar(doc: Mapping[str, Any]) -> str:
+def _toolbar(doc: Doc) -> str:
     c = counts(doc)
     boxes = "".join(
         f'<label><input type="checkbox" data-status="{s}" checked> {e(STATUS_LABELS[s])} ({c[s]})</label>'
@@ -434,7 +436,7 @@ def _toolbar(doc: Mapping[str, Any]) -> str:
     )
 
 
-def _expired(doc: Mapping[str, Any]) -> str:
+def _expired(doc: Doc) -> str:
     expired = expired_waivers(doc)
     if not expired:
         return ""
@@ -447,7 +449,7 @@ def _expired(doc: Mapping[str, Any]) -> str:
     )
 
 
-def render_html(doc: Mapping[str, Any]) -> str:
+def render_html(doc: Doc) -> str:
     """The full page as text: the verdict and what to fix first, then every result, then
     coverage; audit details and collection status are folded away at the end."""
     script_hash = base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
@@ -488,7 +490,7 @@ class HtmlFormat:
     name = "html"
     filename = "report.html"
 
-    def render(self, doc: Mapping[str, Any]) -> bytes:
+    def render(self, doc: Doc) -> bytes:
         return render_html(doc).encode("utf-8")
 
 

@@ -7,9 +7,9 @@ serialiser that the integrity hash is defined against.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
+from auditor.report._common import Doc
 from auditor.results import dumps, write_sealed
 
 
@@ -24,9 +24,9 @@ class JsonFormat:
     name = "json"
     filename = "results.json"
 
-    def render(self, doc: Mapping[str, Any]) -> bytes:
+    def render(self, doc: Doc) -> bytes:
         return dumps(dict(doc))
 
-    def write(self, doc: Mapping[str, Any], fh: BinaryIO) -> None:
+    def write(self, doc: Doc, fh: BinaryIO) -> None:
         """Stream the file form into ``fh`` (one finding batch in memory at a time)."""
         write_sealed(dict(doc), fh)

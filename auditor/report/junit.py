@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
-from typing import Any
 
 from auditor.report._common import (
+    Doc,
+    Result,
     counts,
     counts_toward_gate,
     fail_on,
@@ -39,7 +39,7 @@ def _x(text: object) -> str:
     return _XML_ILLEGAL.sub("\ufffd", "" if text is None else str(text))
 
 
-def _failure_text(r: Mapping[str, Any]) -> str:
+def _failure_text(r: Result) -> str:
     lines = [str(r.get("message", ""))]
     bad = failing_findings(r)
     if bad:
@@ -57,7 +57,7 @@ def _failure_text(r: Mapping[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _skip_reason(r: Mapping[str, Any]) -> str:
+def _skip_reason(r: Result) -> str:
     status = r["status"]
     if status == "waived":
         w = r.get("waiver") or next((f.get("waiver") for f in r.get("findings", []) if f.get("waiver")), None)
@@ -67,7 +67,7 @@ def _skip_reason(r: Mapping[str, Any]) -> str:
     return f"not applicable: {one_line(r.get('message'))}"
 
 
-def build_junit(doc: Mapping[str, Any]) -> ET.Element:
+def build_junit(doc: Doc) -> ET.Element:
     """The ``testsuites`` element (exposed for tests)."""
     c = counts(doc)
     results = list(doc.get("results", []))
@@ -137,7 +137,7 @@ class JunitFormat:
     name = "junit"
     filename = "results.junit.xml"
 
-    def render(self, doc: Mapping[str, Any]) -> bytes:
+    def render(self, doc: Doc) -> bytes:
         root = build_junit(doc)
         ET.indent(root, space="  ")
         # typeshed types tostring() with a named encoding as Any; with "utf-8" it is bytes

@@ -11,13 +11,13 @@ remediation away, and truncates long lists with "and N more" to stay under
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
-from typing import Any
 
 from auditor.report._common import (
     GATE_LABELS,
     STATUS_LABELS,
     STATUS_ORDER,
+    Doc,
+    Result,
     counts,
     exit_code,
     expired_waivers,
@@ -65,7 +65,7 @@ def _block(text: str) -> str:
     return "<pre>\n" + html.escape(text.rstrip()) + "\n</pre>"
 
 
-def _header(doc: Mapping[str, Any]) -> list[str]:
+def _header(doc: Doc) -> list[str]:
     g = gate(doc)
     snapshot = doc.get("snapshot", {})
     lines = [
@@ -93,7 +93,7 @@ def _header(doc: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def _problems_table(doc: Mapping[str, Any], problems: list[Mapping[str, Any]]) -> list[str]:
+def _problems_table(doc: Doc, problems: list[Result]) -> list[str]:
     if not problems:
         return ["No failing or unevaluated policies.", ""]
     lines = [
@@ -114,7 +114,7 @@ def _problems_table(doc: Mapping[str, Any], problems: list[Mapping[str, Any]]) -
     return [*lines, ""]
 
 
-def _details(doc: Mapping[str, Any], r: Mapping[str, Any]) -> str:
+def _details(doc: Doc, r: Result) -> str:
     parts = [
         f"<details><summary><b>{html.escape(str(r['policyId']))}</b>: "
         f"{html.escape(one_line(r['title'], 200))}</summary>",
@@ -142,7 +142,7 @@ def _details(doc: Mapping[str, Any], r: Mapping[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def _footer(doc: Mapping[str, Any]) -> list[str]:
+def _footer(doc: Doc) -> list[str]:
     lines: list[str] = []
     missing = sources_not_ok(doc)
     if missing:
@@ -173,7 +173,7 @@ class MarkdownFormat:
     name = "markdown"
     filename = "summary.md"
 
-    def render(self, doc: Mapping[str, Any]) -> bytes:
+    def render(self, doc: Doc) -> bytes:
         problems = [r for r in triage_order(doc.get("results", [])) if r["status"] in ("fail", "error")]
         head = "\n".join(_header(doc) + _problems_table(doc, problems) + _footer(doc))
         tail = (

@@ -42,7 +42,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from auditor.report._common import is_new, one_line, since_block
+from auditor.report._common import Doc, Result, is_new, one_line, since_block
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "auditorFinding/v1"
@@ -64,7 +64,7 @@ def fingerprint(policy_id: str, subject: str) -> str:
     return hashlib.sha256(f"{policy_id}\u0000{subject}".encode()).hexdigest()
 
 
-def _rule(r: Mapping[str, Any]) -> dict[str, Any]:
+def _rule(r: Result) -> dict[str, Any]:
     severity = str(r["severity"])
     remediation = str(r.get("remediation") or "")
     rule: dict[str, Any] = {
@@ -87,7 +87,7 @@ def _rule(r: Mapping[str, Any]) -> dict[str, Any]:
     return rule
 
 
-def anchor_uri(doc: Mapping[str, Any], r: Mapping[str, Any]) -> str:
+def anchor_uri(doc: Doc, r: Result) -> str:
     """The file a result points at: the recorded anchor, else the policy file."""
     anchor = (doc.get("invocation") or {}).get("reportAnchor")
     uri = str(anchor or r.get("policyFile") or f"policies/{r['policyId']}.yaml")
@@ -95,8 +95,8 @@ def anchor_uri(doc: Mapping[str, Any], r: Mapping[str, Any]) -> str:
 
 
 def _result(
-    doc: Mapping[str, Any],
-    r: Mapping[str, Any],
+    doc: Doc,
+    r: Result,
     rule_index: int,
     subjects: list[str],
     status: str,
@@ -159,7 +159,7 @@ def _result(
     return out
 
 
-def _policy_results(doc: Mapping[str, Any], r: Mapping[str, Any], index: int) -> list[dict[str, Any]]:
+def _policy_results(doc: Doc, r: Result, index: int) -> list[dict[str, Any]]:
     emitted = [f for f in r.get("findings", []) if f.get("status") in EMITTED]
     if not emitted:
         return [_result(doc, r, index, [], str(r["status"]), str(r.get("message", "")), r.get("waiver"))]
@@ -200,7 +200,7 @@ def _policy_results(doc: Mapping[str, Any], r: Mapping[str, Any], index: int) ->
     return out
 
 
-def build_sarif(doc: Mapping[str, Any]) -> dict[str, Any]:
+def build_sarif(doc: Doc) -> dict[str, Any]:
     """The SARIF log as a dict (exposed for tests and for tools that post-process it)."""
     results_in = list(doc.get("results", []))
     rules = [_rule(r) for r in results_in]
@@ -214,6 +214,7 @@ def build_sarif(doc: Mapping[str, Any]) -> dict[str, Any]:
     snapshot = doc.get("snapshot", {})
     tool = doc.get("tool", {})
     summary = doc.get("summary", {})
+    integrity = doc.get("integrity")
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -236,9 +237,9 @@ def build_sarif(doc: Mapping[str, Any]) -> dict[str, Any]:
             "snapshotSha256": snapshot.get("sha256"),
             "collectedAt": snapshot.get("collectedAt"),
             "tenant": snapshot.get("tenant"),
-            "baseline": (doc.get("baseline") or {}).get("name"),
+            "baseline": doc["baseline"]["name"],
             "generatedAt": doc.get("generatedAt"),
-            "resultsIntegrity": (doc.get("integrity") or {}).get("value"),
+            "resultsIntegrity": integrity["value"] if integrity else None,
             "resultsTruncated": truncated,
         },
     }
@@ -251,7 +252,7 @@ class SarifFormat:
     name = "sarif"
     filename = "results.sarif"
 
-    def render(self, doc: Mapping[str, Any]) -> bytes:
+    def render(self, doc: Doc) -> bytes:
         log = build_sarif(doc)
         # json's C encoder only runs without indentation: a large log (tens of thousands of
         # findings) is written compact, which is 20x faster; small logs stay readable
