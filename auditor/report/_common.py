@@ -79,9 +79,9 @@ def triage_order(results: Iterable[Result]) -> list[Result]:
     return sorted(
         results,
         key=lambda r: (
-            status_rank(str(r.get("status"))),
-            -sev_rank(str(r.get("severity"))),
-            str(r.get("policyId")),
+            status_rank(str(r["status"])),
+            -sev_rank(str(r["severity"])),
+            str(r["policyId"]),
         ),
     )
 
@@ -92,7 +92,7 @@ def gate(doc: Doc) -> str:
     since = since_block(doc)
     if since.get("gate"):
         return str(since["gate"])
-    return str(doc.get("summary", {}).get("gate", "incomplete"))
+    return str(doc["summary"].get("gate", "incomplete"))
 
 
 def exit_code(doc: Doc) -> int:
@@ -100,7 +100,7 @@ def exit_code(doc: Doc) -> int:
     since = since_block(doc)
     if isinstance(since.get("exitCode"), int):
         return int(since["exitCode"])
-    summary = doc.get("summary", {})
+    summary = doc["summary"]
     if isinstance(summary.get("exitCode"), int):
         return int(summary["exitCode"])
     return GATE_EXIT_CODES.get(gate(doc), 3)
@@ -108,23 +108,23 @@ def exit_code(doc: Doc) -> int:
 
 def fail_on(doc: Doc) -> str:
     """The fail-on severity that decided the gate."""
-    summary = doc.get("summary", {})
-    return str(summary.get("failOn") or doc.get("baseline", {}).get("failOn") or "high")
+    summary = doc["summary"]
+    return str(summary.get("failOn") or doc["baseline"].get("failOn") or "high")
 
 
 def counts(doc: Doc) -> dict[str, int]:
     """Policy counts by status, in :data:`STATUS_ORDER`, recomputed from the results
     (the summary is checked by ``verify``; reports show what the results say)."""
     out = {str(s): 0 for s in STATUS_ORDER}
-    for r in doc.get("results", []):
-        status = str(r.get("status"))
+    for r in doc["results"]:
+        status = str(r["status"])
         out[status] = out.get(status, 0) + 1
     return out
 
 
 def tenant_label(doc: Doc) -> str:
     """``displayName (defaultDomain, id)`` with whatever parts the snapshot has."""
-    tenant = doc.get("snapshot", {}).get("tenant", {}) or {}
+    tenant = doc["snapshot"].get("tenant", {}) or {}
     name = tenant.get("displayName") or tenant.get("defaultDomain") or tenant.get("id") or "unknown tenant"
     extras = [str(x) for x in (tenant.get("defaultDomain"), tenant.get("id")) if x and x != name]
     return f"{name} ({', '.join(extras)})" if extras else str(name)
@@ -140,7 +140,7 @@ def frameworks_text(frameworks: Mapping[str, Iterable[str]] | None, sep: str = "
 def sources_not_ok(doc: Doc) -> list[tuple[str, str, str]]:
     """Collections attempted but not collected: (name, status, reason), by name."""
     out: list[tuple[str, str, str]] = []
-    sources = doc.get("snapshot", {}).get("sources", {}) or {}
+    sources = doc["snapshot"].get("sources", {}) or {}
     for name in sorted(sources):
         entry = sources[name] if isinstance(sources[name], Mapping) else {}
         status = str(entry.get("status", "error"))
@@ -159,20 +159,20 @@ def expired_waivers(doc: Doc) -> list[tuple[str, str | None, Mapping[str, Any]]]
     """Waivers that were not applied because they had expired: (policyId, subject or
     None for a policy-wide waiver, waiver). The report must say so (an expired waiver is never silent)."""
     out: list[tuple[str, str | None, Mapping[str, Any]]] = []
-    for r in doc.get("results", []):
-        w = r.get("waiver")
+    for r in doc["results"]:
+        w = r["waiver"]
         if isinstance(w, Mapping) and w.get("expired"):
             out.append((str(r["policyId"]), None, w))
-        for f in r.get("findings", []):
+        for f in r["findings"]:
             fw = f.get("waiver")
             if isinstance(fw, Mapping) and fw.get("expired"):
-                out.append((str(r["policyId"]), str(f.get("subject")), fw))
+                out.append((str(r["policyId"]), str(f["subject"]), fw))
     return out
 
 
 def failing_findings(result: Result) -> list[Mapping[str, Any]]:
     """The findings that explain a non-passing policy: failing and erroring subjects."""
-    return [f for f in result.get("findings", []) if f.get("status") in PROBLEM_STATUSES]
+    return [f for f in result["findings"] if f["status"] in PROBLEM_STATUSES]
 
 
 def failing_subject_count(result: Result) -> int:
@@ -229,7 +229,7 @@ def keep_end(text: str | None, limit: int) -> str:
 
 def one_line_fix(result: Result, limit: int = 160) -> str:
     """The first sentence of a policy's remediation: what to do, in one line."""
-    text = str(result.get("remediation") or "").strip()
+    text = str(result["remediation"] or "").strip()
     if not text:
         return ""
     first = text.split("\n\n", 1)[0]
@@ -246,15 +246,15 @@ def one_line_fix(result: Result, limit: int = 160) -> str:
 def framework_ids(result: Result) -> list[str]:
     """The framework control IDs a policy maps to (``MS.AAD.3.2v1``, ``1.1.1``...), framework
     keys in order. Bare IDs, because that is what users of each framework search for."""
-    fws = result.get("frameworks") or {}
+    fws = result["frameworks"] or {}
     return [str(cid) for key in sorted(fws) for cid in fws[key]]
 
 
 def severity_counts(doc: Doc, status: str = "fail") -> dict[str, int]:
     """How many policies have ``status``, by severity, highest severity first."""
     out: dict[str, int] = dict.fromkeys((str(s) for s in reversed(SEVERITIES)), 0)
-    for r in doc.get("results", []):
-        if r.get("status") == status and r.get("severity") in out:
+    for r in doc["results"]:
+        if r["status"] == status and r["severity"] in out:
             out[str(r["severity"])] += 1
     return out
 
@@ -262,13 +262,13 @@ def severity_counts(doc: Doc, status: str = "fail") -> dict[str, int]:
 def top_fixes(doc: Doc, limit: int = 0) -> list[Result]:
     """Failing policies in the order to fix them: severity (highest first), new failures
     (``--since``) before old ones, then the number of failing subjects, then ID."""
-    fails = [r for r in doc.get("results", []) if r.get("status") == "fail"]
+    fails = [r for r in doc["results"] if r["status"] == "fail"]
     fails.sort(
         key=lambda r: (
-            -sev_rank(str(r.get("severity"))),
-            not is_new(doc, str(r.get("policyId"))),
+            -sev_rank(str(r["severity"])),
+            not is_new(doc, str(r["policyId"])),
             -failing_subject_count(r),
-            str(r.get("policyId")),
+            str(r["policyId"]),
         )
     )
     return fails[:limit] if limit else fails
@@ -304,10 +304,10 @@ def counts_toward_gate(doc: Doc, result: Result) -> bool:
     """Whether a ``fail`` or ``error`` result decides the gate: its severity is at or above
     the fail-on severity and, with ``audit --since``, its failure is new (an error always
     counts then: missing data never passes silently)."""
-    if result.get("status") not in PROBLEM_STATUSES:
+    if result["status"] not in PROBLEM_STATUSES:
         return False
-    if sev_rank(str(result.get("severity"))) < sev_rank(fail_on(doc)):
+    if sev_rank(str(result["severity"])) < sev_rank(fail_on(doc)):
         return False
-    if since_block(doc) and result.get("status") == "fail":
-        return is_new(doc, str(result.get("policyId")))
+    if since_block(doc) and result["status"] == "fail":
+        return is_new(doc, str(result["policyId"]))
     return True

@@ -69,11 +69,11 @@ NEW_MARK = "NEW"
 
 
 def _header(doc: Doc) -> Text:
-    snap = doc.get("snapshot", {})
-    baseline = (doc.get("baseline") or {}).get("name") or "none (whole policy set)"
+    snap = doc["snapshot"]
+    baseline = (doc["baseline"] or {}).get("name") or "none (whole policy set)"
     t = Text()
     t.append("auditor ", style="bold")
-    t.append(str((doc.get("tool") or {}).get("version", "")), style="dim")
+    t.append(str((doc["tool"] or {}).get("version", "")), style="dim")
     t.append("\nTenant      ", style="dim")
     t.append(tenant_label(doc), style="bold")
     t.append("\nSnapshot    ", style="dim")
@@ -118,11 +118,11 @@ def severity_line(doc: Doc) -> str:
 
 def _fix_lines(doc: Doc) -> list[tuple[Result, str]]:
     """(result, one-line fix) for the top fixes."""
-    return [(r, one_line_fix(r, 0) or one_line(r.get("title"))) for r in top_fixes(doc, TOP_FIXES)]
+    return [(r, one_line_fix(r, 0) or one_line(r["title"])) for r in top_fixes(doc, TOP_FIXES)]
 
 
 def _message_cell(doc: Doc, r: Result, verbose: bool) -> Text:
-    t = Text(one_line(r.get("message")) if verbose else keep_end(r.get("message"), 160))
+    t = Text(one_line(r["message"]) if verbose else keep_end(r["message"], 160))
     fw = framework_ids(r)
     if fw:
         t.append(f"\n  {', '.join(fw)}", style="cyan")
@@ -132,7 +132,7 @@ def _message_cell(doc: Doc, r: Result, verbose: bool) -> Text:
         for f in shown:
             mark = f" {NEW_MARK}" if is_new(doc, str(r["policyId"]), str(f["subject"])) else ""
             t.append(f"\n    • {f['subject']}{mark}", style="bold")
-            msg = one_line(f.get("message")) if verbose else keep_end(f.get("message"), 100)
+            msg = one_line(f["message"]) if verbose else keep_end(f["message"], 100)
             if msg:
                 t.append(f": {msg}", style="dim")
         more = failing_subject_count(r) - len(shown)
@@ -145,7 +145,7 @@ def _policy_blocks(doc: Doc, verbose: bool) -> tuple[list[RenderableType], int]:
     """One block per policy that needs attention (status, severity and ID on a line that is
     never wrapped, then the title, message, framework IDs and failing subjects, wrapped), and
     the number of passing policies collapsed out of the list."""
-    ordered = triage_order(doc.get("results", []))
+    ordered = triage_order(doc["results"])
     passes = [r for r in ordered if r["status"] == "pass"]
     collapse = not verbose and len(passes) > COLLAPSE_PASSES_OVER
     blocks: list[RenderableType] = []
@@ -162,7 +162,7 @@ def _policy_blocks(doc: Doc, verbose: bool) -> tuple[list[RenderableType], int]:
             head.append(f" {NEW_MARK}", style="bold red")
         body = Text("  ")
         body.append(one_line(r["title"]), style="bold" if r["status"] != "pass" else "")
-        if r.get("message") and r["status"] != "pass":
+        if r["message"] and r["status"] != "pass":
             body.append("\n  ")
             body.append_text(_message_cell(doc, r, verbose))
         blocks += [head, body]
@@ -211,7 +211,7 @@ def _fixes_renderable(doc: Doc) -> RenderableType | None:
         if fw:
             head.append(f"  {', '.join(fw)}", style="cyan")
         parts.append(head)
-        fix = one_line_fix(r) or one_line(r.get("title"))
+        fix = one_line_fix(r) or one_line(r["title"])
         parts.append(Text(f"  {fix}"))
     return Group(*parts)
 
@@ -268,7 +268,7 @@ def render_console_lines(doc: Doc, width: int = MIN_PLAIN_WIDTH, *, verbose: boo
     policy starts with its status and ID, so ``grep`` finds it. Control characters removed."""
     doc = printable_doc(doc)
     width = max(width, MIN_PLAIN_WIDTH)
-    snap = doc.get("snapshot", {})
+    snap = doc["snapshot"]
     lines = [
         f"auditor {(doc.get('tool') or {}).get('version', '')}: tenant {tenant_label(doc)}",
         f"snapshot {short_hash(snap.get('sha256'))} collected {snap.get('collectedAt', '?')}; baseline "
@@ -287,10 +287,10 @@ def render_console_lines(doc: Doc, width: int = MIN_PLAIN_WIDTH, *, verbose: boo
             new = f" {NEW_MARK}" if is_new(doc, str(r["policyId"])) else ""
             fw_text = ", ".join(framework_ids(r))
             lines.append(f"  {r['severity']:<8} {r['policyId']}{new}" + (f"  [{fw_text}]" if fw_text else ""))
-            fix = one_line_fix(r, 0) or one_line(r.get("title"))
+            fix = one_line_fix(r, 0) or one_line(r["title"])
             lines.append(_fit("           fix: ", fix, width, verbose))
     lines.append("")
-    ordered = triage_order(doc.get("results", []))
+    ordered = triage_order(doc["results"])
     passes = [r for r in ordered if r["status"] == "pass"]
     collapse = not verbose and len(passes) > COLLAPSE_PASSES_OVER
     for r in ordered:
@@ -302,7 +302,7 @@ def render_console_lines(doc: Doc, width: int = MIN_PLAIN_WIDTH, *, verbose: boo
         fw = framework_ids(r)
         # status, severity, ID and framework IDs are never cut: only the message gives way
         prefix = f"{label:<6} {r['severity']:<8} {pid}{new}  " + (f"[{', '.join(fw)}] " if fw else "")
-        text = one_line(r.get("message")) or one_line(r.get("title"))
+        text = one_line(r["message"]) or one_line(r["title"])
         lines.append(_fit(prefix, text, width, verbose))
         if r["status"] in ("fail", "error"):
             bad = failing_findings(r)
@@ -310,7 +310,7 @@ def render_console_lines(doc: Doc, width: int = MIN_PLAIN_WIDTH, *, verbose: boo
             for f in shown:
                 mark = f" {NEW_MARK}" if is_new(doc, pid, str(f["subject"])) else ""
                 sub_prefix = f"{label:<6} {r['severity']:<8} {pid}  {f['subject']}{mark}: "
-                lines.append(_fit(sub_prefix, one_line(f.get("message")), width, verbose))
+                lines.append(_fit(sub_prefix, one_line(f["message"]), width, verbose))
             more = failing_subject_count(r) - len(shown)
             if more > 0:
                 lines.append(f"{label:<6} {r['severity']:<8} {pid}  … and {more} more")

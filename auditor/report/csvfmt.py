@@ -57,31 +57,31 @@ def _waiver(w: Any) -> tuple[str, str]:
 def _rows(doc: Doc) -> list[tuple[tuple[int, int, str, str], list[str]]]:
     """(sort key, guarded cells) for every row: each finding, or the policy itself when it
     has none. The policy's own cells are guarded once per policy, not once per subject."""
-    tenant = (doc.get("snapshot") or {}).get("tenant") or {}
+    tenant = (doc["snapshot"] or {}).get("tenant") or {}
     tenant_cells = [
         guard_cell(c)
         for c in (
             tenant.get("displayName") or tenant.get("defaultDomain") or "",
             tenant.get("id") or "",
-            (doc.get("snapshot") or {}).get("collectedAt", ""),
+            (doc["snapshot"] or {}).get("collectedAt", ""),
         )
     ]
     out: list[tuple[tuple[int, int, str, str], list[str]]] = []
-    for r in doc.get("results", []):
+    for r in doc["results"]:
         pid = str(r["policyId"])
         head = [guard_cell(c) for c in (r["severity"], pid, r["title"], r["status"])]
         policy_cells = [
-            guard_cell(one_line(r.get("remediation"))),
-            guard_cell(frameworks_text(r.get("frameworks"))),
+            guard_cell(one_line(r["remediation"])),
+            guard_cell(frameworks_text(r["frameworks"])),
         ]
         sev = -sev_rank(str(r["severity"]))
         findings: list[Finding | None] = [*r["findings"]] or [None]
         for f in findings:
-            status = str(r["status"] if f is None else f.get("status", ""))
-            subject = "" if f is None else str(f.get("subject", ""))
+            status = str(r["status"] if f is None else f["status"])
+            subject = "" if f is None else str(f["subject"])
             new = status == "fail" and is_new(doc, pid, subject if f is not None else None)
-            reason, expires = _waiver(r.get("waiver") if f is None else (f.get("waiver") or r.get("waiver")))
-            message = r.get("message", "") if f is None else f.get("message", "")
+            reason, expires = _waiver(r["waiver"] if f is None else (f.get("waiver") or r["waiver"]))
+            message = r["message"] if f is None else f["message"]
             cells = [
                 *head,
                 guard_cell(subject),

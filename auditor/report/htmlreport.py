@@ -97,8 +97,8 @@ def shortened(doc: Doc) -> dict[str, Any]:
     that need attention (what the page shows); counts stay whole."""
     out = dict(doc)
     results = []
-    for r in doc.get("results", []):
-        bad = [f for f in r.get("findings") or [] if f.get("status") != "pass"]
+    for r in doc["results"]:
+        bad = [f for f in r["findings"] or [] if f["status"] != "pass"]
         results.append({**r, "findings": bad[:SUBJECTS_LISTED]})
     out["results"] = results
     return out
@@ -202,9 +202,9 @@ def _anchor(r: Result) -> str:
 
 
 def _meta(doc: Doc) -> str:
-    snap = doc.get("snapshot") or {}
+    snap = doc["snapshot"] or {}
     tenant = snap.get("tenant") or {}
-    base = doc.get("baseline") or {}
+    base = doc["baseline"] or {}
     integ = doc.get("integrity")
     rows = [
         ("Tenant", tenant.get("displayName") or ""),
@@ -219,7 +219,7 @@ def _meta(doc: Doc) -> str:
             "Tool",
             f"{(doc.get('tool') or {}).get('name', 'auditor')} {(doc.get('tool') or {}).get('version', '')}",
         ),
-        ("Generated", doc.get("generatedAt", "")),
+        ("Generated", doc["generatedAt"]),
         (
             "Results integrity",
             f"{integ['algorithm']} {integ['value']}" if integ else "not sealed",
@@ -241,8 +241,8 @@ def _coverage(doc: Doc) -> str:
     """Per framework: controls mapped, and how many are met, failed, ... (a control
     takes the worst status of the policies mapped to it)."""
     controls: dict[str, dict[str, list[tuple[str, str]]]] = {}
-    for r in doc.get("results", []):
-        for key, ids in (r.get("frameworks") or {}).items():
+    for r in doc["results"]:
+        for key, ids in (r["frameworks"] or {}).items():
             for cid in ids:
                 controls.setdefault(key, {}).setdefault(str(cid), []).append(
                     (str(r["policyId"]), str(r["status"]))
@@ -286,7 +286,7 @@ def _coverage(doc: Doc) -> str:
 
 
 def _not_collected(doc: Doc) -> str:
-    sources = (doc.get("snapshot") or {}).get("sources") or {}
+    sources = (doc["snapshot"] or {}).get("sources") or {}
     bad = sum(1 for v in sources.values() if isinstance(v, Mapping) and v.get("status") != "ok")
     return f' <span class="badge s-other">{bad} not collected</span>' if bad else ""
 
@@ -296,7 +296,7 @@ def _natural(text: str) -> list[Any]:
 
 
 def _sources(doc: Doc) -> str:
-    sources = (doc.get("snapshot") or {}).get("sources") or {}
+    sources = (doc["snapshot"] or {}).get("sources") or {}
     if not sources:
         return '<p class="muted">The snapshot records no collection status.</p>'
     rows = []
@@ -325,10 +325,10 @@ def _findings(doc: Doc, r: Result) -> str:
     waived subjects listed; passing subjects only counted (evidence for them is not needed
     to act, and listing 1.5 million of them makes a page no browser opens)."""
     findings = sorted(
-        (f for f in r.get("findings") or [] if f.get("status") != "pass"),
-        key=lambda f: (status_rank(str(f.get("status"))), str(f.get("subject"))),
+        (f for f in r["findings"] or [] if f["status"] != "pass"),
+        key=lambda f: (status_rank(str(f["status"])), str(f["subject"])),
     )
-    passing = sum(1 for f in r.get("findings") or [] if f.get("status") == "pass")
+    passing = sum(1 for f in r["findings"] or [] if f["status"] == "pass")
     sc = r.get("subjectCounts") or {}
     passing = max(passing, int(sc.get("pass", 0) or 0))
     if not findings:
@@ -338,7 +338,7 @@ def _findings(doc: Doc, r: Result) -> str:
     pid = str(r["policyId"])
     rows = []
     for f in shown:
-        status = str(f.get("status"))
+        status = str(f["status"])
         ev = f.get("evidence")
         ev_html = (
             f'<details class="ev{" bad" if status in ("fail", "error") else ""}"><summary>evidence</summary>'
@@ -346,9 +346,9 @@ def _findings(doc: Doc, r: Result) -> str:
             if ev is not None
             else ""
         )
-        new = " " + _NEW if status == "fail" and is_new(doc, pid, str(f.get("subject"))) else ""
+        new = " " + _NEW if status == "fail" and is_new(doc, pid, str(f["subject"])) else ""
         rows.append(
-            f'<tr><td class="subject">{e(f.get("subject"))}{new}</td><td>{_badge(status)}</td>'
+            f'<tr><td class="subject">{e(f["subject"])}{new}</td><td>{_badge(status)}</td>'
             f"<td>{message(f.get('message'))}{ev_html}</td><td>{e(waiver_text(f.get('waiver')))}</td></tr>"
         )
     more = total - len(shown)
@@ -373,7 +373,7 @@ def _result(doc: Doc, r: Result) -> str:
     status = str(r["status"])
     fw = "".join(
         f'<span class="fw">{e(k)}: {e(cid)}</span>'
-        for k in sorted(r.get("frameworks") or {})
+        for k in sorted(r["frameworks"] or {})
         for cid in r["frameworks"][k]
     )
     kv: list[tuple[str, str]] = []
@@ -384,7 +384,7 @@ def _result(doc: Doc, r: Result) -> str:
         kv.append(("Frameworks", fw))
     if r.get("manual"):
         kv.append(("Manual review", markdown(r["manual"])))
-    w = r.get("waiver")
+    w = r["waiver"]
     if w:
         flag = ' <span class="badge s-fail">EXPIRED</span>' if w.get("expired") else ""
         kv.append(("Waiver", e(waiver_text(w)) + flag))
@@ -396,14 +396,14 @@ def _result(doc: Doc, r: Result) -> str:
     kv.append(
         (
             "Policy",
-            f'<span class="mono hash">{e(r.get("policyFile") or "")} sha256 {e(r.get("policySha256"))}</span>',
+            f'<span class="mono hash">{e(r.get("policyFile") or "")} sha256 {e(r["policySha256"])}</span>',
         )
     )
     dl = "".join(f"<dt>{e(k)}</dt><dd>{v}</dd>" for k, v in kv)
     fix = one_line_fix(r, 0)
     rem = (
-        f'<h3>Remediation</h3><p class="fix">{e(fix)}</p><pre>{e(str(r.get("remediation") or "").rstrip())}</pre>'
-        if r.get("remediation")
+        f'<h3>Remediation</h3><p class="fix">{e(fix)}</p><pre>{e(str(r["remediation"] or "").rstrip())}</pre>'
+        if r["remediation"]
         else ""
     )
     bad = status in ("fail", "error")
@@ -418,7 +418,7 @@ def _result(doc: Doc, r: Result) -> str:
         f'<details id="{e(_anchor(r))}" class="result st-{e(status)}" data-status="{e(status)}"{is_open}>'
         f'<summary>{_badge(status)} {_sev(str(r["severity"]))} <span class="pid">{e(r["policyId"])}</span>{new}'
         f'<span class="title">{e(r["title"])}</span></summary><div class="body">'
-        f'<div class="msg">{message(r.get("message"))}</div>{ev}<dl class="kv">{dl}</dl>{rem}'
+        f'<div class="msg">{message(r["message"])}</div>{ev}<dl class="kv">{dl}</dl>{rem}'
         f"{_findings(doc, r)}</div></details>"
     )
 
@@ -454,16 +454,16 @@ def render_html(doc: Doc) -> str:
     coverage; audit details and collection status are folded away at the end."""
     script_hash = base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
     csp = f"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{script_hash}'; img-src data:"
-    tenant = (doc.get("snapshot") or {}).get("tenant") or {}
+    tenant = (doc["snapshot"] or {}).get("tenant") or {}
     title = f"Security audit: {tenant.get('displayName') or tenant.get('defaultDomain') or tenant_label(doc)}"
-    results = "".join(_result(doc, r) for r in triage_order(doc.get("results", [])))
-    fw_keys = sorted({k for r in doc.get("results", []) for k in (r.get("frameworks") or {})})
+    results = "".join(_result(doc, r) for r in triage_order(doc["results"]))
+    fw_keys = sorted({k for r in doc["results"] for k in (r["frameworks"] or {})})
     embedded, complete = _embedded(doc)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{e(csp)}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f'<meta name="generator" content="auditor {e((doc.get("tool") or {}).get("version", ""))}">'
+        f'<meta name="generator" content="auditor {e((doc["tool"] or {}).get("version", ""))}">'
         f"<title>{e(title)}</title><style>{CSS}</style></head><body><main>"
         f"<h1>{e(title)}</h1>"
         f'<p class="sub">Microsoft 365 / Entra ID policy audit &middot; snapshot collected '

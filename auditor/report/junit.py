@@ -40,7 +40,7 @@ def _x(text: object) -> str:
 
 
 def _failure_text(r: Result) -> str:
-    lines = [str(r.get("message", ""))]
+    lines = [str(r["message"])]
     bad = failing_findings(r)
     if bad:
         lines.append("")
@@ -52,7 +52,7 @@ def _failure_text(r: Result) -> str:
         more = len(bad) - MAX_LISTED_FINDINGS + int(r.get("findingsOmitted", 0) or 0)
         if more > 0:
             lines.append(f"  ... and {more} more")
-    if r.get("remediation"):
+    if r["remediation"]:
         lines += ["", "Remediation:", str(r["remediation"]).rstrip()]
     return "\n".join(lines)
 
@@ -60,7 +60,7 @@ def _failure_text(r: Result) -> str:
 def _skip_reason(r: Result) -> str:
     status = r["status"]
     if status == "waived":
-        w = r.get("waiver") or next((f.get("waiver") for f in r.get("findings", []) if f.get("waiver")), None)
+        w = r["waiver"] or next((f.get("waiver") for f in r["findings"] if f.get("waiver")), None)
         return f"waived: {waiver_text(w) or one_line(r.get('message'))}"
     if status == "manual":
         return f"manual review: {one_line(r.get('manual') or r.get('message'))}"
@@ -70,7 +70,7 @@ def _skip_reason(r: Result) -> str:
 def build_junit(doc: Doc) -> ET.Element:
     """The ``testsuites`` element (exposed for tests)."""
     c = counts(doc)
-    results = list(doc.get("results", []))
+    results = list(doc["results"])
     gating = [r for r in results if counts_toward_gate(doc, r)]
     totals = {
         "tests": str(len(results)),
@@ -86,19 +86,19 @@ def build_junit(doc: Doc) -> ET.Element:
         {
             "name": "auditor",
             **totals,
-            "timestamp": _x(doc.get("generatedAt", "")),
-            "hostname": _x((doc.get("snapshot", {}).get("tenant") or {}).get("id", "")),
+            "timestamp": _x(doc["generatedAt"]),
+            "hostname": _x((doc["snapshot"].get("tenant") or {}).get("id", "")),
         },
     )
     props = ET.SubElement(suite, "properties")
-    snapshot = doc.get("snapshot", {})
+    snapshot = doc["snapshot"]
     for key, value in (
-        ("tool.version", (doc.get("tool") or {}).get("version", "")),
+        ("tool.version", (doc["tool"] or {}).get("version", "")),
         ("snapshot.sha256", snapshot.get("sha256", "")),
         ("snapshot.collectedAt", snapshot.get("collectedAt", "")),
-        ("baseline", (doc.get("baseline") or {}).get("name") or ""),
-        ("failOn", (doc.get("summary") or {}).get("failOn") or (doc.get("baseline") or {}).get("failOn", "")),
-        ("gate", (doc.get("summary") or {}).get("gate", "")),
+        ("baseline", (doc["baseline"] or {}).get("name") or ""),
+        ("failOn", (doc["summary"] or {}).get("failOn") or (doc["baseline"] or {}).get("failOn", "")),
+        ("gate", (doc["summary"] or {}).get("gate", "")),
     ):
         ET.SubElement(props, "property", {"name": key, "value": _x(value)})
     for r in results:
@@ -113,7 +113,7 @@ def build_junit(doc: Doc) -> ET.Element:
             },
         )
         status = r["status"]
-        message = _x(one_line(r.get("message"), 500))
+        message = _x(one_line(r["message"], 500))
         if status in ("fail", "error") and not counts_toward_gate(doc, r):
             below = sev_rank(str(r["severity"])) < sev_rank(fail_on(doc))
             why = f"below fail-on {fail_on(doc)}" if below else "not new since the earlier results"

@@ -66,7 +66,7 @@ def fingerprint(policy_id: str, subject: str) -> str:
 
 def _rule(r: Result) -> dict[str, Any]:
     severity = str(r["severity"])
-    remediation = str(r.get("remediation") or "")
+    remediation = str(r["remediation"] or "")
     rule: dict[str, Any] = {
         "id": r["policyId"],
         "name": "".join(part.capitalize() for part in str(r["policyId"]).replace("-", ".").split(".")),
@@ -77,7 +77,7 @@ def _rule(r: Result) -> dict[str, Any]:
         "properties": {
             "severity": severity,
             "security-severity": SECURITY_SEVERITY.get(severity, "0.0"),
-            "frameworks": {k: list(v) for k, v in sorted((r.get("frameworks") or {}).items())},
+            "frameworks": {k: list(v) for k, v in sorted((r["frameworks"] or {}).items())},
             "tags": sorted({"security", *(r.get("tags") or [])}),
         },
     }
@@ -160,9 +160,9 @@ def _result(
 
 
 def _policy_results(doc: Doc, r: Result, index: int) -> list[dict[str, Any]]:
-    emitted = [f for f in r.get("findings", []) if f.get("status") in EMITTED]
+    emitted = [f for f in r["findings"] if f["status"] in EMITTED]
     if not emitted:
-        return [_result(doc, r, index, [], str(r["status"]), str(r.get("message", "")), r.get("waiver"))]
+        return [_result(doc, r, index, [], str(r["status"]), str(r["message"]), r["waiver"])]
     out: list[dict[str, Any]] = []
     omitted = int(r.get("findingsOmitted", 0) or 0)
     for status in EMITTED:
@@ -177,10 +177,10 @@ def _policy_results(doc: Doc, r: Result, index: int) -> list[dict[str, Any]]:
                     doc,
                     r,
                     index,
-                    [str(f.get("subject", "")) for f in group[:NAMED_SUBJECTS]],
+                    [str(f["subject"]) for f in group[:NAMED_SUBJECTS]],
                     status,
-                    str(r.get("message", "")),
-                    r.get("waiver"),
+                    str(r["message"]),
+                    r["waiver"],
                     total=total,
                 )
             )
@@ -190,10 +190,10 @@ def _policy_results(doc: Doc, r: Result, index: int) -> list[dict[str, Any]]:
                 doc,
                 r,
                 index,
-                [str(f.get("subject", ""))],
+                [str(f["subject"])],
                 status,
-                str(f.get("message") or r.get("message", "")),
-                f.get("waiver") or r.get("waiver"),
+                str(f["message"] or r["message"]),
+                f.get("waiver") or r["waiver"],
             )
             for f in group
         )
@@ -202,7 +202,7 @@ def _policy_results(doc: Doc, r: Result, index: int) -> list[dict[str, Any]]:
 
 def build_sarif(doc: Doc) -> dict[str, Any]:
     """The SARIF log as a dict (exposed for tests and for tools that post-process it)."""
-    results_in = list(doc.get("results", []))
+    results_in = list(doc["results"])
     rules = [_rule(r) for r in results_in]
     out_results: list[dict[str, Any]] = []
     for index, r in enumerate(results_in):
@@ -211,9 +211,9 @@ def build_sarif(doc: Doc) -> dict[str, Any]:
     # grouping keeps this far below the limit; the cut is a last guard, never silent
     truncated = max(len(out_results) - MAX_RESULTS, 0)
     out_results = out_results[:MAX_RESULTS]
-    snapshot = doc.get("snapshot", {})
-    tool = doc.get("tool", {})
-    summary = doc.get("summary", {})
+    snapshot = doc["snapshot"]
+    tool = doc["tool"]
+    summary = doc["summary"]
     integrity = doc.get("integrity")
     run: dict[str, Any] = {
         "tool": {
@@ -238,7 +238,7 @@ def build_sarif(doc: Doc) -> dict[str, Any]:
             "collectedAt": snapshot.get("collectedAt"),
             "tenant": snapshot.get("tenant"),
             "baseline": doc["baseline"]["name"],
-            "generatedAt": doc.get("generatedAt"),
+            "generatedAt": doc["generatedAt"],
             "resultsIntegrity": integrity["value"] if integrity else None,
             "resultsTruncated": truncated,
         },
