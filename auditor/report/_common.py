@@ -92,7 +92,7 @@ def gate(doc: Doc) -> str:
     since = since_block(doc)
     if since.get("gate"):
         return str(since["gate"])
-    return str(doc["summary"].get("gate", "incomplete"))
+    return str(doc["summary"]["gate"])
 
 
 def exit_code(doc: Doc) -> int:
@@ -109,7 +109,7 @@ def exit_code(doc: Doc) -> int:
 def fail_on(doc: Doc) -> str:
     """The fail-on severity that decided the gate."""
     summary = doc["summary"]
-    return str(summary.get("failOn") or doc["baseline"].get("failOn") or "high")
+    return str(summary.get("failOn") or doc["baseline"]["failOn"] or "high")
 
 
 def counts(doc: Doc) -> dict[str, int]:
@@ -124,7 +124,7 @@ def counts(doc: Doc) -> dict[str, int]:
 
 def tenant_label(doc: Doc) -> str:
     """``displayName (defaultDomain, id)`` with whatever parts the snapshot has."""
-    tenant = doc["snapshot"].get("tenant", {}) or {}
+    tenant = doc["snapshot"]["tenant"] or {}
     name = tenant.get("displayName") or tenant.get("defaultDomain") or tenant.get("id") or "unknown tenant"
     extras = [str(x) for x in (tenant.get("defaultDomain"), tenant.get("id")) if x and x != name]
     return f"{name} ({', '.join(extras)})" if extras else str(name)
@@ -140,7 +140,7 @@ def frameworks_text(frameworks: Mapping[str, Iterable[str]] | None, sep: str = "
 def sources_not_ok(doc: Doc) -> list[tuple[str, str, str]]:
     """Collections attempted but not collected: (name, status, reason), by name."""
     out: list[tuple[str, str, str]] = []
-    sources = doc["snapshot"].get("sources", {}) or {}
+    sources = doc["snapshot"]["sources"] or {}
     for name in sorted(sources):
         entry = sources[name] if isinstance(sources[name], Mapping) else {}
         status = str(entry.get("status", "error"))

@@ -70,14 +70,14 @@ NEW_MARK = "NEW"
 
 def _header(doc: Doc) -> Text:
     snap = doc["snapshot"]
-    baseline = (doc["baseline"] or {}).get("name") or "none (whole policy set)"
+    baseline = doc["baseline"]["name"] or "none (whole policy set)"
     t = Text()
     t.append("auditor ", style="bold")
-    t.append(str((doc["tool"] or {}).get("version", "")), style="dim")
+    t.append(str(doc["tool"]["version"]), style="dim")
     t.append("\nTenant      ", style="dim")
     t.append(tenant_label(doc), style="bold")
     t.append("\nSnapshot    ", style="dim")
-    t.append(f"{short_hash(snap.get('sha256'))}  collected {snap.get('collectedAt', '?')}")
+    t.append(f"{short_hash(snap['sha256'])}  collected {snap['collectedAt']}")
     t.append("\nBaseline    ", style="dim")
     t.append(f"{baseline}  fail-on {fail_on(doc)}")
     since = since_block(doc)
@@ -270,9 +270,9 @@ def render_console_lines(doc: Doc, width: int = MIN_PLAIN_WIDTH, *, verbose: boo
     width = max(width, MIN_PLAIN_WIDTH)
     snap = doc["snapshot"]
     lines = [
-        f"auditor {(doc.get('tool') or {}).get('version', '')}: tenant {tenant_label(doc)}",
-        f"snapshot {short_hash(snap.get('sha256'))} collected {snap.get('collectedAt', '?')}; baseline "
-        f"{(doc.get('baseline') or {}).get('name') or 'none (whole policy set)'}; fail-on {fail_on(doc)}",
+        f"auditor {doc['tool']['version']}: tenant {tenant_label(doc)}",
+        f"snapshot {short_hash(snap['sha256'])} collected {snap['collectedAt']}; baseline "
+        f"{doc['baseline']['name'] or 'none (whole policy set)'}; fail-on {fail_on(doc)}",
     ]
     if since_block(doc):
         since = since_block(doc)

@@ -57,13 +57,13 @@ def _waiver(w: Any) -> tuple[str, str]:
 def _rows(doc: Doc) -> list[tuple[tuple[int, int, str, str], list[str]]]:
     """(sort key, guarded cells) for every row: each finding, or the policy itself when it
     has none. The policy's own cells are guarded once per policy, not once per subject."""
-    tenant = (doc["snapshot"] or {}).get("tenant") or {}
+    tenant = doc["snapshot"]["tenant"] or {}
     tenant_cells = [
         guard_cell(c)
         for c in (
             tenant.get("displayName") or tenant.get("defaultDomain") or "",
             tenant.get("id") or "",
-            (doc["snapshot"] or {}).get("collectedAt", ""),
+            doc["snapshot"]["collectedAt"],
         )
     ]
     out: list[tuple[tuple[int, int, str, str], list[str]]] = []

@@ -202,22 +202,22 @@ def _anchor(r: Result) -> str:
 
 
 def _meta(doc: Doc) -> str:
-    snap = doc["snapshot"] or {}
-    tenant = snap.get("tenant") or {}
-    base = doc["baseline"] or {}
+    snap = doc["snapshot"]
+    tenant = snap["tenant"] or {}
+    base = doc["baseline"]
     integ = doc.get("integrity")
     rows = [
         ("Tenant", tenant.get("displayName") or ""),
         ("Tenant ID", tenant.get("id") or ""),
         ("Default domain", tenant.get("defaultDomain") or ""),
-        ("Snapshot collected", snap.get("collectedAt", "")),
-        ("Snapshot sha256", snap.get("sha256", "")),
-        ("Baseline", base.get("name") or "none (whole policy set)"),
-        ("Baseline sha256", base.get("sha256") or ""),
+        ("Snapshot collected", snap["collectedAt"]),
+        ("Snapshot sha256", snap["sha256"]),
+        ("Baseline", base["name"] or "none (whole policy set)"),
+        ("Baseline sha256", base["sha256"] or ""),
         ("Fail-on", fail_on(doc)),
         (
             "Tool",
-            f"{(doc.get('tool') or {}).get('name', 'auditor')} {(doc.get('tool') or {}).get('version', '')}",
+            f"{doc['tool']['name']} {doc['tool']['version']}",
         ),
         ("Generated", doc["generatedAt"]),
         (
@@ -231,7 +231,7 @@ def _meta(doc: Doc) -> str:
         for k, v in rows
         if v
     )
-    params = base.get("params") or {}
+    params = base["params"] or {}
     if params:
         body += f"<tr><td>Baseline params</td><td>{_pre(params)}</td></tr>"
     return f'<div class="scroll"><table class="meta">{body}</table></div>'
@@ -286,7 +286,7 @@ def _coverage(doc: Doc) -> str:
 
 
 def _not_collected(doc: Doc) -> str:
-    sources = (doc["snapshot"] or {}).get("sources") or {}
+    sources = doc["snapshot"]["sources"] or {}
     bad = sum(1 for v in sources.values() if isinstance(v, Mapping) and v.get("status") != "ok")
     return f' <span class="badge s-other">{bad} not collected</span>' if bad else ""
 
@@ -296,7 +296,7 @@ def _natural(text: str) -> list[Any]:
 
 
 def _sources(doc: Doc) -> str:
-    sources = (doc["snapshot"] or {}).get("sources") or {}
+    sources = doc["snapshot"]["sources"] or {}
     if not sources:
         return '<p class="muted">The snapshot records no collection status.</p>'
     rows = []
@@ -349,7 +349,7 @@ def _findings(doc: Doc, r: Result) -> str:
         new = " " + _NEW if status == "fail" and is_new(doc, pid, str(f["subject"])) else ""
         rows.append(
             f'<tr><td class="subject">{e(f["subject"])}{new}</td><td>{_badge(status)}</td>'
-            f"<td>{message(f.get('message'))}{ev_html}</td><td>{e(waiver_text(f.get('waiver')))}</td></tr>"
+            f"<td>{message(f['message'])}{ev_html}</td><td>{e(waiver_text(f.get('waiver')))}</td></tr>"
         )
     more = total - len(shown)
     notes = []
@@ -454,7 +454,7 @@ def render_html(doc: Doc) -> str:
     coverage; audit details and collection status are folded away at the end."""
     script_hash = base64.b64encode(hashlib.sha256(SCRIPT.encode()).digest()).decode()
     csp = f"default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{script_hash}'; img-src data:"
-    tenant = (doc["snapshot"] or {}).get("tenant") or {}
+    tenant = doc["snapshot"]["tenant"] or {}
     title = f"Security audit: {tenant.get('displayName') or tenant.get('defaultDomain') or tenant_label(doc)}"
     results = "".join(_result(doc, r) for r in triage_order(doc["results"]))
     fw_keys = sorted({k for r in doc["results"] for k in (r["frameworks"] or {})})
@@ -463,20 +463,20 @@ def render_html(doc: Doc) -> str:
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{e(csp)}">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f'<meta name="generator" content="auditor {e((doc["tool"] or {}).get("version", ""))}">'
+        f'<meta name="generator" content="auditor {e(doc["tool"]["version"])}">'
         f"<title>{e(title)}</title><style>{CSS}</style></head><body><main>"
         f"<h1>{e(title)}</h1>"
         f'<p class="sub">Microsoft 365 / Entra ID policy audit &middot; snapshot collected '
-        f"{e((doc.get('snapshot') or {}).get('collectedAt', ''))} &middot; baseline "
-        f"{e((doc.get('baseline') or {}).get('name') or 'none')}</p>"
+        f"{e(doc['snapshot']['collectedAt'])} &middot; baseline "
+        f"{e(doc['baseline']['name'] or 'none')}</p>"
         f'<section class="exec">{_summary(doc)}{_expired(doc)}{_fix_first(doc)}</section>'
         f'<section class="results"><h2>Results</h2>{_toolbar(doc)}{results}</section>'
         f'<section class="coverage"><h2>Framework coverage</h2>{_coverage(doc)}</section>'
         f'<details class="fold"><summary><h2>Audit details</h2></summary>{_meta(doc)}</details>'
         f'<details class="fold"><summary><h2>Collection status{_not_collected(doc)}</h2></summary>'
         f"{_sources(doc)}</details>"
-        f"<footer>Generated by auditor {e((doc.get('tool') or {}).get('version', ''))} at "
-        f"{e(doc.get('generatedAt', ''))}. Frameworks: {e(', '.join(fw_keys) or 'none')}. "
+        f"<footer>Generated by auditor {e(doc['tool']['version'])} at "
+        f"{e(doc['generatedAt'])}. Frameworks: {e(', '.join(fw_keys) or 'none')}. "
         "The complete results document is embedded in this file; check it with "
         "<code>auditor verify report.html SNAPSHOT</code>.</footer></main>"
         f'<script type="application/json" id="{EMBED_ID}"{"" if complete else _PARTIAL}>{embedded}</script>'

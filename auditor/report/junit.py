@@ -46,8 +46,7 @@ def _failure_text(r: Result) -> str:
         lines.append("")
         lines.append("Findings:")
         lines.extend(
-            f"  - [{f['status']}] {f['subject']}: {one_line(f.get('message'))}"
-            for f in bad[:MAX_LISTED_FINDINGS]
+            f"  - [{f['status']}] {f['subject']}: {one_line(f['message'])}" for f in bad[:MAX_LISTED_FINDINGS]
         )
         more = len(bad) - MAX_LISTED_FINDINGS + int(r.get("findingsOmitted", 0) or 0)
         if more > 0:
@@ -61,10 +60,10 @@ def _skip_reason(r: Result) -> str:
     status = r["status"]
     if status == "waived":
         w = r["waiver"] or next((f.get("waiver") for f in r["findings"] if f.get("waiver")), None)
-        return f"waived: {waiver_text(w) or one_line(r.get('message'))}"
+        return f"waived: {waiver_text(w) or one_line(r['message'])}"
     if status == "manual":
-        return f"manual review: {one_line(r.get('manual') or r.get('message'))}"
-    return f"not applicable: {one_line(r.get('message'))}"
+        return f"manual review: {one_line(r.get('manual') or r['message'])}"
+    return f"not applicable: {one_line(r['message'])}"
 
 
 def build_junit(doc: Doc) -> ET.Element:
@@ -87,18 +86,18 @@ def build_junit(doc: Doc) -> ET.Element:
             "name": "auditor",
             **totals,
             "timestamp": _x(doc["generatedAt"]),
-            "hostname": _x((doc["snapshot"].get("tenant") or {}).get("id", "")),
+            "hostname": _x((doc["snapshot"]["tenant"] or {}).get("id", "")),
         },
     )
     props = ET.SubElement(suite, "properties")
     snapshot = doc["snapshot"]
     for key, value in (
-        ("tool.version", (doc["tool"] or {}).get("version", "")),
-        ("snapshot.sha256", snapshot.get("sha256", "")),
-        ("snapshot.collectedAt", snapshot.get("collectedAt", "")),
-        ("baseline", (doc["baseline"] or {}).get("name") or ""),
-        ("failOn", (doc["summary"] or {}).get("failOn") or (doc["baseline"] or {}).get("failOn", "")),
-        ("gate", (doc["summary"] or {}).get("gate", "")),
+        ("tool.version", doc["tool"]["version"]),
+        ("snapshot.sha256", snapshot["sha256"]),
+        ("snapshot.collectedAt", snapshot["collectedAt"]),
+        ("baseline", doc["baseline"]["name"] or ""),
+        ("failOn", doc["summary"].get("failOn") or doc["baseline"]["failOn"]),
+        ("gate", doc["summary"]["gate"]),
     ):
         ET.SubElement(props, "property", {"name": key, "value": _x(value)})
     for r in results:

@@ -219,24 +219,24 @@ def build_sarif(doc: Doc) -> dict[str, Any]:
         "tool": {
             "driver": {
                 "name": "auditor",
-                "version": str(tool.get("version", "")),
-                "semanticVersion": str(tool.get("version", "")),
+                "version": str(tool["version"]),
+                "semanticVersion": str(tool["version"]),
                 "rules": rules,
             }
         },
-        "automationDetails": {"id": f"auditor/{(snapshot.get('tenant') or {}).get('id', 'tenant')}/"},
+        "automationDetails": {"id": f"auditor/{(snapshot['tenant'] or {}).get('id', 'tenant')}/"},
         "invocations": [
             {
-                "executionSuccessful": summary.get("gate") != "incomplete",
-                "properties": {"gate": summary.get("gate"), "failOn": summary.get("failOn")},
+                "executionSuccessful": summary["gate"] != "incomplete",
+                "properties": {"gate": summary["gate"], "failOn": summary.get("failOn")},
             }
         ],
         "results": out_results,
         "columnKind": "unicodeCodePoints",
         "properties": {
-            "snapshotSha256": snapshot.get("sha256"),
-            "collectedAt": snapshot.get("collectedAt"),
-            "tenant": snapshot.get("tenant"),
+            "snapshotSha256": snapshot["sha256"],
+            "collectedAt": snapshot["collectedAt"],
+            "tenant": snapshot["tenant"],
             "baseline": doc["baseline"]["name"],
             "generatedAt": doc["generatedAt"],
             "resultsIntegrity": integrity["value"] if integrity else None,
