@@ -262,15 +262,14 @@ class AuditResult:
     def gate(self) -> Gate:
         """``passed``, ``failed`` or ``incomplete``; with ``since`` (``audit --since``), the
         verdict on new failures only."""
-        since: dict[str, Any] = self.document.get("since") or {}
-        gate = since.get("gate") or self.summary["gate"]
-        return cast(Gate, gate)
+        since = self.document.get("since")
+        return since["gate"] if since else self.summary["gate"]
 
     @property
     def exit_code(self) -> int:
         """What the CLI exits with for this verdict: 0 passed, 1 failed, 3 incomplete."""
-        since: dict[str, Any] = self.document.get("since") or {}
-        return int(since["exitCode"]) if "exitCode" in since else GATE_EXIT_CODES[self.summary["gate"]]
+        since = self.document.get("since")
+        return since["exitCode"] if since else GATE_EXIT_CODES[self.summary["gate"]]
 
     @property
     def results(self) -> list[ResultEntry]:

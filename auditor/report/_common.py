@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from auditor.results import GATE_EXIT_CODES
-from auditor.results.types import FindingEntry, ResultEntry, ResultsDocument
+from auditor.results.types import FindingEntry, ResultEntry, ResultsDocument, SinceInfo
 from auditor.vocab import PROBLEM_STATUSES, SEVERITIES, TRIAGE_ORDER, severity_rank
 
 Doc = ResultsDocument
@@ -90,16 +90,16 @@ def gate(doc: Doc) -> str:
     """The gate verdict: ``passed``, ``failed`` or ``incomplete``; with ``audit --since``,
     the verdict on new failures only (that is what decided the exit code)."""
     since = since_block(doc)
-    if since.get("gate"):
-        return str(since["gate"])
+    if since:
+        return since["gate"]
     return str(doc["summary"]["gate"])
 
 
 def exit_code(doc: Doc) -> int:
     """The exit code the gate stands for (the document may record it; else derive it)."""
     since = since_block(doc)
-    if isinstance(since.get("exitCode"), int):
-        return int(since["exitCode"])
+    if since:
+        return since["exitCode"]
     summary = doc["summary"]
     if isinstance(summary.get("exitCode"), int):
         return int(summary["exitCode"])
@@ -274,10 +274,9 @@ def top_fixes(doc: Doc, limit: int = 0) -> list[Result]:
     return fails[:limit] if limit else fails
 
 
-def since_block(doc: Doc) -> Mapping[str, Any]:
-    """The ``since`` member written by ``audit --since`` (empty without it)."""
-    block = doc.get("since")
-    return block if isinstance(block, Mapping) else {}
+def since_block(doc: Doc) -> SinceInfo | None:
+    """The ``since`` member written by ``audit --since`` (``None`` without it)."""
+    return doc.get("since")
 
 
 def is_new(doc: Doc, policy_id: str, subject: str | None = None) -> bool:
@@ -285,19 +284,19 @@ def is_new(doc: Doc, policy_id: str, subject: str | None = None) -> bool:
 
     Without ``--since`` nothing is marked new. A policy is new when it did not fail
     before; a subject is new when it was not among the policy's earlier failures."""
-    new = since_block(doc).get("newFailures")
-    if not isinstance(new, Mapping) or policy_id not in new:
+    since = since_block(doc)
+    if not since or policy_id not in since["newFailures"]:
         return False
     if subject is None:
         return True
-    entry = new[policy_id]
-    return bool(entry.get("policy")) or subject in set(entry.get("subjects") or ())
+    entry = since["newFailures"][policy_id]
+    return entry["policy"] or subject in entry["subjects"]
 
 
 def new_failure_count(doc: Doc) -> int:
     """Policies with a new failure (``audit --since``)."""
-    new = since_block(doc).get("newFailures")
-    return len(new) if isinstance(new, Mapping) else 0
+    since = since_block(doc)
+    return len(since["newFailures"]) if since else 0
 
 
 def counts_toward_gate(doc: Doc, result: Result) -> bool:

@@ -274,8 +274,8 @@ def render_console_lines(doc: Doc, width: int = MIN_PLAIN_WIDTH, *, verbose: boo
         f"snapshot {short_hash(snap['sha256'])} collected {snap['collectedAt']}; baseline "
         f"{doc['baseline']['name'] or 'none (whole policy set)'}; fail-on {fail_on(doc)}",
     ]
-    if since_block(doc):
-        since = since_block(doc)
+    since = since_block(doc)
+    if since:
         lines.append(
             f"since {since.get('generatedAt', '?')}: {new_failure_count(doc)} policies with new failures"
         )

@@ -162,10 +162,11 @@ def _summary(doc: Doc) -> str:
     total = sum(c.values())
     g = gate(doc)
     sev = " &middot; ".join(f"{_sev(k)} {v}" for k, v in severity_counts(doc).items() if v)
+    block = since_block(doc)
     since = (
         f" &middot; gating on <b>{new_failure_count(doc)}</b> policies with new failures since "
-        f"{e(since_block(doc).get('generatedAt', ''))}"
-        if since_block(doc)
+        f"{e(block.get('generatedAt', ''))}"
+        if block
         else ""
     )
     return (

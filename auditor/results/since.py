@@ -12,23 +12,24 @@ new and ``verify`` can still check everything else.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
+from auditor.results.types import Gate, NewFailure, SinceInfo
 from auditor.vocab import severity_rank
 
-EXIT_CODES = {"passed": 0, "failed": 1, "incomplete": 3}
+EXIT_CODES: dict[Gate, Literal[0, 1, 3]] = {"passed": 0, "failed": 1, "incomplete": 3}
 
 
 def _failing_subjects(result: Mapping[str, Any]) -> set[str]:
     return {str(f.get("subject")) for f in result.get("findings") or [] if f.get("status") == "fail"}
 
 
-def new_failures(doc: Mapping[str, Any], old: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+def new_failures(doc: Mapping[str, Any], old: Mapping[str, Any]) -> dict[str, NewFailure]:
     """``{policyId: {"policy": bool, "subjects": [...]}}`` for every failing policy with
     something new: ``policy`` when it did not fail before (then all its failing subjects are
     new), else the failing subjects that were not failing before."""
     before = {str(r.get("policyId")): r for r in old.get("results", [])}
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, NewFailure] = {}
     for r in doc.get("results", []):
         if r.get("status") != "fail":
             continue
@@ -44,12 +45,13 @@ def new_failures(doc: Mapping[str, Any], old: Mapping[str, Any]) -> dict[str, di
     return out
 
 
-def since_member(doc: Mapping[str, Any], old: Mapping[str, Any], source: str) -> dict[str, Any]:
+def since_member(doc: Mapping[str, Any], old: Mapping[str, Any], source: str) -> SinceInfo:
     """The ``since`` member: what the earlier document was, what is new, and the gate on it."""
     new = new_failures(doc, old)
     fail_on = str(doc.get("summary", {}).get("failOn") or "high")
     bar = severity_rank(fail_on)
     by_id = {str(r["policyId"]): r for r in doc.get("results", [])}
+    verdict: Gate
     if any(severity_rank(str(by_id[pid]["severity"])) >= bar for pid in new):
         verdict = "failed"
     elif any(

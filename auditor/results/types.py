@@ -96,9 +96,31 @@ class Invocation(TypedDict, total=False):
     waiversSha256: str | None
     params: dict[str, Any]
     failOn: str | None
-    since: str
-    reportAnchor: str
+    evidence: Literal["needed", "all"]
+    since: str | None
+    reportAnchor: str | None
     redacted: bool
+
+
+class NewFailure(TypedDict):
+    """One policy's new failures against the earlier results: the whole policy (it did not
+    fail before) or the subjects that were not failing before."""
+
+    policy: bool
+    subjects: list[str]
+
+
+class SinceInfo(TypedDict):
+    """``audit --since``: the earlier results document, what is new against it, and the gate
+    on new failures only (which then decides the exit code)."""
+
+    newFailures: dict[str, NewFailure]
+    gate: Gate
+    exitCode: Literal[0, 1, 3]
+    results: NotRequired[str]
+    generatedAt: NotRequired[str | None]
+    integrity: NotRequired[str | None]
+    snapshotSha256: NotRequired[str | None]
 
 
 class Integrity(TypedDict):
@@ -116,4 +138,4 @@ class ResultsDocument(TypedDict):
     results: list[ResultEntry]
     invocation: NotRequired[Invocation]
     integrity: NotRequired[Integrity]
-    since: NotRequired[dict[str, Any]]
+    since: NotRequired[SinceInfo]
