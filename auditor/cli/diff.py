@@ -14,7 +14,7 @@ import io
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.console import Console
 
@@ -25,6 +25,9 @@ from auditor.report.htmlreport import extract_results
 from auditor.results import validate_results
 from auditor.snapshot import load_snapshot
 from auditor.snapshot.load import decode_bytes
+
+if TYPE_CHECKING:
+    from auditor.results.types import ResultsDocument
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -73,7 +76,10 @@ def compute(old_path: str, new_path: str) -> dict[str, Any]:
             f"cannot compare a {kind_a.rstrip('s')} document with a {kind_b.rstrip('s')} "
             f"({old_path} vs {new_path})"
         )
-    return diff_results(old, new) if kind_a == "results" else diff_snapshots(old, new)
+    if kind_a == "results":
+        # both passed the results schema in _load: from here on they are results documents
+        return diff_results(cast("ResultsDocument", old), cast("ResultsDocument", new))
+    return diff_snapshots(old, new)
 
 
 def render(d: dict[str, Any], fmt: str, width: int = 100) -> str:

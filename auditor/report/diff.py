@@ -21,17 +21,18 @@ from typing import Any
 from rich.console import Group, RenderableType
 from rich.text import Text
 
+from auditor.report._common import Doc, Result
 from auditor.report.markdown import cell
 from auditor.results import canonical_json
 
 BAD = ("fail", "error")
 
 
-def _failing_subjects(r: Mapping[str, Any]) -> set[str]:
-    return {str(f["subject"]) for f in r.get("findings", []) if f.get("status") in BAD}
+def _failing_subjects(r: Result) -> set[str]:
+    return {f["subject"] for f in r["findings"] if f["status"] in BAD}
 
 
-def _entry(r: Mapping[str, Any], before: str | None) -> dict[str, Any]:
+def _entry(r: Result, before: str | None) -> dict[str, Any]:
     return {
         "policyId": r["policyId"],
         "title": r["title"],
@@ -41,10 +42,10 @@ def _entry(r: Mapping[str, Any], before: str | None) -> dict[str, Any]:
     }
 
 
-def diff_results(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
+def diff_results(old: Doc, new: Doc) -> dict[str, Any]:
     """New failures, fixed, changed, added and removed policies, and the gate change."""
-    a = {r["policyId"]: r for r in old.get("results", [])}
-    b = {r["policyId"]: r for r in new.get("results", [])}
+    a = {r["policyId"]: r for r in old["results"]}
+    b = {r["policyId"]: r for r in new["results"]}
     new_failures, fixed, changed = [], [], []
     for pid in sorted(b):
         rb = b[pid]
@@ -63,7 +64,7 @@ def diff_results(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, An
             before != rb["status"]
             or entry["newFailingSubjects"]
             or entry["fixedSubjects"]
-            or canonical_json(ra.get("findings")) != canonical_json(rb.get("findings"))
+            or canonical_json(ra["findings"]) != canonical_json(rb["findings"])
         ):
             if before == rb["status"] and not entry["newFailingSubjects"] and not entry["fixedSubjects"]:
                 entry["note"] = "findings changed"
@@ -83,12 +84,12 @@ def diff_results(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, An
         "kind": "results",
         "old": {
             "snapshotSha256": old["snapshot"]["sha256"],
-            "generatedAt": old.get("generatedAt"),
+            "generatedAt": old["generatedAt"],
             "gate": old["summary"]["gate"],
         },
         "new": {
             "snapshotSha256": new["snapshot"]["sha256"],
-            "generatedAt": new.get("generatedAt"),
+            "generatedAt": new["generatedAt"],
             "gate": new["summary"]["gate"],
         },
         "newFailures": new_failures,
