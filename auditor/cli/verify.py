@@ -22,7 +22,7 @@ import argparse
 import hashlib
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from auditor.cli import plain
 from auditor.errors import InputError
@@ -34,6 +34,9 @@ from auditor.results import (
     read_results_text,
     validate_results,
 )
+
+if TYPE_CHECKING:
+    from auditor.results.types import ResultsDocument
 
 EXIT_MATCH, EXIT_MISMATCH, EXIT_INPUT = 0, 1, 2
 #: top-level members not compared on re-evaluation: they legitimately differ per run
@@ -178,29 +181,32 @@ def verify(
     """Run every check, printing one line each; return the exit code."""
     checks = _Checks(out)
     try:
-        doc = read_results(results_path)
+        loaded = read_results(results_path)
     except InputError as exc:
         checks.bad(f"results document readable: {exc}")
         return EXIT_INPUT
     try:
-        validate_results(doc, results_path)
+        validate_results(loaded, results_path)
         checks.ok("results document matches the results schema")
     except InputError as exc:
         checks.bad(f"results document matches the results schema: {exc}")
         return EXIT_INPUT
+    # it matched the results schema: from here on it is a results document
+    doc = cast("ResultsDocument", loaded)
 
     integrity = doc.get("integrity")
     if not integrity:
         checks.bad("integrity hash: the document is not sealed (no integrity member)")
-    elif integrity.get("value") == compute_integrity(doc):
+    elif integrity["value"] == compute_integrity(doc):
         checks.ok(f"integrity hash matches ({integrity['value'][:16]}…)")
     else:
         checks.bad(
-            f"integrity hash does not match: recorded {integrity.get('value', '')[:16]}…, "
+            f"integrity hash does not match: recorded {integrity['value'][:16]}…, "
             f"content hashes to {compute_integrity(doc)[:16]}… (edited after sealing)"
         )
 
-    if (doc.get("invocation") or {}).get("redacted"):
+    inv = doc.get("invocation") or {}
+    if inv.get("redacted"):
         # pseudonyms cannot be recomputed without the key, and the key is never recorded
         checks.bad(
             "re-evaluation: the document was redacted (--redact); verify the unredacted results.json "
@@ -221,7 +227,6 @@ def verify(
             f"snapshot sha256 differs: results name {recorded[:16]}…, {snapshot_path} is {actual[:16]}…"
         )
 
-    inv = doc.get("invocation") or {}
     if not doc.get("invocation"):
         out(
             "  note: the document has no invocation block; re-evaluating with the built-in library "
@@ -231,7 +236,7 @@ def verify(
         fresh = _rebuild(
             snapshot_path=snapshot_path,
             policy_paths=policies if policies is not None else inv.get("policies"),
-            baseline=baseline if baseline is not None else inv.get("baseline", doc["baseline"].get("name")),
+            baseline=baseline if baseline is not None else inv.get("baseline", doc["baseline"]["name"]),
             waivers=waivers if waivers is not None else inv.get("waivers"),
             params=dict(inv.get("params") or {}),
             fail_on=inv.get("failOn"),
