@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from auditor.results import GATE_EXIT_CODES
-from auditor.results.types import FindingEntry, ResultEntry, ResultsDocument, SinceInfo
+from auditor.results.types import FindingEntry, ResultEntry, ResultsDocument, SinceInfo, WaiverEntry
 from auditor.vocab import PROBLEM_STATUSES, SEVERITIES, TRIAGE_ORDER, severity_rank
 
 Doc = ResultsDocument
@@ -155,22 +155,22 @@ def sources_not_ok(doc: Doc) -> list[tuple[str, str, str]]:
     return out
 
 
-def expired_waivers(doc: Doc) -> list[tuple[str, str | None, Mapping[str, Any]]]:
+def expired_waivers(doc: Doc) -> list[tuple[str, str | None, WaiverEntry]]:
     """Waivers that were not applied because they had expired: (policyId, subject or
     None for a policy-wide waiver, waiver). The report must say so (an expired waiver is never silent)."""
-    out: list[tuple[str, str | None, Mapping[str, Any]]] = []
+    out: list[tuple[str, str | None, WaiverEntry]] = []
     for r in doc["results"]:
         w = r["waiver"]
-        if isinstance(w, Mapping) and w.get("expired"):
-            out.append((str(r["policyId"]), None, w))
+        if w and w["expired"]:
+            out.append((r["policyId"], None, w))
         for f in r["findings"]:
             fw = f.get("waiver")
-            if isinstance(fw, Mapping) and fw.get("expired"):
-                out.append((str(r["policyId"]), str(f["subject"]), fw))
+            if fw and fw["expired"]:
+                out.append((r["policyId"], f["subject"], fw))
     return out
 
 
-def failing_findings(result: Result) -> list[Mapping[str, Any]]:
+def failing_findings(result: Result) -> list[Finding]:
     """The findings that explain a non-passing policy: failing and erroring subjects."""
     return [f for f in result["findings"] if f["status"] in PROBLEM_STATUSES]
 
@@ -178,21 +178,19 @@ def failing_findings(result: Result) -> list[Mapping[str, Any]]:
 def failing_subject_count(result: Result) -> int:
     """How many subjects fail or error, counting those omitted from ``findings``."""
     sc = result.get("subjectCounts")
-    if isinstance(sc, Mapping) and sc:
-        return int(sc.get("fail", 0)) + int(sc.get("error", 0))
-    return len(failing_findings(result)) + int(result.get("findingsOmitted", 0) or 0)
+    if sc:
+        return sc.get("fail", 0) + sc.get("error", 0)
+    return len(failing_findings(result)) + result.get("findingsOmitted", 0)
 
 
-def waiver_text(waiver: Mapping[str, Any] | None) -> str:
+def waiver_text(waiver: WaiverEntry | None) -> str:
     """One line describing a waiver, flagging an expired one."""
     if not waiver:
         return ""
     state = (
-        "EXPIRED, not applied"
-        if waiver.get("expired")
-        else ("applied" if waiver.get("applied") else "not applied")
+        "EXPIRED, not applied" if waiver["expired"] else ("applied" if waiver["applied"] else "not applied")
     )
-    return f"{waiver.get('reason', '')} (owner {waiver.get('owner', '?')}, expires {waiver.get('expires', '?')}; {state})"
+    return f"{waiver['reason']} (owner {waiver['owner']}, expires {waiver['expires']}; {state})"
 
 
 def id_prefix(policy_id: str, parts: int) -> str:
