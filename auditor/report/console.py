@@ -182,7 +182,7 @@ def _notes(doc: Doc, verbose: bool) -> list[str]:
         out.append(f"Expired waivers (not applied): {len(expired)}")
         for pid, subject, w in expired:
             who = f"{pid}" + (f" / {subject}" if subject else "")
-            out.append(f"  {who}  expired {w.get('expires', '?')}, owner {w.get('owner', '?')}")
+            out.append(f"  {who}  expired {w['expires']}, owner {w['owner']}")
     return out
 
 

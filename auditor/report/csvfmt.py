@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
-from typing import Any
 
 from auditor.report._common import Doc, Finding, frameworks_text, is_new, one_line, sev_rank, status_rank
+from auditor.results.types import WaiverEntry
 
 HEADER = (
     "severity",
@@ -45,12 +44,12 @@ def guard_cell(value: object) -> str:
     return text
 
 
-def _waiver(w: Any) -> tuple[str, str]:
-    if isinstance(w, Mapping):
-        reason = str(w.get("reason", ""))
-        if w.get("expired"):
+def _waiver(w: WaiverEntry | None) -> tuple[str, str]:
+    if w:
+        reason = w["reason"]
+        if w["expired"]:
             reason = f"[expired, not applied] {reason}"
-        return reason, str(w.get("expires", ""))
+        return reason, w["expires"]
     return "", ""
 
 

@@ -387,7 +387,7 @@ def _result(doc: Doc, r: Result) -> str:
         kv.append(("Manual review", markdown(r["manual"])))
     w = r["waiver"]
     if w:
-        flag = ' <span class="badge s-fail">EXPIRED</span>' if w.get("expired") else ""
+        flag = ' <span class="badge s-fail">EXPIRED</span>' if w["expired"] else ""
         kv.append(("Waiver", e(waiver_text(w)) + flag))
     sc = r.get("subjectCounts")
     if sc:

@@ -157,7 +157,7 @@ def _footer(doc: Doc) -> list[str]:
         lines.append(
             "**Expired waivers (not applied):** "
             + "; ".join(
-                f"`{cell(pid)}`{' / ' + cell(subj) if subj else ''} (expired {cell(w.get('expires'))})"
+                f"`{cell(pid)}`{' / ' + cell(subj) if subj else ''} (expired {cell(w['expires'])})"
                 for pid, subj, w in expired[:20]
             )
             + (f"; and {len(expired) - 20} more" if len(expired) > 20 else "")

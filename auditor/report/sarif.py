@@ -39,10 +39,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
 from typing import Any
 
 from auditor.report._common import Doc, Result, is_new, one_line, since_block
+from auditor.results.types import WaiverEntry
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 FINGERPRINT_KEY = "auditorFinding/v1"
@@ -101,7 +101,7 @@ def _result(
     subjects: list[str],
     status: str,
     message: str,
-    waiver: Mapping[str, Any] | None,
+    waiver: WaiverEntry | None,
     total: int = 0,
 ) -> dict[str, Any]:
     """One SARIF result for one subject, for the policy itself (no subject), or for a
@@ -154,7 +154,7 @@ def _result(
         new = is_new(doc, pid, None if grouped or not subject else subject)
         out["baselineState"] = "new" if new else "unchanged"
     if status == "waived":
-        justification = str((waiver or {}).get("reason") or "waived")
+        justification = (waiver["reason"] if waiver else "") or "waived"
         out["suppressions"] = [{"kind": "external", "status": "accepted", "justification": justification}]
     return out
 
