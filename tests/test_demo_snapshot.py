@@ -198,3 +198,26 @@ def test_demo_audit_tells_the_exchange_sharepoint_teams_story(tmp_path: Path) ->
     assert {k: results[k]["status"] for k in expected} == expected
     dkim = {f["subject"]: f["status"] for f in results["EXO.DKIM.ENABLED"]["findings"]}
     assert dkim.get("lab.contosopharma.com") == "fail"
+
+
+def test_demo_results_do_not_depend_on_the_hash_seed(tmp_path: Path) -> None:
+    """Same snapshot, policies and baseline give the same results, whatever Python's hash seed
+    (set iteration order must never leak into names listed in messages)."""
+    import os
+    import subprocess
+    import sys
+
+    documents = []
+    for seed in ("1", "3"):
+        out = tmp_path / seed
+        env = {**os.environ, "PYTHONHASHSEED": seed, "AUDITOR_CACHE_DIR": "off"}
+        subprocess.run(
+            [sys.executable, "-m", "auditor", "audit", "--demo", "--format", "json", "--out", str(out), "-q"],
+            env=env,
+            capture_output=True,
+            check=False,
+        )
+        doc = json.loads((out / "results.json").read_text("utf-8"))
+        doc.pop("generatedAt", None)
+        documents.append(doc)
+    assert documents[0] == documents[1]

@@ -55,7 +55,8 @@ def classify(tenant: Tenant, req: Requirement) -> list[UserClass]:
         candidates: list[dict[str, Any]] = d.users
     else:
         wanted = sum(1 << role_list.index(r) for r in req.roles)
-        candidates = [d.user_by_id[u] for u, m in role_masks.items() if m & wanted]
+        # snapshot order (role_masks follows group member sets, whose order varies run to run)
+        candidates = [u for u in d.users if role_masks.get(u["id"], 0) & wanted]
     # Most users are plain enabled members, not named by any policy and holding no role: their
     # class is their group mask alone, found with C-level passes. The few others are keyed one by one.
     special = {

@@ -196,7 +196,7 @@ def _index_roles(directory: Directory, data: Mapping[str, Any], status_of: Calla
             if principal in directory.user_by_id:
                 _hold(holders, principal, active, None)
             elif principal in directory.members:
-                for user_id in directory.members[principal]:
+                for user_id in sorted(directory.members[principal]):  # sets: fix the order
                     _hold(holders, user_id, active, principal)
             elif _maybe_group(directory, principal):
                 directory.roles_unknown_groups.setdefault(role, set()).add(principal)
