@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    app_label = cap.USER_ACTIONS.get(app) or cap.WELL_KNOWN_APPS.get(app) or app
+    app_label = cap.atom_name(app)
     print(
         f"What if {result.user} ({result.guest or 'member'}) signs in to {app_label} "
         f"from {cap.CLIENT_LABELS.get(args.client, args.client)}:"

@@ -59,6 +59,12 @@ CLIENT_LABELS = {
     "other": "other (legacy) clients",
 }
 
+
+def atom_name(atom: str) -> str:
+    """Words for an application, user action or client app type atom (its id when unknown)."""
+    return CLIENT_LABELS.get(atom) or USER_ACTIONS.get(atom) or WELL_KNOWN_APPS.get(atom) or atom
+
+
 #: single-factor authentication method modes (authenticationMethodModes); every other mode,
 #: and every combination of two modes, is multifactor.
 SINGLE_FACTOR_MODES = frozenset(

@@ -134,18 +134,14 @@ def _uncovered_on(
 def _label_atoms(tenant: Tenant, req: Requirement, dim: str, atoms: tuple[str, ...]) -> str | None:
     """Words for a group of atoms, or None when the group is the whole dimension."""
     if set(atoms) >= set(atoms_for(tenant, req, dim)) and (dim != "app" or req.apps is not None):
-        return (
-            None
-            if dim != "app"
-            else _join([cap.USER_ACTIONS.get(a) or cap.WELL_KNOWN_APPS.get(a) or a for a in atoms])
-        )
+        return None if dim != "app" else _join([cap.atom_name(a) for a in atoms])
     if dim == "app":
         if req.apps is None and set(atoms) >= set(tenant.app_atoms):
             return "every resource"
         if req.apps is None and cap.OTHER_APP in atoms:
             left = [a for a in tenant.app_atoms if a not in atoms]
-            return "every resource except " + _join([cap.WELL_KNOWN_APPS.get(a) or a for a in left])
-        names = [cap.USER_ACTIONS.get(a) or cap.WELL_KNOWN_APPS.get(a) or a for a in atoms]
+            return "every resource except " + _join([cap.atom_name(a) for a in left])
+        names = [cap.atom_name(a) for a in atoms]
         return _join(names)
     if dim == "client":
         return "on " + _join([cap.CLIENT_LABELS.get(a, a) for a in atoms])
@@ -184,7 +180,7 @@ def _why(
         if applies is not True and text.startswith("does not include"):
             not_included += 1
             continue
-        reason = text if applies is not True else _path_reason(tenant, p, path)
+        reason = text if applies is not True else path_reason(tenant, p, path)
         if reason:
             (excluded if applies is not True else elsewhere).append(f"{p.label()} {reason}")
     shadow = [
@@ -202,10 +198,13 @@ def _why(
     return "; ".join(reasons)
 
 
-def _path_reason(tenant: Tenant, p: cap.CaPolicy, path: Mapping[str, tuple[str, ...]]) -> str:
+def path_reason(tenant: Tenant, p: cap.CaPolicy, path: Mapping[str, tuple[str, ...]]) -> str:
+    """Why ``p`` does not apply on ``path`` (the dimensions it names), or "" when it does."""
     if p.opaque:
         return "applies only under " + " and ".join(p.opaque)
     for dim in DIMENSIONS:
+        if dim not in path:
+            continue
         atom = path[dim][0]
         if not tenant.allowed(p, dim, atom):
             label = {
@@ -217,11 +216,5 @@ def _path_reason(tenant: Tenant, p: cap.CaPolicy, path: Mapping[str, tuple[str, 
                 "signInRisk": "applies only at other sign-in risk levels than ",
                 "flow": "does not apply to authentication flow ",
             }[dim]
-            name = (
-                cap.CLIENT_LABELS.get(atom)
-                or cap.USER_ACTIONS.get(atom)
-                or cap.WELL_KNOWN_APPS.get(atom)
-                or atom
-            )
-            return label + name
+            return label + cap.atom_name(atom)
     return ""

@@ -14,7 +14,7 @@ from auditor.coverage import capolicy as cap
 from auditor.coverage.classes import classify
 from auditor.coverage.directory import guest_type
 from auditor.coverage.model import DIMENSIONS, Requirement, Tenant, UserClass
-from auditor.coverage.paths import atoms_for
+from auditor.coverage.paths import atoms_for, path_reason
 
 
 @dataclass(frozen=True)
@@ -89,12 +89,9 @@ def what_if(tenant: Tenant, user_id: str, app: str = cap.OTHER_APP, client: str 
 
 
 def _where(tenant: Tenant, req: Requirement, p: cap.CaPolicy, app: str, client: str) -> str:
-    if p.opaque:
-        return "applies only under " + " and ".join(p.opaque)
-    if not tenant.app_applies(p, app):
-        return "does not cover " + (cap.USER_ACTIONS.get(app) or cap.WELL_KNOWN_APPS.get(app) or app)
-    if client not in p.clients:
-        return "does not apply to " + cap.CLIENT_LABELS.get(client, client)
+    reason = path_reason(tenant, p, {"app": (app,), "client": (client,)})
+    if reason:
+        return reason
     limits = []
     for dim in DIMENSIONS[2:]:
         atoms = atoms_for(tenant, req, dim)
