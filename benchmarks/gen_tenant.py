@@ -33,6 +33,8 @@ from typing import IO, Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from auditor.snapshot.collections import COLLECTIONS  # noqa: E402
+from auditor.snapshot.write import encode_value  # noqa: E402
 from tests.graphserver.tenant import ROLE_TEMPLATES, TENANT_ID, make_tenant  # noqa: E402
 
 DOMAIN = "contoso.example"
@@ -669,7 +671,7 @@ class _Writer:
         self.buf, self.size = [], 0
 
     def value(self, obj: Any) -> None:
-        self.put(json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
+        self.put(encode_value(obj).decode("utf-8"))  # the collector's own encoding
 
     def array(self, items: Iterator[Any]) -> None:
         self.put("[")
@@ -682,12 +684,24 @@ class _Writer:
         self.put("]")
 
 
+#: the embedded demo snapshot, and the collections taken from it whole
+DEMO_SNAPSHOT = ROOT / "auditor" / "data" / "demo-snapshot.json"
+DEMO_PREFIXES = ("exchange", "sharepointTenant", "compliance", "teams", "dnsTxtRecords")
+
+
 def _small_collections(shape: Shape) -> dict[str, Any]:
-    """Collections whose size does not grow with users, reshaped from the test server's tenant."""
+    """Collections whose size does not grow with users: the test server's tenant, completed with
+    the demo snapshot's Exchange, SharePoint, Teams, Purview, DNS and logging settings (which
+    the test server serves only in part), so that every built-in policy has its data."""
     base = make_tenant(users=8, seed=shape.seed)
-    for name in ("exchangeAdminAuditLogConfig", "exchangeOrganizationConfig"):
-        base[name] = base[name][0]  # the snapshot holds the cmdlet's single object
-    for name in ("users", "userRegistrationDetails", "groups", "conditionalAccessPolicies"):
+    demo = json.loads(DEMO_SNAPSHOT.read_text(encoding="utf-8"))["data"]
+    for name, value in demo.items():
+        if name not in base or name.startswith(DEMO_PREFIXES):
+            base[name] = value
+    for name, value in list(base.items()):
+        if COLLECTIONS.get(name) == "object" and isinstance(value, list):
+            base[name] = value[0]  # the snapshot holds the cmdlet's single object
+    for name in ("users", "userRegistrationDetails", "groups", "groupMembers", "conditionalAccessPolicies"):
         base.pop(name)
     for domain in base["domains"]:
         domain["isRoot"] = True
