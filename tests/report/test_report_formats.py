@@ -368,8 +368,8 @@ def test_csv_rows_quoting_and_formula_guard() -> None:
     expired = next(b for b in body if b["policyId"] == "AUDIT.UAL.ENABLED")
     assert expired["waiverReason"].startswith("[expired, not applied]")
     assert body[0]["frameworks"] == "cisa-scuba:MS.AAD.3.1v1;nist-800-53:IA-2"
-    for cell in (c for r in rows for c in r):
-        assert not cell.startswith(("=", "+", "-", "@"))
+    for text in (c for r in rows for c in r):
+        assert not text.startswith(("=", "+", "-", "@"))
 
 
 @pytest.mark.parametrize(
