@@ -99,11 +99,17 @@ def _policy_rows(doc: Doc, r: Result, status: str, findings: list[Finding], tail
         cells = ("", status, "yes" if new else "", r["message"], reason, expires)
         yield _row(head, cells, policy, tail)
         return
+    # the cells after the message are the same on every row without a waiver of its own
+    reason, expires = _waiver(r["waiver"])
+    after = f"{policy},{cell(guard_cell(reason))},{cell(guard_cell(expires))},{tail}\r\n"
     for f in findings:
         subject = str(f["subject"])
-        new = status == "fail" and (new_policy or subject in new_subjects)
-        reason, expires = _waiver(f.get("waiver") or r["waiver"])
-        yield _row(head, (subject, status, "yes" if new else "", f["message"], reason, expires), policy, tail)
+        mark = "yes" if status == "fail" and (new_policy or subject in new_subjects) else ""
+        if f.get("waiver"):
+            reason, expires = _waiver(f["waiver"])
+            yield _row(head, (subject, status, mark, f["message"], reason, expires), policy, tail)
+        else:
+            yield f"{head},{cell(guard_cell(subject))},{status},{mark},{cell(guard_cell(str(f['message'])))},{after}"
 
 
 def _first_part(text: str) -> str:
