@@ -47,10 +47,11 @@ from .values import CelType, Uint, format_value, to_json
 
 def release_indexes() -> None:
     """Drop the join indexes and membership sets (and the lists they hold) built while evaluating."""
-    from .fastrt import JOINS
+    from .fastrt import JOINS, SHARED
     from .ops import release_member_sets
 
     JOINS.clear()
+    SHARED.clear()
     release_member_sets()
 
 

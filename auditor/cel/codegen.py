@@ -16,8 +16,8 @@ the positioned error message. Macros become nested functions with plain ``for`` 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any, assert_never
 
 from . import functions as fns
@@ -34,6 +34,7 @@ from .nodes import (
     Macro,
     MapLit,
     Node,
+    NodeBase,
     Select,
     Ternary,
     Unary,
@@ -482,7 +483,57 @@ class CodeGen:
             lines.append(f"{i1}return _charged(_o)")
         outer.preamble.extend(lines)
         typ = "bool" if kind in ("all", "exists", "exists_one") else "list"
+        if range_code is None and self._shareable(node):
+            key = self.const(shape(node))
+            return f"_shared({key}, {rng}, {name})", typ
         return f"{name}({rng})", typ
+
+    def _shareable(self, node: Macro) -> bool:
+        """Whether the macro's result depends on its range alone: a free name (a snapshot
+        collection, or a variable) and a body that reads nothing but its own variables and
+        literals, calling only built-in functions. Then every policy (and every iteration of
+        an enclosing loop) that runs the same macro over the same list shares one result."""
+        if not isinstance(node.range, Ident) or node.range.name in self._bound:
+            return False
+        allowed = {node.var}
+        parts = [node.body] if node.transform is None else [node.body, node.transform]
+        stack: list[Node] = list(parts)
+        while stack:
+            n = stack.pop()
+            if isinstance(n, Macro):
+                allowed.add(n.var)
+            elif isinstance(n, Call) and n.function in self.custom:
+                return False
+            stack.extend(children(n))
+        return all(n.name in allowed for part in parts for n in _walk(part) if isinstance(n, Ident))
+
+
+def _walk(node: Node) -> Iterator[Node]:
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(children(n))
+
+
+def shape(node: Node) -> tuple[Any, ...]:
+    """The structure of ``node`` without positions: equal for the same expression written at
+    different places (two policies), different for anything that could evaluate differently."""
+    return (
+        type(node).__name__,
+        *(_shape_of(getattr(node, f.name)) for f in fields(node) if f.name not in _POSITION),
+    )
+
+
+_POSITION = ("line", "column")
+
+
+def _shape_of(value: Any) -> Any:
+    if isinstance(value, NodeBase):
+        return shape(value)  # type: ignore[arg-type]
+    if isinstance(value, tuple | list):
+        return tuple(_shape_of(v) for v in value)
+    return (type(value).__name__, repr(value))
 
 
 def _mentions(node: Node, name: str) -> bool:

@@ -9,6 +9,7 @@ error messages: that is the interpreter's job.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any
 
 from . import ops
@@ -199,10 +200,39 @@ def _jfilter_in(items: Any, field: str, keys: Any) -> list[Any] | None:
     return [items[i] for i in sorted(hits)]
 
 
+#: lists shorter than this are cheaper to scan again than to look up
+_SHARE_FROM = 1000
+#: (id(list), macro shape) -> (the list, the macro's result over it)
+SHARED: dict[tuple[int, Any], tuple[list[Any], Any]] = {}
+
+
+def _shared(key: Any, items: Any, run: Callable[[Any], Any]) -> Any:
+    """``run(items)``, once per list and macro: policies that filter the same collection the
+    same way (``userRegistrationDetails.filter(u, u.userType != 'guest')``) share the result.
+
+    Only for macros whose result depends on the list alone (the compiler decides), over
+    lists that are never changed while they live; results are never changed either (CEL
+    values are immutable), so one result can be handed to every caller. Errors are not
+    kept: the next caller evaluates, and fails, again.
+    """
+    if items.__class__ is not list or len(items) < _SHARE_FROM:
+        return run(items)
+    slot = (id(items), key)
+    hit = SHARED.get(slot)
+    if hit is not None and hit[0] is items:
+        return hit[1]
+    result = run(items)
+    if len(SHARED) >= 256:
+        SHARED.clear()
+    SHARED[slot] = (items, result)
+    return result
+
+
 BASE_NAMESPACE: dict[str, Any] = {
     "_jexists": _jexists,
     "_jfilter": _jfilter,
     "_jexists_in": _jexists_in,
+    "_shared": _shared,
     "_jfilter_in": _jfilter_in,
     "_fail": _fail,
     "_tick": tick,
