@@ -62,7 +62,7 @@ def collector(url: str, out: str | None) -> int:
     options = CollectOptions(sources=tuple(select_sources(NAMES)), graph_url=url)
     doc = collect(auth, options, out=out)
     assert all(doc["sources"][n]["status"] == "ok" for n in NAMES), doc["sources"]
-    return sum(len(doc["data"][n]) for n in NAMES)
+    return sum(int(doc["sources"][n]["count"]) for n in NAMES)
 
 
 def child(mode: str, url: str, out: str | None) -> None:

@@ -25,12 +25,10 @@ from auditor import limits, strictjson
 from auditor.snapshot.write import encode_value
 
 _BOM = b"\xef\xbb\xbf"
-#: delete every byte but the ones that matter for nesting (and quotes, to find strings)
-_NOT_NESTING = bytes(b for b in range(256) if b not in b'"[]{}')
-#: objects and arrays nest alike: one kind of bracket makes one removal pass per level
-_ONE_BRACKET = bytes.maketrans(b"{}", b"[]")
-#: every digit becomes ``0`` so that a long run of digits is one substring search
-_DIGITS = bytes.maketrans(b"123456789", b"000000000")
+#: keep only what matters for nesting (brackets, and quotes to find strings) and for integer
+#: length (digits, all made ``0``); objects and arrays nest alike, so ``{}`` become ``[]``
+_SHAPE_TABLE = bytes.maketrans(b"{}123456789", b"[]000000000")
+_NOT_SHAPE = bytes(b for b in range(256) if b not in b'"[]{}0123456789')
 _decode = msgspec.json.decode
 
 
@@ -48,34 +46,35 @@ class MalformedPage(ValueError):
     """The page is not JSON the snapshot reader would accept; the message says why."""
 
 
-def nesting_within(canonical: bytes, limit: int) -> bool:
-    """Whether the arrays and objects of canonical JSON nest at most ``limit`` levels.
+def shape_within(canonical: bytes, depth: int, digits: int) -> bool:
+    """Whether canonical JSON nests at most ``depth`` levels and has no integer over ``digits`` digits.
 
-    Conservative: False when a string holds a quote or a bracket (the byte view cannot tell
-    them from structure); the caller then asks the strict parser. Each pass removes the
-    innermost pairs of brackets, one level per pass, so a page of users takes a handful.
+    Conservative, in a few C-speed passes over bytes: False whenever the bytes cannot vouch
+    (a string holding a quote or a bracket; a run of digits that might be one integer, which
+    includes digits of one string, or numbers side by side in an array); the caller then asks
+    the strict parser. Each removal pass takes away the innermost brackets, one level a pass.
     """
-    if b'\\"' in canonical:
+    if b"\\" in canonical and b'\\"' in canonical:
         return False
-    shape = canonical.translate(_ONE_BRACKET, _NOT_NESTING).replace(b'""', b"")
+    kept = canonical.translate(_SHAPE_TABLE, _NOT_SHAPE)
+    if b"0" * (digits + 1) in kept:
+        return False
+    shape = kept.translate(None, b"0").replace(b'""', b"")
     if b'"' in shape:  # a string held a bracket: its quotes did not pair up
         return False
-    for _ in range(limit):
+    for _ in range(depth):
         if not shape:
             return True
         shape = shape.replace(b"[]", b"")
     return not shape
 
 
-def _digits_within(canonical: bytes, limit: int) -> bool:
-    """No run of more than ``limit`` digits anywhere (strings included: conservative)."""
-    return b"0" * (limit + 1) not in canonical.translate(_DIGITS)
-
-
 def _fast(body: bytes) -> Page | None:
     """The page, if msgspec and the byte checks can vouch for it; None to ask the strict parser."""
     budget = limits.current()
-    if len(body) > budget.snapshot_bytes or b'\\"' in body or b"\\u003" in body:
+    if len(body) > budget.snapshot_bytes or (
+        b"\\" in body and (b'\\"' in body or b"\\u003" in body)
+    ):
         # an escaped quote or colon would make the key count below ambiguous; rare in API output
         return None
     try:
@@ -103,9 +102,7 @@ def _fast(body: bytes) -> Page | None:
     limit = budget.json_depth
     # the item list is one level inside the page object
     for part, room in ((rest, limit), (items, limit - 1)):
-        if part is not None and not (
-            nesting_within(part, room) and _digits_within(part, budget.int_digits)
-        ):
+        if part is not None and not shape_within(part, room, budget.int_digits):
             return None
     return Page(doc, items)
 

@@ -427,7 +427,7 @@ def collect(
     in ``sources`` (with their counts) but not in ``data``: their items exist only in ``out``.
     Without ``out``, the whole document is returned.
     """
-    from auditor.snapshot import write_snapshot
+    from auditor.snapshot.write import write_collected_snapshot
 
     imported = [load_import(spec) for spec in options.imports]
     imported_names = {r.name for r in imported}
@@ -443,6 +443,6 @@ def collect(
         doc = build_document(auth, run_options, tenant, results, collected_at)
         apply_imports(doc, imported)
         if out is not None:
-            write_snapshot(out, doc)
+            write_collected_snapshot(out, doc)
             doc["data"] = {k: v for k, v in doc["data"].items() if not isinstance(v, SpooledList)}
     return doc
