@@ -140,9 +140,8 @@ def main() -> None:
     )
     print(f"collector + .json.gz: {written['seconds']:.2f} s  peak {written['peak_mib']:.0f} MiB")
     ratio = best_bare / best_coll
-    print(
-        f"throughput ratio (collector / bare): {ratio:.2f}  (target >= 0.90: {'met' if ratio >= 0.9 else 'NOT met'})"
-    )
+    met = "met" if ratio >= 0.9 else "NOT met"
+    print(f"throughput ratio (collector / bare): {ratio:.2f}  (target >= 0.90: {met})")
     print(
         f"all rounds: bare {[round(r['seconds'], 2) for r in bare]}, "
         f"collector {[round(r['seconds'], 2) for r in coll]}"

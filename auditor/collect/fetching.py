@@ -376,7 +376,6 @@ async def collect_pages(
     data is a :class:`~auditor.collect.spool.SpooledList`; nothing of a failed one remains.
     Never raises for API faults: a failure becomes a result without data.
     """
-    endpoint = source.endpoint
     shape = shape or source.shape
     writer: SpoolWriter | None = spool.open(source.name) if spool is not None and shape == "list" else None
     try:

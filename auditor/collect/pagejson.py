@@ -25,10 +25,12 @@ from auditor import limits, strictjson
 from auditor.snapshot.write import encode_value
 
 _BOM = b"\xef\xbb\xbf"
-#: keep only what matters for nesting (brackets, and quotes to find strings) and for integer
-#: length (digits, all made ``0``); objects and arrays nest alike, so ``{}`` become ``[]``
-_SHAPE_TABLE = bytes.maketrans(b"{}123456789", b"[]000000000")
-_NOT_SHAPE = bytes(b for b in range(256) if b not in b'"[]{}0123456789')
+#: keep only what matters for nesting: brackets, and quotes to find strings; objects and
+#: arrays nest alike, so ``{}`` become ``[]`` (deleting to five kinds of byte is the fast case)
+_ONE_BRACKET = bytes.maketrans(b"{}", b"[]")
+_NOT_NESTING = bytes(b for b in range(256) if b not in b'"[]{}')
+#: every digit becomes ``0``, so that a long run of digits is one substring search
+_DIGITS = bytes.maketrans(b"123456789", b"000000000")
 _decode = msgspec.json.decode
 
 
@@ -51,15 +53,14 @@ def shape_within(canonical: bytes, depth: int, digits: int) -> bool:
 
     Conservative, in a few C-speed passes over bytes: False whenever the bytes cannot vouch
     (a string holding a quote or a bracket; a run of digits that might be one integer, which
-    includes digits of one string, or numbers side by side in an array); the caller then asks
+    includes digits in a string); the caller then asks
     the strict parser. Each removal pass takes away the innermost brackets, one level a pass.
     """
     if b"\\" in canonical and b'\\"' in canonical:
         return False
-    kept = canonical.translate(_SHAPE_TABLE, _NOT_SHAPE)
-    if b"0" * (digits + 1) in kept:
+    if b"0" * (digits + 1) in canonical.translate(_DIGITS):
         return False
-    shape = kept.translate(None, b"0").replace(b'""', b"")
+    shape = canonical.translate(_ONE_BRACKET, _NOT_NESTING).replace(b'""', b"")
     if b'"' in shape:  # a string held a bracket: its quotes did not pair up
         return False
     for _ in range(depth):
@@ -72,9 +73,7 @@ def shape_within(canonical: bytes, depth: int, digits: int) -> bool:
 def _fast(body: bytes) -> Page | None:
     """The page, if msgspec and the byte checks can vouch for it; None to ask the strict parser."""
     budget = limits.current()
-    if len(body) > budget.snapshot_bytes or (
-        b"\\" in body and (b'\\"' in body or b"\\u003" in body)
-    ):
+    if len(body) > budget.snapshot_bytes or (b"\\" in body and (b'\\"' in body or b"\\u003" in body)):
         # an escaped quote or colon would make the key count below ambiguous; rare in API output
         return None
     try:

@@ -63,13 +63,13 @@ from auditor.collect.mgmtactivity import (
 from auditor.collect.progress import LineReporter, Reporter
 from auditor.collect.recentactivity import Channels, collect_recent_activity
 from auditor.collect.sentinel import collect_connectors, sentinel_sender
-from auditor.collect.spool import Spool, SpooledList
 from auditor.collect.sharepoint import (
     admin_url_from_organization,
     sharepoint_scope,
     sharepoint_sender,
     tenant_url,
 )
+from auditor.collect.spool import Spool, SpooledList
 from auditor.errors import InputError
 
 #: collections the run itself reads (their data must stay in memory, never in a spool file):
@@ -437,7 +437,8 @@ def collect(
     with contextlib.ExitStack() as stack:
         spool = stack.enter_context(Spool(out)) if out is not None else None
         collector = Collector(auth, run_options, reporter, spool)
-        collector.done.update((r.name, r) for r in imported)  # e.g. Sentinel reads imported diagnostic settings
+        # e.g. Sentinel reads imported diagnostic settings
+        collector.done.update((r.name, r) for r in imported)
         tenant, results = asyncio.run(collector.run())
         (reporter or collector.reporter).finish(results + imported)
         doc = build_document(auth, run_options, tenant, results, collected_at)

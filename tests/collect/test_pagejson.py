@@ -14,7 +14,10 @@ from auditor.snapshot.write import encode_value
 PAGES = [
     {"@odata.context": "x", "value": []},
     {"value": [{"id": "1", "n": 2, "f": 1.5, "b": True, "z": None, "l": [1, [2, {"a": []}]]}]},
-    {"value": [{"t": "a: b", "url": "https://h:443/x?y=1", "u": "é ☃ 😀"}], "@odata.nextLink": "http://h:1/n"},
+    {
+        "value": [{"t": "a: b", "url": "https://h:443/x?y=1", "u": "é ☃ 😀"}],
+        "@odata.nextLink": "http://h:1/n",
+    },
     {"value": [{"big": 10**39, "neg": -(10**39), "e": 1e300, "tiny": 5e-324}]},
     {"id": "o", "nested": {"a": {"b": {"c": 1}}}},
 ]
