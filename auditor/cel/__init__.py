@@ -46,10 +46,12 @@ from .values import CelType, Uint, format_value, to_json
 
 
 def release_indexes() -> None:
-    """Drop the join indexes (and the lists they hold) built while evaluating."""
+    """Drop the join indexes and membership sets (and the lists they hold) built while evaluating."""
     from .fastrt import JOINS
+    from .ops import release_member_sets
 
     JOINS.clear()
+    release_member_sets()
 
 
 __all__ = [

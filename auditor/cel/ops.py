@@ -346,11 +346,48 @@ def _key_text(key: Any) -> str:
     return str(key)
 
 
+#: lists at least this long that ``in`` meets a second time are looked up in a set of their strings
+_SET_FROM = 8
+#: id(list) -> (the list, its string elements); and lists met once (kept, so ids stay theirs)
+MEMBER_SETS: dict[int, tuple[Any, frozenset[str]]] = {}
+_MET_ONCE: dict[int, Any] = {}
+
+
+def _string_members(container: Any) -> frozenset[str] | None:
+    """The string elements of a list that ``in`` keeps meeting (``x in holderIds`` inside a
+    filter over every user), as a set; None the first time. A string is in the list by CEL
+    equality exactly when it is in this set, so the answer is the scan's, in O(1)."""
+    key = id(container)
+    hit = MEMBER_SETS.get(key)
+    if hit is not None and hit[0] is container:
+        return hit[1]
+    if _MET_ONCE.get(key) is container:
+        if len(MEMBER_SETS) >= 256:
+            MEMBER_SETS.clear()
+        members = frozenset(x for x in container if x.__class__ is str)
+        MEMBER_SETS[key] = (container, members)
+        return members
+    if len(_MET_ONCE) >= 1024:
+        _MET_ONCE.clear()
+    _MET_ONCE[key] = container
+    return None
+
+
+def release_member_sets() -> None:
+    """Forget the sets and the lists they were made from (at the end of an evaluation)."""
+    MEMBER_SETS.clear()
+    _MET_ONCE.clear()
+
+
 def contains_in(elem: Any, container: Any) -> bool:
     """``elem in container``: list membership by CEL equality, or map key presence."""
     cc = container.__class__
     if cc is list or cc is tuple:
         if elem.__class__ is str:
+            if len(container) >= _SET_FROM:
+                members = _string_members(container)
+                if members is not None:
+                    return elem in members
             for x in container:
                 if x.__class__ is str and x == elem:
                     return True

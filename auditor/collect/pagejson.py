@@ -9,7 +9,7 @@ remaining rules (duplicate keys, nesting depth, integer digits) are checked here
 C-speed byte operations only, and conservatively: a page these checks cannot vouch for is
 parsed again by :func:`auditor.strictjson.loads`, which gives the exact verdict and message.
 
-The items are then re-encoded with :data:`auditor.snapshot.write.encode_value`, the one
+The items are then re-encoded with :data:`auditor.snapshot.encoding.encode_value`, the one
 canonical encoding of snapshot text, so that they can be spooled to disk as the snapshot's own
 bytes and never held as Python objects.
 """
@@ -22,7 +22,7 @@ from typing import Any
 import msgspec
 
 from auditor import limits, strictjson
-from auditor.snapshot.write import encode_value
+from auditor.snapshot.encoding import encode_value
 
 _BOM = b"\xef\xbb\xbf"
 #: keep only what matters for nesting: brackets, and quotes to find strings; objects and

@@ -88,8 +88,20 @@ def compact(value: Any, depth: int = 0) -> Any:
     return converted if type(converted) is not kind else str(converted)
 
 
-def subject_evidence(item: Any, fields: frozenset[str] | None) -> Any:
-    """A subject's evidence: the fields its policy reads (``fields``), or all of it when None."""
+def subject_evidence(item: Any, fields: tuple[str, ...] | None) -> Any:
+    """A subject's evidence: the fields its policy reads (``fields``, sorted), or all of it when None.
+
+    Runs once per failing subject (a million on a first audit): short strings, booleans
+    and nulls, most of what a directory record holds, are kept without further checks.
+    """
     if fields is None or item.__class__ is not dict:
         return compact(item)
-    return {k: compact(item[k], 1) for k in sorted(fields) if k in item}
+    out: dict[str, Any] = {}
+    for k in fields:
+        if k in item:
+            v = item[k]
+            kind = v.__class__
+            out[k] = (
+                v if (kind is str and len(v) <= MAX_STRING) or kind is bool or v is None else compact(v, 1)
+            )
+    return out

@@ -8,11 +8,24 @@ cell such as ``=HYPERLINK(...)``.
 
 from __future__ import annotations
 
-import csv
 import io
+from collections.abc import Iterator
+from typing import BinaryIO
 
-from auditor.report._common import Doc, Finding, frameworks_text, is_new, one_line, sev_rank, status_rank
+from auditor.report._common import (
+    Doc,
+    Finding,
+    Result,
+    frameworks_text,
+    one_line,
+    sev_rank,
+    since_block,
+    status_rank,
+)
 from auditor.results.types import WaiverEntry
+
+#: rows per write
+_BATCH = 2000
 
 HEADER = (
     "severity",
@@ -44,6 +57,19 @@ def guard_cell(value: object) -> str:
     return text
 
 
+def cell(text: str) -> str:
+    """One RFC 4180 cell: quoted (quotes doubled) when it holds a comma, quote or line break.
+
+    The same rule as ``csv.writer`` with ``QUOTE_MINIMAL``, written out so that a policy's
+    long constant cells (remediation, frameworks) are quoted once per policy, not per row.
+    """
+    if '"' in text:
+        return '"' + text.replace('"', '""') + '"'
+    if "," in text or "\n" in text or "\r" in text:
+        return '"' + text + '"'
+    return text
+
+
 def _waiver(w: WaiverEntry | None) -> tuple[str, str]:
     if w:
         reason = w["reason"]
@@ -53,48 +79,66 @@ def _waiver(w: WaiverEntry | None) -> tuple[str, str]:
     return "", ""
 
 
-def _rows(doc: Doc) -> list[tuple[tuple[int, int, str, str], list[str]]]:
-    """(sort key, guarded cells) for every row: each finding, or the policy itself when it
-    has none. The policy's own cells are guarded once per policy, not once per subject."""
+def _policy_rows(doc: Doc, r: Result, status: str, findings: list[Finding], tail: str) -> Iterator[str]:
+    """The rows of one policy with one status, in subject order (the findings' own order)."""
+    pid = str(r["policyId"])
+    head = ",".join(cell(guard_cell(c)) for c in (r["severity"], pid, r["title"], r["status"]))
+    policy = ",".join(
+        cell(guard_cell(c)) for c in (one_line(r["remediation"]), frameworks_text(r["frameworks"]))
+    )
+    since = since_block(doc)
+    entry = since["newFailures"].get(pid) if since else None
+    new_policy = entry is not None and entry["policy"]
+    new_subjects = frozenset(entry["subjects"]) if entry is not None else frozenset()
+    if not findings:
+        reason, expires = _waiver(r["waiver"])
+        new = status == "fail" and entry is not None
+        cells = ("", status, "yes" if new else "", r["message"], reason, expires)
+        yield _row(head, cells, policy, tail)
+        return
+    for f in findings:
+        subject = str(f["subject"])
+        new = status == "fail" and (new_policy or subject in new_subjects)
+        reason, expires = _waiver(f.get("waiver") or r["waiver"])
+        yield _row(head, (subject, status, "yes" if new else "", f["message"], reason, expires), policy, tail)
+
+
+def _row(head: str, cells: tuple[str, str, str, str, str, str], policy: str, tail: str) -> str:
+    subject, status, new, message, reason, expires = cells
+    middle = ",".join(
+        (cell(guard_cell(subject)), status, new, cell(guard_cell(message)), policy, cell(guard_cell(reason)))
+    )
+    return f"{head},{middle},{cell(guard_cell(expires))},{tail}\r\n"
+
+
+def iter_rows(doc: Doc) -> Iterator[str]:
+    """Every row after the header, sorted by severity (highest first), status, policy ID and
+    subject, without building the rows first: results are in policy ID order and each
+    result's findings in subject order, so the rows are merged in that order as written."""
     tenant = doc["snapshot"]["tenant"] or {}
-    tenant_cells = [
-        guard_cell(c)
+    tail = ",".join(
+        cell(guard_cell(c))
         for c in (
             tenant.get("displayName") or tenant.get("defaultDomain") or "",
             tenant.get("id") or "",
             doc["snapshot"]["collectedAt"],
         )
-    ]
-    out: list[tuple[tuple[int, int, str, str], list[str]]] = []
+    )
+    by_severity: dict[int, list[tuple[Result, dict[str, list[Finding]]]]] = {}
+    statuses: set[str] = set()
     for r in doc["results"]:
-        pid = str(r["policyId"])
-        head = [guard_cell(c) for c in (r["severity"], pid, r["title"], r["status"])]
-        policy_cells = [
-            guard_cell(one_line(r["remediation"])),
-            guard_cell(frameworks_text(r["frameworks"])),
-        ]
-        sev = -sev_rank(str(r["severity"]))
-        findings: list[Finding | None] = [*r["findings"]] or [None]
-        for f in findings:
-            status = str(r["status"] if f is None else f["status"])
-            subject = "" if f is None else str(f["subject"])
-            new = status == "fail" and is_new(doc, pid, subject if f is not None else None)
-            reason, expires = _waiver(r["waiver"] if f is None else (f.get("waiver") or r["waiver"]))
-            message = r["message"] if f is None else f["message"]
-            cells = [
-                *head,
-                guard_cell(subject),
-                status,
-                "yes" if new else "",
-                guard_cell(message),
-                *policy_cells,
-                guard_cell(reason),
-                guard_cell(expires),
-                *tenant_cells,
-            ]
-            out.append(((sev, status_rank(status), pid, subject), cells))
-    out.sort(key=lambda row: row[0])
-    return out
+        groups: dict[str, list[Finding]] = {}
+        for f in r["findings"]:
+            groups.setdefault(str(f["status"]), []).append(f)
+        if not groups:
+            groups[str(r["status"])] = []
+        statuses.update(groups)
+        by_severity.setdefault(-sev_rank(str(r["severity"])), []).append((r, groups))
+    for _sev, results in sorted(by_severity.items()):
+        for status in sorted(statuses, key=lambda s: (status_rank(s), s)):
+            for r, groups in results:
+                if status in groups:
+                    yield from _policy_rows(doc, r, status, groups[status], tail)
 
 
 class CsvFormat:
@@ -104,15 +148,25 @@ class CsvFormat:
     local ANSI code page and mangles accented names. Rows are sorted by severity (highest
     first), then status, policy ID and subject; every row carries the remediation, the
     framework IDs, the tenant and the collection date, so a filtered or pasted extract
-    still says where and when it comes from.
+    still says where and when it comes from. Written streaming: a tenant where every user
+    fails yields millions of rows, and none of them is held longer than one batch.
     """
 
     name = "csv"
     filename = "findings.csv"
 
+    def write(self, doc: Doc, fh: BinaryIO) -> None:
+        """Write the file into ``fh`` in batches of rows."""
+        fh.write("\ufeff".encode() + (",".join(HEADER) + "\r\n").encode("utf-8"))
+        batch: list[str] = []
+        for row in iter_rows(doc):
+            batch.append(row)
+            if len(batch) >= _BATCH:
+                fh.write("".join(batch).encode("utf-8"))
+                batch.clear()
+        fh.write("".join(batch).encode("utf-8"))
+
     def render(self, doc: Doc) -> bytes:
-        buf = io.StringIO(newline="")
-        writer = csv.writer(buf, dialect="excel", lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-        writer.writerow(HEADER)
-        writer.writerows(cells for _key, cells in _rows(doc))
-        return "\ufeff".encode() + buf.getvalue().encode("utf-8")
+        buf = io.BytesIO()
+        self.write(doc, buf)
+        return buf.getvalue()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import heapq
 import html
 import json
 import re
@@ -27,6 +28,7 @@ from auditor.report._common import (
     STATUS_LABELS,
     STATUS_ORDER,
     Doc,
+    Finding,
     Result,
     counts,
     exit_code,
@@ -104,11 +106,26 @@ def shortened(doc: Doc) -> dict[str, Any]:
     return out
 
 
+def _findings_fit(doc: Doc, limit: int) -> bool:
+    """Whether the findings encode within ``limit`` bytes, found by encoding them in batches
+    and stopping as soon as they do not: at most ``limit`` bytes are ever encoded to see."""
+    size = 0
+    for r in doc["results"]:
+        findings = r["findings"] or []
+        for start in range(0, len(findings), 256):
+            size += len(json.dumps(findings[start : start + 256], ensure_ascii=False, separators=(",", ":")))
+            if size > limit:
+                return False
+    return True
+
+
 def _embedded(doc: Doc) -> tuple[str, bool]:
     """(JSON for the page, whether it is the whole document)."""
-    whole = embed_json(doc)
-    if len(whole) <= EMBED_MAX_BYTES:
-        return whole, True
+    if _findings_fit(doc, EMBED_MAX_BYTES):
+        whole = embed_json(doc)
+        if len(whole) <= EMBED_MAX_BYTES:
+            return whole, True
+        del whole
     return embed_json(shortened(doc)), False
 
 
@@ -325,17 +342,22 @@ def _findings(doc: Doc, r: Result) -> str:
     """Failing and erroring subjects (the first :data:`SUBJECTS_LISTED`), with evidence;
     waived subjects listed; passing subjects only counted (evidence for them is not needed
     to act, and listing 1.5 million of them makes a page no browser opens)."""
-    findings = sorted(
-        (f for f in r["findings"] or [] if f["status"] != "pass"),
-        key=lambda f: (status_rank(str(f["status"])), str(f["subject"])),
-    )
-    passing = sum(1 for f in r["findings"] or [] if f["status"] == "pass")
+    by_status: dict[str, list[Finding]] = {}
+    for f in r["findings"] or ():
+        by_status.setdefault(str(f["status"]), []).append(f)
+    passing = len(by_status.pop("pass", ()))
     sc = r.get("subjectCounts") or {}
     passing = max(passing, int(sc.get("pass", 0) or 0))
-    if not findings:
+    if not by_status:
         return f'<p class="muted">{passing} subjects pass.</p>' if passing else ""
-    total = max(failing_subject_count(r), len(findings))
-    shown = findings[:SUBJECTS_LISTED]
+    total = max(failing_subject_count(r), sum(map(len, by_status.values())))
+    # the first SUBJECTS_LISTED by status, then subject: without sorting a million findings
+    shown: list[Finding] = []
+    for status in sorted(by_status, key=lambda s: (status_rank(s), s)):
+        want = SUBJECTS_LISTED - len(shown)
+        if want <= 0:
+            break
+        shown += heapq.nsmallest(want, by_status[status], key=lambda f: str(f["subject"]))
     pid = str(r["policyId"])
     rows = []
     for f in shown:

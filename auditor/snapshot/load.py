@@ -8,11 +8,12 @@ traceback.
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import json
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from importlib import resources
@@ -24,6 +25,7 @@ import jsonschema
 from auditor import limits, strictjson
 from auditor.errors import InputError
 from auditor.snapshot.collections import COLLECTIONS
+from auditor.snapshot.encoding import is_canonical
 from auditor.snapshot.model import Snapshot
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -90,21 +92,15 @@ def decode_bytes(raw: bytes, source: str) -> dict[str, Any]:
     budget = limits.current().snapshot_bytes
     if raw[:2] == GZIP_MAGIC:
         raw = gunzip_bounded(raw, source, budget)
-    elif len(raw) > budget:
-        raise InputError(f"larger than the limit of {budget} bytes (--limit snapshot-bytes)", source=source)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text: {exc}", source=source) from None
-    del raw
-    return parse_text(text, source)
+    return parse_bytes(raw, source)
 
 
-def parse_text(text: str, source: str) -> dict[str, Any]:
-    """Parse snapshot text strictly and within budgets (GC paused, result frozen); errors name
-    ``source`` and the place."""
+def parse_bytes(raw: bytes, source: str, *, alongside: Callable[[], object] | None = None) -> dict[str, Any]:
+    """Parse snapshot bytes strictly and within budgets (GC paused, result frozen); errors name
+    ``source`` and the place. Text in the collector's own encoding takes the fast path.
+    ``alongside``: work that releases the interpreter lock, done while parsing."""
     with _parsing():
-        doc = strictjson.loads(text, source)
+        doc = strictjson.loads_canonical(raw, source, is_canonical, alongside=alongside)
     if not isinstance(doc, dict):
         raise InputError("a snapshot must be a JSON object", source=source)
     return doc
@@ -145,37 +141,27 @@ def load_snapshot_bytes(raw: bytes, source: str) -> Snapshot:
     return Snapshot(source=source, sha256=sha256, document=doc)
 
 
-def _read_and_hash(path: Path) -> tuple[str, str]:
-    """The file's sha256 and its (decompressed) text, never holding bytes and text longer than needed."""
-    digest = hashlib.sha256()
-    budget = limits.current().snapshot_bytes
-    if path.stat().st_size > budget:  # refuse before reading, not after
-        raise InputError(
-            f"larger than the limit of {budget} bytes (--limit snapshot-bytes)", source=str(path)
-        )
-    with path.open("rb") as fh:
-        raw = fh.read()
-    digest.update(raw)
-    if raw[:2] == GZIP_MAGIC:
-        raw = gunzip_bounded(raw, str(path), budget)
-    elif len(raw) > budget:
-        raise InputError(
-            f"larger than the limit of {budget} bytes (--limit snapshot-bytes)", source=str(path)
-        )
-    try:
-        return digest.hexdigest(), raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text: {exc}", source=str(path)) from None
-
-
 def load_snapshot(path: str | Path) -> Snapshot:
-    """Read a snapshot file; raise :class:`InputError` naming the path on any problem."""
+    """Read a snapshot file; raise :class:`InputError` naming the path on any problem.
+
+    The file's sha256 is computed while the text is parsed (see ``loads_canonical``).
+    """
     source = str(path)
+    budget = limits.current().snapshot_bytes
     try:
-        sha256, text = _read_and_hash(Path(path))
+        if Path(path).stat().st_size > budget:  # refuse before reading, not after
+            raise InputError(
+                f"larger than the limit of {budget} bytes (--limit snapshot-bytes)", source=source
+            )
+        with open(path, "rb") as fh:
+            file_bytes = fh.read()
     except OSError as exc:
         raise InputError(f"cannot read snapshot: {exc.strerror or exc}", source=source) from None
-    doc = parse_text(text, source)
-    del text
+    digest = hashlib.sha256()
+    raw = gunzip_bounded(file_bytes, source, budget) if file_bytes[:2] == GZIP_MAGIC else file_bytes
+    hashing = functools.partial(digest.update, file_bytes)
+    del file_bytes
+    doc = parse_bytes(raw, source, alongside=hashing)
+    del raw, hashing
     validate_document(doc, source)
-    return Snapshot(source=source, sha256=sha256, document=doc)
+    return Snapshot(source=source, sha256=digest.hexdigest(), document=doc)

@@ -16,41 +16,12 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
-import msgspec
-
+from auditor.snapshot.encoding import _STREAM_DEPTH, encode_value, iter_document
 from auditor.snapshot.load import validate_document
 
-#: the one encoder of snapshot text: compact UTF-8 JSON, keys in document order. Loading
-#: recognises text in exactly this encoding and then skips its slower strict parser.
-encode_value = msgspec.json.Encoder().encode
-#: list items per encoder call when streaming a collection
-_BATCH = 1000
-#: depth to which containers are walked (document, data, collection, group); deeper: encoded whole
-_STREAM_DEPTH = 4
+__all__ = ["encode_value", "iter_document", "write_atomic", "write_atomic_stream", "write_snapshot"]
 #: gzip level: the fastest, since a snapshot is written once per collection run and read often
 GZIP_LEVEL = 1
-
-
-def iter_document(value: Any, depth: int = 0) -> Iterator[bytes]:
-    """The compact JSON of ``value`` in pieces (exactly ``encode_value(value)`` joined).
-
-    Why: a 1.5-million-user snapshot is over a gigabyte of text; encoding it in one piece
-    holds the text, its bytes and (for ``.json.gz``) the compressed bytes at once, next to
-    the parsed data. In pieces, only one batch of items is ever held.
-    """
-    if depth < _STREAM_DEPTH and value.__class__ is dict:
-        sep = b"{"
-        for key, item in value.items():
-            yield sep + encode_value(key) + b":"
-            yield from iter_document(item, depth + 1)
-            sep = b","
-        yield b"}" if sep == b"," else b"{}"
-    elif depth < _STREAM_DEPTH and value.__class__ is list and len(value) > _BATCH:
-        for start in range(0, len(value), _BATCH):
-            yield (b"[" if start == 0 else b",") + encode_value(value[start : start + _BATCH])[1:-1]
-        yield b"]"
-    else:
-        yield encode_value(value)
 
 
 class PreEncoded:

@@ -17,7 +17,7 @@ import pytest
 import auditor.collect.runner as runner
 from auditor.collect.catalog import USER_SELECT
 from auditor.snapshot import load_snapshot
-from auditor.snapshot.write import iter_document
+from auditor.snapshot.encoding import iter_document
 from tests.collect.conftest import SECRET_TOKEN, fast_policy, run_collect
 from tests.graphserver import Fault, GraphServer
 

@@ -9,7 +9,7 @@ import pytest
 from auditor import strictjson
 from auditor.collect.pagejson import MalformedPage, _fast, decode_page, shape_within
 from auditor.errors import InputError
-from auditor.snapshot.write import encode_value
+from auditor.snapshot.encoding import encode_value
 
 PAGES = [
     {"@odata.context": "x", "value": []},

@@ -17,10 +17,11 @@ import pytest
 from report_builders import XSS, passing_doc, results_doc
 
 from auditor.report import FILE_FORMATS, FORMATS, extract_results
-from auditor.report.csvfmt import HEADER, guard_cell
+from auditor.report.csvfmt import HEADER, cell, guard_cell
 from auditor.report.markdown import MAX_BYTES
 from auditor.report.sarif import FINGERPRINT_KEY, build_sarif, fingerprint
 from auditor.results import dumps, seal, validate_results
+from auditor.vocab import TRIAGE_ORDER
 
 EXPECTED_FILES = {
     "json": "results.json",
@@ -367,8 +368,8 @@ def test_csv_rows_quoting_and_formula_guard() -> None:
     expired = next(b for b in body if b["policyId"] == "AUDIT.UAL.ENABLED")
     assert expired["waiverReason"].startswith("[expired, not applied]")
     assert body[0]["frameworks"] == "cisa-scuba:MS.AAD.3.1v1;nist-800-53:IA-2"
-    for cell in (c for r in rows for c in r):
-        assert not cell.startswith(("=", "+", "-", "@"))
+    for text in (c for r in rows for c in r):
+        assert not text.startswith(("=", "+", "-", "@"))
 
 
 @pytest.mark.parametrize(
@@ -549,3 +550,38 @@ def test_junit_honours_fail_on() -> None:
         children = [ch.tag for ch in cases[pid]]
         assert children == ["system-out"], pid
         assert "below fail-on critical" in (cases[pid].find("system-out").text or "")  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "plain", "a,b", 'say "hi"', "two\nlines", "cr\rhere", "crlf\r\n", '",', " lead", "tab\tx", "é—漢"],
+)
+def test_csv_cell_quotes_exactly_as_the_csv_module(text: str) -> None:
+    """The writer quotes cells itself (once per policy for the long constant ones); the
+    result must be what csv.writer with QUOTE_MINIMAL writes, and read back unchanged."""
+    buf = io.StringIO(newline="")
+    csv.writer(buf, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL).writerow(["x", text])
+    assert "x," + cell(text) + "\r\n" == buf.getvalue()
+    assert next(csv.reader(io.StringIO("x," + cell(text), newline=""))) == ["x", text]
+
+
+def test_csv_streamed_rows_are_in_the_order_a_full_sort_gives() -> None:
+    """Rows are merged in order as they are written (no list of every row is built): the
+    order must equal sorting all rows by severity, status rank, policy ID and subject."""
+    doc = big_doc(n_policies=100, n_findings=30)
+    for i, res in enumerate(doc["results"]):  # mixed severities, and statuses inside each policy
+        res["severity"] = ("critical", "high", "medium", "low", "info")[i % 5]
+        for k, f in enumerate(res["findings"]):
+            f["status"] = ("fail", "pass", "error")[(i + k) % 3]
+    out = io.BytesIO()
+    FORMATS["csv"].write(doc, out)  # type: ignore[attr-defined]
+    rows = list(csv.DictReader(io.StringIO(out.getvalue().decode("utf-8-sig"), newline="")))
+    ranks = {"critical": 4, "high": 3, "medium": 2, "low": 1, "info": 0}
+    order = [str(s) for s in TRIAGE_ORDER]
+
+    def key(r: dict[str, str]) -> tuple[int, int, str, str]:
+        return (-ranks[r["severity"]], order.index(r["status"]), r["policyId"], r["subject"])
+
+    assert len(rows) == sum(len(r["findings"]) or 1 for r in doc["results"]) > 1000
+    assert [key(r) for r in rows] == sorted(key(r) for r in rows)
+    assert out.getvalue() == FORMATS["csv"].render(doc)
