@@ -100,3 +100,44 @@ def test_collections_the_run_reads_are_never_spooled() -> None:
         runner.PREREQUISITES
     )
     assert "users" not in runner.PREREQUISITES
+
+
+@pytest.mark.parametrize("failure", ["missing", "refused", "partial"])
+def test_spool_files_are_copied_whole_where_the_kernel_cannot_copy(
+    big: GraphServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: str
+) -> None:
+    reference = tmp_path / "ref" / "s.json"
+    run_collect(big, NAMES, out=reference)
+    import os
+
+    real = getattr(os, "copy_file_range", None)
+
+    def refused(*args: Any) -> int:
+        raise OSError(18, "Invalid cross-device link")
+
+    def partial(src: int, dst: int, count: int, offset_src: int, offset_dst: int) -> int:
+        if offset_src > 0:  # the first call copies a little, then the system refuses
+            raise OSError(38, "Function not implemented")
+        assert real is not None
+        return real(src, dst, min(count, 1000), offset_src, offset_dst)
+
+    if failure == "missing":
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    else:
+        monkeypatch.setattr(
+            os, "copy_file_range", refused if failure == "refused" else partial, raising=False
+        )
+    out = tmp_path / "s.json"
+    run_collect(big, NAMES, out=out)
+    assert _same_but_times(out.read_bytes(), reference.read_bytes())
+    assert len(json.loads(out.read_bytes())["data"]["users"]) == 1500
+
+
+def _same_but_times(a: bytes, b: bytes) -> bool:
+    """Equal documents once the run's timestamps are set aside."""
+    da, db = json.loads(a), json.loads(b)
+    for d in (da, db):
+        d.pop("collectedAt")
+        for entry in d["sources"].values():
+            entry.pop("retrievedAt")
+    return bool(da == db) and a == b"".join(iter_document(json.loads(a)))
