@@ -355,19 +355,26 @@ class CodeGen:
         return self.const(value)
 
     def _join(self, node: Macro) -> tuple[str, str] | None:
-        """``coll.exists(v, v.f == k)`` / ``coll.filter(v, v.f == k)`` run repeatedly: an index lookup.
+        """``coll.exists(v, v.f == k)`` / ``coll.filter(v, v.f == k)`` run repeatedly, and
+        ``coll.exists(v, v.f in ks)`` / ``coll.filter(v, v.f in ks)`` anywhere: an index lookup.
 
-        Only over a free name (a snapshot collection or a variable), only where the macro
-        runs more than once (inside another macro, or per subject), and only when ``k``
-        does not depend on ``v``. The lookup answers when it can be exact and returns None
-        otherwise, and then the ordinary loop (emitted as usual) decides.
+        Only over a free name (a snapshot collection or a variable), only when ``k`` (``ks``)
+        does not depend on ``v``, and for ``==`` only where the macro runs more than once
+        (inside another macro, or per subject): a single lookup would cost the index. A
+        scan with ``in`` costs a list search per element, more than building the index. The
+        lookup answers when it can be exact and returns None otherwise, and then the
+        ordinary loop (emitted as usual) decides.
         """
-        if node.kind not in ("exists", "filter") or node.transform is not None or not self._repeated:
+        if node.kind not in ("exists", "filter") or node.transform is not None:
             return None
         rng, body = node.range, node.body
         if not isinstance(rng, Ident) or rng.name in self._bound:
             return None
-        if not isinstance(body, Binary) or body.op != "==":
+        if not isinstance(body, Binary):
+            return None
+        if body.op == "in":
+            return self._join_in(node, rng, body)
+        if body.op != "==" or not self._repeated:
             return None
         for side, other in ((body.left, body.right), (body.right, body.left)):
             if (
@@ -386,6 +393,25 @@ class CodeGen:
                 )
                 return code, "bool" if node.kind == "exists" else "list"
         return None
+
+    def _join_in(self, node: Macro, rng: Ident, body: Binary) -> tuple[str, str] | None:
+        side, other = body.left, body.right
+        if not (
+            isinstance(side, Select)
+            and isinstance(side.operand, Ident)
+            and side.operand.name == node.var
+            and not _mentions(other, node.var)
+        ):
+            return None
+        r, k, j = self.tmp(), self.tmp(), self.tmp()
+        keys = self.emit(other)[0]
+        scan = self._macro(node, range_code=r)[0]
+        helper = "_jexists_in" if node.kind == "exists" else "_jfilter_in"
+        code = (
+            f"({j} if ({j} := {helper}(({r} := {py_name(rng.name)}), {side.field!r}, "
+            f"({k} := {keys}))) is not None else {scan})"
+        )
+        return code, "bool" if node.kind == "exists" else "list"
 
     def _macro(self, node: Macro, range_code: str | None = None) -> tuple[str, str]:
         if range_code is None:

@@ -94,10 +94,14 @@ class JoinIndexes:
 
 
 def _build_index(items: list[Any], field: str) -> tuple[dict[str, Any], bool]:
-    """Group ``items`` by their string ``field``; ``bad`` when an element is no map or lacks it."""
+    """Positions of ``items`` by their string ``field``; ``bad`` when an element is no map or lacks it.
+
+    Positions, not elements, so that a lookup of several keys can return its elements in
+    the list's own order, as the scan would.
+    """
     try:
         # the common case (unique string ids on every element) in one C-speed pass
-        unique = {item[field]: item for item in items}
+        unique = {item[field]: i for i, item in enumerate(items)}
         if (
             len(unique) == len(items)
             and all(k.__class__ is str for k in unique)
@@ -109,7 +113,7 @@ def _build_index(items: list[Any], field: str) -> tuple[dict[str, Any], bool]:
     index: dict[str, Any] = {}
     bad = False
     missing = object()
-    for item in items:
+    for i, item in enumerate(items):
         if item.__class__ is not dict:
             bad = True
             continue
@@ -117,18 +121,18 @@ def _build_index(items: list[Any], field: str) -> tuple[dict[str, Any], bool]:
         if value.__class__ is str:
             found = index.get(value)
             if found is None:
-                index[value] = item
+                index[value] = i
             elif found.__class__ is _Many:
-                found.append(item)
+                found.append(i)
             else:
-                index[value] = _Many((found, item))
+                index[value] = _Many((found, i))
         elif value is missing:
             bad = True
     return index, bad
 
 
 class _Many(list):  # type: ignore[type-arg]
-    """Several elements under one key (an element itself is a map, never a _Many)."""
+    """Several positions under one key."""
 
 
 JOINS = JoinIndexes()
@@ -154,12 +158,52 @@ def _jfilter(items: Any, field: str, key: Any) -> list[Any] | None:
     found = index.get(key)
     if found is None:
         return []
-    return list(found) if found.__class__ is _Many else [found]
+    return [items[i] for i in found] if found.__class__ is _Many else [items[found]]
+
+
+def _string_keys(keys: Any) -> list[str] | None:
+    """The elements of a list of strings (the right side of ``in``); None for anything else."""
+    if keys.__class__ is not list and keys.__class__ is not tuple:
+        return None
+    for k in keys:
+        if k.__class__ is not str:
+            return None
+    return list(keys)
+
+
+def _jexists_in(items: Any, field: str, keys: Any) -> bool | None:
+    """``items.exists(x, x.field in keys)`` by index; None when the scan must decide."""
+    wanted = _string_keys(keys)
+    if items.__class__ is not list or wanted is None:
+        return None
+    index, bad = JOINS.get(items, field)
+    if any(k in index for k in wanted):
+        return True
+    return None if bad else False
+
+
+def _jfilter_in(items: Any, field: str, keys: Any) -> list[Any] | None:
+    """``items.filter(x, x.field in keys)`` by index, in the list's order; None when the scan must
+    decide. A string is ``in`` a list of strings exactly when it equals one of them."""
+    wanted = _string_keys(keys)
+    if items.__class__ is not list or wanted is None:
+        return None
+    index, bad = JOINS.get(items, field)
+    if bad:
+        return None
+    hits: set[int] = set()
+    for k in set(wanted):
+        found = index.get(k)
+        if found is not None:
+            hits.update(found if found.__class__ is _Many else (found,))
+    return [items[i] for i in sorted(hits)]
 
 
 BASE_NAMESPACE: dict[str, Any] = {
     "_jexists": _jexists,
     "_jfilter": _jfilter,
+    "_jexists_in": _jexists_in,
+    "_jfilter_in": _jfilter_in,
     "_fail": _fail,
     "_tick": tick,
     "_index": _index,

@@ -353,7 +353,7 @@ MEMBER_SETS: dict[int, tuple[Any, frozenset[str]]] = {}
 _MET_ONCE: dict[int, Any] = {}
 
 
-def _string_members(container: Any) -> frozenset[str] | None:
+def _string_members(container: list[Any] | tuple[Any, ...]) -> frozenset[str] | None:
     """The string elements of a list that ``in`` keeps meeting (``x in holderIds`` inside a
     filter over every user), as a set; None the first time. A string is in the list by CEL
     equality exactly when it is in this set, so the answer is the scan's, in O(1)."""

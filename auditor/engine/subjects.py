@@ -52,8 +52,13 @@ def _subject_names(
             for item, index in zip(items, indices, strict=True)
         ]
     values = policy.subject.program.evaluate_each(activation, policy.as_name, items)
+    short = limits.current().message_bytes // 4  # a string this short is shown as it is
     return [
-        f"#{index}" if value.__class__ is cel.CelEvalError else display(value)
+        value
+        if value.__class__ is str and len(value) <= short
+        else f"#{index}"
+        if value.__class__ is cel.CelEvalError
+        else display(value)
         for value, index in zip(values, indices, strict=True)
     ]
 
@@ -173,13 +178,20 @@ def evaluate_subjects(
     subjects = _subject_names(policy, activation, chosen, reported)
     messages = _finding_messages(policy, activation, chosen, statuses, chosen_values)
     subject_waivers = [w for w in waivers if w.subjects is not None]
-    for item, status, subject, message in zip(chosen, statuses, subjects, messages, strict=True):
-        use = _subject_waiver(subject, subject_waivers, ctx) if status == FAIL and subject_waivers else None
-        if use is not None:
-            status = WAIVED if use.applied else status
-            message = annotate(message, use)
-        kept = subject_evidence(item, fields) if everything or status != PASS else None
-        findings.append(Finding(subject, status, message, kept, use))
+    if subject_waivers:
+        for item, status, subject, message in zip(chosen, statuses, subjects, messages, strict=True):
+            use = _subject_waiver(subject, subject_waivers, ctx) if status == FAIL else None
+            if use is not None:
+                status = WAIVED if use.applied else status
+                message = annotate(message, use)
+            kept = subject_evidence(item, fields) if everything or status != PASS else None
+            findings.append(Finding(subject, status, message, kept, use))
+    else:  # the common case, a million times on a first audit: no per-item branching
+        kept_all = [
+            subject_evidence(item, fields) if everything or status != PASS else None
+            for item, status in zip(chosen, statuses, strict=True)
+        ]
+        findings = list(map(Finding, subjects, statuses, messages, kept_all))
     counts.update(f.status for f in findings)
     unknown = _unknown_waived_subjects(policy, activation, items, reported, findings, waivers)
     activation.pop(policy.as_name, None)

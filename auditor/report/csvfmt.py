@@ -26,6 +26,8 @@ from auditor.results.types import WaiverEntry
 
 #: rows per write
 _BATCH = 2000
+#: characters of the remediation on each row of a per-subject policy
+SUBJECT_REMEDIATION = 240
 
 HEADER = (
     "severity",
@@ -83,9 +85,10 @@ def _policy_rows(doc: Doc, r: Result, status: str, findings: list[Finding], tail
     """The rows of one policy with one status, in subject order (the findings' own order)."""
     pid = str(r["policyId"])
     head = ",".join(cell(guard_cell(c)) for c in (r["severity"], pid, r["title"], r["status"]))
-    policy = ",".join(
-        cell(guard_cell(c)) for c in (one_line(r["remediation"]), frameworks_text(r["frameworks"]))
-    )
+    remediation = one_line(r["remediation"])
+    if findings:
+        remediation = _first_part(remediation)
+    policy = ",".join(cell(guard_cell(c)) for c in (remediation, frameworks_text(r["frameworks"])))
     since = since_block(doc)
     entry = since["newFailures"].get(pid) if since else None
     new_policy = entry is not None and entry["policy"]
@@ -96,11 +99,28 @@ def _policy_rows(doc: Doc, r: Result, status: str, findings: list[Finding], tail
         cells = ("", status, "yes" if new else "", r["message"], reason, expires)
         yield _row(head, cells, policy, tail)
         return
+    # the cells after the message are the same on every row without a waiver of its own
+    reason, expires = _waiver(r["waiver"])
+    after = f"{policy},{cell(guard_cell(reason))},{cell(guard_cell(expires))},{tail}\r\n"
     for f in findings:
         subject = str(f["subject"])
-        new = status == "fail" and (new_policy or subject in new_subjects)
-        reason, expires = _waiver(f.get("waiver") or r["waiver"])
-        yield _row(head, (subject, status, "yes" if new else "", f["message"], reason, expires), policy, tail)
+        mark = "yes" if status == "fail" and (new_policy or subject in new_subjects) else ""
+        if f.get("waiver"):
+            reason, expires = _waiver(f["waiver"])
+            yield _row(head, (subject, status, mark, f["message"], reason, expires), policy, tail)
+        else:
+            yield f"{head},{cell(guard_cell(subject))},{status},{mark},{cell(guard_cell(str(f['message'])))},{after}"
+
+
+def _first_part(text: str) -> str:
+    """A subject row's remediation: the start of the policy's, up to :data:`SUBJECT_REMEDIATION`
+    characters. Why: a first audit of a large tenant lists a million users, and the whole
+    text on every row made the file gigabytes for one repeated paragraph; the policy's
+    row in results.json and report.html carry it whole."""
+    if len(text) <= SUBJECT_REMEDIATION:
+        return text
+    cut = text.rfind(" ", 0, SUBJECT_REMEDIATION)
+    return text[: cut if cut > 0 else SUBJECT_REMEDIATION] + " … (full text: report.html, results.json)"
 
 
 def _row(head: str, cells: tuple[str, str, str, str, str, str], policy: str, tail: str) -> str:
@@ -146,9 +166,9 @@ class CsvFormat:
 
     The file starts with a UTF-8 byte order mark: without it Excel reads the file as the
     local ANSI code page and mangles accented names. Rows are sorted by severity (highest
-    first), then status, policy ID and subject; every row carries the remediation, the
-    framework IDs, the tenant and the collection date, so a filtered or pasted extract
-    still says where and when it comes from. Written streaming: a tenant where every user
+    first), then status, policy ID and subject; every row carries the remediation (on a
+    subject's row its first 240 characters), the framework IDs, the tenant and the
+    collection date, so a filtered or pasted extract still says what to do, where and when. Written streaming: a tenant where every user
     fails yields millions of rows, and none of them is held longer than one batch.
     """
 

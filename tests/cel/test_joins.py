@@ -95,3 +95,54 @@ def test_the_index_is_per_list_and_field(field: str) -> None:
     src = f"ks.map(k, xs.exists(v, v.{field} == k))"
     assert ev(src, ks=["x", "y"], xs=a) == [field == "id", field == "name"]
     assert ev(src, ks=["x", "y"], xs=b) == [field == "name", field == "id"]
+
+
+IN_FILTER = "users.filter(u, u.id in ids).map(u, u.name)"
+IN_EXISTS = "users.exists(u, u.id in ids)"
+
+
+def test_membership_joins_become_lookups_even_at_the_top_level() -> None:
+    """``coll.filter(v, v.f in ks)`` scans with a list search per element; the index is cheaper
+    than the scan even once, so it is used wherever ``ks`` does not depend on ``v``."""
+    assert "_jfilter_in" in cel_compile(IN_FILTER, ["users", "ids"])._generated_source()
+    assert "_jexists_in" in cel_compile(IN_EXISTS, ["users", "ids"])._generated_source()
+    assert (
+        "_jfilter_in" not in cel_compile("users.filter(u, u.id in u.others)", ["users"])._generated_source()
+    )
+
+
+@pytest.mark.parametrize(
+    ("ids", "names", "exists"),
+    [
+        (["b", "a"], ["Ann", "Bob", "Ann2"], True),  # the list's order and duplicates, not the keys'
+        (["a", "a"], ["Ann", "Ann2"], True),
+        (["zz"], [], False),
+        ([], [], False),
+        ([1, "b"], ["Bob", "one"], True),  # a non-string key: the scan decides (1 in [1, 'b'])
+    ],
+)
+def test_membership_lookups_agree_with_the_scan(ids: list[Any], names: list[str], exists: bool) -> None:
+    assert ev(IN_FILTER, ids=ids, users=USERS) == names
+    assert ev(IN_EXISTS, ids=ids, users=USERS) is exists
+    if all(isinstance(i, str) for i in ids):
+        assert _fast(IN_FILTER, ids=ids, users=USERS) == names  # answered by the index itself
+
+
+def test_membership_join_errors_exactly_as_the_scan() -> None:
+    broken = [*USERS, {"other": 1}]
+    err(IN_FILTER, ids=["a"], users=broken)
+    assert ev(IN_EXISTS, ids=["a"], users=broken) is True  # a match absorbs the error
+    err(IN_EXISTS, ids=["zz"], users=broken)
+
+
+def test_a_membership_filter_over_a_large_collection_is_cheap() -> None:
+    JOINS.clear()
+    users = [{"id": f"u{i}", "name": f"n{i}"} for i in range(300_000)]
+    ids = [f"u{i * 5000}" for i in range(60)]
+    program = cel_compile(IN_FILTER, ["users", "ids"])
+    started = time.perf_counter()
+    for _ in range(5):
+        result = program.evaluate({"ids": ids, "users": users})
+    elapsed = time.perf_counter() - started
+    assert result == [f"n{i * 5000}" for i in range(60)]
+    assert elapsed < 2.0  # five scans with a list search per element: several seconds

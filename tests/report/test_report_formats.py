@@ -17,7 +17,7 @@ import pytest
 from report_builders import XSS, passing_doc, results_doc
 
 from auditor.report import FILE_FORMATS, FORMATS, extract_results
-from auditor.report.csvfmt import HEADER, cell, guard_cell
+from auditor.report.csvfmt import HEADER, SUBJECT_REMEDIATION, cell, guard_cell
 from auditor.report.markdown import MAX_BYTES
 from auditor.report.sarif import FINGERPRINT_KEY, build_sarif, fingerprint
 from auditor.results import dumps, seal, validate_results
@@ -529,9 +529,14 @@ def test_csv_sorted_by_severity_with_remediation_tenant_and_date_per_row() -> No
         assert r["tenant"] == "Société Générale Ärzte"
         assert r["tenantId"] == doc["snapshot"]["tenant"]["id"]
         assert r["collectedAt"] == doc["snapshot"]["collectedAt"]
-    by_policy = {r["policyId"]: r for r in rows}
-    for res in doc["results"]:
-        assert by_policy[res["policyId"]]["remediation"] == " ".join(str(res["remediation"]).split())
+    for r in rows:
+        res = next(x for x in doc["results"] if x["policyId"] == r["policyId"])
+        full = " ".join(str(res["remediation"]).split())
+        if r["subject"] and len(full) > SUBJECT_REMEDIATION:  # a subject's row: the start, marked
+            assert r["remediation"].endswith("… (full text: report.html, results.json)")
+            assert full.startswith(r["remediation"].split(" … (full text")[0])
+        else:
+            assert r["remediation"] == full
     assert all(r["new"] == "" for r in rows)  # nothing is new without --since
 
 
@@ -585,3 +590,6 @@ def test_csv_streamed_rows_are_in_the_order_a_full_sort_gives() -> None:
     assert len(rows) == sum(len(r["findings"]) or 1 for r in doc["results"]) > 1000
     assert [key(r) for r in rows] == sorted(key(r) for r in rows)
     assert out.getvalue() == FORMATS["csv"].render(doc)
+    # 200 lines of remediation: each subject's row carries the start of it, marked as cut
+    assert all(len(r["remediation"]) < SUBJECT_REMEDIATION + 60 for r in rows)
+    assert all(r["remediation"].startswith("step step") for r in rows)
