@@ -412,7 +412,8 @@ async def _read_pages(
                 # the reply of another host, reached without our token, is not this collection
                 raise FetchFailure(
                     "error",
-                    f"the server redirected to another host ({origin(response.url)}); its answer was not used",
+                    f"the server redirected to another host ({origin(response.url)}); "
+                    "its answer was not used",
                     response.status,
                 )
             if 300 <= response.status < 400:
