@@ -1,6 +1,7 @@
 """Collector throughput: 100,000 users plus userRegistrationDetails from the local Graph server,
-through the collector (msgraph-sdk pipeline, retries, bookkeeping) versus a bare httpx loop
-following the same nextLinks, in the same run.
+through the collector (msgraph-sdk pipeline, retries, strict page checks, spooling, writing the
+snapshot file as ``auditor collect`` does) versus a bare httpx loop following the same nextLinks
+and keeping the items in memory, in the same run.
 
     python benchmarks/bench_collect.py [--users 100000] [--rounds 3]
 
@@ -62,7 +63,7 @@ def collector(url: str, out: str | None) -> int:
     options = CollectOptions(sources=tuple(select_sources(NAMES)), graph_url=url)
     doc = collect(auth, options, out=out)
     assert all(doc["sources"][n]["status"] == "ok" for n in NAMES), doc["sources"]
-    return sum(len(doc["data"][n]) for n in NAMES)
+    return sum(int(doc["sources"][n]["count"]) for n in NAMES)
 
 
 def child(mode: str, url: str, out: str | None) -> None:
@@ -114,9 +115,11 @@ def main() -> None:
         warm = run_child("bare", url)  # fills the server's page cache for both clients
         print(f"warm-up: {warm['objects']:,} objects", flush=True)
         bare, coll = [], []
+        plain = str(ROOT / "benchmarks" / ".bench_snapshot.json")
         for _ in range(args.rounds):
             bare.append(run_child("bare", url))
-            coll.append(run_child("collector", url))
+            coll.append(run_child("collector", url, plain))
+        os.unlink(plain)
         out = str(ROOT / "benchmarks" / ".bench_snapshot.json.gz")
         written = run_child("collector", url, out)
         os.unlink(out)
@@ -132,14 +135,13 @@ def main() -> None:
         f"peak {max(r['peak_mib'] for r in bare):.0f} MiB"
     )
     print(
-        f"collector:            {best_coll:.2f} s  ({objects / best_coll:,.0f} objects/s)  "
+        f"collector into .json: {best_coll:.2f} s  ({objects / best_coll:,.0f} objects/s)  "
         f"peak {max(r['peak_mib'] for r in coll):.0f} MiB"
     )
     print(f"collector + .json.gz: {written['seconds']:.2f} s  peak {written['peak_mib']:.0f} MiB")
     ratio = best_bare / best_coll
-    print(
-        f"throughput ratio (collector / bare): {ratio:.2f}  (target >= 0.80: {'met' if ratio >= 0.8 else 'NOT met'})"
-    )
+    met = "met" if ratio >= 0.9 else "NOT met"
+    print(f"throughput ratio (collector / bare): {ratio:.2f}  (target >= 0.90: {met})")
     print(
         f"all rounds: bare {[round(r['seconds'], 2) for r in bare]}, "
         f"collector {[round(r['seconds'], 2) for r in coll]}"

@@ -23,9 +23,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from auditor import strictjson
 from auditor.collect.catalog import Source
-from auditor.errors import InputError
+from auditor.collect.pagejson import MalformedPage, decode_page
+from auditor.collect.spool import Spool, SpoolWriter
 from auditor.snapshot.collections import Shape
 
 RETRY_STATUSES = frozenset({429, 503, 504})
@@ -366,16 +366,39 @@ async def collect_pages(
     progress: Progress,
     *,
     shape: Shape | None = None,
+    spool: Spool | None = None,
 ) -> CollectionResult:
     """Read a collection to the end: every page, empty ones included, then shape it.
 
     ``shape`` overrides the collection's own shape for a request that reads one part of a
     composite collection (the list behind one key of ``recentAuditActivity``).
+    With ``spool``, a list collection's items go to a spool file page by page and the result's
+    data is a :class:`~auditor.collect.spool.SpooledList`; nothing of a failed one remains.
     Never raises for API faults: a failure becomes a result without data.
     """
-    endpoint = source.endpoint
     shape = shape or source.shape
+    writer: SpoolWriter | None = spool.open(source.name) if spool is not None and shape == "list" else None
+    try:
+        return await _read_pages(source, first_url, send, policy, deadline, progress, shape, writer)
+    except BaseException:
+        if writer is not None:
+            writer.discard()
+        raise
+
+
+async def _read_pages(
+    source: Source,
+    first_url: str,
+    send: SendFn,
+    policy: RetryPolicy,
+    deadline: Deadline,
+    progress: Progress,
+    shape: Shape,
+    writer: SpoolWriter | None,
+) -> CollectionResult:
+    endpoint = source.endpoint
     items: list[Any] = []
+    count = 0
     obj: dict[str, Any] | None = None
     url: str | None = first_url
     seen: set[str] = set()
@@ -389,7 +412,8 @@ async def collect_pages(
                 # the reply of another host, reached without our token, is not this collection
                 raise FetchFailure(
                     "error",
-                    f"the server redirected to another host ({origin(response.url)}); its answer was not used",
+                    f"the server redirected to another host ({origin(response.url)}); "
+                    "its answer was not used",
                     response.status,
                 )
             if 300 <= response.status < 400:
@@ -406,15 +430,12 @@ async def collect_pages(
             try:
                 # as strict as the snapshot reader: what is stored must read back (no NaN,
                 # duplicate keys, lone surrogates, runaway nesting or integers)
-                doc = strictjson.loads(response.body.decode("utf-8-sig"), "response")
-            except UnicodeDecodeError as exc:
+                page = decode_page(response.body)
+            except MalformedPage as exc:
                 raise FetchFailure(
                     "error", _trim(f"malformed JSON in the response: {exc}"), response.status
                 ) from None
-            except InputError as exc:
-                raise FetchFailure(
-                    "error", _trim(f"malformed JSON in the response: {exc.detail}"), response.status
-                ) from None
+            doc = page.doc
             if not isinstance(doc, dict):
                 raise FetchFailure("error", "the response is not a JSON object", response.status)
             progress.pages += 1
@@ -425,10 +446,14 @@ async def collect_pages(
                 obj = doc
                 progress.objects = 1
                 break
-            if not isinstance(values, list):
+            if not isinstance(values, list) or page.items is None:
                 raise FetchFailure("error", "the response has no 'value' list", response.status)
-            items.extend(values)
-            progress.objects = len(items)
+            if writer is not None:
+                writer.append(page.items, len(values))
+            else:
+                items.extend(values)
+            count += len(values)
+            progress.objects = count
             next_link = doc.get("@odata.nextLink")
             if not source.paged or next_link is None:
                 break
@@ -438,6 +463,8 @@ async def collect_pages(
                 )
             url = next_link
     except FetchFailure as failure:
+        if writer is not None:
+            writer.discard()
         progress.status = failure.status
         progress.done = True
         return CollectionResult(
@@ -480,8 +507,10 @@ async def collect_pages(
                     error="the API returned a non-object",
                 )
         data, count = obj, 1
+    elif writer is not None:
+        data = writer.finish()
     else:
-        data, count = items, len(items)
+        data = items
     progress.status = "ok"
     progress.done = True
     return CollectionResult(

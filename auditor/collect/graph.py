@@ -24,6 +24,7 @@ from auditor.collect.fetching import (
     SendFn,
     collect_pages,
 )
+from auditor.collect.spool import Spool
 
 DEFAULT_GRAPH_URL = "https://graph.microsoft.com"
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
@@ -82,13 +83,16 @@ async def collect_graph(
     policy: RetryPolicy,
     deadline: Deadline,
     progress: Progress,
+    spool: Spool | None = None,
 ) -> CollectionResult:
     """Collect one Graph source; if the first page's ``$top`` is refused (400), ask once without.
 
     Not every Graph API documents its largest page size; a refused ``$top=999`` must cost a
     round trip, not the collection.
     """
-    result = await collect_pages(source, first_url(root, source), client.send, policy, deadline, progress)
+    result = await collect_pages(
+        source, first_url(root, source), client.send, policy, deadline, progress, spool=spool
+    )
     if (
         source.top
         and source.top > 1
@@ -98,7 +102,7 @@ async def collect_graph(
     ):
         progress.status, progress.done = "running", False
         retry = await collect_pages(
-            source, first_url(root, source, top=False), client.send, policy, deadline, progress
+            source, first_url(root, source, top=False), client.send, policy, deadline, progress, spool=spool
         )
         return dataclasses.replace(retry, extra={**retry.extra, "topRejected": result.error or True})
     return result

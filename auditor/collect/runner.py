@@ -69,7 +69,12 @@ from auditor.collect.sharepoint import (
     sharepoint_sender,
     tenant_url,
 )
+from auditor.collect.spool import Spool, SpooledList
 from auditor.errors import InputError
+
+#: collections the run itself reads (their data must stay in memory, never in a spool file):
+#: ``organization`` names the tenant and the SharePoint admin host, the rest are ``after`` others
+PREREQUISITES = frozenset({"organization"}) | {name for source in CATALOG.values() for name in source.after}
 
 
 @dataclass(frozen=True)
@@ -135,8 +140,11 @@ class Collector:
         auth: AuthSetup,
         options: CollectOptions,
         reporter: Reporter | None = None,
+        spool: Spool | None = None,
     ) -> None:
         self.auth = auth
+        #: where list collections go page by page (None: kept in memory)
+        self.spool = spool
         self.options = options
         self.reporter = reporter or LineReporter(quiet=True)
         self.deadline = Deadline(options.retry.budget_seconds)
@@ -183,8 +191,9 @@ class Collector:
                     progress,
                     concurrency=max(1, min(4, self.options.concurrency)),
                 )
+            spool = self.spool if source.name not in PREREQUISITES else None
             if source.api == "graph":
-                return await collect_graph(self.graph, self.root, source, policy, deadline, progress)
+                return await collect_graph(self.graph, self.root, source, policy, deadline, progress, spool)
             if source.api == "exchange":
                 root = (self.options.exchange_url or DEFAULT_EXCHANGE_URL).rstrip("/")
                 if not tenant_id:
@@ -203,13 +212,14 @@ class Collector:
                     policy,
                     deadline,
                     progress,
+                    spool=spool,
                 )
             if source.after or source.api == "office365":
                 return await self._fetch_logging(source, tenant_id, progress)
             root = (self.options.arm_url or DEFAULT_ARM_URL).rstrip("/")
             http = self._http_for(arm_scope(root))
             return await collect_pages(
-                source, arm_url(root, source), arm_sender(http), policy, deadline, progress
+                source, arm_url(root, source), arm_sender(http), policy, deadline, progress, spool=spool
             )
         except Exception as exc:
             # e.g. azure-identity cannot get a token for this resource; say so, without a trace
@@ -410,20 +420,30 @@ def collect(
     """Collect, apply ``--import`` files, and (when ``out`` is given) write atomically.
 
     Import files are read before any network traffic so that a typo fails fast.
+
+    With ``out``, list collections are spooled to disk page by page as they arrive (in a
+    private folder beside ``out``, removed however the run ends) and copied into the file,
+    so memory does not grow with the tenant. The document returned then has those collections
+    in ``sources`` (with their counts) but not in ``data``: their items exist only in ``out``.
+    Without ``out``, the whole document is returned.
     """
-    from auditor.snapshot import write_snapshot
+    from auditor.snapshot.write import write_collected_snapshot
 
     imported = [load_import(spec) for spec in options.imports]
     imported_names = {r.name for r in imported}
     sources = tuple(s for s in options.sources if s.name not in imported_names)
     run_options = dataclasses.replace(options, sources=sources)
     collected_at = utc_now()
-    collector = Collector(auth, run_options, reporter)
-    collector.done.update((r.name, r) for r in imported)  # e.g. Sentinel reads imported diagnostic settings
-    tenant, results = asyncio.run(collector.run())
-    (reporter or collector.reporter).finish(results + imported)
-    doc = build_document(auth, run_options, tenant, results, collected_at)
-    apply_imports(doc, imported)
-    if out is not None:
-        write_snapshot(out, doc)
+    with contextlib.ExitStack() as stack:
+        spool = stack.enter_context(Spool(out)) if out is not None else None
+        collector = Collector(auth, run_options, reporter, spool)
+        # e.g. Sentinel reads imported diagnostic settings
+        collector.done.update((r.name, r) for r in imported)
+        tenant, results = asyncio.run(collector.run())
+        (reporter or collector.reporter).finish(results + imported)
+        doc = build_document(auth, run_options, tenant, results, collected_at)
+        apply_imports(doc, imported)
+        if out is not None:
+            write_collected_snapshot(out, doc)
+            doc["data"] = {k: v for k, v in doc["data"].items() if not isinstance(v, SpooledList)}
     return doc
