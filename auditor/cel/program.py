@@ -234,6 +234,13 @@ class Program:
 
     def evaluate(self, activation: Mapping[str, Any]) -> Any:
         """Evaluate; raises CelEvalError (with the failing sub-expression's position) on error."""
+        _EVALUATING[0] += 1
+        try:
+            return self._evaluate(activation)
+        finally:
+            _EVALUATING[0] -= 1
+
+    def _evaluate(self, activation: Mapping[str, Any]) -> Any:
         try:
             gave_up = False
             if self._fast_enabled:
@@ -254,6 +261,13 @@ class Program:
 
     def evaluate_each(self, activation: Mapping[str, Any], name: str, items: Sequence[Any]) -> list[Any]:
         """Evaluate once per item with ``name`` bound to it; errors are returned, not raised."""
+        _EVALUATING[0] += 1
+        try:
+            return self._evaluate_each(activation, name, items)
+        finally:
+            _EVALUATING[0] -= 1
+
+    def _evaluate_each(self, activation: Mapping[str, Any], name: str, items: Sequence[Any]) -> list[Any]:
         if name not in self._names:
             raise CelEvalError(f"'{name}' is not a declared name of this expression", 1, 1)
         if not isinstance(items, list | tuple):
@@ -346,6 +360,10 @@ def time_budget(seconds: float) -> Iterator[None]:
         budget.pop(token)
 
 
+#: how many evaluations are running on the main thread (the SIGALRM handler raises only then)
+_EVALUATING = [0]
+
+
 @contextlib.contextmanager
 def _alarm(seconds: float) -> Iterator[None]:
     """SIGALRM after ``seconds`` on the POSIX main thread; elsewhere nothing (the deadline works)."""
@@ -356,7 +374,10 @@ def _alarm(seconds: float) -> Iterator[None]:
     state = {"active": True}
 
     def on_alarm(signum: int, frame: Any) -> None:
-        if state["active"]:
+        # Only inside an evaluation: raised anywhere else (say, while the block is being
+        # left), it could skip the clean-up of this very budget. Outside, the deadline
+        # (checked at every comprehension step) is all that is needed.
+        if state["active"] and _EVALUATING[0] > 0:
             state["active"] = False
             raise BudgetExceeded(seconds)
 

@@ -475,3 +475,14 @@ def test_fallbacks_are_counted_by_kind(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(CodeGen, "eval_source", lambda self: "def _eval(:\n")
     assert cel_compile("1 + 2", []).evaluate({}) == 3  # built once, failed, interpreted
     assert cel.fallback_counts()["build"] == 1
+
+
+def test_the_alarm_never_fires_outside_an_evaluation() -> None:
+    """SIGALRM raised while a budget's block is being left could skip that budget's clean-up
+    and leave a stale deadline behind; it only interrupts evaluations."""
+    from auditor.cel import budget
+
+    with time_budget(0.05):
+        time.sleep(0.15)  # no evaluation running: the alarm is ignored
+    assert budget._DEADLINE.get() is None
+    assert cel_compile("1 + 1", []).evaluate({}) == 2
