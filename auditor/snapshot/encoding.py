@@ -9,8 +9,8 @@ refuse), so loading can use the fast parser and skip the strict one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, BinaryIO
 
 import msgspec
 
@@ -22,18 +22,40 @@ _BATCH = 1000
 _STREAM_DEPTH = 4
 
 
-def iter_document(value: Any, depth: int = 0) -> Iterator[bytes]:
-    """The compact JSON of ``value`` in pieces (exactly ``encode_value(value)`` joined).
+class PreEncoded:
+    """A document value whose canonical bytes already exist (e.g. spooled to disk as collected).
 
-    Why: a 1.5-million-user snapshot is over a gigabyte of text; encoding it in one piece
-    holds the text, its bytes and (for ``.json.gz``) the compressed bytes at once, next to
-    the parsed data. In pieces, only one batch of items is ever held.
+    Why: a collection of 1.5 million users need never be held as Python objects just to be
+    encoded once; the collector encodes each page as it arrives and hands the bytes over.
+    ``pieces()`` must yield exactly ``encode_value(value)`` for the value it stands for, and
+    ``stub`` is an empty value of the same JSON type, for structural validation.
     """
-    if depth < _STREAM_DEPTH and value.__class__ is dict:
+
+    stub: list[Any] | dict[str, Any] = []  # noqa: RUF012 (overridden per instance; never mutated)
+
+    def pieces(self) -> Iterable[bytes]:
+        raise NotImplementedError
+
+    def write_to(self, fh: BinaryIO) -> None:
+        """Write the bytes into ``fh`` (a plain file: an override may copy in the kernel)."""
+        for piece in self.pieces():
+            fh.write(piece)
+
+
+def iter_parts(value: Any, depth: int = 0) -> Iterator[bytes | PreEncoded]:
+    """The compact JSON of ``value`` in pieces, a :class:`PreEncoded` value handed over whole.
+
+    Why pieces: a 1.5-million-user snapshot is over a gigabyte of text; encoding it in one
+    piece holds the text, its bytes and (for ``.json.gz``) the compressed bytes at once, next
+    to the parsed data. In pieces, only one batch of items is ever held.
+    """
+    if isinstance(value, PreEncoded):
+        yield value
+    elif depth < _STREAM_DEPTH and value.__class__ is dict:
         sep = b"{"
         for key, item in value.items():
             yield sep + encode_value(key) + b":"
-            yield from iter_document(item, depth + 1)
+            yield from iter_parts(item, depth + 1)
             sep = b","
         yield b"}" if sep == b"," else b"{}"
     elif depth < _STREAM_DEPTH and value.__class__ is list and len(value) > _BATCH:
@@ -42,6 +64,16 @@ def iter_document(value: Any, depth: int = 0) -> Iterator[bytes]:
         yield b"]"
     else:
         yield encode_value(value)
+
+
+def iter_document(value: Any) -> Iterator[bytes]:
+    """The compact JSON of ``value`` in pieces: exactly ``encode_value(value)`` once joined, with
+    each :class:`PreEncoded` value's own bytes in its place."""
+    for part in iter_parts(value):
+        if isinstance(part, PreEncoded):
+            yield from part.pieces()
+        else:
+            yield part
 
 
 def is_canonical(raw: bytes, doc: Any) -> bool:

@@ -12,55 +12,23 @@ import hashlib
 import io
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from auditor.snapshot.encoding import _STREAM_DEPTH, encode_value, iter_document
+from auditor.snapshot.encoding import PreEncoded, encode_value, iter_document, iter_parts
 from auditor.snapshot.load import validate_document
 
-__all__ = ["encode_value", "iter_document", "write_atomic", "write_atomic_stream", "write_snapshot"]
+__all__ = [
+    "PreEncoded",
+    "encode_value",
+    "iter_document",
+    "write_atomic",
+    "write_atomic_stream",
+    "write_snapshot",
+]
 #: gzip level: the fastest, since a snapshot is written once per collection run and read often
 GZIP_LEVEL = 1
-
-
-class PreEncoded:
-    """A document value whose canonical bytes already exist (e.g. spooled to disk as collected).
-
-    Why: a collection of 1.5 million users need never be held as Python objects just to be
-    encoded once; the collector encodes each page as it arrives and hands the bytes over.
-    ``pieces()`` must yield exactly ``encode_value(value)`` for the value it stands for, and
-    ``stub`` is an empty value of the same JSON type, for structural validation.
-    """
-
-    stub: list[Any] | dict[str, Any] = []  # noqa: RUF012 (overridden per instance; never mutated)
-
-    def pieces(self) -> Iterable[bytes]:
-        raise NotImplementedError
-
-    def write_to(self, fh: BinaryIO) -> None:
-        """Write the bytes into ``fh`` (a plain file: an override may copy in the kernel)."""
-        for piece in self.pieces():
-            fh.write(piece)
-
-
-def iter_document_parts(value: Any, depth: int = 0) -> Iterator[bytes]:
-    """Like :func:`iter_document`, with :class:`PreEncoded` values copied in as their bytes.
-
-    Joined, the pieces are exactly ``b"".join(iter_document(v))`` for the document ``v`` in
-    which every ``PreEncoded`` is replaced by the value it stands for.
-    """
-    if isinstance(value, PreEncoded):
-        yield from value.pieces()
-    elif depth < _STREAM_DEPTH and value.__class__ is dict:
-        sep = b"{"
-        for key, item in value.items():
-            yield sep + encode_value(key) + b":"
-            yield from iter_document_parts(item, depth + 1)
-            sep = b","
-        yield b"}" if sep == b"," else b"{}"
-    else:
-        yield from iter_document(value, depth)
 
 
 def stub_document(doc: dict[str, Any]) -> dict[str, Any]:
@@ -101,7 +69,7 @@ class _Hashing(io.RawIOBase):
 
 def write_document(doc: dict[str, Any], fh: BinaryIO, *, compress: bool) -> str:
     """Encode ``doc`` into ``fh`` piece by piece (through gzip when asked); returns the bytes' sha256."""
-    return write_pieces(iter_document_parts(doc), fh, compress=compress)
+    return write_pieces(iter_document(doc), fh, compress=compress)
 
 
 def write_pieces(pieces: Iterable[bytes], fh: BinaryIO, *, compress: bool) -> str:
@@ -128,24 +96,10 @@ def _write_pieces(pieces: Iterable[bytes], out: Any) -> None:
 
 
 def _write_parts(doc: dict[str, Any], fh: BinaryIO) -> None:
-    """:func:`iter_document_parts` into a plain file, each :class:`PreEncoded` by its ``write_to``."""
+    """The document into a plain file, each :class:`PreEncoded` value by its ``write_to``."""
     pending: list[bytes] = []
     size = 0
-
-    def parts(value: Any, depth: int) -> Iterator[bytes | PreEncoded]:
-        if isinstance(value, PreEncoded):
-            yield value
-        elif depth < _STREAM_DEPTH and value.__class__ is dict:
-            sep = b"{"
-            for key, item in value.items():
-                yield sep + encode_value(key) + b":"
-                yield from parts(item, depth + 1)
-                sep = b","
-            yield b"}" if sep == b"," else b"{}"
-        else:
-            yield from iter_document(value, depth)
-
-    for part in parts(doc, 0):
+    for part in iter_parts(doc):
         if isinstance(part, PreEncoded):
             fh.write(b"".join(pending))
             pending, size = [], 0
@@ -171,7 +125,7 @@ def write_collected_snapshot(path: str | Path, doc: dict[str, Any]) -> None:
 
         def write(fh: BinaryIO) -> None:
             with gzip.GzipFile(filename="", mode="wb", fileobj=fh, compresslevel=GZIP_LEVEL, mtime=0) as gz:
-                _write_pieces(iter_document_parts(doc), gz)
+                _write_pieces(iter_document(doc), gz)
 
         write_atomic_stream(path, write)
     else:
