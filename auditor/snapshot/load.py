@@ -87,12 +87,13 @@ def _parsing() -> Iterator[None]:
             gc.enable()
 
 
-def decode_bytes(raw: bytes, source: str) -> dict[str, Any]:
-    """Decompress (if gzip) and parse snapshot bytes under the budgets; errors name ``source``."""
+def decode_bytes(raw: bytes, source: str, *, alongside: Callable[[], object] | None = None) -> dict[str, Any]:
+    """Decompress (if gzip) and parse snapshot bytes under the budgets; errors name ``source``.
+    ``alongside``: work that releases the interpreter lock, done while parsing."""
     budget = limits.current().snapshot_bytes
     if raw[:2] == GZIP_MAGIC:
         raw = gunzip_bounded(raw, source, budget)
-    return parse_bytes(raw, source)
+    return parse_bytes(raw, source, alongside=alongside)
 
 
 def parse_bytes(raw: bytes, source: str, *, alongside: Callable[[], object] | None = None) -> dict[str, Any]:
@@ -158,10 +159,7 @@ def load_snapshot(path: str | Path) -> Snapshot:
     except OSError as exc:
         raise InputError(f"cannot read snapshot: {exc.strerror or exc}", source=source) from None
     digest = hashlib.sha256()
-    raw = gunzip_bounded(file_bytes, source, budget) if file_bytes[:2] == GZIP_MAGIC else file_bytes
-    hashing = functools.partial(digest.update, file_bytes)
+    doc = decode_bytes(file_bytes, source, alongside=functools.partial(digest.update, file_bytes))
     del file_bytes
-    doc = parse_bytes(raw, source, alongside=hashing)
-    del raw, hashing
     validate_document(doc, source)
     return Snapshot(source=source, sha256=digest.hexdigest(), document=doc)
