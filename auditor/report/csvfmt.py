@@ -93,23 +93,17 @@ def _policy_rows(doc: Doc, r: Result, status: str, findings: list[Finding], tail
     entry = since["newFailures"].get(pid) if since else None
     new_policy = entry is not None and entry["policy"]
     new_subjects = frozenset(entry["subjects"]) if entry is not None else frozenset()
-    if not findings:
-        reason, expires = _waiver(r["waiver"])
-        new = status == "fail" and entry is not None
-        cells = ("", status, "yes" if new else "", r["message"], reason, expires)
-        yield _row(head, cells, policy, tail)
-        return
     # the cells after the message are the same on every row without a waiver of its own
-    reason, expires = _waiver(r["waiver"])
-    after = f"{policy},{cell(guard_cell(reason))},{cell(guard_cell(expires))},{tail}\r\n"
+    after = _after(policy, r["waiver"], tail)
+    if not findings:
+        mark = "yes" if status == "fail" and entry is not None else ""
+        yield _row(head, "", status, mark, str(r["message"]), after)
+        return
     for f in findings:
         subject = str(f["subject"])
         mark = "yes" if status == "fail" and (new_policy or subject in new_subjects) else ""
-        if f.get("waiver"):
-            reason, expires = _waiver(f["waiver"])
-            yield _row(head, (subject, status, mark, f["message"], reason, expires), policy, tail)
-        else:
-            yield f"{head},{cell(guard_cell(subject))},{status},{mark},{cell(guard_cell(str(f['message'])))},{after}"
+        own = _after(policy, f["waiver"], tail) if f.get("waiver") else after
+        yield _row(head, subject, status, mark, str(f["message"]), own)
 
 
 def _first_part(text: str) -> str:
@@ -123,12 +117,14 @@ def _first_part(text: str) -> str:
     return text[: cut if cut > 0 else SUBJECT_REMEDIATION] + " … (full text: report.html, results.json)"
 
 
-def _row(head: str, cells: tuple[str, str, str, str, str, str], policy: str, tail: str) -> str:
-    subject, status, new, message, reason, expires = cells
-    middle = ",".join(
-        (cell(guard_cell(subject)), status, new, cell(guard_cell(message)), policy, cell(guard_cell(reason)))
-    )
-    return f"{head},{middle},{cell(guard_cell(expires))},{tail}\r\n"
+def _after(policy: str, waiver: WaiverEntry | None, tail: str) -> str:
+    """The cells after a row's message: the policy's, the waiver's and the tenant's, and the line end."""
+    reason, expires = _waiver(waiver)
+    return f"{policy},{cell(guard_cell(reason))},{cell(guard_cell(expires))},{tail}\r\n"
+
+
+def _row(head: str, subject: str, status: str, new: str, message: str, after: str) -> str:
+    return f"{head},{cell(guard_cell(subject))},{status},{new},{cell(guard_cell(message))},{after}"
 
 
 def iter_rows(doc: Doc) -> Iterator[str]:
