@@ -371,13 +371,13 @@ class CodeGen:
         rng, body = node.range, node.body
         if not isinstance(rng, Ident) or rng.name in self._bound:
             return None
-        if not isinstance(body, Binary):
+        if not isinstance(body, Binary) or body.op not in ("==", "in"):
             return None
-        if body.op == "in":
-            return self._join_in(node, rng, body)
-        if body.op != "==" or not self._repeated:
+        if body.op == "==" and not self._repeated:
             return None
-        for side, other in ((body.left, body.right), (body.right, body.left)):
+        # ``v.f == k`` either way round; ``v.f in ks`` only this way round
+        pairs = [(body.left, body.right)] + ([(body.right, body.left)] if body.op == "==" else [])
+        for side, other in pairs:
             if (
                 isinstance(side, Select)
                 and isinstance(side.operand, Ident)
@@ -387,32 +387,15 @@ class CodeGen:
                 r, k, j = self.tmp(), self.tmp(), self.tmp()
                 key = self.emit(other)[0]
                 scan = self._macro(node, range_code=r)[0]
-                helper = "_jexists" if node.kind == "exists" else "_jfilter"
+                helper = ("_jexists" if node.kind == "exists" else "_jfilter") + (
+                    "_in" if body.op == "in" else ""
+                )
                 code = (
                     f"({j} if ({j} := {helper}(({r} := {py_name(rng.name)}), {side.field!r}, "
                     f"({k} := {key}))) is not None else {scan})"
                 )
                 return code, "bool" if node.kind == "exists" else "list"
         return None
-
-    def _join_in(self, node: Macro, rng: Ident, body: Binary) -> tuple[str, str] | None:
-        side, other = body.left, body.right
-        if not (
-            isinstance(side, Select)
-            and isinstance(side.operand, Ident)
-            and side.operand.name == node.var
-            and not _mentions(other, node.var)
-        ):
-            return None
-        r, k, j = self.tmp(), self.tmp(), self.tmp()
-        keys = self.emit(other)[0]
-        scan = self._macro(node, range_code=r)[0]
-        helper = "_jexists_in" if node.kind == "exists" else "_jfilter_in"
-        code = (
-            f"({j} if ({j} := {helper}(({r} := {py_name(rng.name)}), {side.field!r}, "
-            f"({k} := {keys}))) is not None else {scan})"
-        )
-        return code, "bool" if node.kind == "exists" else "list"
 
     def _macro(self, node: Macro, range_code: str | None = None) -> tuple[str, str]:
         if range_code is None:

@@ -141,25 +141,12 @@ JOINS = JoinIndexes()
 
 def _jexists(items: Any, field: str, key: Any) -> bool | None:
     """``items.exists(x, x.field == key)`` by index; None when the scan must decide."""
-    if items.__class__ is not list or key.__class__ is not str:
-        return None
-    index, bad = JOINS.get(items, field)
-    if key in index:
-        return True
-    return None if bad else False
+    return _jexists_in(items, field, (key,))
 
 
 def _jfilter(items: Any, field: str, key: Any) -> list[Any] | None:
     """``items.filter(x, x.field == key)`` by index (a fresh list); None when the scan must decide."""
-    if items.__class__ is not list or key.__class__ is not str:
-        return None
-    index, bad = JOINS.get(items, field)
-    if bad:
-        return None
-    found = index.get(key)
-    if found is None:
-        return []
-    return [items[i] for i in found] if found.__class__ is _Many else [items[found]]
+    return _jfilter_in(items, field, (key,))
 
 
 def _string_keys(keys: Any) -> list[str] | None:
