@@ -23,13 +23,11 @@ an :class:`auditor.errors.AuditWarning` through :mod:`warnings`.
 
 from __future__ import annotations
 
-import gc
 import hashlib
 import json
 import math
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -46,6 +44,7 @@ from auditor.baseline import (
     selection_warnings,
 )
 from auditor.errors import AuditWarning, InputError
+from auditor.gcpause import gc_paused
 from auditor.policy import Policy, load_library
 from auditor.results import GATE_EXIT_CODES, seal
 from auditor.results.types import Gate, ResultEntry, ResultsDocument, Summary
@@ -200,7 +199,7 @@ def evaluate(
     ctx = context_from_snapshot(inputs.snapshot)
     chosen: Iterable[Policy] = progress(inputs.selected) if progress else inputs.selected
     evidence = inputs.invocation.get("evidence", "needed")
-    with _gc_paused():  # findings are made by the million: see _gc_paused
+    with gc_paused():  # a first audit makes a finding, evidence and message per failing user
         results = _evaluate_all(inputs, ctx, chosen, policy_timeout, evidence)
     for result in results:
         for text in result.warnings:  # e.g. a subject waiver that names no subject
@@ -219,24 +218,6 @@ def evaluate(
         fail_on=inputs.fail_on,
         invocation=inputs.invocation,
     )
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while policies are evaluated, as it was afterwards.
-
-    Why: a first audit of a large tenant makes a finding, an evidence map and a message
-    per failing user, millions of containers; every few hundred allocations the collector
-    would walk the young ones, and regularly all of them, looking for cycles that
-    evaluation does not make. Anything it does make is collected once it is back on.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _evaluate_all(

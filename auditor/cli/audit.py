@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import gc
 import math
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -14,6 +13,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, cast
 from auditor import api
 from auditor.cli.inputs import parse_params
 from auditor.errors import InputError
+from auditor.gcpause import gc_paused
 from auditor.policy import Policy
 from auditor.vocab import SEVERITIES
 
@@ -239,13 +239,8 @@ def run_audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
     cycles that the audit does not make. It is switched back on at the end (for callers
     that run the command in-process).
     """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         return _audit(args, snapshot)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
