@@ -21,6 +21,8 @@ Public API (stable; other stages use only this):
     time_budget(seconds)   context manager bounding evaluation time (any thread)
     fallback_counts()      how often the compiled engine handed over to the interpreter
     reset_fallback_counts()
+    export_code(limit) / import_code(blob)
+                           the generated code compiled so far, to keep between runs
     size_budget(elements)  context manager bounding the elements and characters all
                            evaluations inside it create, together
     to_json(value)         CEL value -> JSON-compatible Python value
@@ -37,7 +39,9 @@ from .program import (
     Engine,
     Program,
     compile,
+    export_code,
     fallback_counts,
+    import_code,
     reset_fallback_counts,
     size_budget,
     time_budget,
@@ -66,8 +70,10 @@ __all__ = [
     "Program",
     "Uint",
     "compile",
+    "export_code",
     "fallback_counts",
     "format_value",
+    "import_code",
     "release_indexes",
     "reset_fallback_counts",
     "size_budget",

@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import marshal
 import signal
 import threading
 import time
 import warnings
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from types import CodeType
 from typing import Any, Literal
 
 from . import budget
@@ -83,6 +85,37 @@ def reset_fallback_counts() -> None:
         FALLBACKS.clear()
 
 
+#: generated source -> its compiled code, for every program in the process. Python's
+#: compiler was a sixth of evaluating the library on a mid-sized tenant; the code depends
+#: on the source alone (constants live in each program's namespace), so it can be kept
+#: between runs: :func:`export_code` and :func:`import_code` (the compiled-policy cache).
+_CODE: dict[str, CodeType] = {}
+#: sources compiled in this process and not yet exported
+_NEW_CODE: set[str] = set()
+
+
+def import_code(blob: bytes) -> None:
+    """Add code exported by :func:`export_code` (by this Python and this version of the tool)."""
+    table = marshal.loads(blob)
+    if isinstance(table, dict):
+        for source, code in table.items():
+            if isinstance(source, str) and isinstance(code, CodeType):
+                _CODE.setdefault(source, code)
+
+
+def export_code(limit: int) -> bytes | None:
+    """Every compiled source, for :func:`import_code` in a later run; None when nothing new was
+    compiled since the last export, or more than ``limit`` (then nothing is worth keeping).
+    Beyond ``limit`` entries in all, only this run's are kept."""
+    if not _NEW_CODE or len(_NEW_CODE) > limit:
+        return None
+    table = dict(_CODE)
+    if len(table) > limit:
+        table = {source: _CODE[source] for source in _NEW_CODE}
+    _NEW_CODE.clear()
+    return marshal.dumps(table)
+
+
 def _budget_error(exc: BudgetExceeded) -> CelEvalError:
     if isinstance(exc, SizeBudgetExceeded):
         return CelEvalError(exc.describe(), 1, 1)
@@ -101,7 +134,12 @@ class Program:
         selections: dict[str, set[str]],
         functions: Mapping[str, Callable[..., Any]],
         engine: Engine = "compiled",
+        *,
+        interpreter: bool = True,
     ) -> None:
+        """``interpreter=False`` (a program from the compiled-policy cache, checked when it was
+        first compiled) builds the reference interpreter on its first use instead: most cached
+        programs never need it, and building 600 of them was a third of loading the cache."""
         if engine not in ENGINES:
             raise ValueError(f"unknown CEL engine {engine!r}; choose from {', '.join(ENGINES)}")
         self.source = source
@@ -111,7 +149,7 @@ class Program:
         self._references = references
         self._selections = selections
         self._functions = dict(functions)
-        self._interp = Interpreter(tree, self._functions)
+        self._interp: Interpreter | None = Interpreter(tree, self._functions) if interpreter else None
         self._eval_fn: Any = None
         self._each_fns: dict[str, Any] = {}
         self._fast_enabled = engine == "compiled"
@@ -140,6 +178,7 @@ class Program:
             state["references"],
             state["selections"],
             state["functions"],
+            interpreter=False,
         )
 
     # -- introspection ------------------------------------------------------
@@ -186,9 +225,13 @@ class Program:
         gen = CodeGen(self._tree, self._references | ({item} if item else set()), self._functions)
         try:
             source = gen.each_source(item) if item is not None else gen.eval_source()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # e.g. "'is' with a literal" from `1 == true`
-                code = builtins.compile(source, f"<cel {kind}>", "exec")
+            code = _CODE.get(source)
+            if code is None:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # e.g. "'is' with a literal" from `1 == true`
+                    code = builtins.compile(source, f"<cel {kind}>", "exec")
+                _CODE[source] = code
+                _NEW_CODE.add(source)
             namespace = gen.namespace
             exec(code, namespace)
             return namespace[kind]
@@ -222,7 +265,10 @@ class Program:
     # -- evaluation ---------------------------------------------------------
     def _interpret(self, activation: Mapping[str, Any], local: dict[str, Any] | None = None) -> Any:
         try:
-            return self._interp.run(activation, local)
+            interp = self._interp
+            if interp is None:
+                interp = self._interp = Interpreter(self._tree, self._functions)
+            return interp.run(activation, local)
         except BudgetExceeded:
             raise
         except RecursionError:

@@ -17,7 +17,7 @@ import os
 import pickle
 import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -90,17 +90,62 @@ def load(key: str) -> tuple[Policy, ...] | None:
 def store(key: str, policies: tuple[Policy, ...]) -> None:
     """Write the entry atomically; a cache that cannot be written is silently skipped."""
     entry = _entry(key)
+    if entry is not None:
+        _write(entry, lambda: pickle.dumps(policies, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _code_entry() -> Path | None:
+    """The file of generated code: one per tool build and Python (marshal is Python's own format)."""
+    folder = cache_dir()
+    if folder is None:
+        return None
+    stamp = hashlib.sha256(f"auditor {__version__} {_code_stamp()} python {sys.version}".encode())
+    return folder / "code" / f"{stamp.hexdigest()}.marshal"
+
+
+#: entries kept in the code file (the built-in library needs about 550); past this, only one
+#: run's are kept, and a run that alone compiled more (a test suite, say) keeps none
+CODE_ENTRIES = 5_000
+
+
+def load_code() -> None:
+    """Give the CEL engine the code compiled in earlier runs (missing or unreadable: nothing)."""
+    from auditor import cel
+
+    entry = _code_entry()
     if entry is None:
         return
     try:
+        cel.import_code(entry.read_bytes())
+    except Exception:
+        return
+
+
+def store_code() -> None:
+    """Keep the code compiled in this run for the next (only when something new was compiled)."""
+    from auditor import cel
+
+    entry = _code_entry()
+    if entry is None:
+        return
+    blob = cel.export_code(CODE_ENTRIES)
+    if blob is not None:
+        _write(entry, lambda: blob)
+
+
+def _write(entry: Path, payload: Callable[[], bytes]) -> None:
+    """Write ``entry`` atomically, readable by its owner alone; a failure is silently skipped."""
+    tmp = None
+    try:
         entry.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        payload = pickle.dumps(policies, protocol=pickle.HIGHEST_PROTOCOL)
-        fd, tmp = tempfile.mkstemp(prefix=".policies.", dir=entry.parent)
+        data = payload()
+        fd, tmp = tempfile.mkstemp(prefix=f".{entry.stem[:8]}.", dir=entry.parent)
         with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
+            fh.write(data)
         os.replace(tmp, entry)
     except Exception:
-        try:
-            os.unlink(tmp)
-        except Exception:
-            pass
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except Exception:
+                pass

@@ -16,8 +16,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from auditor.builtin import builtin_dir, display_path
 from auditor.errors import InputError, InputErrors
 from auditor.policy.compile import PolicyCompiler
@@ -54,6 +52,8 @@ def discover(paths: Iterable[str | Path], *, tests: bool = False) -> list[Path]:
 
 def schema_errors(doc: YamlDocument, schema: dict[str, Any], what: str) -> list[InputError]:
     """Structural errors, each at the line of the offending key."""
+    import jsonschema  # when first needed: importing it is a tenth of an audit's start-up
+
     validator = jsonschema.Draft202012Validator(schema)
     out: list[InputError] = []
     for err in sorted(

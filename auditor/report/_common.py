@@ -8,9 +8,10 @@ derivations live here once instead of being re-invented per format.
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, overload
 
 from auditor.results import GATE_EXIT_CODES
 from auditor.results.types import FindingEntry, ResultEntry, ResultsDocument, SinceInfo, WaiverEntry
@@ -61,6 +62,68 @@ def printable_doc(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [printable_doc(v) for v in value]
     return value
+
+
+def printable_view(value: Any) -> Any:
+    """A read-only view of a results document (or any JSON value) whose every string is
+    :func:`printable`.
+
+    A view, not a copy: the console shows a few hundred lines of a document that can hold
+    a million findings, so strings are cleaned when they are read (a copy walked every
+    finding and its evidence, a tenth of a 100,000-user audit)."""
+    if isinstance(value, str):
+        return printable(value)
+    if isinstance(value, Mapping):
+        return _PrintableMapping(value)
+    if isinstance(value, list | tuple):
+        return _PrintableSequence(value)
+    return value
+
+
+class _PrintableMapping(Mapping[str, Any]):
+    """A mapping whose keys and values are seen through :func:`printable_view`."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Mapping[str, Any]) -> None:
+        self._data = data
+
+    def __getitem__(self, key: str) -> Any:
+        return printable_view(self._data[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return (printable(k) for k in self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def items(self) -> Iterator[tuple[str, Any]]:  # type: ignore[override]
+        # straight from the data: a key holding control characters is shown cleaned
+        return ((printable(k), printable_view(v)) for k, v in self._data.items())
+
+
+class _PrintableSequence(Sequence[Any]):
+    """A list whose items are seen through :func:`printable_view`."""
+
+    __slots__ = ("_data",)
+
+    def __init__(self, data: Sequence[Any]) -> None:
+        self._data = data
+
+    @overload
+    def __getitem__(self, index: int) -> Any: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Any]: ...
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return [printable_view(v) for v in self._data[index]]
+        return printable_view(self._data[index])
+
+    def __iter__(self) -> Iterator[Any]:
+        return (printable_view(v) for v in self._data)
+
+    def __len__(self) -> int:
+        return len(self._data)
 
 
 def status_rank(status: str) -> int:
@@ -173,6 +236,13 @@ def expired_waivers(doc: Doc) -> list[tuple[str, str | None, WaiverEntry]]:
 def failing_findings(result: Result) -> list[Finding]:
     """The findings that explain a non-passing policy: failing and erroring subjects."""
     return [f for f in result["findings"] if f["status"] in PROBLEM_STATUSES]
+
+
+def failing_findings_shown(result: Result, limit: int | None) -> list[Finding]:
+    """The first ``limit`` of :func:`failing_findings` (all of them when ``limit`` is None),
+    without looking at the findings after them."""
+    found = (f for f in result["findings"] if f["status"] in PROBLEM_STATUSES)
+    return list(found if limit is None else itertools.islice(found, limit))
 
 
 def failing_subject_count(result: Result) -> int:

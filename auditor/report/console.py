@@ -30,7 +30,7 @@ from auditor.report._common import (
     exit_code,
     expired_waivers,
     fail_on,
-    failing_findings,
+    failing_findings_shown,
     failing_subject_count,
     framework_ids,
     gate,
@@ -39,7 +39,7 @@ from auditor.report._common import (
     new_failure_count,
     one_line,
     one_line_fix,
-    printable_doc,
+    printable_view,
     severity_counts,
     short_hash,
     since_block,
@@ -127,8 +127,7 @@ def _message_cell(doc: Doc, r: Result, verbose: bool) -> Text:
     if fw:
         t.append(f"\n  {', '.join(fw)}", style="cyan")
     if r["status"] in ("fail", "error"):
-        bad = failing_findings(r)
-        shown = bad if verbose else bad[:SUBJECTS_SHOWN]
+        shown = failing_findings_shown(r, None if verbose else SUBJECTS_SHOWN)
         for f in shown:
             mark = f" {NEW_MARK}" if is_new(doc, str(r["policyId"]), str(f["subject"])) else ""
             t.append(f"\n    • {f['subject']}{mark}", style="bold")
@@ -169,7 +168,10 @@ def _policy_blocks(doc: Doc, verbose: bool) -> tuple[list[RenderableType], int]:
     return blocks, (len(passes) if collapse else 0)
 
 
-def _notes(doc: Doc, verbose: bool) -> list[str]:
+def _notes(raw: Doc, verbose: bool) -> list[str]:
+    """Collections not collected and expired waivers, from the raw document (expired
+    waivers are looked for in every finding: plain dicts are quicker to walk than a view)."""
+    doc = printable_view(raw)
     out: list[str] = []
     missing = sources_not_ok(doc)
     if missing:
@@ -177,7 +179,7 @@ def _notes(doc: Doc, verbose: bool) -> list[str]:
         for name, status, reason in missing:
             text = one_line(reason) if verbose else keep_end(reason, 140)
             out.append(f"  {name}  {status}: {text}" if reason != status else f"  {name}  {status}")
-    expired = expired_waivers(doc)
+    expired = printable_view(expired_waivers(raw))
     if expired:
         out.append(f"Expired waivers (not applied): {len(expired)}")
         for pid, subject, w in expired:
@@ -218,7 +220,7 @@ def _fixes_renderable(doc: Doc) -> RenderableType | None:
 
 def render_console(doc: Doc, *, verbose: bool = False) -> RenderableType:
     """The console summary of a results document, as a rich renderable (control characters removed)."""
-    doc = printable_doc(doc)
+    raw, doc = doc, printable_view(doc)
     blocks, collapsed = _policy_blocks(doc, verbose)
     parts: list[RenderableType] = [_header(doc), Text(""), _verdict(doc)]
     parts += [Text(counts_line(doc)), Text(severity_line(doc))]
@@ -230,7 +232,7 @@ def render_console(doc: Doc, *, verbose: bool = False) -> RenderableType:
         parts.append(
             Text(f"{collapsed} passing policies not shown (use --verbose to list them)", style="dim green")
         )
-    for note in _notes(doc, verbose):
+    for note in _notes(raw, verbose):
         parts.append(Text(note, style="bold yellow" if not note.startswith(" ") else ""))
     parts += [Text(""), Text(counts_line(doc)), _verdict(doc)]
     return Group(*parts)
@@ -266,7 +268,7 @@ def render_console_lines(doc: Doc, width: int = MIN_PLAIN_WIDTH, *, verbose: boo
     """The summary for logs without a terminal: one line per policy and per failing
     subject, no boxes, at least :data:`MIN_PLAIN_WIDTH` columns; every line that names a
     policy starts with its status and ID, so ``grep`` finds it. Control characters removed."""
-    doc = printable_doc(doc)
+    raw, doc = doc, printable_view(doc)
     width = max(width, MIN_PLAIN_WIDTH)
     snap = doc["snapshot"]
     lines = [
@@ -305,8 +307,7 @@ def render_console_lines(doc: Doc, width: int = MIN_PLAIN_WIDTH, *, verbose: boo
         text = one_line(r["message"]) or one_line(r["title"])
         lines.append(_fit(prefix, text, width, verbose))
         if r["status"] in ("fail", "error"):
-            bad = failing_findings(r)
-            shown = bad if verbose else bad[:SUBJECTS_SHOWN]
+            shown = failing_findings_shown(r, None if verbose else SUBJECTS_SHOWN)
             for f in shown:
                 mark = f" {NEW_MARK}" if is_new(doc, pid, str(f["subject"])) else ""
                 sub_prefix = f"{label:<6} {r['severity']:<8} {pid}  {f['subject']}{mark}: "
@@ -316,7 +317,7 @@ def render_console_lines(doc: Doc, width: int = MIN_PLAIN_WIDTH, *, verbose: boo
                 lines.append(f"{label:<6} {r['severity']:<8} {pid}  … and {more} more")
     if collapse:
         lines.append(f"{len(passes)} passing policies not shown (use --verbose to list them)")
-    notes = _notes(doc, verbose)
+    notes = _notes(raw, verbose)
     if notes:
         lines.append("")
         lines += [

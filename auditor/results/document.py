@@ -15,8 +15,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, BinaryIO, TypeVar, cast
 
-import jsonschema
-
 from auditor.errors import InputError
 
 GATE_EXIT_CODES = {"passed": 0, "failed": 1, "incomplete": 3}
@@ -141,6 +139,8 @@ def dumps(doc: dict[str, Any]) -> bytes:
 
 def validate_results(doc: Any, source: str = "<results>") -> None:
     """Raise :class:`InputError` if ``doc`` does not match the results schema."""
+    import jsonschema  # when first needed: importing it is a tenth of an audit's start-up
+
     validator = jsonschema.Draft202012Validator(results_schema())
     errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
     if errors:

@@ -18,14 +18,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from auditor import limits, strictjson
 from auditor.errors import InputError
 from auditor.gcpause import gc_paused
 from auditor.snapshot.collections import COLLECTIONS
 from auditor.snapshot.encoding import is_canonical
 from auditor.snapshot.model import Snapshot
+from auditor.snapshot.shape import plainly_conforms
 
 GZIP_MAGIC = b"\x1f\x8b"
 
@@ -90,13 +89,19 @@ def parse_bytes(raw: bytes, source: str, *, alongside: Callable[[], object] | No
 
 
 def validate_document(doc: dict[str, Any], source: str) -> None:
-    """Check structure against the schema, then each known collection's shape."""
-    validator = jsonschema.Draft202012Validator(snapshot_schema())
-    errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
-    if errors:
-        first = errors[0]
-        where = "/".join(str(p) for p in first.absolute_path) or "(document)"
-        raise InputError(f"invalid snapshot at {where}: {first.message}", source=source)
+    """Check structure against the schema, then each known collection's shape.
+
+    The schema is asked only when the quick check (:mod:`auditor.snapshot.shape`) is not
+    sure: importing jsonschema is a tenth of an audit's start-up."""
+    if not plainly_conforms(doc):
+        import jsonschema
+
+        validator = jsonschema.Draft202012Validator(snapshot_schema())
+        errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
+        if errors:
+            first = errors[0]
+            where = "/".join(str(p) for p in first.absolute_path) or "(document)"
+            raise InputError(f"invalid snapshot at {where}: {first.message}", source=source)
     for name, value in doc["data"].items():
         shape = COLLECTIONS.get(name)
         if shape == "list" and not isinstance(value, list):
