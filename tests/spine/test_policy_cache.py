@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,51 @@ def test_a_changed_compiler_misses_the_cache(monkeypatch: pytest.MonkeyPatch, tm
     cache._code_stamp.cache_clear()
     monkeypatch.setattr(cache, "_code_stamp", lambda: "another build of the compiler")
     assert cache.cache_key(files) != before
+
+
+def test_generated_code_is_kept_between_runs_and_reused(
+    cache_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An audit keeps the Python it compiled for the policies' expressions; the next run
+    (simulated: the process's table emptied, then read back from the cache) compiles none."""
+    from auditor.cel import program as cel_program
+
+    monkeypatch.setattr(cel_program, "_CODE", {})
+    monkeypatch.setattr(cel_program, "_NEW_CODE", set())
+    out = tmp_path / "r1"
+    assert main(["audit", "--demo", "--format", "json", "--out", str(out), "--quiet"]) in (0, 1, 3)
+    kept = sorted((cache_folder / "code").glob("*.marshal"))
+    assert len(kept) == 1 and kept[0].stat().st_size > 0
+    first = (out / "results.json").read_text("utf-8")
+
+    cel_program._CODE.clear()  # a new process: nothing compiled yet, nothing new either
+    cel_program._NEW_CODE.clear()
+    cache.load_code()
+    assert len(cel_program._CODE) > 100
+
+    def no_compiler(*args: object, **kwargs: object) -> None:
+        raise AssertionError("compiled although the code was cached")
+
+    monkeypatch.setattr(cel_program.builtins, "compile", no_compiler)
+    before = kept[0].stat().st_mtime_ns
+    cel_program.reset_fallback_counts()
+    out2 = tmp_path / "r2"
+    assert main(["audit", "--demo", "--format", "json", "--out", str(out2), "--quiet"]) in (0, 1, 3)
+    assert cel_program.fallback_counts()["build"] == 0
+    assert kept[0].stat().st_mtime_ns == before  # nothing new: the file is not rewritten
+    second = (out2 / "results.json").read_text("utf-8")
+    strip = lambda text: json.loads(text)["results"]  # noqa: E731 - times and hashes differ by run
+    assert strip(first) == strip(second)
+
+
+def test_an_unreadable_code_file_is_ignored(cache_folder: Path) -> None:
+    entry = cache._code_entry()
+    assert entry is not None
+    entry.parent.mkdir(parents=True)
+    entry.write_bytes(b"\x00not marshal")
+    cache.load_code()  # no exception: the code is simply compiled again
+    assert main(["audit", "--demo", "--format", "json", "--out", str(cache_folder / "r"), "--quiet"]) in (
+        0,
+        1,
+        3,
+    )
