@@ -1,7 +1,5 @@
 """Allow ``python -m auditor``."""
 
-import sys
+from auditor.cli import run
 
-from auditor.cli import main
-
-sys.exit(main())
+run()

@@ -16,14 +16,16 @@ from dataclasses import replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditor.baseline.model import Baseline, Waiver
 from auditor.builtin import builtin_dir
 from auditor.errors import InputError, InputErrors
 from auditor.policy.load import schema_errors
 from auditor.policy.model import Policy
-from auditor.policy.yamlpos import YamlDocument, read_yaml
+
+if TYPE_CHECKING:
+    from auditor.policy.yamlpos import YamlDocument
 from auditor.suggest import did_you_mean
 
 #: params every built-in policy uses with these names where it applies (docs/formats.md, baselines)
@@ -91,6 +93,8 @@ def _parse_waivers(
 
 
 def _read(path: str, schema: str, what: str) -> tuple[YamlDocument, bytes]:
+    from auditor.policy.yamlpos import read_yaml  # with pyyaml: only when a file is read
+
     doc, raw = read_yaml(path)
     if isinstance(doc.value, list) and what == "waivers file":
         doc = replace(

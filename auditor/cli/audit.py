@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from auditor import api
+from auditor.cli import ends_process
 from auditor.cli.inputs import parse_params
 from auditor.errors import InputError
 from auditor.gcpause import gc_paused
@@ -281,7 +282,11 @@ def _audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
 
         doc["invocation"]["since"] = since_path
         doc["since"] = since_member(doc, old, since_path)
-    del inputs  # the snapshot is no longer needed: let it go before the reports are written
+    if ends_process():
+        # freeing a snapshot's millions of objects is a twentieth of the run, and the process
+        # is about to end without freeing anything (see ``auditor.cli.run``)
+        _HELD.append(inputs)
+    del inputs  # else the snapshot is no longer needed: let it go before the reports are written
     out = Path(args.out)
     sealed, rendered = write_reports(dict(doc), formats, out)
     result = api.AuditResult(sealed)  # type: ignore[arg-type]
@@ -289,6 +294,10 @@ def _audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
     if rendered:
         _echo(f"wrote {', '.join(str(out / f) for f in rendered)}")
     return result.exit_code
+
+
+#: snapshots kept until the process ends (only when it ends right after the command)
+_HELD: list[Any] = []
 
 
 def _load_since(path: str) -> dict[str, Any]:
@@ -352,13 +361,15 @@ def _echo(text: str) -> None:
 def print_summary(doc: ResultsDocument, *, quiet: bool, verbose: bool) -> None:
     """The console summary: rich on a terminal; plain lines (one per finding, at least 120
     columns, never wrapped) in CI logs and pipes, where rich would assume 80 columns."""
-    from auditor.report.console import MIN_PLAIN_WIDTH, render_console, render_console_lines, verdict_line
+    from auditor.report.consolelines import MIN_PLAIN_WIDTH, render_console_lines, verdict_line
 
     if quiet:
         _echo(verdict_line(doc))
         return
     if sys.stdout.isatty():
         from rich.console import Console
+
+        from auditor.report.console import render_console
 
         Console(highlight=False).print(render_console(doc, verbose=verbose), crop=False)
         return

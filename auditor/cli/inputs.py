@@ -10,11 +10,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from auditor.errors import InputError
-from auditor.policy.yamlpos import load_yaml
 
 
 def parse_param_value(name: str, text: str) -> Any:
     """One ``--param`` value: YAML under the same budgets as a file; text that is not YAML stays text."""
+    from auditor.policy.yamlpos import load_yaml  # pyyaml only when a --param is given
+
     if not text.strip():
         return ""
     try:

@@ -14,13 +14,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditor.builtin import builtin_dir, display_path
 from auditor.errors import InputError, InputErrors
-from auditor.policy.compile import PolicyCompiler
 from auditor.policy.model import Policy
-from auditor.policy.yamlpos import YamlDocument, read_yaml
+
+if TYPE_CHECKING:
+    from auditor.policy.yamlpos import YamlDocument
+
+# The compiler and the YAML reader (with pyyaml, the CEL parser and checker) are imported when a
+# policy file is read: an audit whose policies come from the compiled-policy cache needs neither.
 
 TEST_SUFFIXES = (".test.yaml", ".test.yml")
 
@@ -75,6 +79,9 @@ def schema_errors(doc: YamlDocument, schema: dict[str, Any], what: str) -> list[
 
 def load_policy_file(path: Path) -> Policy:
     """Load and compile one policy file; raises InputErrors with every problem found."""
+    from auditor.policy.compile import PolicyCompiler
+    from auditor.policy.yamlpos import read_yaml
+
     source = str(path)
     doc, raw = read_yaml(source)
     if not isinstance(doc.value, dict):
@@ -184,13 +191,15 @@ def summarise_library(paths: Sequence[str | Path] | None = None) -> tuple[Policy
     ``auditor policies list`` needs nothing else; ``auditor policies validate`` is where
     expressions are compiled and their errors reported.
     """
+    from auditor.policy import yamlpos
+
     errors: list[InputError] = []
     out: dict[str, PolicySummary] = {}
     chosen = expand_policy_paths(paths)
     files = discover(chosen)
     for path in files:
         try:
-            doc, _ = read_yaml(str(path))
+            doc, _ = yamlpos.read_yaml(str(path))
         except InputError as exc:
             errors.append(exc)
             continue

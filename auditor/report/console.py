@@ -2,7 +2,8 @@
 
 The terminal is the CLI's business, so this module only builds text; the CLI
 chooses between :func:`render_console` (a rich renderable, for a terminal) and
-:func:`render_console_lines` (plain lines, for CI logs and pipes). Both answer a
+:func:`~auditor.report.consolelines.render_console_lines` (plain lines, for CI logs and
+pipes, in a module of its own that does not import rich). Both answer a
 reader's questions in order: the verdict and the counts by severity, the top fixes
 with their framework IDs, then every policy that needs attention, what could not be
 collected, and the verdict again (CI logs are read from the end).
@@ -23,12 +24,8 @@ from auditor.report._common import (
     GATE_LABELS,
     STATUS_ICONS,
     STATUS_LABELS,
-    STATUS_ORDER,
     Doc,
     Result,
-    counts,
-    exit_code,
-    expired_waivers,
     fail_on,
     failing_findings_shown,
     failing_subject_count,
@@ -40,13 +37,20 @@ from auditor.report._common import (
     one_line,
     one_line_fix,
     printable_view,
-    severity_counts,
     short_hash,
     since_block,
-    sources_not_ok,
     tenant_label,
-    top_fixes,
     triage_order,
+)
+from auditor.report.consolelines import (
+    COLLAPSE_PASSES_OVER,
+    NEW_MARK,
+    SUBJECTS_SHOWN,
+    counts_line,
+    fix_lines,
+    notes,
+    severity_line,
+    verdict_line,
 )
 
 STATUS_STYLES = {
@@ -59,13 +63,6 @@ STATUS_STYLES = {
 }
 SEVERITY_STYLES = {"critical": "bold red", "high": "red", "medium": "yellow", "low": "blue", "info": "dim"}
 GATE_STYLES = {"passed": "bold green", "failed": "bold red", "incomplete": "bold yellow"}
-#: with more passing policies than this, passes are summarised in one line unless verbose
-COLLAPSE_PASSES_OVER = 10
-SUBJECTS_SHOWN = 3
-TOP_FIXES = 5
-#: plain output (no terminal) is never narrower than this, whatever COLUMNS says
-MIN_PLAIN_WIDTH = 120
-NEW_MARK = "NEW"
 
 
 def _header(doc: Doc) -> Text:
@@ -95,30 +92,6 @@ def _status_text(status: str) -> Text:
         f"{STATUS_ICONS.get(status, '?')} {STATUS_LABELS.get(status, status)}",
         style=STATUS_STYLES.get(status, ""),
     )
-
-
-def verdict_line(doc: Doc) -> str:
-    """``Gate: FAILED  (exit 1, fail-on high)``, with ``--since`` noted."""
-    g = gate(doc)
-    extra = ", new failures only" if since_block(doc) else ""
-    return f"Gate: {GATE_LABELS.get(g, g.upper())}  (exit {exit_code(doc)}, fail-on {fail_on(doc)}{extra})"
-
-
-def counts_line(doc: Doc) -> str:
-    """``FAIL 2  ERROR 1 ...`` in display order."""
-    c = counts(doc)
-    return "  ".join(f"{STATUS_LABELS[s]} {c[s]}" for s in STATUS_ORDER)
-
-
-def severity_line(doc: Doc) -> str:
-    """``Failing by severity: critical 2  high 5 ...``."""
-    sev = severity_counts(doc)
-    return "Failing by severity: " + "  ".join(f"{k} {v}" for k, v in sev.items())
-
-
-def _fix_lines(doc: Doc) -> list[tuple[Result, str]]:
-    """(result, one-line fix) for the top fixes."""
-    return [(r, one_line_fix(r, 0) or one_line(r["title"])) for r in top_fixes(doc, TOP_FIXES)]
 
 
 def _message_cell(doc: Doc, r: Result, verbose: bool) -> Text:
@@ -168,26 +141,6 @@ def _policy_blocks(doc: Doc, verbose: bool) -> tuple[list[RenderableType], int]:
     return blocks, (len(passes) if collapse else 0)
 
 
-def _notes(raw: Doc, verbose: bool) -> list[str]:
-    """Collections not collected and expired waivers, from the raw document (expired
-    waivers are looked for in every finding: plain dicts are quicker to walk than a view)."""
-    doc = printable_view(raw)
-    out: list[str] = []
-    missing = sources_not_ok(doc)
-    if missing:
-        out.append("Collections not collected:")
-        for name, status, reason in missing:
-            text = one_line(reason) if verbose else keep_end(reason, 140)
-            out.append(f"  {name}  {status}: {text}" if reason != status else f"  {name}  {status}")
-    expired = printable_view(expired_waivers(raw))
-    if expired:
-        out.append(f"Expired waivers (not applied): {len(expired)}")
-        for pid, subject, w in expired:
-            who = f"{pid}" + (f" / {subject}" if subject else "")
-            out.append(f"  {who}  expired {w['expires']}, owner {w['owner']}")
-    return out
-
-
 def _verdict(doc: Doc) -> Text:
     g = gate(doc)
     t = Text("Gate: ", style="bold")
@@ -198,7 +151,7 @@ def _verdict(doc: Doc) -> Text:
 
 
 def _fixes_renderable(doc: Doc) -> RenderableType | None:
-    fixes = _fix_lines(doc)
+    fixes = fix_lines(doc)
     if not fixes:
         return None
     parts: list[RenderableType] = [Text("Fix first", style="bold")]
@@ -232,7 +185,7 @@ def render_console(doc: Doc, *, verbose: bool = False) -> RenderableType:
         parts.append(
             Text(f"{collapsed} passing policies not shown (use --verbose to list them)", style="dim green")
         )
-    for note in _notes(raw, verbose):
+    for note in notes(raw, verbose):
         parts.append(Text(note, style="bold yellow" if not note.startswith(" ") else ""))
     parts += [Text(""), Text(counts_line(doc)), _verdict(doc)]
     return Group(*parts)
@@ -253,75 +206,3 @@ def render_console_text(doc: Doc, width: int = 100, *, verbose: bool = False) ->
     )
     console.print(render_console(doc, verbose=verbose), crop=False)
     return buf.getvalue()
-
-
-def _fit(prefix: str, text: str, width: int, verbose: bool) -> str:
-    """``prefix`` + ``text`` in ``width`` columns, ``text`` cut in its middle; the prefix
-    (which holds the ID) is never cut, and ``verbose`` keeps everything."""
-    if verbose:
-        return (prefix + text).rstrip()
-    room = max(width - len(prefix), 20)
-    return (prefix + keep_end(text, room)).rstrip()
-
-
-def render_console_lines(doc: Doc, width: int = MIN_PLAIN_WIDTH, *, verbose: bool = False) -> str:
-    """The summary for logs without a terminal: one line per policy and per failing
-    subject, no boxes, at least :data:`MIN_PLAIN_WIDTH` columns; every line that names a
-    policy starts with its status and ID, so ``grep`` finds it. Control characters removed."""
-    raw, doc = doc, printable_view(doc)
-    width = max(width, MIN_PLAIN_WIDTH)
-    snap = doc["snapshot"]
-    lines = [
-        f"auditor {doc['tool']['version']}: tenant {tenant_label(doc)}",
-        f"snapshot {short_hash(snap['sha256'])} collected {snap['collectedAt']}; baseline "
-        f"{doc['baseline']['name'] or 'none (whole policy set)'}; fail-on {fail_on(doc)}",
-    ]
-    since = since_block(doc)
-    if since:
-        lines.append(
-            f"since {since.get('generatedAt', '?')}: {new_failure_count(doc)} policies with new failures"
-        )
-    lines += [verdict_line(doc), counts_line(doc), severity_line(doc)]
-    fixes = _fix_lines(doc)
-    if fixes:
-        lines.append("Fix first:")
-        for r, _text in fixes:
-            new = f" {NEW_MARK}" if is_new(doc, str(r["policyId"])) else ""
-            fw_text = ", ".join(framework_ids(r))
-            lines.append(f"  {r['severity']:<8} {r['policyId']}{new}" + (f"  [{fw_text}]" if fw_text else ""))
-            fix = one_line_fix(r, 0) or one_line(r["title"])
-            lines.append(_fit("           fix: ", fix, width, verbose))
-    lines.append("")
-    ordered = triage_order(doc["results"])
-    passes = [r for r in ordered if r["status"] == "pass"]
-    collapse = not verbose and len(passes) > COLLAPSE_PASSES_OVER
-    for r in ordered:
-        if collapse and r["status"] == "pass":
-            continue
-        pid = str(r["policyId"])
-        new = f" {NEW_MARK}" if r["status"] == "fail" and is_new(doc, pid) else ""
-        label = STATUS_LABELS.get(str(r["status"]), str(r["status"]))
-        fw = framework_ids(r)
-        # status, severity, ID and framework IDs are never cut: only the message gives way
-        prefix = f"{label:<6} {r['severity']:<8} {pid}{new}  " + (f"[{', '.join(fw)}] " if fw else "")
-        text = one_line(r["message"]) or one_line(r["title"])
-        lines.append(_fit(prefix, text, width, verbose))
-        if r["status"] in ("fail", "error"):
-            shown = failing_findings_shown(r, None if verbose else SUBJECTS_SHOWN)
-            for f in shown:
-                mark = f" {NEW_MARK}" if is_new(doc, pid, str(f["subject"])) else ""
-                sub_prefix = f"{label:<6} {r['severity']:<8} {pid}  {f['subject']}{mark}: "
-                lines.append(_fit(sub_prefix, one_line(f["message"]), width, verbose))
-            more = failing_subject_count(r) - len(shown)
-            if more > 0:
-                lines.append(f"{label:<6} {r['severity']:<8} {pid}  … and {more} more")
-    if collapse:
-        lines.append(f"{len(passes)} passing policies not shown (use --verbose to list them)")
-    notes = _notes(raw, verbose)
-    if notes:
-        lines.append("")
-        lines += [
-            _fit(note[: len(note) - len(note.lstrip())], note.lstrip(), width, verbose) for note in notes
-        ]
-    lines += ["", counts_line(doc), verdict_line(doc)]
-    return "\n".join(lines) + "\n"

@@ -22,6 +22,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import msgspec
+
 from auditor.errors import InputError
 from auditor.report._common import (
     GATE_LABELS,
@@ -107,13 +109,17 @@ def shortened(doc: Doc) -> dict[str, Any]:
 
 
 def _findings_fit(doc: Doc, limit: int) -> bool:
-    """Whether the findings encode within ``limit`` bytes, found by encoding them in batches
-    and stopping as soon as they do not: at most ``limit`` bytes are ever encoded to see."""
+    """Whether the findings encode within ``limit`` bytes of UTF-8, found by encoding them in
+    batches and stopping as soon as they do not: at most ``limit`` bytes are ever encoded to see.
+
+    A first sieve only (the page's JSON is measured again whole), so it uses the fast encoder:
+    this pass encoded four megabytes with ``json`` on every large audit, for a yes or no."""
+    encode = msgspec.json.Encoder().encode
     size = 0
     for r in doc["results"]:
         findings = r["findings"] or []
         for start in range(0, len(findings), 256):
-            size += len(json.dumps(findings[start : start + 256], ensure_ascii=False, separators=(",", ":")))
+            size += len(encode(findings[start : start + 256]))
             if size > limit:
                 return False
     return True

@@ -285,6 +285,35 @@ def test_python_dash_m_runs(tmp_path: Path) -> None:
     assert proc.returncode == 0 and proc.stdout.startswith("auditor ")
 
 
+def test_the_command_line_process_ends_with_everything_written(tmp_path: Path, capsys) -> None:
+    """``auditor``/``python -m auditor`` leave without freeing the heap (``auditor.cli.run``):
+    the exit code, every line printed and every report must be the same as in-process."""
+    out = tmp_path / "proc"
+    proc = subprocess.run(
+        [sys.executable, "-m", "auditor", "audit", "--demo", "--out", str(out), "--verbose"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    here = tmp_path / "here"
+    code = main(["audit", "--demo", "--out", str(here), "--verbose"])
+    printed = capsys.readouterr().out
+    assert proc.returncode == code
+    assert proc.stdout.splitlines()[-1].startswith("wrote ")
+    assert len(proc.stdout.splitlines()) == len(printed.splitlines())
+    assert sorted(p.name for p in out.iterdir()) == sorted(p.name for p in here.iterdir())
+    for name in ("results.json", "results.sarif"):
+        json.loads((out / name).read_text("utf-8"))  # complete, not cut short
+    assert (out / "report.html").read_text("utf-8").rstrip().endswith("</html>")
+    bad = subprocess.run(
+        [sys.executable, "-m", "auditor", "audit", str(tmp_path / "missing.json")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert bad.returncode == 2 and "auditor: error:" in bad.stderr
+
+
 def test_baseline_naming_an_unknown_policy_id_is_a_load_error(
     write_snapshot, policy_dir: Path, tmp_path: Path, capsys
 ) -> None:
