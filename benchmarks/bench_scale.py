@@ -13,7 +13,9 @@ memory is that child's peak RSS from ``wait4``; times are wall clock, median of 
   ``.json.gz``;
 - collection from the Graph-compatible test server against a bare httpx paging loop.
 
-Each figure is printed with its ratio and its target. The snapshots are generated with
+Each figure is printed with its ratio and its target. The package is byte-compiled first, as
+pip does when it installs the tool (a shell with PYTHONDONTWRITEBYTECODE would otherwise make
+every run compile auditor's modules from source). The snapshots are generated with
 ``benchmarks/gen_tenant.py`` into a temporary folder (``--tmp``), and removed afterwards.
 """
 
@@ -257,6 +259,9 @@ def main() -> int:
         return 0
     sizes = [100_000, 1_500_000] if args.users == "both" else [int(args.users)]
     tmp = Path(tempfile.mkdtemp(prefix="bench-scale-", dir=args.tmp))
+    import bench_collect as bc
+
+    bc.compile_package()  # as an installed copy has it, whatever PYTHONDONTWRITEBYTECODE says
     bench_startup()
     try:
         for n in sizes:
