@@ -65,41 +65,59 @@ def _subject_names(
 
 def _failure_messages(policy: Any, activation: dict[str, Any], items: list[Any]) -> list[str]:
     """The message of each failing subject: the template's parts evaluated over all the items
-    at once, then joined per item exactly as :func:`~auditor.engine.expressions.render` does."""
+    at once, then joined per item exactly as :func:`~auditor.engine.expressions.render` does.
+
+    Column by column: each part's values become text in one comprehension (a short string
+    is its own text), then each row is joined. A row longer than the budget is built again
+    piece by piece, as ``render`` builds it (which stops adding parts once over budget)."""
     default = f"does not meet: {policy.title}"
     if policy.message is None:
         return [default] * len(items)
     limit = limits.current().message_bytes
-    columns = [
-        part if isinstance(part, str) else part.program.evaluate_each(activation, policy.as_name, items)
-        for part in policy.message.parts
-    ]
-    out: list[str] = []
     shown: dict[tuple[str, ...], str] = {}
-    for k in range(len(items)):
-        pieces: list[str] = []
-        size = 0
-        for column in columns:
-            if size > limit:
-                break  # the rest would be cut anyway
-            if isinstance(column, str):
-                piece = column
-            else:
-                value = column[k]
-                kind = value.__class__
-                if kind is str and len(value) * 4 <= limit:
-                    piece = value  # what display() gives for a short string
-                elif kind is cel.CelEvalError:
-                    piece = f"<error: {cap(value.message, limit)}>"
-                elif kind is list and all(v.__class__ is str for v in value):
-                    key = tuple(value)  # lists of names repeat from user to user: format each once
-                    piece = shown.get(key) or shown.setdefault(key, display(value, limit))
-                else:
-                    piece = display(value, limit)
-            pieces.append(piece)
-            size += len(piece)
-        out.append(cap("".join(pieces).strip(), limit))
+    columns: list[list[str]] = []
+    for part in policy.message.parts:
+        if isinstance(part, str):
+            columns.append([part] * len(items))
+            continue
+        values = part.program.evaluate_each(activation, policy.as_name, items)
+        columns.append(
+            [
+                value if value.__class__ is str and len(value) * 4 <= limit else _piece(value, limit, shown)
+                for value in values
+            ]
+        )
+    out = ["".join(row) for row in zip(*columns, strict=True)] if columns else [""] * len(items)
+    for k, text in enumerate(out):
+        if len(text) > limit:
+            text = _budgeted(columns, k, limit)
+        out[k] = cap(text.strip(), limit)
     return out
+
+
+def _piece(value: Any, limit: int, shown: dict[tuple[str, ...], str]) -> str:
+    """A message part's text for a value that is not a short string."""
+    kind = value.__class__
+    if kind is str:
+        return display(value, limit)
+    if kind is cel.CelEvalError:
+        return f"<error: {cap(value.message, limit)}>"
+    if kind is list and all(v.__class__ is str for v in value):
+        key = tuple(value)  # lists of names repeat from user to user: format each once
+        return shown.get(key) or shown.setdefault(key, display(value, limit))
+    return display(value, limit)
+
+
+def _budgeted(columns: list[list[str]], k: int, limit: int) -> str:
+    """Row ``k`` joined as ``render`` joins it: no part added once the text is over ``limit``."""
+    pieces: list[str] = []
+    size = 0
+    for column in columns:
+        if size > limit:
+            break
+        pieces.append(column[k])
+        size += len(column[k])
+    return "".join(pieces)
 
 
 def _finding_messages(

@@ -409,3 +409,34 @@ def test_snapshot_diff_text_strips_control_characters(tmp_path: Path, write_snap
     code, out, err = run(capsys, "diff", str(old), str(new))
     assert code == 0, err
     assert "\x1b" not in out and "\u202e" not in out
+
+
+def test_bulk_messages_are_exactly_the_one_at_a_time_messages(tmp_path: Path) -> None:
+    """Per-subject messages are built column by column for speed; each must equal what
+    ``render`` makes for that subject alone, including rows over the budget (where ``render``
+    stops adding parts), whitespace that strip() removes, lists, errors and multi-byte text."""
+    from auditor.engine.expressions import render
+    from auditor.engine.subjects import _failure_messages
+    from auditor.policy import load_policy_file
+
+    body = (
+        'forEach: "users"\nas: u\nsubject: "u.id"\nassert: "false"\n'
+        "message: \"  {{ u.displayName }} mid {{ u.jobTitle }} / {{ u.department }} / {{ u.employeeOrgData.division }} end  \"\n"
+    )
+    pol = load_policy_file(Path(policy(tmp_path, "BULK", body)))
+    items: list[Any] = [
+        {"displayName": "x", "jobTitle": ["n1", "n2"], "department": 1, "employeeOrgData": {"division": "ok"}},
+        {"displayName": "x" * 290, "jobTitle": "y" * 100, "department": "z" * 400, "employeeOrgData": {"division": "after"}},  # over budget mid-row
+        {"displayName": " " * 400, "jobTitle": "", "department": "tail", "employeeOrgData": {"division": "q"}},  # whitespace over the budget
+        {"displayName": "é" * 120, "jobTitle": ["n1", "n2"], "department": None, "employeeOrgData": {}},  # multi-byte; division is an error
+        {"displayName": 7, "jobTitle": [1, "x"], "department": [["deep"] * 50] * 50, "employeeOrgData": {"division": "ü" * 200}},
+    ]
+    previous = limits.current()
+    limits.configure(limits.parse_limits(["message-bytes=300"], previous))
+    try:
+        bulk = _failure_messages(pol, {}, items)
+        alone = [render(pol.message, {"u": item}, "unused") for item in items]
+    finally:
+        limits.configure(previous)
+    assert bulk == alone
+    assert any(m.endswith(TRUNCATED) for m in bulk) and any("<error:" in m for m in bulk)
