@@ -34,17 +34,7 @@ def classify(tenant: Tenant, req: Requirement) -> list[UserClass]:
         groups |= p.users.groups()
         roles |= p.users.roles()
         named |= p.users.named_users()
-    # largest group first: its members seed the table in one C-level call
-    group_list = sorted((g for g in groups if g in d.members), key=lambda g: (-len(d.members[g]), g))
-    masks: dict[str, int] = {}
-    for bit, g in enumerate(group_list):
-        flag = 1 << bit
-        if not masks:
-            masks = dict.fromkeys(d.members[g], flag)
-            continue
-        for uid in d.members[g]:
-            old = masks.get(uid)
-            masks[uid] = flag if old is None else old | flag
+    group_list, masks = _group_masks(tenant, groups)
     role_list = sorted(roles)
     role_masks: dict[str, int] = {}
     for bit, r in enumerate(role_list):
@@ -59,15 +49,9 @@ def classify(tenant: Tenant, req: Requirement) -> list[UserClass]:
         candidates = [u for u in d.users if role_masks.get(u["id"], 0) & wanted]
     # Most users are plain enabled members, not named by any policy and holding no role: their
     # class is their group mask alone, found with C-level passes. The few others are keyed one by one.
-    special = {
-        u["id"]
-        for u in candidates
-        if u.get("userType") == "Guest"
-        or u.get("accountEnabled") is False
-        or u.get("externalUserState") is not None
-        or "#EXT#" in (u.get("userPrincipalName") or "")
-    }
-    special |= named | set(role_masks) | set(skip)
+    unusual = _unusual_users(tenant)
+    special = unusual if req.roles is None else {u["id"] for u in candidates if u["id"] in unusual}
+    special = special | named | set(role_masks) | set(skip)
     buckets: dict[tuple[Any, ...], list[str]] = {}
     if req.roles is None:
         plain = [uid for uid in d.user_by_id if uid not in special]
@@ -94,3 +78,41 @@ def classify(tenant: Tenant, req: Requirement) -> list[UserClass]:
     ]
     tenant.cache[key] = classes
     return list(classes)
+
+
+def _group_masks(tenant: Tenant, groups: set[str]) -> tuple[list[str], dict[str, int]]:
+    """The groups in bit order and each member's bit mask, shared by requirements that
+    reference the same groups (most do: the policies' groups plus the same break-glass group)."""
+    d = tenant.directory
+    # largest group first: its members seed the table in one C-level call
+    group_list = sorted((g for g in groups if g in d.members), key=lambda g: (-len(d.members[g]), g))
+    key = ("group masks", tuple(group_list))
+    if key in tenant.cache:
+        return group_list, tenant.cache[key]
+    masks: dict[str, int] = {}
+    for bit, g in enumerate(group_list):
+        flag = 1 << bit
+        if not masks:
+            masks = dict.fromkeys(d.members[g], flag)
+            continue
+        for uid in d.members[g]:
+            old = masks.get(uid)
+            masks[uid] = flag if old is None else old | flag
+    tenant.cache[key] = masks
+    return group_list, masks
+
+
+def _unusual_users(tenant: Tenant) -> set[str]:
+    """IDs of guests, disabled and external users: judged one by one, never as a plain member.
+    The same for every requirement, so found once per tenant."""
+    key = "unusual users"
+    if key not in tenant.cache:
+        tenant.cache[key] = {
+            u["id"]
+            for u in tenant.directory.users
+            if u.get("userType") == "Guest"
+            or u.get("accountEnabled") is False
+            or u.get("externalUserState") is not None
+            or "#EXT#" in (u.get("userPrincipalName") or "")
+        }
+    return tenant.cache[key]  # type: ignore[no-any-return]
