@@ -421,15 +421,40 @@ def test_bulk_messages_are_exactly_the_one_at_a_time_messages(tmp_path: Path) ->
 
     body = (
         'forEach: "users"\nas: u\nsubject: "u.id"\nassert: "false"\n'
-        "message: \"  {{ u.displayName }} mid {{ u.jobTitle }} / {{ u.department }} / {{ u.employeeOrgData.division }} end  \"\n"
+        'message: "  {{ u.displayName }} mid {{ u.jobTitle }} / {{ u.department }} / {{ u.employeeOrgData.division }} end  "\n'
     )
     pol = load_policy_file(Path(policy(tmp_path, "BULK", body)))
     items: list[Any] = [
-        {"displayName": "x", "jobTitle": ["n1", "n2"], "department": 1, "employeeOrgData": {"division": "ok"}},
-        {"displayName": "x" * 290, "jobTitle": "y" * 100, "department": "z" * 400, "employeeOrgData": {"division": "after"}},  # over budget mid-row
-        {"displayName": " " * 400, "jobTitle": "", "department": "tail", "employeeOrgData": {"division": "q"}},  # whitespace over the budget
-        {"displayName": "é" * 120, "jobTitle": ["n1", "n2"], "department": None, "employeeOrgData": {}},  # multi-byte; division is an error
-        {"displayName": 7, "jobTitle": [1, "x"], "department": [["deep"] * 50] * 50, "employeeOrgData": {"division": "ü" * 200}},
+        {
+            "displayName": "x",
+            "jobTitle": ["n1", "n2"],
+            "department": 1,
+            "employeeOrgData": {"division": "ok"},
+        },
+        {
+            "displayName": "x" * 290,
+            "jobTitle": "y" * 100,
+            "department": "z" * 400,
+            "employeeOrgData": {"division": "after"},
+        },  # over budget mid-row
+        {
+            "displayName": " " * 400,
+            "jobTitle": "",
+            "department": "tail",
+            "employeeOrgData": {"division": "q"},
+        },  # whitespace over the budget
+        {
+            "displayName": "é" * 120,
+            "jobTitle": ["n1", "n2"],
+            "department": None,
+            "employeeOrgData": {},
+        },  # multi-byte; division is an error
+        {
+            "displayName": 7,
+            "jobTitle": [1, "x"],
+            "department": [["deep"] * 50] * 50,
+            "employeeOrgData": {"division": "ü" * 200},
+        },
     ]
     previous = limits.current()
     limits.configure(limits.parse_limits(["message-bytes=300"], previous))
