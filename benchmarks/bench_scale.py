@@ -3,7 +3,9 @@
     python benchmarks/bench_scale.py [--users 100000|1500000|both] [--repeat R] [--skip-collect]
 
 For each size, in one run, side by side (every measurement is a fresh child process; peak
-memory is that child's peak RSS from ``wait4``; times are wall clock, median of R runs):
+memory is that child's peak RSS from ``wait4``; times are wall clock, median of R rounds in
+which every command runs once, so that the machine's drifting speed touches all alike; a
+ratio is the median of the rounds' ratios):
 
 - parse: a bare ``json.load`` of the snapshot with the standard library: the yardstick;
 - audit with the whole library (every report format), and with ``--baseline rollout-gate``;
@@ -57,28 +59,68 @@ class Run:
     stdout: str
 
 
+def run_once(cmd: list[str]) -> Run:
+    """Wall time and peak RSS of one fresh child process."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    out = proc.stdout.read() if proc.stdout else b""
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - started
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode not in (0, 1, 3):
+        raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}:\n{out.decode()[-2000:]}")
+    return Run(seconds, usage.ru_maxrss / 1024, out.decode("utf-8", "replace"))
+
+
+def summarise(runs: list[Run]) -> Run:
+    """Median wall time and the largest peak of several runs."""
+    return Run(statistics.median(r.seconds for r in runs), max(r.peak_mib for r in runs), runs[-1].stdout)
+
+
 def measure(cmd: list[str], repeat: int = 1) -> Run:
     """Median wall time and the largest peak RSS of ``repeat`` fresh child processes."""
-    runs = []
+    return summarise([run_once(cmd) for _ in range(repeat)])
+
+
+def measure_rounds(cmds: dict[str, list[str]], repeat: int, out: Path) -> dict[str, Run]:
+    """Each command once per round, ``repeat`` rounds, ``out`` emptied before each run.
+
+    Interleaved, not one command's runs after another's: this machine's speed drifts by a
+    quarter within minutes, and a ratio of runs taken minutes apart measured the drift. Each
+    result's ``seconds`` is its median; ``ratios`` (see :func:`paired_ratio`) pair runs of
+    the same round."""
+    runs: dict[str, list[Run]] = {name: [] for name in cmds}
     for _ in range(repeat):
-        started = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-        out = proc.stdout.read() if proc.stdout else b""
-        _, status, usage = os.wait4(proc.pid, 0)
-        seconds = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        if proc.returncode not in (0, 1, 3):
-            raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}:\n{out.decode()[-2000:]}")
-        runs.append(Run(seconds, usage.ru_maxrss / 1024, out.decode("utf-8", "replace")))
-    return Run(statistics.median(r.seconds for r in runs), max(r.peak_mib for r in runs), runs[-1].stdout)
+        for name, cmd in cmds.items():
+            shutil.rmtree(out, ignore_errors=True)
+            runs[name].append(run_once(cmd))
+    ROUNDS.update(runs)
+    return {name: summarise(r) for name, r in runs.items()}
+
+
+#: every run of the last :func:`measure_rounds`, by name (for paired ratios)
+ROUNDS: dict[str, list[Run]] = {}
+
+
+def paired_ratio(name: str, base: str) -> float:
+    """The median over rounds of ``name``'s time over ``base``'s in the same round."""
+    return statistics.median(a.seconds / b.seconds for a, b in zip(ROUNDS[name], ROUNDS[base], strict=True))
 
 
 def verdict(ratio: float, target: float) -> str:
     return "met" if ratio <= target else "NOT met"
 
 
-def line(label: str, run: Run, base: Run, t_target: float | None, m_target: float | None) -> None:
-    t_ratio, m_ratio = run.seconds / base.seconds, run.peak_mib / base.peak_mib
+def line(
+    label: str,
+    run: Run,
+    base: Run,
+    t_target: float | None,
+    m_target: float | None,
+    ratio: float | None = None,
+) -> None:
+    t_ratio = run.seconds / base.seconds if ratio is None else ratio
+    m_ratio = run.peak_mib / base.peak_mib
     t_note = f"(target <= {t_target:.1f}x: {verdict(t_ratio, t_target)})" if t_target else ""
     m_note = f"(target <= {m_target:.1f}x: {verdict(m_ratio, m_target)})" if m_target else ""
     print(
@@ -147,20 +189,41 @@ def bench_audit(n: int, tmp: Path, repeat: int) -> None:
     generate(n, snap)
     print(f"\n== {n:,} users: snapshot {snap.stat().st_size / 1e6:,.0f} MB ==", flush=True)
     print(f"  {'':<44} {'time':>9} {'ratio':>6} {'':<26} {'peak':>12} {'ratio':>6}")
-    parse = measure([sys.executable, "-c", PARSE, str(snap)], repeat)
-    line("json.load (stdlib), the yardstick", parse, parse, None, None)
     time_target = 1.0 if n >= 1_000_000 else 1.3
     out = tmp / "reports"
-    whole = measure(audit_cmd(snap, out), repeat)
-    line("audit, whole library, every format", whole, parse, time_target, 1.3)
-    print("  reports:")
+    got = measure_rounds(
+        {
+            "parse": [sys.executable, "-c", PARSE, str(snap)],
+            "gate": audit_cmd(snap, out, "--baseline", "rollout-gate"),
+            "json": audit_cmd(snap, out, "--format", "json"),
+            "whole": audit_cmd(snap, out),  # last: its reports stay in ``out`` to be sized
+        },
+        repeat,
+        out,
+    )
+    parse = got["parse"]
+    line("json.load (stdlib), the yardstick", parse, parse, None, None)
+    line(
+        "audit, whole library, every format",
+        got["whole"],
+        parse,
+        time_target,
+        1.3,
+        paired_ratio("whole", "parse"),
+    )
+    line(
+        "audit --baseline rollout-gate, every format",
+        got["gate"],
+        parse,
+        time_target,
+        1.3,
+        paired_ratio("gate", "parse"),
+    )
+    line(
+        "audit, whole library, json only", got["json"], parse, time_target, 1.3, paired_ratio("json", "parse")
+    )
+    print("  reports (whole library, every format):")
     report_sizes(out)
-    shutil.rmtree(out)
-    gate = measure(audit_cmd(snap, out, "--baseline", "rollout-gate"), repeat)
-    line("audit --baseline rollout-gate, every format", gate, parse, time_target, 1.3)
-    shutil.rmtree(out)
-    json_only = measure(audit_cmd(snap, out, "--format", "json"), repeat)
-    line("audit, whole library, json only", json_only, parse, time_target, 1.3)
     shutil.rmtree(out)
     joins_two = joins(snap)
     snap.unlink()
@@ -168,13 +231,27 @@ def bench_audit(n: int, tmp: Path, repeat: int) -> None:
     worst = tmp / f"tenant-{n}-worst.json"
     generate(n, worst, "--all-failing", "--privileged", "60")
     print(f"\n  worst cases ({n:,} users, every member failing AAD.USERS.MFA-CAPABLE, 60 privileged):")
-    parse_w = measure([sys.executable, "-c", PARSE, str(worst)], repeat)
+    got = measure_rounds(
+        {
+            "parse": [sys.executable, "-c", PARSE, str(worst)],
+            "json": audit_cmd(worst, out, "--format", "json"),
+            "whole": audit_cmd(worst, out),  # last: its reports stay in ``out`` to be sized
+        },
+        repeat,
+        out,
+    )
+    parse_w, wj, wa = got["parse"], got["json"], got["whole"]
     line("json.load (stdlib) of the worst-case snapshot", parse_w, parse_w, None, None)
-    wj = measure(audit_cmd(worst, out, "--format", "json"), repeat)
-    line("every member failing, json only", wj, parse_w, None, None)
-    shutil.rmtree(out)
-    wa = measure(audit_cmd(worst, out), repeat)
-    line("every member failing, every format", wa, parse_w, 1.5, 1.5)
+    line("every member failing, json only", wj, parse_w, None, None, paired_ratio("json", "parse"))
+    worst_target = 1.5 if n >= 1_000_000 else None  # the worst-case targets are set at 1.5M users
+    line(
+        "every member failing, every format",
+        wa,
+        parse_w,
+        worst_target,
+        worst_target,
+        paired_ratio("whole", "parse"),
+    )
     print(
         f"    every format / json only peak: {wa.peak_mib / wj.peak_mib:.2f}x (target <= 1.3x: "
         f"{verdict(wa.peak_mib / wj.peak_mib, 1.3)})"
@@ -207,7 +284,7 @@ def bench_startup() -> None:
     )
 
 
-def bench_collect(n: int, tmp: Path) -> None:
+def bench_collect(n: int, tmp: Path, repeat: int) -> None:
     import bench_collect as bc
 
     print(f"\n== collection, {n:,} users and their registration details from the test server ==", flush=True)
@@ -222,13 +299,23 @@ def bench_collect(n: int, tmp: Path) -> None:
         assert server.stdout is not None
         url = server.stdout.readline().strip()
         bc.run_child("bare", url)  # warm the server's page cache for both clients
-        bare = bc.run_child("bare", url)
-        plain = bc.run_child("collector", url, str(tmp / "collected.json"))
+        bares, plains = [], []
+        for _ in range(repeat):  # interleaved rounds, as for the audit
+            bares.append(bc.run_child("bare", url))
+            plains.append(bc.run_child("collector", url, str(tmp / "collected.json")))
         zipped = bc.run_child("collector", url, str(tmp / "collected.json.gz"))
     finally:
         server.terminate()
         server.wait(timeout=30)
-    ratio = bare["seconds"] / plain["seconds"]
+    ratio = statistics.median(b["seconds"] / p["seconds"] for b, p in zip(bares, plains, strict=True))
+    bare = {
+        "seconds": statistics.median(b["seconds"] for b in bares),
+        "peak_mib": max(b["peak_mib"] for b in bares),
+    }
+    plain = {
+        "seconds": statistics.median(p["seconds"] for p in plains),
+        "peak_mib": max(p["peak_mib"] for p in plains),
+    }
     print(f"  bare httpx loop          {bare['seconds']:7.2f} s  peak {bare['peak_mib']:7.0f} MiB")
     print(
         f"  collector -> .json       {plain['seconds']:7.2f} s  peak {plain['peak_mib']:7.0f} MiB  "
@@ -267,7 +354,7 @@ def main() -> int:
         for n in sizes:
             bench_audit(n, tmp, args.repeat)
             if not args.skip_collect:
-                bench_collect(n, tmp)
+                bench_collect(n, tmp, args.repeat)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return 0
