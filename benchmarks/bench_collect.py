@@ -132,6 +132,7 @@ def main() -> None:
         plain = str(ROOT / "benchmarks" / ".bench_snapshot.json")
         for _ in range(args.rounds):
             bare.append(run_child("bare", url))
+            Path(plain).unlink(missing_ok=True)  # a new file each round, as in the first
             coll.append(run_child("collector", url, plain))
         os.unlink(plain)
         out = str(ROOT / "benchmarks" / ".bench_snapshot.json.gz")

@@ -302,6 +302,8 @@ def bench_collect(n: int, tmp: Path, repeat: int) -> None:
         bares, plains = [], []
         for _ in range(repeat):  # interleaved rounds, as for the audit
             bares.append(bc.run_child("bare", url))
+            # each round writes a new file, as the first does (replacing one frees its blocks)
+            (tmp / "collected.json").unlink(missing_ok=True)
             plains.append(bc.run_child("collector", url, str(tmp / "collected.json")))
         zipped = bc.run_child("collector", url, str(tmp / "collected.json.gz"))
     finally:
