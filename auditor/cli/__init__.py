@@ -223,8 +223,8 @@ def run() -> NoReturn:
     """The ``auditor`` command: :func:`main`, then leave without tearing the heap down.
 
     Why: an audit of a large tenant ends holding tens of millions of objects (the snapshot,
-    findings, reports' rows), and a normal exit frees them one by one, a tenth of the run
-    at 100,000 users, for nothing: by now every file is written, closed and renamed into
+    findings, reports' rows), and a normal exit frees them one by one (about a twentieth of
+    the run at 100,000 users) for nothing: by now every file is written, closed and renamed into
     place (reports, snapshots, spool and staging folders are finished in ``finally``
     blocks), and no thread is left running. Only the standard streams are still buffered.
     """
