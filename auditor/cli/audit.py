@@ -6,7 +6,7 @@ import argparse
 import functools
 import math
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
@@ -15,7 +15,6 @@ from auditor.cli import ends_process
 from auditor.cli.inputs import parse_params
 from auditor.errors import InputError
 from auditor.gcpause import gc_paused
-from auditor.policy import Policy
 from auditor.vocab import SEVERITIES
 
 if TYPE_CHECKING:
@@ -176,22 +175,16 @@ def chosen_formats(values: list[str] | None) -> list[str]:
     return [n for n in dict.fromkeys(names) if n != CONSOLE]
 
 
-def _progress(policies: Sequence[Policy]) -> Iterable[Policy]:
-    """A transient progress bar on stderr while policies are evaluated."""
-    from rich.console import Console
-    from rich.progress import track
-
-    return track(policies, description="Evaluating policies", console=Console(stderr=True), transient=True)
-
-
-def write_reports(doc: dict[str, Any], formats: list[str], out: Path) -> tuple[dict[str, Any], list[str]]:
+def write_reports(
+    doc: dict[str, Any], formats: list[str], out: Path, *, announce: Callable[[str], None] | None = None
+) -> tuple[dict[str, Any], list[str]]:
     """Seal the document and write the chosen formats into ``out``, one at a time.
 
     ``results.json`` is written first, streaming, and sealing happens while it is written
     (one encoding, hashed as it goes); without it the same encoding only feeds the hash.
     Every other format is rendered, written and released before the next one, and the
     formats that can stream (csv) never hold their whole text. Returns the sealed document
-    and the file names written.
+    and the file names written. ``announce`` hears each file's name before it is written.
     """
     from auditor.cli.output import staged_report_set
     from auditor.report import get_format
@@ -205,6 +198,8 @@ def write_reports(doc: dict[str, Any], formats: list[str], out: Path) -> tuple[d
     with staged_report_set(out) as staging:
         if "json" in formats:
             fmt = get_format("json")
+            if announce is not None:
+                announce(fmt.filename)
             box: list[dict[str, Any]] = []
             write_atomic_stream(staging / fmt.filename, lambda fh: box.append(write_sealed(doc, fh)))
             doc = box[0]
@@ -215,6 +210,8 @@ def write_reports(doc: dict[str, Any], formats: list[str], out: Path) -> tuple[d
             if name == "json":
                 continue
             fmt = get_format(name)
+            if announce is not None:
+                announce(fmt.filename)
             stream: Callable[[Mapping[str, Any], BinaryIO], None] | None = getattr(fmt, "write", None)
             if stream is not None:
                 write_atomic_stream(staging / fmt.filename, functools.partial(_stream_into, stream, doc))
@@ -253,16 +250,20 @@ def run_audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
 
 
 def _audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
+    from auditor.cli.audit_progress import AuditProgress
+
     formats = chosen_formats(args.format)
-    inputs = api.prepare(
-        snapshot,
-        policies=args.policies,
-        baseline=args.baseline,
-        waivers=args.waivers,
-        params=parse_params(args.param),
-        fail_on=args.fail_on,
-        evidence=args.evidence,
-    )
+    shown = AuditProgress()
+    with shown.step(_reading(snapshot)):
+        inputs = api.prepare(
+            snapshot,
+            policies=args.policies,
+            baseline=args.baseline,
+            waivers=args.waivers,
+            params=parse_params(args.param),
+            fail_on=args.fail_on,
+            evidence=args.evidence,
+        )
     if args.policy_timeout <= 0:
         raise InputError("must be a positive number of seconds", source="--policy-timeout")
     anchor = report_anchor(args.baseline, snapshot)
@@ -271,7 +272,7 @@ def _audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
     since_path = getattr(args, "since", None)
     old = _load_since(since_path) if since_path else None
     redactor = _redactor(args, inputs.snapshot)
-    progress = _progress if sys.stderr.isatty() else None
+    progress = shown.policies if shown.enabled else None
     doc = api.evaluate(inputs, progress=progress, policy_timeout=args.policy_timeout)
     if redactor is not None:
         from auditor.results.redact import redact_document
@@ -288,12 +289,28 @@ def _audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
         _HELD.append(inputs)
     del inputs  # else the snapshot is no longer needed: let it go before the reports are written
     out = Path(args.out)
-    sealed, rendered = write_reports(dict(doc), formats, out)
+    with shown.step("Writing reports"):
+        sealed, rendered = write_reports(
+            dict(doc), formats, out, announce=lambda name: shown.update(f"Writing {name}")
+        )
     result = api.AuditResult(sealed)  # type: ignore[arg-type]
     print_summary(result.document, quiet=args.quiet, verbose=args.verbose)
     if rendered:
         _echo(f"wrote {', '.join(str(out / f) for f in rendered)}")
     return result.exit_code
+
+
+def _reading(snapshot: api.SnapshotSource) -> str:
+    """The status line while the snapshot is read and checked (with its size, for a file)."""
+    from auditor.cli.audit_progress import size_text
+
+    if isinstance(snapshot, str | Path):
+        try:
+            path = Path(snapshot)
+            return f"Reading and checking {path.name} ({size_text(path.stat().st_size)})"
+        except OSError:
+            pass  # reported by the reader, with the reason
+    return "Reading and checking the snapshot"
 
 
 #: snapshots kept until the process ends (only when it ends right after the command)

@@ -7,24 +7,18 @@ collection is printed at the end instead.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterable
 from typing import Any, Protocol, TextIO
 
 from auditor.collect.fetching import CollectionResult, Progress
+from auditor.terminal import interactive
 
 
 class Reporter(Protocol):
     def start(self, progress: Iterable[Progress]) -> None: ...
     def refresh(self) -> None: ...
     def finish(self, results: Iterable[CollectionResult]) -> None: ...
-
-
-def interactive(stream: TextIO | None = None) -> bool:
-    stream = stream or sys.stderr
-    ci = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-    return bool(getattr(stream, "isatty", lambda: False)()) and not ci
 
 
 def summary_line(result: CollectionResult) -> str:

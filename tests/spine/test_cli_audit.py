@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from auditor import api
 from auditor.cli import main
 from auditor.results import compute_integrity, validate_results
 
@@ -373,3 +376,32 @@ def test_hostile_expression_is_stopped_by_the_time_budget(write_snapshot, tmp_pa
     assert code == 3
     result = read_results(tmp_path / "o")["results"][0]
     assert result["status"] == "error" and "time budget" in result["message"]
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_terminal_sees_each_step_and_a_log_sees_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """Reading, evaluating and writing each show a transient status on a terminal (a large
+    tenant takes a while in each); CI logs and pipes get the summary alone."""
+    snapshot = tmp_path / "demo.json"
+    snapshot.write_text(json.dumps(api.demo_snapshot().document), "utf-8")
+    monkeypatch.delenv("CI", raising=False)
+    screen = _Tty()
+    monkeypatch.setattr(sys, "stderr", screen)
+    args = ["audit", str(snapshot), "--format", "json,html", "--out", str(tmp_path / "r"), "--quiet"]
+    code = main(args)
+    shown = screen.getvalue()
+    assert re.search(r"Reading and checking demo\.json \(\d+ (kB|MB)\)", shown)
+    assert "Evaluating policies" in shown
+    assert "Writing" in shown and "report.html" in shown
+    assert code == main([*args[:-2], str(tmp_path / "r2"), "--quiet"])  # same verdict either way
+    monkeypatch.setenv("CI", "true")
+    log = _Tty()
+    monkeypatch.setattr(sys, "stderr", log)
+    main([*args[:-2], str(tmp_path / "r3"), "--quiet"])
+    assert log.getvalue() == ""
