@@ -7,6 +7,9 @@ raises it with the file (and line, where known) in the message.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 
 class InputError(Exception):
     """Bad input: a malformed snapshot, policy, baseline, waiver or flag (exit code 2)."""
@@ -39,3 +42,20 @@ class InputErrors(InputError):
 
 class AuditWarning(UserWarning):
     """Something the user should know that changes no result (the CLI prints it on stderr)."""
+
+
+def check_schema(doc: Any, schema: Mapping[str, Any], what: str, source: str) -> None:
+    """Raise :class:`InputError` for the first problem (by path) of ``doc`` against a JSON Schema:
+    ``invalid {what} at {path}: {message}``, naming ``source``.
+
+    jsonschema is imported here, when a document is first checked: importing it is a tenth of
+    an audit's start-up, and an audit of a well-formed snapshot never needs it.
+    """
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
+    if errors:
+        first = errors[0]
+        where = "/".join(str(p) for p in first.absolute_path) or "(document)"
+        raise InputError(f"invalid {what} at {where}: {first.message}", source=source)

@@ -18,7 +18,7 @@ from typing import Any, BinaryIO, TypeVar, cast
 import msgspec
 import re2
 
-from auditor.errors import InputError
+from auditor.errors import InputError, check_schema
 
 GATE_EXIT_CODES = {"passed": 0, "failed": 1, "incomplete": 3}
 
@@ -166,14 +166,7 @@ def dumps(doc: dict[str, Any]) -> bytes:
 
 def validate_results(doc: Any, source: str = "<results>") -> None:
     """Raise :class:`InputError` if ``doc`` does not match the results schema."""
-    import jsonschema  # when first needed: importing it is a tenth of an audit's start-up
-
-    validator = jsonschema.Draft202012Validator(results_schema())
-    errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
-    if errors:
-        first = errors[0]
-        where = "/".join(str(p) for p in first.absolute_path) or "(document)"
-        raise InputError(f"invalid results document at {where}: {first.message}", source=source)
+    check_schema(doc, results_schema(), "results document", source)
 
 
 def read_results_text(path: str | Path) -> str:

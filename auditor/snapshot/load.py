@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor import limits, strictjson
-from auditor.errors import InputError
+from auditor.errors import InputError, check_schema
 from auditor.gcpause import gc_paused
 from auditor.snapshot.collections import COLLECTIONS
 from auditor.snapshot.encoding import is_canonical
@@ -94,14 +94,7 @@ def validate_document(doc: dict[str, Any], source: str) -> None:
     The schema is asked only when the quick check (:mod:`auditor.snapshot.shape`) is not
     sure: importing jsonschema is a tenth of an audit's start-up."""
     if not plainly_conforms(doc):
-        import jsonschema
-
-        validator = jsonschema.Draft202012Validator(snapshot_schema())
-        errors = sorted(validator.iter_errors(doc), key=lambda e: list(e.absolute_path))
-        if errors:
-            first = errors[0]
-            where = "/".join(str(p) for p in first.absolute_path) or "(document)"
-            raise InputError(f"invalid snapshot at {where}: {first.message}", source=source)
+        check_schema(doc, snapshot_schema(), "snapshot", source)
     for name, value in doc["data"].items():
         shape = COLLECTIONS.get(name)
         if shape == "list" and not isinstance(value, list):
