@@ -233,14 +233,9 @@ def expired_waivers(doc: Doc) -> list[tuple[str, str | None, WaiverEntry]]:
     return out
 
 
-def failing_findings(result: Result) -> list[Finding]:
-    """The findings that explain a non-passing policy: failing and erroring subjects."""
-    return [f for f in result["findings"] if f["status"] in PROBLEM_STATUSES]
-
-
-def failing_findings_shown(result: Result, limit: int | None) -> list[Finding]:
-    """The first ``limit`` of :func:`failing_findings` (all of them when ``limit`` is None),
-    without looking at the findings after them."""
+def failing_findings(result: Result, limit: int | None = None) -> list[Finding]:
+    """The findings that explain a non-passing policy: failing and erroring subjects; with
+    ``limit``, the first that many, without looking at the findings after them."""
     found = (f for f in result["findings"] if f["status"] in PROBLEM_STATUSES)
     return list(found if limit is None else itertools.islice(found, limit))
 

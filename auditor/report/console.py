@@ -27,7 +27,7 @@ from auditor.report._common import (
     Doc,
     Result,
     fail_on,
-    failing_findings_shown,
+    failing_findings,
     failing_subject_count,
     framework_ids,
     gate,
@@ -100,7 +100,7 @@ def _message_cell(doc: Doc, r: Result, verbose: bool) -> Text:
     if fw:
         t.append(f"\n  {', '.join(fw)}", style="cyan")
     if r["status"] in ("fail", "error"):
-        shown = failing_findings_shown(r, None if verbose else SUBJECTS_SHOWN)
+        shown = failing_findings(r, None if verbose else SUBJECTS_SHOWN)
         for f in shown:
             mark = f" {NEW_MARK}" if is_new(doc, str(r["policyId"]), str(f["subject"])) else ""
             t.append(f"\n    • {f['subject']}{mark}", style="bold")

@@ -19,7 +19,7 @@ from auditor.report._common import (
     exit_code,
     expired_waivers,
     fail_on,
-    failing_findings_shown,
+    failing_findings,
     failing_subject_count,
     framework_ids,
     gate,
@@ -143,7 +143,7 @@ def render_console_lines(doc: Doc, width: int = MIN_PLAIN_WIDTH, *, verbose: boo
         text = one_line(r["message"]) or one_line(r["title"])
         lines.append(fit(prefix, text, width, verbose))
         if r["status"] in ("fail", "error"):
-            shown = failing_findings_shown(r, None if verbose else SUBJECTS_SHOWN)
+            shown = failing_findings(r, None if verbose else SUBJECTS_SHOWN)
             for f in shown:
                 mark = f" {NEW_MARK}" if is_new(doc, pid, str(f["subject"])) else ""
                 sub_prefix = f"{label:<6} {r['severity']:<8} {pid}  {f['subject']}{mark}: "
