@@ -10,11 +10,12 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import itertools
 import os
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 from auditor.snapshot.encoding import PreEncoded, encode_value, iter_document, iter_parts
 from auditor.snapshot.load import validate_document
@@ -97,20 +98,12 @@ def _write_pieces(pieces: Iterable[bytes], out: Any) -> None:
 
 def _write_parts(doc: dict[str, Any], fh: BinaryIO) -> None:
     """The document into a plain file, each :class:`PreEncoded` value by its ``write_to``."""
-    pending: list[bytes] = []
-    size = 0
-    for part in iter_parts(doc):
-        if isinstance(part, PreEncoded):
-            fh.write(b"".join(pending))
-            pending, size = [], 0
-            part.write_to(fh)
-            continue
-        pending.append(part)
-        size += len(part)
-        if size >= 1 << 20:
-            fh.write(b"".join(pending))
-            pending, size = [], 0
-    fh.write(b"".join(pending))
+    for pre_encoded, run in itertools.groupby(iter_parts(doc), key=lambda part: isinstance(part, PreEncoded)):
+        if pre_encoded:
+            for part in run:
+                cast(PreEncoded, part).write_to(fh)
+        else:
+            _write_pieces(cast("Iterator[bytes]", run), fh)
 
 
 def write_collected_snapshot(path: str | Path, doc: dict[str, Any]) -> None:
@@ -140,25 +133,10 @@ def _umask() -> int:
 
 def write_atomic(path: str | Path, payload: bytes) -> None:
     """Write ``payload`` to ``path`` through a temporary sibling and an atomic rename."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file ordinary permissions
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomic_stream(path, lambda fh: fh.write(payload))
 
 
-def write_atomic_stream(path: str | Path, write: Callable[[BinaryIO], None]) -> None:
+def write_atomic_stream(path: str | Path, write: Callable[[BinaryIO], object]) -> None:
     """Like :func:`write_atomic`, for content produced piece by piece by ``write(fh)``."""
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -168,7 +146,7 @@ def write_atomic_stream(path: str | Path, write: Callable[[BinaryIO], None]) -> 
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file ordinary permissions
         os.replace(tmp, target)
     except BaseException:
         try:
