@@ -41,6 +41,7 @@ def test_wheel_contains_builtin_library_and_schemas(tmp_path: Path) -> None:
         "auditor/policy/schema.json",
         "auditor/baseline/schema.json",
         "auditor/data/demo-snapshot.json",
+        "auditor/py.typed",
     ):
         assert data in names
 
