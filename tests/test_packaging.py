@@ -41,6 +41,9 @@ def test_wheel_contains_builtin_library_and_schemas(tmp_path: Path) -> None:
         "auditor/policy/schema.json",
         "auditor/baseline/schema.json",
         "auditor/data/demo-snapshot.json",
+        "auditor/data/frameworks/cis-m365-v7.json",
+        "auditor/data/frameworks/cisa-scuba.json",
+        "auditor/policy/framework_schema.json",
     ):
         assert data in names
 

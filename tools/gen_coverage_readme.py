@@ -87,7 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     new = render(text)
     if args.check:
         if new != text:
-            print("README.md coverage section is out of date (run python tools/gen_coverage_readme.py)", file=sys.stderr)
+            print(
+                "README.md coverage section is out of date (run python tools/gen_coverage_readme.py)",
+                file=sys.stderr,
+            )
             return 1
         return 0
     README.write_text(new, encoding="utf-8")

@@ -11,8 +11,8 @@ from typing import Any
 
 from auditor import cel, coverage
 from auditor.errors import InputError
-from auditor.policy.graphfields import FieldChecker, GraphType, collection_types
 from auditor.policy.frameworks import RETIRED_FRAMEWORKS
+from auditor.policy.graphfields import FieldChecker, GraphType, collection_types
 from auditor.policy.model import Expr, Policy, Template
 from auditor.policy.yamlpos import YamlDocument
 from auditor.snapshot.collections import COLLECTIONS

@@ -25,6 +25,7 @@ from typing import Any
 import msgspec
 
 from auditor.errors import InputError
+from auditor.policy.frameworks import coverage_text, sort_ids
 from auditor.report._common import (
     GATE_LABELS,
     STATUS_LABELS,
@@ -50,7 +51,6 @@ from auditor.report._common import (
     triage_order,
     waiver_text,
 )
-from auditor.policy.frameworks import coverage_text, sort_ids
 from auditor.report._coverage import framework_coverage
 from auditor.report._html_assets import CSS, SCRIPT
 from auditor.report._html_text import evidence as evidence_html
