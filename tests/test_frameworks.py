@@ -117,7 +117,17 @@ def test_nist_is_the_mapped_controls_only(library) -> None:
     fw = load_frameworks()["nist-800-53"]
     assert not fw.complete
     mapped = {c for p in library for c in p.frameworks.get("nist-800-53", ())}
-    assert set(fw.controls) == mapped
+    assert set(fw.controls) == mapped, "run python tools/gen_frameworks.py"
+    assert (
+        json.loads((DATA / "nist-800-53.json").read_text("utf-8")) == _tool("gen_frameworks").nist_framework()
+    )
+
+
+def test_reports_show_a_cis_id_shared_by_two_versions_once() -> None:
+    from auditor.report._common import framework_ids
+
+    result = {"frameworks": {"cis-m365-v6": ["5.2.2.3"], "cis-m365-v7": ["5.2.2.3", "5.1.5.3"], "x": ["A"]}}
+    assert framework_ids(result) == ["5.2.2.3", "5.1.5.3", "A"]  # type: ignore[arg-type]
 
 
 def test_known_framework_lists_match_the_data() -> None:
