@@ -260,6 +260,12 @@ def test_retired_v5_baselines_run_v7_with_a_warning() -> None:
         assert "retired" in str(warning.message) and f"cis-m365-v7-l{level}" in str(warning.message)
 
 
+def test_policies_list_names_a_retired_framework(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["policies", "list", "--framework", "cis-m365-v5"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "'cis-m365-v5' is retired" in err and "cis-m365-v7" in err
+
+
 def test_retired_framework_key_is_not_taken_for_a_typo(tmp_path: Path) -> None:
     """A user's policy may still say cis-m365-v5: accepted (no coverage), not a load error."""
     (tmp_path / "mine.yaml").write_text(

@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from auditor.errors import InputError, InputErrors
-from auditor.policy.frameworks import Coverage, coverage, coverage_text, sort_ids
+from auditor.policy.frameworks import RETIRED_FRAMEWORKS, Coverage, coverage, coverage_text, sort_ids
 from auditor.report._common import printable
 from auditor.suggest import did_you_mean
 
@@ -155,6 +155,8 @@ def coverage_lines(covs: list[Coverage]) -> list[str]:
 
 def check_framework(name: str, known: set[str]) -> None:
     """An unknown ``--framework`` is an input error with a suggestion, never an empty list."""
+    if name not in known and name in RETIRED_FRAMEWORKS:
+        raise InputError(f"framework {name!r} is retired: {RETIRED_FRAMEWORKS[name]}", source="--framework")
     if name not in known:
         raise InputError(
             f"unknown framework {name!r}{did_you_mean(name, known)} (known: {', '.join(sorted(known))})",
