@@ -279,7 +279,8 @@ def _coverage(doc: Doc) -> str:
             )
         cells = "".join(f'<td class="num">{per[s]}</td>' for s in STATUS_ORDER)
         cov = covs.get(key)
-        of = e(coverage_text(cov)) if cov else f"{len(controls[key])} controls mapped (no catalogue)"
+        n = len(controls[key])
+        of = e(coverage_text(cov)) if cov else f"{n} control{'' if n == 1 else 's'} mapped (no catalogue)"
         manual = (
             f'<div class="small">manual: {e(", ".join(sort_ids(cov.manual_only, cov.framework)))}</div>'
             if cov and cov.manual_only
