@@ -24,7 +24,9 @@ def test_a_retired_or_own_framework_key_shows_its_mapped_count_without_a_total()
     page = FORMATS["html"].render(doc).decode()
     row = re.search(r'<tr><td><b>cis-m365-v5</b><div class="small">(.*?)</div>', page)
     assert row is not None and row.group(1) == "2 controls mapped (no catalogue)"
-    assert re.search(r'<tr><td><b>org-controls</b><div class="small">1 control mapped \(no catalogue\)</div>', page)
+    assert re.search(
+        r'<tr><td><b>org-controls</b><div class="small">1 control mapped \(no catalogue\)</div>', page
+    )
     summary = FORMATS["markdown"].render(doc).decode()
     assert "cis-m365-v5" not in summary.split("**Framework coverage:**")[-1].split("\n\n")[1]
 
