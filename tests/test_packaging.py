@@ -42,6 +42,9 @@ def test_wheel_contains_builtin_library_and_schemas(tmp_path: Path) -> None:
         "auditor/baseline/schema.json",
         "auditor/data/demo-snapshot.json",
         "auditor/py.typed",
+        "auditor/data/frameworks/cis-m365-v7.json",
+        "auditor/data/frameworks/cisa-scuba.json",
+        "auditor/policy/framework_schema.json",
     ):
         assert data in names
 

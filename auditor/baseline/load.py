@@ -11,6 +11,7 @@ import datetime as dt
 import fnmatch
 import hashlib
 import json
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from functools import lru_cache
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from auditor.baseline.model import Baseline, Waiver
 from auditor.builtin import builtin_dir
-from auditor.errors import InputError, InputErrors
+from auditor.errors import AuditWarning, InputError, InputErrors
 from auditor.policy.load import schema_errors
 from auditor.policy.model import Policy
 
@@ -135,6 +136,10 @@ def load_waivers_file(path: str | Path) -> tuple[tuple[Waiver, ...], str]:
     return tuple(_parse_waivers(doc, doc.value["waivers"], ("waivers",))), hashlib.sha256(raw).hexdigest()
 
 
+#: built-in baseline names that no longer ship, and the baseline that runs in their place
+RETIRED_BASELINES = {"cis-m365-v5-l1": "cis-m365-v7-l1", "cis-m365-v5-l2": "cis-m365-v7-l2"}
+
+
 def builtin_baselines() -> dict[str, Path]:
     """Built-in baselines by name (file stem)."""
     root = builtin_dir("baselines")
@@ -149,6 +154,16 @@ def load_baseline(name_or_path: str) -> Baseline:
     if candidate.suffix in (".yaml", ".yml") or candidate.is_file() or "/" in name_or_path:
         return load_baseline_file(candidate)
     known = builtin_baselines()
+    if name_or_path in RETIRED_BASELINES and name_or_path not in known:
+        replacement = RETIRED_BASELINES[name_or_path]
+        warnings.warn(
+            f"baseline {name_or_path!r} is retired: its control list mixed CIS v5 and v6 IDs; "
+            f"running {replacement!r} (CIS Microsoft 365 Foundations Benchmark v7.0.0) instead. "
+            f"Pass --baseline {replacement} (or the cis-m365-v6-* baselines) to silence this.",
+            AuditWarning,
+            stacklevel=2,
+        )
+        name_or_path = replacement
     if name_or_path not in known:
         raise InputError(
             f"unknown baseline {name_or_path!r}{did_you_mean(name_or_path, known)} "

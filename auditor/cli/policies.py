@@ -14,10 +14,12 @@ from rich.markup import escape
 from rich.table import Table
 
 from auditor.errors import InputError, InputErrors
+from auditor.policy.frameworks import RETIRED_FRAMEWORKS, Coverage, coverage, coverage_text, sort_ids
 from auditor.report._common import printable
 from auditor.suggest import did_you_mean
 
-FRAMEWORKS = ("cisa-scuba", "cis-m365-v5", "nist-800-53")
+#: the framework versions shipped in auditor/data/frameworks/ (a test keeps this list in step)
+FRAMEWORKS = ("cis-m365-v6", "cis-m365-v7", "cisa-scuba", "nist-800-53")
 POLICIES_HELP = (
     "policy files or folders; the word 'builtin' adds the built-in library "
     "(--policies builtin ./mine, or builtin,./mine)"
@@ -86,7 +88,6 @@ def listing_console() -> Console:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from auditor.policy.frameworks import coverage
     from auditor.policy.load import summarise_library
 
     policies = summarise_library(args.policies)
@@ -132,20 +133,30 @@ def _list(args: argparse.Namespace) -> int:
     console.print(
         "Policies by framework: " + ", ".join(f"{k} {n} policies" for k, n in sorted(by_framework.items()))
     )
-    for cov in coverage(policies):
-        manual = f", {len(cov.manual_only)} more as manual review" if cov.manual_only else ""
-        unknown = f"; not controls of the framework: {', '.join(sorted(cov.unknown))}" if cov.unknown else ""
-        console.print(
-            escape(
-                f"Coverage {cov.framework.key}: {len(cov.automated)}/{cov.total} controls automated{manual}"
-                f" ({cov.framework.title}){unknown}"
-            )
-        )
+    for line in coverage_lines(coverage(policies)):
+        console.print(escape(line), soft_wrap=True)
     return 0
+
+
+def coverage_lines(covs: list[Coverage]) -> list[str]:
+    """The closing block of ``policies list``: per framework version, automated/total and the
+    controls only a manual policy covers (the numbers come from :func:`coverage_text`, as in the
+    HTML and Markdown reports)."""
+    lines = ["Coverage per framework version (automated: a policy that is not manual maps the control):"]
+    for cov in covs:
+        fw = cov.framework
+        lines.append(f"  {fw.key}: {coverage_text(cov)} — {fw.title}")
+        if cov.manual_only:
+            lines.append(f"    manual: {', '.join(sort_ids(cov.manual_only, fw))}")
+        if cov.unknown:
+            lines.append(f"    not controls of the framework: {', '.join(sorted(cov.unknown))}")
+    return lines
 
 
 def check_framework(name: str, known: set[str]) -> None:
     """An unknown ``--framework`` is an input error with a suggestion, never an empty list."""
+    if name not in known and name in RETIRED_FRAMEWORKS:
+        raise InputError(f"framework {name!r} is retired: {RETIRED_FRAMEWORKS[name]}", source="--framework")
     if name not in known:
         raise InputError(
             f"unknown framework {name!r}{did_you_mean(name, known)} (known: {', '.join(sorted(known))})",

@@ -11,14 +11,16 @@ from typing import Any
 
 from auditor import cel, coverage
 from auditor.errors import InputError
+from auditor.policy.frameworks import RETIRED_FRAMEWORKS
 from auditor.policy.graphfields import FieldChecker, GraphType, collection_types
 from auditor.policy.model import Expr, Policy, Template
 from auditor.policy.yamlpos import YamlDocument
 from auditor.snapshot.collections import COLLECTIONS
 from auditor.suggest import did_you_mean
 
-#: the frameworks the built-in library maps; a key close to one of these is taken for a typo
-KNOWN_FRAMEWORKS = ("cisa-scuba", "cis-m365-v5", "nist-800-53")
+#: the frameworks the built-in library maps (auditor/data/frameworks/); a key close to one of
+#: these is taken for a typo. A retired key (cis-m365-v5) is left to the author, like any other.
+KNOWN_FRAMEWORKS = ("cis-m365-v6", "cis-m365-v7", "cisa-scuba", "nist-800-53")
 #: names every expression can read besides collections and variables
 BUILTIN_NAMES = ("params", "tenant", "now")
 _TEMPLATE = re.compile(r"\{\{(.*?)\}\}", re.S)
@@ -153,7 +155,8 @@ class PolicyCompiler:
             self._error(f"as: {as_name!r} would hide another name", ("as",))
         for key in self.data.get("frameworks") or {}:
             hint = did_you_mean(key, KNOWN_FRAMEWORKS)
-            if key not in KNOWN_FRAMEWORKS and hint:  # other frameworks are the author's own choice
+            # other frameworks are the author's own choice
+            if key not in KNOWN_FRAMEWORKS and key not in RETIRED_FRAMEWORKS and hint:
                 self._error(f"frameworks: unknown framework {key!r}{hint}", ("frameworks", key))
         if "manual" not in self.data and "assert" not in self.data:
             self._error("a policy needs 'assert' (or 'manual' for a manual control)", ())

@@ -310,7 +310,8 @@ def framework_ids(result: Result) -> list[str]:
     """The framework control IDs a policy maps to (``MS.AAD.3.2v1``, ``1.1.1``...), framework
     keys in order. Bare IDs, because that is what users of each framework search for."""
     fws = result["frameworks"] or {}
-    return [str(cid) for key in sorted(fws) for cid in fws[key]]
+    # a recommendation with the same ID in two CIS versions (cis-m365-v6, -v7) is shown once
+    return list(dict.fromkeys(str(cid) for key in sorted(fws) for cid in fws[key]))
 
 
 def severity_counts(doc: Doc, status: str = "fail") -> dict[str, int]:

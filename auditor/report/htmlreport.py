@@ -25,6 +25,7 @@ from typing import Any
 import msgspec
 
 from auditor.errors import InputError
+from auditor.policy.frameworks import coverage_text, sort_ids
 from auditor.report._common import (
     GATE_LABELS,
     STATUS_LABELS,
@@ -50,6 +51,7 @@ from auditor.report._common import (
     triage_order,
     waiver_text,
 )
+from auditor.report._coverage import framework_coverage
 from auditor.report._html_assets import CSS, SCRIPT
 from auditor.report._html_text import evidence as evidence_html
 from auditor.report._html_text import markdown, message
@@ -68,19 +70,6 @@ EMBED_MAX_BYTES = 4_000_000
 SUBJECTS_LISTED = 50
 _NEW = '<span class="badge new">NEW</span>'
 _PARTIAL = ' data-complete="false"'
-
-
-def framework_catalog() -> dict[str, Any]:
-    """``{framework: {"title", "controls": [ids]}}`` shipped with the package: the
-    denominator of coverage ("36 of 140 controls automated")."""
-    from importlib import resources
-
-    try:
-        text = resources.files("auditor.data").joinpath("frameworks.json").read_text(encoding="utf-8")
-        data = json.loads(text)
-    except (FileNotFoundError, json.JSONDecodeError):
-        return {}
-    return data if isinstance(data, dict) else {}
 
 
 _WORST = WORST_FIRST
@@ -273,7 +262,7 @@ def _coverage(doc: Doc) -> str:
                 )
     if not controls:
         return '<p class="muted">No policy in this run maps to a framework.</p>'
-    catalog = framework_catalog()
+    covs = framework_coverage(doc)
     head = "".join(f'<th class="num">{e(STATUS_LABELS[s])}</th>' for s in STATUS_ORDER)
     rows, details = [], []
     for key in sorted(controls):
@@ -289,17 +278,18 @@ def _coverage(doc: Doc) -> str:
                 + "</td></tr>"
             )
         cells = "".join(f'<td class="num">{per[s]}</td>' for s in STATUS_ORDER)
-        listed = (catalog.get(key) or {}).get("controls") or []
-        automated = len(controls[key])
-        all_ids = set(map(str, listed)) | set(controls[key])
-        of = (
-            f"<b>{automated}</b> of {len(all_ids)} controls automated"
-            if listed
-            else f"<b>{automated}</b> controls mapped (total not known)"
+        cov = covs.get(key)
+        n = len(controls[key])
+        of = e(coverage_text(cov)) if cov else f"{n} control{'' if n == 1 else 's'} mapped (no catalogue)"
+        manual = (
+            f'<div class="small">manual: {e(", ".join(sort_ids(cov.manual_only, cov.framework)))}</div>'
+            if cov and cov.manual_only
+            else ""
         )
-        rows.append(f'<tr><td><b>{e(key)}</b><div class="small">{of}</div></td>{cells}</tr>')
+        title = f'<div class="small">{e(cov.framework.title)}</div>' if cov else ""
+        rows.append(f'<tr><td><b>{e(key)}</b><div class="small">{of}</div>{manual}{title}</td>{cells}</tr>')
         details.append(
-            f'<details class="ev"><summary>{e(key)}: {len(controls[key])} controls</summary>'
+            f'<details class="ev"><summary>{e(key)}: {len(controls[key])} controls mapped</summary>'
             f"<table><tr><th>Control</th><th>Status</th><th>Policies</th></tr>{''.join(lines)}"
             f"</table></details>"
         )

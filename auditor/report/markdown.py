@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 
+from auditor.policy.frameworks import coverage_text, sort_ids
 from auditor.report._common import (
     GATE_LABELS,
     STATUS_LABELS,
@@ -36,6 +37,7 @@ from auditor.report._common import (
     tenant_label,
     triage_order,
 )
+from auditor.report._coverage import framework_coverage
 
 MAX_BYTES = 60_000
 MAX_TABLE_ROWS = 80
@@ -142,8 +144,26 @@ def _details(doc: Doc, r: Result) -> str:
     return "\n".join(parts)
 
 
+def _coverage(doc: Doc) -> list[str]:
+    """Framework coverage of this run, one line per framework version (the numbers of
+    ``auditor policies list`` and the HTML report: one definition)."""
+    covs = framework_coverage(doc)
+    if not covs:
+        return []
+    lines = ["**Framework coverage:**", ""]
+    for key in sorted(covs):
+        cov = covs[key]
+        manual = (
+            f" (manual: {cell(', '.join(sort_ids(cov.manual_only, cov.framework)), 400)})"
+            if cov.manual_only
+            else ""
+        )
+        lines.append(f"- `{cell(key)}`: {coverage_text(cov)}{manual}")
+    return [*lines, ""]
+
+
 def _footer(doc: Doc) -> list[str]:
-    lines: list[str] = []
+    lines: list[str] = _coverage(doc)
     missing = sources_not_ok(doc)
     if missing:
         lines.append(

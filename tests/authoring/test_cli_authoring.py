@@ -135,7 +135,7 @@ def test_test_prints_the_run_time_error_behind_an_error_status(
 
 
 @pytest.mark.parametrize(
-    ("framework", "lower"), [("cisa-scuba", False), ("cis-m365-v5", False), ("cisa-scuba", True)]
+    ("framework", "lower"), [("cisa-scuba", False), ("cis-m365-v7", False), ("cisa-scuba", True)]
 )
 def test_policies_show_accepts_a_framework_control_id(
     framework: str, lower: bool, capsys: pytest.CaptureFixture[str]
