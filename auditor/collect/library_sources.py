@@ -95,6 +95,9 @@ LIBRARY_SOURCES: tuple[Source, ...] = (
     _x("exchangeReportSubmissionPolicy", "Get-ReportSubmissionPolicy"),
     # the rules that say whom each threat policy applies to (state, priority, recipients, exceptions)
     _x("exchangeAntiPhishRules", "Get-AntiPhishRule"),
+    _x("exchangeMalwareFilterRules", "Get-MalwareFilterRule"),
+    _x("exchangeHostedContentFilterRules", "Get-HostedContentFilterRule"),
+    _x("exchangeSafeLinksRules", "Get-SafeLinksRule", MDO),
     _x("exchangeSafeAttachmentRules", "Get-SafeAttachmentRule", MDO),
     _x("exchangeATPBuiltInProtectionRule", "Get-ATPBuiltInProtectionRule", MDO),
     _ps(

@@ -79,6 +79,9 @@ COLLECTIONS: dict[str, Shape] = {
     "exchangeReportSubmissionPolicy": "object",
     # who the Defender threat policies apply to: their rules (recipient conditions, state, priority)
     "exchangeAntiPhishRules": "list",
+    "exchangeMalwareFilterRules": "list",
+    "exchangeHostedContentFilterRules": "list",
+    "exchangeSafeLinksRules": "list",
     "exchangeSafeAttachmentRules": "list",
     "exchangeATPBuiltInProtectionRule": "object",
     "complianceDlpCompliancePolicies": "list",

@@ -856,6 +856,9 @@ def library_collections(data: dict[str, Any], rng: random.Random) -> dict[str, A
             {"Identity": "DefaultReportSubmissionPolicy", "ReportJunkToCustomizedAddress": False}
         ],
         "exchangeAntiPhishRules": [],
+        "exchangeMalwareFilterRules": [],
+        "exchangeHostedContentFilterRules": [],
+        "exchangeSafeLinksRules": [],
         "exchangeSafeAttachmentRules": [],
         "exchangeATPBuiltInProtectionRule": [
             {
