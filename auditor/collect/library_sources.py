@@ -93,6 +93,13 @@ LIBRARY_SOURCES: tuple[Source, ...] = (
     _x("exchangeEOPProtectionPolicyRules", "Get-EOPProtectionPolicyRule"),
     _x("exchangeATPProtectionPolicyRules", "Get-ATPProtectionPolicyRule", MDO),
     _x("exchangeReportSubmissionPolicy", "Get-ReportSubmissionPolicy"),
+    # the rules that say whom each threat policy applies to (state, priority, recipients, exceptions)
+    _x("exchangeAntiPhishRules", "Get-AntiPhishRule"),
+    _x("exchangeMalwareFilterRules", "Get-MalwareFilterRule"),
+    _x("exchangeHostedContentFilterRules", "Get-HostedContentFilterRule"),
+    _x("exchangeSafeLinksRules", "Get-SafeLinksRule", MDO),
+    _x("exchangeSafeAttachmentRules", "Get-SafeAttachmentRule", MDO),
+    _x("exchangeATPBuiltInProtectionRule", "Get-ATPBuiltInProtectionRule", MDO),
     _ps(
         "complianceDlpCompliancePolicies",
         "Get-DlpCompliancePolicy",
@@ -168,6 +175,13 @@ LIBRARY_SOURCES: tuple[Source, ...] = (
         TEAMS_ROLE,
         "Microsoft Teams",
         "MicrosoftTeams",
+    ),
+    _ps(
+        "teamsM365UnifiedTenantSettings",
+        "Get-M365UnifiedTenantSettings",
+        TEAMS_ROLE,
+        "Microsoft Teams",
+        "MicrosoftTeams, signed in as a user: the cmdlet refuses certificate sign-in",
     ),
     Source(
         "dnsTxtRecords",

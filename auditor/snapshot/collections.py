@@ -77,6 +77,13 @@ COLLECTIONS: dict[str, Shape] = {
     "exchangeEOPProtectionPolicyRules": "list",
     "exchangeATPProtectionPolicyRules": "list",
     "exchangeReportSubmissionPolicy": "object",
+    # who the Defender threat policies apply to: their rules (recipient conditions, state, priority)
+    "exchangeAntiPhishRules": "list",
+    "exchangeMalwareFilterRules": "list",
+    "exchangeHostedContentFilterRules": "list",
+    "exchangeSafeLinksRules": "list",
+    "exchangeSafeAttachmentRules": "list",
+    "exchangeATPBuiltInProtectionRule": "object",
     "complianceDlpCompliancePolicies": "list",
     "complianceDlpComplianceRules": "list",
     "complianceProtectionAlerts": "list",
@@ -89,6 +96,7 @@ COLLECTIONS: dict[str, Shape] = {
     "teamsMessagingPolicies": "list",
     "teamsTenant": "object",
     "teamsMeetingBroadcastPolicies": "list",
+    "teamsM365UnifiedTenantSettings": "list",
     "dnsTxtRecords": "object",
 }
 
@@ -106,6 +114,7 @@ IMPORT_ONLY = frozenset(
         "teamsMessagingPolicies",
         "teamsTenant",
         "teamsMeetingBroadcastPolicies",
+        "teamsM365UnifiedTenantSettings",
     }
 )
 

@@ -855,6 +855,21 @@ def library_collections(data: dict[str, Any], rng: random.Random) -> dict[str, A
         "exchangeReportSubmissionPolicy": [
             {"Identity": "DefaultReportSubmissionPolicy", "ReportJunkToCustomizedAddress": False}
         ],
+        "exchangeAntiPhishRules": [],
+        "exchangeMalwareFilterRules": [],
+        "exchangeHostedContentFilterRules": [],
+        "exchangeSafeLinksRules": [],
+        "exchangeSafeAttachmentRules": [],
+        "exchangeATPBuiltInProtectionRule": [
+            {
+                "Identity": "ATP Built-In Protection Rule",
+                "SafeAttachmentPolicy": "Built-In Protection Policy",
+                "SafeLinksPolicy": "Built-In Protection Policy",
+                "ExceptIfSentTo": None,
+                "ExceptIfSentToMemberOf": None,
+                "ExceptIfRecipientDomainIs": None,
+            }
+        ],
         "sharepointTenant": {
             "SharingCapability": 1,
             "OneDriveSharingCapability": 1,
