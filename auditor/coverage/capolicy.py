@@ -28,10 +28,22 @@ FLOWS = ("(no transfer)", "deviceCodeFlow", "authenticationTransfer")
 OTHER_APP = "(any other resource)"
 OTHER_OFFICE = "(other Office 365 app)"
 ADMIN_PORTALS = "(Microsoft admin portals)"
-TRUSTED_UNNAMED = "(trusted IPs)"
-OTHER_LOCATION = "(any other location)"
+#: device states (Graph beta ``conditions.devices.includeDevices``/``excludeDevices``, the older
+#: ``deviceStates``): whether the device is marked compliant and whether it is hybrid joined
+DEVICES = ("(unmanaged device)", "compliant device", "hybrid joined device", "compliant hybrid joined device")
 
-#: Applications that the "Office365" group contains (concept-conditional-access-cloud-apps#office-365).
+#: Where the application groups below come from: Microsoft Learn, "Apps included in Conditional
+#: Access Office 365 app suite" (entra/identity/conditional-access/reference-office-365-application-contents)
+#: and "Conditional Access: Target resources", section Microsoft Admin Portals
+#: (entra/identity/conditional-access/concept-conditional-access-cloud-apps#microsoft-admin-portals).
+APP_GROUPS_SOURCE = {
+    "Office365": "https://learn.microsoft.com/entra/identity/conditional-access/reference-office-365-application-contents",
+    "MicrosoftAdminPortals": "https://learn.microsoft.com/entra/identity/conditional-access/"
+    "concept-conditional-access-cloud-apps#microsoft-admin-portals",
+}
+#: Applications that the "Office365" group contains, by application id. The group has more
+#: members than listed here; they are all one atom, OTHER_OFFICE, which only policies targeting
+#: the group (or All) cover.
 OFFICE365_APPS = {
     "00000002-0000-0ff1-ce00-000000000000": "Office 365 Exchange Online",
     "00000003-0000-0ff1-ce00-000000000000": "Office 365 SharePoint Online",
@@ -39,7 +51,26 @@ OFFICE365_APPS = {
     "00000004-0000-0ff1-ce00-000000000000": "Skype for Business Online",
     "00000005-0000-0ff1-ce00-000000000000": "Office 365 Yammer",
     "00000006-0000-0ff1-ce00-000000000000": "Microsoft Office 365 Portal",
+    "c9a559d2-7aab-4f13-a6ed-e7e9c52aec87": "Microsoft Forms",
+    "cf53fce8-def6-4aeb-8d30-b158e7b1cf83": "Microsoft Stream",
+    "09abbdfd-ed23-44ee-a2d9-a627aa1c90f3": "Microsoft Planner",
+    "94c63fef-13a3-47bc-8074-75af8c65887a": "Office Delve",
+    "905fcf26-4eb7-48a0-9ff0-8dcc7194b5ba": "Sway",
+    "475226c6-020e-4fb2-8a90-7a972cbfc1d4": "PowerApps Service",
+    "7df0a125-d3be-4c96-aa54-591f83ff541c": "Microsoft Flow Service",
 }
+#: Portals the "MicrosoftAdminPortals" group targets (interactive sign-ins to them), in words:
+#: one atom, covered only by policies targeting the group or All.
+ADMIN_PORTAL_NAMES = (
+    "Azure portal",
+    "Exchange admin center",
+    "Microsoft 365 admin center",
+    "Microsoft 365 Defender portal",
+    "Microsoft Entra admin center",
+    "Microsoft Intune admin center",
+    "Microsoft Purview compliance portal",
+    "Microsoft Teams admin center",
+)
 WELL_KNOWN_APPS = {
     **OFFICE365_APPS,
     "d4ebce55-015a-49b5-a083-c84d1797ae8c": "Microsoft Intune Enrollment",
@@ -244,6 +275,7 @@ class CaPolicy:
     user_risk: frozenset[str]
     signin_risk: frozenset[str]
     flows: frozenset[str]
+    devices: frozenset[str]
     #: conditions the model cannot evaluate for users in general, by name
     opaque: tuple[str, ...]
     operator: str
@@ -315,6 +347,7 @@ def read_policy(raw: Mapping[str, Any], strengths: Mapping[str, Mapping[str, Any
         flows=frozenset(_split(flows.get("transferMethods")))
         if isinstance(flows, dict)
         else frozenset(FLOWS),
+        devices=_device_states(devices, cond.get("deviceStates")),
         opaque=tuple(opaque),
         operator=str(grant.get("operator") or "OR").upper(),
         controls=frozenset(str(c) for c in _list(grant.get("builtInControls"))),
@@ -323,6 +356,28 @@ def read_policy(raw: Mapping[str, Any], strengths: Mapping[str, Mapping[str, Any
             _list(grant.get("termsOfUse")) or _list(grant.get("customAuthenticationFactors"))
         ),
         session=raw.get("sessionControls") or {},
+    )
+
+
+def _device_states(devices: Any, states: Any) -> frozenset[str]:
+    """Device states a policy applies to (Graph beta ``includeDevices``/``excludeDevices`` of
+    ``conditions.devices``, or the older ``deviceStates`` ``includeStates``/``excludeStates``):
+    ``All``, ``Compliant`` (marked compliant) and ``DomainJoined`` (hybrid joined)."""
+    inc: set[str] = set()
+    exc: set[str] = set()
+    for value, ik, ek in ((devices, "includeDevices", "excludeDevices"), (states, "includeStates", "excludeStates")):
+        if isinstance(value, dict):
+            inc |= {str(v).lower() for v in _list(value.get(ik))}
+            exc |= {str(v).lower() for v in _list(value.get(ek))}
+
+    def has(atom: str, state: str) -> bool:
+        compliant, joined = atom.startswith("compliant"), "hybrid" in atom
+        return state == "all" or (state == "compliant" and compliant) or (state == "domainjoined" and joined)
+
+    return frozenset(
+        a
+        for a in DEVICES
+        if (not inc or any(has(a, v) for v in inc)) and not any(has(a, v) for v in exc)
     )
 
 

@@ -9,7 +9,10 @@ semantics live here, once. The indexes are built once per snapshot and shared by
     Fails (an ``error`` result) when some users cannot be judged and none is known to fail.
 ``roleHolders(roleTemplateIds, includeEligible)``
     The users holding any of those directory roles, groups expanded; fails when a group holds
-    one of the roles and its members were not collected.
+    one of the roles and its members were not collected, or when a principal holding one is
+    neither a user, a group nor a service principal of the snapshot.
+``roleServicePrincipals(roleTemplateIds, includeEligible)``
+    The service principals holding any of those roles (same failures as ``roleHolders``).
 """
 
 from __future__ import annotations
@@ -65,10 +68,14 @@ def tenant_for(data: Mapping[str, Any], status_of: Callable[[str], Any]) -> Tena
     """The model of this snapshot, built on first use and kept while the same data is evaluated."""
     if _CACHE["data"] is not data:
         directory: Directory = build_directory(data, status_of)
-        _CACHE["tenant"] = build_tenant(directory, data)
+        _CACHE["tenant"] = build_tenant(directory, data, _located(data, status_of))
         _CACHE["data"] = data
     tenant: Tenant = _CACHE["tenant"]
     return tenant
+
+
+def _located(data: Mapping[str, Any], status_of: Callable[[str], Any]) -> bool:
+    return bool(status_of("namedLocations").ok) and "namedLocations" in data
 
 
 def _need(binding: Binding, name: str, why: str) -> None:
@@ -155,6 +162,8 @@ def ca_coverage(spec: Any) -> dict[str, Any]:
     _need(binding, "conditionalAccessPolicies", "caCoverage")
     _need(binding, "users", "caCoverage")
     tenant = tenant_for(binding.data, binding.status_of)
+    _check_principals(tenant, req)
+    _check_locations(tenant, req)
     result: Coverage = evaluate(tenant, req)
     out = result.to_cel()
     if set(req.user_risk) != set(cap.RISK_LEVELS) or set(req.signin_risk) != set(cap.RISK_LEVELS):
@@ -172,16 +181,82 @@ def ca_coverage(spec: Any) -> dict[str, Any]:
     return out
 
 
-def role_holders(role_ids: Any, include_eligible: Any) -> list[dict[str, Any]]:
+def _check_principals(tenant: Tenant, req: Requirement) -> None:
+    """Every principal holding a role the requirement or a policy that could meet it names must
+    be a user, a group or a service principal of the snapshot: never a silent zero."""
+    roles = set(req.roles or ())
+    for p in tenant.policies:
+        if req.satisfied_by(p):
+            roles |= p.users.roles()
+    _unknown_principals(tenant.directory, sorted(roles))
+
+
+def _unknown_principals(d: Directory, roles: Any) -> None:
+    unknown = sorted({(r, x) for r in roles for x in d.unknown_principals.get(r, ())})
+    if unknown:
+        raise CoverageError(
+            "role assignment(s) to principal(s) that are neither a user, a group nor a service principal "
+            "of the snapshot: "
+            + ", ".join(f"{x} ({role_label(r)})" for r, x in unknown[:5])
+            + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+            + " (a deleted object, or users/groups/servicePrincipals incomplete)"
+        )
+
+
+def _check_locations(tenant: Tenant, req: Requirement) -> None:
+    """A policy that could meet the requirement and names a location the snapshot lacks."""
+    missing = sorted(
+        (loc, p.name)
+        for loc, ps in tenant.unknown_locations.items()
+        for p in ps
+        if p.enforced and req.satisfied_by(p)
+    )
+    if tenant.location_problem and (missing or any(
+        "AllTrusted" in (p.locations_include or frozenset()) | p.locations_exclude
+        for p in tenant.policies
+        if req.satisfied_by(p)
+    )):
+        raise CoverageError(f"named locations cannot be read: {tenant.location_problem}")
+    if missing:
+        raise CoverageError(
+            "polic(ies) name location(s) that are not in the snapshot's namedLocations: "
+            + ", ".join(f"{loc} in '{name}'" for loc, name in missing[:5])
+        )
+
+
+def _role_directory(role_ids: Any, include_eligible: Any, fn: str) -> tuple[tuple[str, ...], Directory]:
     roles = _strings(role_ids, "roleTemplateIds")
     if not isinstance(include_eligible, bool):
         raise CoverageError("includeEligible must be a bool")
     binding = _binding()
-    _need(binding, "users", "roleHolders")
-    _need(binding, "roleAssignments", "roleHolders")
+    _need(binding, "users", fn)
+    _need(binding, "roleAssignments", fn)
     if include_eligible and binding.status_of("roleEligibilitySchedules").status != "not_licensed":
-        _need(binding, "roleEligibilitySchedules", "roleHolders with eligible assignments")
+        _need(binding, "roleEligibilitySchedules", f"{fn} with eligible assignments")
     d = tenant_for(binding.data, binding.status_of).directory
+    _unknown_principals(d, roles)
+    return roles, d
+
+
+def role_service_principals(role_ids: Any, include_eligible: Any) -> list[dict[str, Any]]:
+    """The service principals holding any of the roles: ``id``, ``displayName``, ``roles``,
+    ``active`` (for counting controls, which list them by name)."""
+    roles, d = _role_directory(role_ids, include_eligible, "roleServicePrincipals")
+    merged: dict[str, dict[str, Any]] = {}
+    for role in roles:
+        for sp, how in d.role_service_principals.get(role, {}).items():
+            if how != "active" and not include_eligible:
+                continue
+            entry = merged.setdefault(
+                sp, {"id": sp, "displayName": d.service_principal_names.get(sp, sp), "roles": [], "active": False}
+            )
+            entry["roles"].append(role)
+            entry["active"] = entry["active"] or how == "active"
+    return [merged[k] for k in sorted(merged, key=lambda k: (str(merged[k]["displayName"]), k))]
+
+
+def role_holders(role_ids: Any, include_eligible: Any) -> list[dict[str, Any]]:
+    roles, d = _role_directory(role_ids, include_eligible, "roleHolders")
     hidden = sorted({g for r in roles for g in d.roles_unknown_groups.get(r, ()) if not d.group_known(g)})
     if hidden:
         why = d.membership_gap or "their members were not collected (groupMembers)"
@@ -208,8 +283,10 @@ def role_holders(role_ids: Any, include_eligible: Any) -> list[dict[str, Any]]:
                     "active": False,
                     "eligible": False,
                     "viaGroups": [],
+                    "tenantWide": False,
                 },
             )
+            entry["tenantWide"] = entry["tenantWide"] or hold.active_wide or hold.eligible_wide
             entry["roles"].append(role)
             entry["active"] = entry["active"] or hold.active
             entry["eligible"] = entry["eligible"] or (hold.eligible and include_eligible)
@@ -218,7 +295,11 @@ def role_holders(role_ids: Any, include_eligible: Any) -> list[dict[str, Any]]:
 
 
 #: name -> implementation, for ``cel.compile(..., functions=FUNCTIONS)``
-FUNCTIONS: dict[str, Callable[..., Any]] = {"caCoverage": ca_coverage, "roleHolders": role_holders}
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "caCoverage": ca_coverage,
+    "roleHolders": role_holders,
+    "roleServicePrincipals": role_service_principals,
+}
 
 #: collections each function reads when they are there (for ``auditor permissions``)
 READS: dict[str, tuple[str, ...]] = {
@@ -231,6 +312,22 @@ READS: dict[str, tuple[str, ...]] = {
         "roleEligibilitySchedules",
         "namedLocations",
         "authenticationStrengthPolicies",
+        "servicePrincipals",
     ),
-    "roleHolders": ("users", "groups", "groupMembers", "roleAssignments", "roleEligibilitySchedules"),
+    "roleHolders": (
+        "users",
+        "groups",
+        "groupMembers",
+        "roleAssignments",
+        "roleEligibilitySchedules",
+        "servicePrincipals",
+    ),
+    "roleServicePrincipals": (
+        "users",
+        "groups",
+        "groupMembers",
+        "roleAssignments",
+        "roleEligibilitySchedules",
+        "servicePrincipals",
+    ),
 }
