@@ -211,9 +211,9 @@ class Locations:
         return part is not None and value in part.matched_by
 
     def describe(self, keys: Iterable[str]) -> str:
-        """Words for a set of regions: per address part, the countries (or "in any country")."""
-        keys = list(keys)
+        """Words for a set of regions: the addresses, then the countries (or "in any country")."""
         all_countries = {(r.country.key, r.gps.key if r.gps else None) for r in self.regions.values()}
+        all_ips = {(r.ip_words, r.legacy_trusted) for r in self.regions.values()}
         by_ip: dict[tuple[str, bool], set[tuple[str, str | None]]] = {}
         words: dict[tuple[str, str | None], str] = {}
         for k in keys:
@@ -221,11 +221,21 @@ class Locations:
             c = (r.country.key, r.gps.key if r.gps else None)
             by_ip.setdefault((r.ip_words, r.legacy_trusted), set()).add(c)
             words[c] = r.country.words + (f" and {r.gps.words}" if r.gps else "")
+        by_countries: dict[frozenset[tuple[str, str | None]], list[tuple[str, bool]]] = {}
+        for ip, cs in by_ip.items():
+            by_countries.setdefault(frozenset(cs), []).append(ip)
         out = []
-        for (ip_words, legacy), cs in by_ip.items():
-            text = ip_words + (" that may be among the legacy MFA trusted IPs" if legacy else "")
+        for cs, ips in by_countries.items():
+            if set(ips) == all_ips and len(all_ips) > 1:
+                text = "any address"
+            else:
+                text = _join(
+                    [w + (" that may be among the legacy MFA trusted IPs" if legacy else "") for w, legacy in ips],
+                    "or",
+                    3,
+                )
             if cs >= all_countries:
-                text += " and in any country"
+                text = "anywhere" if text == "any address" else text + " and in any country"
             else:
                 text += ", " + _join(sorted(words[c] for c in cs), "or", 3)
             out.append(text)

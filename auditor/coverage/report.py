@@ -27,6 +27,8 @@ class Coverage:
     notes: tuple[str, ...]
     #: why the set of users in scope itself is unknown (role holders not collected), else None
     scope_unknown: str | None = None
+    #: how many of the subjects are stand-ins for external users without a user object
+    standins: int = 0
 
     @property
     def covered(self) -> bool:
@@ -41,6 +43,8 @@ class Coverage:
             + ", ".join(role_label(r) for r in req.roles[:3])
             + (f" and {len(req.roles) - 3} more roles" if len(req.roles) > 3 else "")
         )
+        if self.standins:
+            who += f" (counting {self.standins} stand-ins for external users without a user object)"
         if self.covered:
             return f"All {self.subjects} {who} in scope are {req.wording()} on every path."
         parts = []
@@ -126,6 +130,7 @@ def evaluate(tenant: Tenant, req: Requirement) -> Coverage:
         tuple(ordered[:MAX_GAPS]),
         tuple(notes),
         _scope_unknown(tenant, req),
+        sum(1 for c in classes if c.standin),
     )
 
 
