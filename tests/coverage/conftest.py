@@ -99,7 +99,10 @@ def ca(
 
 @pytest.fixture
 def judge() -> Callable[..., Any]:
-    """judge(data, spec, statuses={}) -> caCoverage's map, or raises CoverageError."""
+    """judge(data, spec, statuses={}) -> caCoverage's map, or raises CoverageError.
+
+    A spec without ``require`` calls roleHolders (``roles``, ``eligible``), or with ``sp: True``
+    roleServicePrincipals."""
 
     def run(data: dict[str, Any], spec: dict[str, Any], statuses: dict[str, str] | None = None) -> Any:
         statuses = statuses or {}
@@ -115,11 +118,11 @@ def judge() -> Callable[..., Any]:
             )
 
         with bound(data, status_of):
-            return (
-                cov.ca_coverage(spec)
-                if "require" in spec
-                else cov.role_holders(spec["roles"], spec["eligible"])
-            )
+            if "require" in spec:
+                return cov.ca_coverage(spec)
+            if spec.get("sp"):
+                return cov.role_service_principals(spec["roles"], spec["eligible"])
+            return cov.role_holders(spec["roles"], spec["eligible"])
 
     return run
 
