@@ -295,7 +295,7 @@ def _why(
     shadow = [
         f"{p.label()} would, but is not enforced (state {p.state})"
         for p in tenant.not_enforced
-        if req.satisfied_by(p) and tenant.user_applies(p, cls)[0] is not False
+        if req.satisfied_by(p) and tenant.user_applies(p, cls)[0] is not False and not path_reason(tenant, p, path)
     ]
     reasons = excluded + elsewhere[: max(0, 3 - len(excluded))] + shadow[:2]
     if not_included:
