@@ -261,6 +261,8 @@ class Locations:
             addr = ipaddress.ip_address(text)
         except ValueError:
             code = text.upper()
+            if len(code) != 2 or not code.isalpha():  # ISO 3166 two-letter codes only
+                return []
             return [
                 k
                 for k, r in self.regions.items()
