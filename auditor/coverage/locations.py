@@ -180,6 +180,8 @@ class Locations:
                 for country, gps in itertools.product(countries, gps_parts):
                     key = f"region {len(self.regions)}"
                     self.regions[key] = Region(key, ip, words, legacy, country, gps)
+        #: region -> the regions it stands for (see ``merge``); every region stands for itself
+        self.merged: dict[str, tuple[str, ...]] = {k: (k,) for k in self.regions}
 
     def _ip_words(self, ip: frozenset[str], blocks: list[str]) -> str:
         if not ip:
@@ -191,9 +193,19 @@ class Locations:
             text += ", which is inside " + _join([self.named[o].label() for o in outer])
         return text
 
+    def merge(self, values: Iterable[str]) -> None:
+        """Keep one region per set of regions that every location condition value in use
+        (``values``: the ids, ``All`` and ``AllTrusted`` that policies name) matches alike: no
+        policy can tell them apart, so judging one is enough; words still name them all."""
+        used = sorted(set(values))
+        groups: dict[tuple[bool, ...], list[str]] = {}
+        for key in self.regions:
+            groups.setdefault(tuple(self.matches(v, key) for v in used), []).append(key)
+        self.merged = {keys[0]: tuple(keys) for keys in groups.values()}
+
     @property
     def atoms(self) -> tuple[str, ...]:
-        return tuple(self.regions)
+        return tuple(self.merged)
 
     def matches(self, value: str, key: str) -> bool:
         """Does the location condition value (``All``, ``AllTrusted`` or an id) match the region?"""
@@ -210,8 +222,10 @@ class Locations:
         part = region.gps if loc.gps else region.country
         return part is not None and value in part.matched_by
 
-    def describe(self, keys: Iterable[str]) -> str:
-        """Words for a set of regions: the addresses, then the countries (or "in any country")."""
+    def describe(self, keys: Iterable[str], expand: bool = True) -> str:
+        """Words for a set of regions: the addresses, then the countries (or "in any country").
+        With ``expand``, a merged region stands for every region it was merged with."""
+        keys = [k for key in keys for k in (self.merged.get(key, (key,)) if expand else (key,))]
         all_countries = {(r.country.key, r.gps.key if r.gps else None) for r in self.regions.values()}
         all_ips = {(r.ip_words, r.legacy_trusted) for r in self.regions.values()}
         by_ip: dict[tuple[str, bool], set[tuple[str, str | None]]] = {}

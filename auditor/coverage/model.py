@@ -114,6 +114,7 @@ class Tenant:
     #: why named locations cannot be read exactly (not collected, malformed ranges), else ""
     location_problem: str = ""
     cache: dict[Any, Any] = field(default_factory=dict)
+    memo: dict[tuple[int, str, str], bool] = field(default_factory=dict)
 
     @property
     def location_atoms(self) -> tuple[str, ...]:
@@ -136,6 +137,15 @@ class Tenant:
         return any(self.locations.matches(v, atom) for v in values)
 
     def allowed(self, p: cap.CaPolicy, dim: str, atom: str) -> bool:
+        """Does the policy apply on this atom of the dimension (memoised: the hot path)?"""
+        key = (id(p), dim, atom)
+        memo = self.memo
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = self._allowed(p, dim, atom)
+        return found
+
+    def _allowed(self, p: cap.CaPolicy, dim: str, atom: str) -> bool:
         if p.opaque:
             return False
         if dim == "app":
@@ -285,11 +295,13 @@ def build_tenant(directory: Directory, data: Mapping[str, Any], locations_ok: bo
     problem = "; ".join(problems)
     if not locations_ok and (unknown or trusted_named):
         problem = "namedLocations was not collected"
+    locations = Locations(named, legacy_trusted=trusted_named)
+    locations.merge(v for p in read for v in (p.locations_include or frozenset()) | p.locations_exclude)
     return Tenant(
         directory,
         enforced,
         [p for p in read if not p.enforced],
-        Locations(named, legacy_trusted=trusted_named),
+        locations,
         (*sorted(apps), *sorted(cap.OFFICE365_APPS), cap.OTHER_OFFICE, cap.ADMIN_PORTALS, cap.OTHER_APP),
         unknown,
         problem,

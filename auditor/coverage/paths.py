@@ -205,7 +205,7 @@ def _judge_one(
         d
         for d in DIMENSIONS
         if d in ("app", "client")
-        or any(not all(tenant.allowed(p, d, a) for a in atoms_for(tenant, req, d)) for p in demanding)
+        or any(_restricts(tenant, req, p, d) for p in demanding)
         or tuple(atoms_for(tenant, req, d)) != _FULL.get(d, atoms_for(tenant, req, d))
     }
     for path in uncovered_paths(tenant, req, sure):
@@ -215,6 +215,16 @@ def _judge_one(
         )
         gaps.append(Gap(where, _why(tenant, req, cls, path, verdicts), undetermined))
     return gaps
+
+
+def _restricts(tenant: Tenant, req: Requirement, p: cap.CaPolicy, dim: str) -> bool:
+    """Does the policy leave out some atom of the dimension (cached per requirement's atoms)?"""
+    atoms = atoms_for(tenant, req, dim)
+    key = ("restricts", id(p), dim, atoms)
+    found = tenant.cache.get(key)
+    if found is None:
+        found = tenant.cache[key] = not all(tenant.allowed(p, dim, a) for a in atoms)
+    return bool(found)
 
 
 _FULL = {

@@ -164,9 +164,10 @@ def _where(
         if len(allowed) == len(atoms):
             continue
         if dim == "location":
+            raw = regions is not None  # regions the user named, not merged ones
             if not allowed:
-                return "does not apply " + tenant.locations.describe(atoms)
-            limits.append(tenant.locations.describe(allowed))
+                return "does not apply " + tenant.locations.describe(atoms, expand=not raw)
+            limits.append(tenant.locations.describe(allowed, expand=not raw))
         else:
             limits.append(f"{_DIM_WORDS[dim]} {', '.join(allowed) or 'none'}")
     return ("only when " + "; ".join(limits)) if limits else ""
