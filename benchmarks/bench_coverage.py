@@ -215,7 +215,8 @@ def ip_location(lid: str, name: str, trusted: bool, *cidrs: str) -> dict:
         "displayName": name,
         "isTrusted": trusted,
         "ipRanges": [
-            {"@odata.type": f"#microsoft.graph.iPv{6 if ':' in c else 4}CidrRange", "cidrAddress": c} for c in cidrs
+            {"@odata.type": f"#microsoft.graph.iPv{6 if ':' in c else 4}CidrRange", "cidrAddress": c}
+            for c in cidrs
         ],
     }
 

@@ -20,6 +20,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from auditor.coverage.apps import ADMIN_PORTAL_NAMES, APP_GROUPS_SOURCE, OFFICE365_APPS, WELL_KNOWN_APPS
+
+__all__ = ["ADMIN_PORTAL_NAMES", "APP_GROUPS_SOURCE", "OFFICE365_APPS", "WELL_KNOWN_APPS"]
+
 CLIENTS = ("browser", "mobileAppsAndDesktopClients", "exchangeActiveSync", "other")
 LEGACY_CLIENTS = ("exchangeActiveSync", "other")
 PLATFORMS = ("android", "iOS", "windows", "macOS", "linux", "windowsPhone", "(other platform)")
@@ -32,53 +36,6 @@ ADMIN_PORTALS = "(Microsoft admin portals)"
 #: ``deviceStates``): whether the device is marked compliant and whether it is hybrid joined
 DEVICES = ("(unmanaged device)", "compliant device", "hybrid joined device", "compliant hybrid joined device")
 
-#: Where the application groups below come from: Microsoft Learn, "Apps included in Conditional
-#: Access Office 365 app suite" (entra/identity/conditional-access/reference-office-365-application-contents)
-#: and "Conditional Access: Target resources", section Microsoft Admin Portals
-#: (entra/identity/conditional-access/concept-conditional-access-cloud-apps#microsoft-admin-portals).
-APP_GROUPS_SOURCE = {
-    "Office365": "https://learn.microsoft.com/entra/identity/conditional-access/reference-office-365-application-contents",
-    "MicrosoftAdminPortals": "https://learn.microsoft.com/entra/identity/conditional-access/"
-    "concept-conditional-access-cloud-apps#microsoft-admin-portals",
-}
-#: Applications that the "Office365" group contains, by application id. The group has more
-#: members than listed here; they are all one atom, OTHER_OFFICE, which only policies targeting
-#: the group (or All) cover.
-OFFICE365_APPS = {
-    "00000002-0000-0ff1-ce00-000000000000": "Office 365 Exchange Online",
-    "00000003-0000-0ff1-ce00-000000000000": "Office 365 SharePoint Online",
-    "cc15fd57-2c6c-4117-a88c-83b1d56b4bbe": "Microsoft Teams Services",
-    "00000004-0000-0ff1-ce00-000000000000": "Skype for Business Online",
-    "00000005-0000-0ff1-ce00-000000000000": "Office 365 Yammer",
-    "00000006-0000-0ff1-ce00-000000000000": "Microsoft Office 365 Portal",
-    "c9a559d2-7aab-4f13-a6ed-e7e9c52aec87": "Microsoft Forms",
-    "cf53fce8-def6-4aeb-8d30-b158e7b1cf83": "Microsoft Stream",
-    "09abbdfd-ed23-44ee-a2d9-a627aa1c90f3": "Microsoft Planner",
-    "94c63fef-13a3-47bc-8074-75af8c65887a": "Office Delve",
-    "905fcf26-4eb7-48a0-9ff0-8dcc7194b5ba": "Sway",
-    "475226c6-020e-4fb2-8a90-7a972cbfc1d4": "PowerApps Service",
-    "7df0a125-d3be-4c96-aa54-591f83ff541c": "Microsoft Flow Service",
-}
-#: Portals the "MicrosoftAdminPortals" group targets (interactive sign-ins to them), in words:
-#: one atom, covered only by policies targeting the group or All.
-ADMIN_PORTAL_NAMES = (
-    "Azure portal",
-    "Exchange admin center",
-    "Microsoft 365 admin center",
-    "Microsoft 365 Defender portal",
-    "Microsoft Entra admin center",
-    "Microsoft Intune admin center",
-    "Microsoft Purview compliance portal",
-    "Microsoft Teams admin center",
-)
-WELL_KNOWN_APPS = {
-    **OFFICE365_APPS,
-    "d4ebce55-015a-49b5-a083-c84d1797ae8c": "Microsoft Intune Enrollment",
-    "0000000a-0000-0000-c000-000000000000": "Microsoft Intune",
-    "797f4846-ba00-4fd7-ba43-dac1f8f63013": "Windows Azure Service Management API",
-    "c44b4083-3bb0-49c1-b47d-974e53cbdf3c": "Azure portal",
-    "00000003-0000-0000-c000-000000000000": "Microsoft Graph",
-}
 USER_ACTIONS = {
     "urn:user:registersecurityinfo": "Register security information",
     "urn:user:registerdevice": "Register or join devices",
@@ -365,7 +322,10 @@ def _device_states(devices: Any, states: Any) -> frozenset[str]:
     ``All``, ``Compliant`` (marked compliant) and ``DomainJoined`` (hybrid joined)."""
     inc: set[str] = set()
     exc: set[str] = set()
-    for value, ik, ek in ((devices, "includeDevices", "excludeDevices"), (states, "includeStates", "excludeStates")):
+    for value, ik, ek in (
+        (devices, "includeDevices", "excludeDevices"),
+        (states, "includeStates", "excludeStates"),
+    ):
         if isinstance(value, dict):
             inc |= {str(v).lower() for v in _list(value.get(ik))}
             exc |= {str(v).lower() for v in _list(value.get(ek))}
@@ -375,9 +335,7 @@ def _device_states(devices: Any, states: Any) -> frozenset[str]:
         return state == "all" or (state == "compliant" and compliant) or (state == "domainjoined" and joined)
 
     return frozenset(
-        a
-        for a in DEVICES
-        if (not inc or any(has(a, v) for v in inc)) and not any(has(a, v) for v in exc)
+        a for a in DEVICES if (not inc or any(has(a, v) for v in inc)) and not any(has(a, v) for v in exc)
     )
 
 

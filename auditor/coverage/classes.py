@@ -74,7 +74,12 @@ def classify(tenant: Tenant, req: Requirement) -> list[UserClass]:
         uid = user["id"]
         if user.get("accountEnabled") is False or uid in skip:
             continue
-        k = (guest_type(user), masks.get(uid, 0), state_masks.get(uid, (0, 0, 0)), uid if uid in named else None)
+        k = (
+            guest_type(user),
+            masks.get(uid, 0),
+            state_masks.get(uid, (0, 0, 0)),
+            uid if uid in named else None,
+        )
         buckets.setdefault(k, []).append(uid)
 
     def pick(mask: int) -> frozenset[str]:

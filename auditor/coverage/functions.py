@@ -227,11 +227,14 @@ def _check_locations(tenant: Tenant, req: Requirement) -> None:
         for p in ps
         if p.enforced and req.satisfied_by(p)
     )
-    if tenant.location_problem and (missing or any(
-        "AllTrusted" in (p.locations_include or frozenset()) | p.locations_exclude
-        for p in tenant.policies
-        if req.satisfied_by(p)
-    )):
+    if tenant.location_problem and (
+        missing
+        or any(
+            "AllTrusted" in (p.locations_include or frozenset()) | p.locations_exclude
+            for p in tenant.policies
+            if req.satisfied_by(p)
+        )
+    ):
         raise CoverageError(f"named locations cannot be read: {tenant.location_problem}")
     if missing:
         raise CoverageError(
@@ -265,7 +268,13 @@ def role_service_principals(role_ids: Any, include_eligible: Any) -> list[dict[s
             if how != "active" and not include_eligible:
                 continue
             entry = merged.setdefault(
-                sp, {"id": sp, "displayName": d.service_principal_names.get(sp, sp), "roles": [], "active": False}
+                sp,
+                {
+                    "id": sp,
+                    "displayName": d.service_principal_names.get(sp, sp),
+                    "roles": [],
+                    "active": False,
+                },
             )
             entry["roles"].append(role)
             entry["active"] = entry["active"] or how == "active"

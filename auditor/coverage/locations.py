@@ -236,15 +236,18 @@ class Locations:
             by_ip.setdefault((r.ip_words, r.legacy_trusted), set()).add(c)
             words[c] = r.country.words + (f" and {r.gps.words}" if r.gps else "")
         by_countries: dict[frozenset[tuple[str, str | None]], list[tuple[str, bool]]] = {}
-        for ip, cs in by_ip.items():
-            by_countries.setdefault(frozenset(cs), []).append(ip)
+        for ip, found in by_ip.items():
+            by_countries.setdefault(frozenset(found), []).append(ip)
         out = []
         for cs, ips in by_countries.items():
             if set(ips) == all_ips and len(all_ips) > 1:
                 text = "any address"
             else:
                 text = _join(
-                    [w + (" that may be among the legacy MFA trusted IPs" if legacy else "") for w, legacy in ips],
+                    [
+                        w + (" that may be among the legacy MFA trusted IPs" if legacy else "")
+                        for w, legacy in ips
+                    ],
                     "or",
                     3,
                 )

@@ -136,7 +136,9 @@ def _verdict(gaps: Sequence[Gap]) -> str:
     return "uncovered" if any(not g.undetermined for g in gaps) else "undetermined"
 
 
-def _variables(tenant: Tenant, req: Requirement, cls: UserClass, candidates: Sequence[cap.CaPolicy]) -> set[str]:
+def _variables(
+    tenant: Tenant, req: Requirement, cls: UserClass, candidates: Sequence[cap.CaPolicy]
+) -> set[str]:
     """The unknowns whose value could change this class's verdict."""
     if cls.standin:
         return set()
@@ -174,8 +176,9 @@ def _judge_states(
         )
         if waiting and active:
             words += " (" + ", ".join(role_label(r) for r in sorted(active)) + " activated)"
-        for gap in _judge_one(tenant, req, state, candidates):
-            gaps.append(replace(gap, why=f"{words}: {gap.why}"))
+        gaps.extend(
+            replace(gap, why=f"{words}: {gap.why}") for gap in _judge_one(tenant, req, state, candidates)
+        )
     return _scoped_note(cls, gaps)
 
 
@@ -305,7 +308,9 @@ def _why(
     shadow = [
         f"{p.label()} would, but is not enforced (state {p.state})"
         for p in tenant.not_enforced
-        if req.satisfied_by(p) and tenant.user_applies(p, cls)[0] is not False and not path_reason(tenant, p, path)
+        if req.satisfied_by(p)
+        and tenant.user_applies(p, cls)[0] is not False
+        and not path_reason(tenant, p, path)
     ]
     reasons = excluded + elsewhere[: max(0, 3 - len(excluded))] + shadow[:2]
     if not_included:

@@ -60,9 +60,13 @@ class WhatIf:
             return "blocked"
         demands = sorted({v.demands for v in applying})
         limited = sorted({f"{v.reason}: {v.demands}" for v in enforced if v.reason.startswith("only when")})
-        text = "; and ".join(demands) if demands else (
-            "no conditional access requirement: password (or the method the user has) only"
-            + (" - except" if limited else "")
+        text = (
+            "; and ".join(demands)
+            if demands
+            else (
+                "no conditional access requirement: password (or the method the user has) only"
+                + (" - except" if limited else "")
+            )
         )
         if limited:
             text += ("; and " if demands else " ") + "; and ".join(limited)
@@ -112,7 +116,13 @@ def what_if(
         return result
     names = ", ".join(role_label(r) for r in sorted(cls.eligible))
     after = _what_if(
-        tenant, replace(cls, roles=cls.roles | cls.eligible, eligible=frozenset()), user_id, app, client, location, regions
+        tenant,
+        replace(cls, roles=cls.roles | cls.eligible, eligible=frozenset()),
+        user_id,
+        app,
+        client,
+        location,
+        regions,
     )
     return replace(
         result,
@@ -159,7 +169,9 @@ def _where(
         return reason
     limits = []
     for dim in DIMENSIONS[2:]:
-        atoms = list(regions) if dim == "location" and regions is not None else list(atoms_for(tenant, req, dim))
+        atoms = (
+            list(regions) if dim == "location" and regions is not None else list(atoms_for(tenant, req, dim))
+        )
         allowed = [a for a in atoms if tenant.allowed(p, dim, a)]
         if len(allowed) == len(atoms):
             continue

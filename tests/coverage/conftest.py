@@ -142,7 +142,9 @@ def ip_location(lid: str, name: str, *cidrs: str, trusted: bool = False) -> dict
         "isTrusted": trusted,
         "ipRanges": [
             {
-                "@odata.type": "#microsoft.graph.iPv6CidrRange" if ":" in c else "#microsoft.graph.iPv4CidrRange",
+                "@odata.type": "#microsoft.graph.iPv6CidrRange"
+                if ":" in c
+                else "#microsoft.graph.iPv4CidrRange",
                 "cidrAddress": c,
             }
             for c in cidrs

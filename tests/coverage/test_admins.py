@@ -34,7 +34,13 @@ def tenant(**extra: Any) -> dict[str, Any]:
         "servicePrincipals": [{"id": "sp-1", "displayName": "Backup automation", "appId": "app-1"}],
         "conditionalAccessPolicies": [
             ca("Users MFA", exclude_groups=("g-admins",)),  # admins have their own policy
-            ca("Admins phishing-resistant", include_users=(), include_roles=(GA,), controls=(), strength=PHISH),
+            ca(
+                "Admins phishing-resistant",
+                include_users=(),
+                include_roles=(GA,),
+                controls=(),
+                strength=PHISH,
+            ),
         ],
     }
     data.update(extra)
@@ -42,7 +48,12 @@ def tenant(**extra: Any) -> dict[str, Any]:
 
 
 def assignment(principal: str, role: str = GA, scope: str = "/") -> dict[str, Any]:
-    return {"id": f"a-{principal}-{role}", "principalId": principal, "roleDefinitionId": role, "directoryScopeId": scope}
+    return {
+        "id": f"a-{principal}-{role}",
+        "principalId": principal,
+        "roleDefinitionId": role,
+        "directoryScopeId": scope,
+    }
 
 
 def test_active_admin_is_matched_by_the_role_condition(judge: Any) -> None:

@@ -105,7 +105,10 @@ def test_country_block_and_data_centre_block_leave_the_data_centre_inside_the_co
             controls=("block",),
             locations=where(exclude=(DC,)),
         ),
-        locations=[ip_location(DC, "Data centre", "192.0.2.0/28"), country_location(ALLOWED, "Allowed", "CH")],
+        locations=[
+            ip_location(DC, "Data centre", "192.0.2.0/28"),
+            country_location(ALLOWED, "Allowed", "CH"),
+        ],
     )
     result = judge(data, {"require": "block"})
     assert result["covered"] is False

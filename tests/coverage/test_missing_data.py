@@ -62,7 +62,10 @@ def test_the_same_group_in_two_policies_is_one_unknown(judge: Any) -> None:
 
 
 def test_unknown_groups_in_policies_that_cannot_meet_the_requirement_do_not_matter(judge: Any) -> None:
-    data = tenant(ca("MFA"), ca("Terms for pilot", include_users=(), include_groups=(OTHER,), controls=("compliantDevice",)))
+    data = tenant(
+        ca("MFA"),
+        ca("Terms for pilot", include_users=(), include_groups=(OTHER,), controls=("compliantDevice",)),
+    )
     assert judge(data, {"require": "mfa"}, NOT_COLLECTED)["covered"] is True
 
 

@@ -258,7 +258,9 @@ def test_built_in_strengths_are_known_by_id(judge: Any) -> None:
 def test_unknown_membership_is_an_error_for_the_users_it_could_affect(judge: Any) -> None:
     data = persona_tenant()
     data["conditionalAccessPolicies"] = [ca("CA000 Global MFA", exclude_groups=("g-not-collected",))]
-    with pytest.raises(CoverageError, match="members of group.s. g-not-collected: their members were not collected"):
+    with pytest.raises(
+        CoverageError, match=r"members of group.s. g-not-collected: their members were not collected"
+    ):
         judge(data, {"require": "mfa", "clients": ["browser"]})
 
 

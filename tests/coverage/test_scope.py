@@ -26,13 +26,17 @@ def tenant(*policies: dict[str, Any]) -> dict[str, Any]:
     return {
         "users": [user("u1"), user("adm", "admin@contoso.com")],
         "groupMembers": {},
-        "roleAssignments": [{"id": "a1", "principalId": "adm", "roleDefinitionId": GA, "directoryScopeId": "/"}],
+        "roleAssignments": [
+            {"id": "a1", "principalId": "adm", "roleDefinitionId": GA, "directoryScopeId": "/"}
+        ],
         "roleEligibilitySchedules": [],
         "conditionalAccessPolicies": list(policies),
     }
 
 
-def excluding_types(policy: dict[str, Any], types: str, tenants: dict[str, Any] | None = None) -> dict[str, Any]:
+def excluding_types(
+    policy: dict[str, Any], types: str, tenants: dict[str, Any] | None = None
+) -> dict[str, Any]:
     policy["conditions"]["users"]["excludeGuestsOrExternalUsers"] = {
         "guestOrExternalUserTypes": types,
         "externalTenants": tenants or {"membershipKind": "all"},
@@ -68,7 +72,9 @@ def test_a_guest_type_scope_limited_to_some_tenants_counts_against_stand_ins(jud
         "externalTenants": {"membershipKind": "enumerated", "members": ["tenant-a"]},
     }
     data = tenant(ca("MFA except service providers"), policy)
-    data["conditionalAccessPolicies"][0] = excluding_types(data["conditionalAccessPolicies"][0], "serviceProvider")
+    data["conditionalAccessPolicies"][0] = excluding_types(
+        data["conditionalAccessPolicies"][0], "serviceProvider"
+    )
     result = judge(data, {"require": "mfa"})
     assert result["uncoveredUsers"] == ["(any service provider user)"]
 
@@ -77,11 +83,15 @@ def test_office_365_group_includes_microsoft_forms(judge: Any) -> None:
     """office365: Microsoft Forms is a member of the Office 365 suite."""
     data = tenant(ca("MFA for Office 365", apps=("Office365",)))
     assert judge(data, {"require": "mfa", "apps": [FORMS]})["covered"] is True
-    data = tenant(ca("MFA for everything but Office 365", exclude_apps=("Office365",)), ca("MFA for Forms", apps=(FORMS,)))
+    data = tenant(
+        ca("MFA for everything but Office 365", exclude_apps=("Office365",)),
+        ca("MFA for Forms", apps=(FORMS,)),
+    )
     result = judge(data, {"require": "mfa"})
     assert result["covered"] is False  # the rest of the suite is open: 12 listed members + the others
-    assert "on Office 365 Exchange Online, Office 365 SharePoint Online, Skype for Business Online and 10 more" in (
-        result["summary"]
+    assert (
+        "on Office 365 Exchange Online, Office 365 SharePoint Online, Skype for Business Online and 10 more"
+        in (result["summary"])
     )
 
 
@@ -107,7 +117,9 @@ def test_a_block_meets_session_requirements(judge: Any) -> None:
 
 def test_device_states_narrow_a_policy(judge: Any) -> None:
     """devices: "exclude compliant devices" leaves sign-ins from compliant devices to others."""
-    narrowed = ca("MFA on unmanaged devices", devices={"includeDevices": ["All"], "excludeDevices": ["Compliant"]})
+    narrowed = ca(
+        "MFA on unmanaged devices", devices={"includeDevices": ["All"], "excludeDevices": ["Compliant"]}
+    )
     data = tenant(narrowed)
     result = judge(data, {"require": "mfa"})
     assert result["covered"] is False and "on a compliant device" in result["summary"]
@@ -115,13 +127,20 @@ def test_device_states_narrow_a_policy(judge: Any) -> None:
         ca("MFA on compliant devices", devices={"includeDevices": ["Compliant"], "excludeDevices": []})
     )
     assert judge(data, {"require": "mfa"})["covered"] is True
-    older = ca("MFA off hybrid joined", deviceStates={"includeStates": ["All"], "excludeStates": ["DomainJoined"]})
+    older = ca(
+        "MFA off hybrid joined", deviceStates={"includeStates": ["All"], "excludeStates": ["DomainJoined"]}
+    )
     result = judge(tenant(older), {"require": "mfa"})
     assert result["covered"] is False and "hybrid joined device" in result["summary"]
 
 
 def test_a_device_filter_still_counts_nowhere(judge: Any) -> None:
     """conditions: a device filter cannot be evaluated for users in general."""
-    data = tenant(ca("MFA filtered", devices={"deviceFilter": {"mode": "include", "rule": "device.isCompliant -eq True"}}))
+    data = tenant(
+        ca(
+            "MFA filtered",
+            devices={"deviceFilter": {"mode": "include", "rule": "device.isCompliant -eq True"}},
+        )
+    )
     result = judge(data, {"require": "mfa"})
     assert result["covered"] is False and "applies only under a device filter" in result["summary"]

@@ -119,7 +119,11 @@ def _with(snap: Path, **data: Any) -> Path:
     doc = json.loads(snap.read_text())
     for name, value in data.items():
         doc["data"][name] = value
-        doc["sources"][name] = {"status": "ok", "endpoint": f"GET /{name}", "retrievedAt": "2026-11-20T09:00:00Z"}
+        doc["sources"][name] = {
+            "status": "ok",
+            "endpoint": f"GET /{name}",
+            "retrievedAt": "2026-11-20T09:00:00Z",
+        }
     snap.write_text(json.dumps(doc))
     return snap
 
@@ -133,15 +137,18 @@ def test_whatif_by_location_name_ip_address_and_outcome_limits(
     doc = json.loads(snap.read_text())
     policies = doc["data"]["conditionalAccessPolicies"]
     policies.append(ca("CA010 Block outside HQ", controls=("block",), locations=where(exclude=("loc-hq",))))
-    snap = _with(snap, conditionalAccessPolicies=policies, namedLocations=[ip_location("loc-hq", "HQ", "10.1.2.0/24")])
+    snap = _with(
+        snap, conditionalAccessPolicies=policies, namedLocations=[ip_location("loc-hq", "HQ", "10.1.2.0/24")]
+    )
     assert main(["whatif", str(snap), "--user", "svc@contoso.com", "--location", "HQ"]) == 0
     out = capsys.readouterr().out
     assert "CA010 Block outside HQ: block access — does not apply from 'HQ' (10.1.2.0/24)" in out
     assert main(["whatif", str(snap), "--user", "svc@contoso.com", "--location", "192.0.2.7"]) == 0
     assert "To sign in: blocked" in capsys.readouterr().out
     assert main(["whatif", str(snap), "--user", "svc@contoso.com"]) == 0
-    assert "only - except only when from an address in no named IP range and in any country: block access" in (
-        capsys.readouterr().out
+    assert (
+        "only - except only when from an address in no named IP range and in any country: block access"
+        in (capsys.readouterr().out)
     )
     assert main(["whatif", str(snap), "--user", "svc@contoso.com", "--location", "Atlantis"]) == 2
     assert "no named location, IP address or country code 'Atlantis'" in capsys.readouterr().err
