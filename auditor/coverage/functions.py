@@ -220,27 +220,31 @@ def _unknown_principals(d: Directory, roles: Any) -> None:
 
 
 def _check_locations(tenant: Tenant, req: Requirement) -> None:
-    """A policy that could meet the requirement and names a location the snapshot lacks."""
-    missing = sorted(
-        (loc, p.name)
-        for loc, ps in tenant.unknown_locations.items()
-        for p in ps
-        if p.enforced and req.satisfied_by(p)
-    )
-    if tenant.location_problem and (
-        missing
-        or any(
-            "AllTrusted" in (p.locations_include or frozenset()) | p.locations_exclude
-            for p in tenant.policies
-            if req.satisfied_by(p)
-        )
-    ):
+    """A policy that could meet the requirement and names a location the snapshot lacks or
+    cannot read exactly: an error naming it, never a guess."""
+    relevant = [p for p in tenant.policies if req.satisfied_by(p)]
+    named = {
+        value: p.name
+        for p in relevant
+        for value in (p.locations_include or frozenset()) | p.locations_exclude
+    }
+    if tenant.location_problem and named.keys() - {"All"}:
         raise CoverageError(f"named locations cannot be read: {tenant.location_problem}")
+    missing = sorted((loc, name) for loc, name in named.items() if loc in tenant.unknown_locations)
     if missing:
         raise CoverageError(
             "polic(ies) name location(s) that are not in the snapshot's namedLocations: "
             + ", ".join(f"{loc} in '{name}'" for loc, name in missing[:5])
         )
+    trusted = "AllTrusted" in named
+    bad = sorted(
+        text
+        for loc, text in tenant.bad_locations.items()
+        if loc in named
+        or (trusted and tenant.locations.named.get(loc) is not None and tenant.locations.named[loc].trusted)
+    )
+    if bad:
+        raise CoverageError("; ".join(bad))
 
 
 def _role_directory(role_ids: Any, include_eligible: Any, fn: str) -> tuple[tuple[str, ...], Directory]:

@@ -69,10 +69,11 @@ class Region:
     gps: CountryPart | None
 
 
-def read_locations(raw: Iterable[Any]) -> tuple[dict[str, NamedLocation], list[str]]:
-    """namedLocations in Graph's shape; returns the locations by id and problems in words."""
+def read_locations(raw: Iterable[Any]) -> tuple[dict[str, NamedLocation], dict[str, str]]:
+    """namedLocations in Graph's shape; returns the locations by id and, by id, what could not
+    be read (a range that is not CIDR), in words."""
     out: dict[str, NamedLocation] = {}
-    problems: list[str] = []
+    problems: dict[str, str] = {}
     for item in raw:
         if not isinstance(item, Mapping):
             continue
@@ -94,7 +95,7 @@ def read_locations(raw: Iterable[Any]) -> tuple[dict[str, NamedLocation], list[s
             try:
                 net = ipaddress.ip_network(str(cidr), strict=False)
             except ValueError:
-                problems.append(f"named location '{name}' has an IP range that is not CIDR: {cidr!r}")
+                problems[lid] = f"named location '{name}' has an IP range that is not CIDR: {cidr!r}"
                 continue
             ranges.append((net.version, int(net.network_address), int(net.broadcast_address)))
         out[lid] = NamedLocation(lid, name, "ip", trusted=item.get("isTrusted") is True, ranges=tuple(ranges))

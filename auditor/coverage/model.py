@@ -111,8 +111,10 @@ class Tenant:
     app_atoms: tuple[str, ...]
     #: location ids that policies name but the snapshot does not have -> the policies naming them
     unknown_locations: dict[str, list[cap.CaPolicy]] = field(default_factory=dict)
-    #: why named locations cannot be read exactly (not collected, malformed ranges), else ""
+    #: why named locations cannot be read at all (not collected), else ""
     location_problem: str = ""
+    #: location id -> why it cannot be read exactly (a range that is not CIDR)
+    bad_locations: dict[str, str] = field(default_factory=dict)
     cache: dict[Any, Any] = field(default_factory=dict)
     memo: dict[tuple[int, str, str], bool] = field(default_factory=dict)
 
@@ -292,7 +294,7 @@ def build_tenant(directory: Directory, data: Mapping[str, Any], locations_ok: bo
                 unknown.setdefault(value, []).append(p)
     apps -= {"All", "None", "Office365", "MicrosoftAdminPortals", "AllAgentIdResources"}
     apps -= set(cap.OFFICE365_APPS)
-    problem = "; ".join(problems)
+    problem = ""
     if not locations_ok and (unknown or trusted_named):
         problem = "namedLocations was not collected"
     locations = Locations(named, legacy_trusted=trusted_named)
@@ -305,4 +307,5 @@ def build_tenant(directory: Directory, data: Mapping[str, Any], locations_ok: bo
         (*sorted(apps), *sorted(cap.OFFICE365_APPS), cap.OTHER_OFFICE, cap.ADMIN_PORTALS, cap.OTHER_APP),
         unknown,
         problem,
+        problems,
     )

@@ -42,7 +42,7 @@ def test_ip_ranges_split_by_their_real_overlaps_in_both_families() -> None:
             ip_location(BRANCH, "Branch Amsterdam", "10.1.2.0/25", "2001:db8:0:1::/64"),
         ]
     )
-    assert problems == []
+    assert problems == {}
     parts = dict(ip_parts(list(named.values())))
     assert parts[frozenset({HQ, BRANCH})] == ["10.1.2.0/25", "2001:db8:0:1::/64"]
     assert "10.1.2.128/25" in parts[frozenset({HQ})]
@@ -186,3 +186,40 @@ def test_a_policy_not_meeting_the_requirement_needs_no_locations(judge: Any) -> 
     tou["grantControls"]["termsOfUse"] = ["tou-1"]
     data = tenant(ca("MFA"), tou, locations=[])
     assert judge(data, {"require": "mfa"})["covered"] is True
+
+
+def test_ipv6_ranges_overlap_like_ipv4(judge: Any) -> None:
+    """network: IPv6 ranges in any allowable format (graph: ipRanges of iPv6CidrRange)."""
+    data = tenant(
+        ca("MFA except HQ v6", locations=where(exclude=(HQ,))),
+        ca("MFA except branch v6", locations=where(exclude=(BRANCH,))),
+        locations=[
+            ip_location(HQ, "HQ", "2001:db8::/48"),
+            ip_location(BRANCH, "Branch", "2001:db8:0:1::/64"),
+        ],
+    )
+    result = judge(data, {"require": "mfa"})
+    assert result["covered"] is False
+    assert "from 'Branch' (2001:db8:0:1::/64), which is inside 'HQ'" in result["summary"]
+
+
+def test_a_range_that_is_not_cidr_is_an_error(judge: Any) -> None:
+    """A malformed range could be any addresses: never guessed."""
+    data = tenant(
+        ca("MFA except HQ", locations=where(exclude=(HQ,))),
+        locations=[ip_location(HQ, "HQ", "10.1.2.0/33")],
+    )
+    with pytest.raises(CoverageError, match="named location 'HQ' has an IP range that is not CIDR"):
+        judge(data, {"require": "mfa"})
+
+
+def test_whatif_finds_regions_by_name_address_and_country() -> None:
+    named, _ = read_locations(
+        [ip_location(HQ, "HQ", "10.1.2.0/24"), country_location(ALLOWED, "Allowed", "CH")]
+    )
+    locs = Locations(named, legacy_trusted=False)
+    assert {locs.regions[k].ip for k in locs.find("hq")} == {frozenset({HQ})}
+    assert {locs.regions[k].ip for k in locs.find("10.1.2.9")} == {frozenset({HQ})}
+    assert {locs.regions[k].country.key for k in locs.find("ch")} == {"c:CH"}
+    assert {locs.regions[k].country.key for k in locs.find("JP")} == {"c:other"}
+    assert locs.find("Atlantis") == []
