@@ -3,8 +3,8 @@
 Lists every conditional access policy in the snapshot: whether it applies to the user for the
 chosen application and client app type, why not when it does not, and what it demands; then
 what the user must do to sign in. Like the Entra portal's What If tool, but from a snapshot,
-scriptable, and without access to the tenant. Risk, platform and location are left open: a
-policy limited by them says so.
+scriptable, and without access to the tenant. Risk, platform and (unless --location is given)
+location are left open: a policy limited by them says so.
 """
 
 from __future__ import annotations
