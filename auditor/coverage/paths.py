@@ -11,7 +11,7 @@ from auditor.coverage.model import DIMENSIONS, Requirement, Tenant, UserClass, r
 
 #: a class is judged under every assignment of at most this many unknowns; beyond, each unknown
 #: is judged on its own (three-valued), which can only say "undetermined" more often, never pass
-MAX_VARIABLES = 10
+MAX_VARIABLES = 8
 #: eligible roles judged in every combination of activation up to this many; beyond, none and all
 MAX_ELIGIBLE = 6
 
