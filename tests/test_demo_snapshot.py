@@ -139,6 +139,26 @@ def test_demo_audit_tells_the_story(tmp_path: Path) -> None:
         assert [f["subject"] for f in findings if f["status"] == "fail"] == ["svc-mailarchiver"]
 
 
+def test_demo_judges_locations_and_eligible_admins_as_conditional_access_does(tmp_path: Path) -> None:
+    """The printers' egress /28 lies inside the HQ/Stein location (concept-assignment-network: a
+    sign-in has one address, in every range containing it), and adm-fmeier is an eligible-only
+    Exchange Administrator judged before activation too (concept-conditional-access-users-groups:
+    role conditions match active holders only)."""
+    results = {r["policyId"]: r for r in _audit(tmp_path)["results"]}
+    legacy = results["AAD.LEGACY-AUTH.BLOCKED"]["message"]
+    assert (
+        "from 'Stein plant printers egress' (203.0.113.128/28), which is inside 'Basel HQ and Stein plant egress'"
+        in (legacy)
+    )
+    session = results["AAD.SESSION.ADMIN-SIGNIN-FREQUENCY"]
+    assert session["status"] == "fail"
+    assert "adm-fmeier@contosopharma.com" in session["message"]
+    assert "before activating eligible role 'Exchange Administrator'" in session["message"]
+    assert (
+        results["AAD.MFA.ADMINS"]["status"] == "pass"
+    )  # covered by the internals policy before, CA100 after
+
+
 def test_demo_shows_a_stale_feed_and_a_missing_content_type(tmp_path: Path) -> None:
     results = {r["policyId"]: r for r in _audit(tmp_path)["results"]}
     failing = {

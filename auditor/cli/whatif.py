@@ -3,8 +3,8 @@
 Lists every conditional access policy in the snapshot: whether it applies to the user for the
 chosen application and client app type, why not when it does not, and what it demands; then
 what the user must do to sign in. Like the Entra portal's What If tool, but from a snapshot,
-scriptable, and without access to the tenant. Risk, platform and location are left open: a
-policy limited by them says so.
+scriptable, and without access to the tenant. Risk, platform and (unless --location is given)
+location are left open: a policy limited by them says so.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sys
 
 from auditor.coverage import capolicy as cap
 from auditor.coverage import tenant_for
-from auditor.coverage.whatif import what_if
+from auditor.coverage.whatif import WhatIf, what_if
 from auditor.errors import InputError
 from auditor.snapshot import load_snapshot
 
@@ -38,6 +38,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument(
         "--client", default="browser", choices=cap.CLIENTS, help="client app type (default: browser)"
+    )
+    p.add_argument(
+        "--location",
+        metavar="WHERE",
+        help="a named location's display name or id, an IP address, or a country code "
+        "(default: any location; policies limited to some say so)",
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(func=run)
@@ -63,44 +69,58 @@ def run(args: argparse.Namespace) -> int:
     app = _APP_ALIASES.get(
         args.app.lower(), args.app.lower() if args.app.lower().startswith("urn:") else args.app
     )
-    result = what_if(tenant, str(user["id"]), app, args.client)
+    try:
+        result = what_if(tenant, str(user["id"]), app, args.client, args.location)
+    except LookupError as err:
+        raise InputError(str(err.args[0]), source=args.snapshot) from None
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "user": result.user,
-                    "guestType": result.guest,
-                    "app": result.app,
-                    "client": result.client,
-                    "outcome": result.outcome(),
-                    "policies": [
-                        {
-                            "name": v.name,
-                            "state": v.state,
-                            "applies": v.applies,
-                            "reason": v.reason,
-                            "demands": v.demands,
-                        }
-                        for v in result.verdicts
-                    ],
-                },
-                indent=2,
-            )
-        )
+        print(json.dumps(_as_json(result), indent=2))
         return 0
     app_label = cap.atom_name(app)
-    print(
-        f"What if {result.user} ({result.guest or 'member'}) signs in to {app_label} "
-        f"from {cap.CLIENT_LABELS.get(args.client, args.client)}:"
-    )
-    for v in result.verdicts:
-        mark = {True: "applies", False: "n/a    ", None: "unknown"}[v.applies]
-        state = "" if v.state == "enabled" else f" [{v.state}]"
-        detail = v.reason if v.applies is not True else (v.reason or "")
-        line = f"  {mark}  {v.name}{state}: {v.demands}"
-        if detail:
-            line += f" — {detail}"
-        print(line)
-    print(f"To sign in: {result.outcome()}")
+    where = f" at {args.location}" if args.location else ""
+    for state in (result, result.activated):
+        if state is None:
+            continue
+        print(
+            f"What if {state.user} ({state.guest or 'member'}) signs in to {app_label} "
+            f"from {cap.CLIENT_LABELS.get(args.client, args.client)}{where}"
+            + (f", {state.state}" if state.state else "")
+            + ":"
+        )
+        for v in state.verdicts:
+            mark = {True: "applies", False: "n/a    ", None: "unknown"}[v.applies]
+            label = "" if v.enforced else f" [{v.state}: not enforced]"
+            detail = v.reason if v.applies is not True else (v.reason or "")
+            line = f"  {mark}  {v.name}{label}: {v.demands}"
+            if detail:
+                line += f" — {detail}"
+            print(line)
+        print(f"To sign in: {state.outcome()}")
     sys.stdout.flush()
     return 0
+
+
+def _as_json(result: WhatIf) -> dict[str, object]:
+    out: dict[str, object] = {
+        "user": result.user,
+        "guestType": result.guest,
+        "app": result.app,
+        "client": result.client,
+        "location": result.location,
+        "state": result.state or None,
+        "outcome": result.outcome(),
+        "policies": [
+            {
+                "name": v.name,
+                "state": v.state,
+                "enforced": v.enforced,
+                "applies": v.applies,
+                "reason": v.reason,
+                "demands": v.demands,
+            }
+            for v in result.verdicts
+        ],
+    }
+    if result.activated is not None:
+        out["activated"] = _as_json(result.activated)
+    return out

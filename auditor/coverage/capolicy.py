@@ -20,6 +20,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from auditor.coverage.apps import ADMIN_PORTAL_NAMES, APP_GROUPS_SOURCE, OFFICE365_APPS, WELL_KNOWN_APPS
+
+__all__ = ["ADMIN_PORTAL_NAMES", "APP_GROUPS_SOURCE", "OFFICE365_APPS", "WELL_KNOWN_APPS"]
+
 CLIENTS = ("browser", "mobileAppsAndDesktopClients", "exchangeActiveSync", "other")
 LEGACY_CLIENTS = ("exchangeActiveSync", "other")
 PLATFORMS = ("android", "iOS", "windows", "macOS", "linux", "windowsPhone", "(other platform)")
@@ -28,26 +32,10 @@ FLOWS = ("(no transfer)", "deviceCodeFlow", "authenticationTransfer")
 OTHER_APP = "(any other resource)"
 OTHER_OFFICE = "(other Office 365 app)"
 ADMIN_PORTALS = "(Microsoft admin portals)"
-TRUSTED_UNNAMED = "(trusted IPs)"
-OTHER_LOCATION = "(any other location)"
+#: device states (Graph beta ``conditions.devices.includeDevices``/``excludeDevices``, the older
+#: ``deviceStates``): whether the device is marked compliant and whether it is hybrid joined
+DEVICES = ("(unmanaged device)", "compliant device", "hybrid joined device", "compliant hybrid joined device")
 
-#: Applications that the "Office365" group contains (concept-conditional-access-cloud-apps#office-365).
-OFFICE365_APPS = {
-    "00000002-0000-0ff1-ce00-000000000000": "Office 365 Exchange Online",
-    "00000003-0000-0ff1-ce00-000000000000": "Office 365 SharePoint Online",
-    "cc15fd57-2c6c-4117-a88c-83b1d56b4bbe": "Microsoft Teams Services",
-    "00000004-0000-0ff1-ce00-000000000000": "Skype for Business Online",
-    "00000005-0000-0ff1-ce00-000000000000": "Office 365 Yammer",
-    "00000006-0000-0ff1-ce00-000000000000": "Microsoft Office 365 Portal",
-}
-WELL_KNOWN_APPS = {
-    **OFFICE365_APPS,
-    "d4ebce55-015a-49b5-a083-c84d1797ae8c": "Microsoft Intune Enrollment",
-    "0000000a-0000-0000-c000-000000000000": "Microsoft Intune",
-    "797f4846-ba00-4fd7-ba43-dac1f8f63013": "Windows Azure Service Management API",
-    "c44b4083-3bb0-49c1-b47d-974e53cbdf3c": "Azure portal",
-    "00000003-0000-0000-c000-000000000000": "Microsoft Graph",
-}
 USER_ACTIONS = {
     "urn:user:registersecurityinfo": "Register security information",
     "urn:user:registerdevice": "Register or join devices",
@@ -244,6 +232,7 @@ class CaPolicy:
     user_risk: frozenset[str]
     signin_risk: frozenset[str]
     flows: frozenset[str]
+    devices: frozenset[str]
     #: conditions the model cannot evaluate for users in general, by name
     opaque: tuple[str, ...]
     operator: str
@@ -315,6 +304,7 @@ def read_policy(raw: Mapping[str, Any], strengths: Mapping[str, Mapping[str, Any
         flows=frozenset(_split(flows.get("transferMethods")))
         if isinstance(flows, dict)
         else frozenset(FLOWS),
+        devices=_device_states(devices, cond.get("deviceStates")),
         opaque=tuple(opaque),
         operator=str(grant.get("operator") or "OR").upper(),
         controls=frozenset(str(c) for c in _list(grant.get("builtInControls"))),
@@ -323,6 +313,29 @@ def read_policy(raw: Mapping[str, Any], strengths: Mapping[str, Mapping[str, Any
             _list(grant.get("termsOfUse")) or _list(grant.get("customAuthenticationFactors"))
         ),
         session=raw.get("sessionControls") or {},
+    )
+
+
+def _device_states(devices: Any, states: Any) -> frozenset[str]:
+    """Device states a policy applies to (Graph beta ``includeDevices``/``excludeDevices`` of
+    ``conditions.devices``, or the older ``deviceStates`` ``includeStates``/``excludeStates``):
+    ``All``, ``Compliant`` (marked compliant) and ``DomainJoined`` (hybrid joined)."""
+    inc: set[str] = set()
+    exc: set[str] = set()
+    for value, ik, ek in (
+        (devices, "includeDevices", "excludeDevices"),
+        (states, "includeStates", "excludeStates"),
+    ):
+        if isinstance(value, dict):
+            inc |= {str(v).lower() for v in _list(value.get(ik))}
+            exc |= {str(v).lower() for v in _list(value.get(ek))}
+
+    def has(atom: str, state: str) -> bool:
+        compliant, joined = atom.startswith("compliant"), "hybrid" in atom
+        return state == "all" or (state == "compliant" and compliant) or (state == "domainjoined" and joined)
+
+    return frozenset(
+        a for a in DEVICES if (not inc or any(has(a, v) for v in inc)) and not any(has(a, v) for v in exc)
     )
 
 

@@ -12,7 +12,7 @@ from collections import defaultdict
 from itertools import repeat
 from typing import Any
 
-from auditor.coverage.directory import guest_type
+from auditor.coverage.directory import OBJECTLESS_GUEST_TYPES, guest_type
 from auditor.coverage.model import Requirement, Tenant, UserClass
 
 
@@ -36,10 +36,20 @@ def classify(tenant: Tenant, req: Requirement) -> list[UserClass]:
         named |= p.users.named_users()
     group_list, masks = _group_masks(tenant, groups)
     role_list = sorted(roles)
+    # per user, three masks over role_list: held as conditional access sees it (active,
+    # tenant-wide), eligible tenant-wide only, held only over an administrative unit
     role_masks: dict[str, int] = {}
+    state_masks: dict[str, tuple[int, int, int]] = {}
     for bit, r in enumerate(role_list):
-        for uid in d.roles.get(r, {}):
+        for uid, hold in d.roles.get(r, {}).items():
             role_masks[uid] = role_masks.get(uid, 0) | (1 << bit)
+            a, e, s = state_masks.get(uid, (0, 0, 0))
+            state = hold.ca_state
+            state_masks[uid] = (
+                a | (1 << bit if state == "active" else 0),
+                e | (1 << bit if state == "eligible" else 0),
+                s | (1 << bit if state == "scoped" else 0),
+            )
     skip = req.break_glass_users
     if req.roles is None:
         candidates: list[dict[str, Any]] = d.users
@@ -58,26 +68,57 @@ def classify(tenant: Tenant, req: Requirement) -> list[UserClass]:
         by_mask: defaultdict[int, list[str]] = defaultdict(list)
         for uid, mask in zip(plain, map(masks.get, plain, repeat(0)), strict=True):
             by_mask[mask].append(uid)
-        buckets = {(None, mask, 0, None): members for mask, members in by_mask.items()}
+        buckets = {(None, mask, (0, 0, 0), None): members for mask, members in by_mask.items()}
         candidates = [d.user_by_id[uid] for uid in d.user_by_id if uid in special]
     for user in candidates:
         uid = user["id"]
         if user.get("accountEnabled") is False or uid in skip:
             continue
-        k = (guest_type(user), masks.get(uid, 0), role_masks.get(uid, 0), uid if uid in named else None)
+        k = (
+            guest_type(user),
+            masks.get(uid, 0),
+            state_masks.get(uid, (0, 0, 0)),
+            uid if uid in named else None,
+        )
         buckets.setdefault(k, []).append(uid)
+
+    def pick(mask: int) -> frozenset[str]:
+        return frozenset(r for i, r in enumerate(role_list) if mask >> i & 1)
+
     classes = [
         UserClass(
             guest,
             frozenset(g for i, g in enumerate(group_list) if gm >> i & 1),
-            frozenset(r for i, r in enumerate(role_list) if rm >> i & 1),
+            pick(rm[0]),
             name,
             tuple(members),
+            eligible=pick(rm[1]),
+            scoped=pick(rm[2]),
         )
         for (guest, gm, rm, name), members in buckets.items()
     ]
+    if req.roles is None:
+        classes += standins()
     tenant.cache[key] = classes
     return list(classes)
+
+
+def standins() -> list[UserClass]:
+    """One stand-in per external user type that has no user object in the directory (B2B direct
+    connect users in shared channels, service providers such as GDAP technicians, other external
+    users): "All users" and guest-type conditions reach them, group and role conditions never do
+    (external-id/authentication-conditional-access, users-groups)."""
+    return [
+        UserClass(t, frozenset(), frozenset(), None, (STANDIN_NAMES[t],), standin=True)
+        for t in OBJECTLESS_GUEST_TYPES
+    ]
+
+
+STANDIN_NAMES = {
+    "b2bDirectConnectUser": "(any B2B direct connect user)",
+    "otherExternalUser": "(any other external user)",
+    "serviceProvider": "(any service provider user)",
+}
 
 
 def _group_masks(tenant: Tenant, groups: set[str]) -> tuple[list[str], dict[str, int]]:

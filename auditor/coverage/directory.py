@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 USER_TYPE = "#microsoft.graph.user"
@@ -65,11 +66,26 @@ def _ok(status_of: Callable[[str], Any], name: str, data: Mapping[str, Any]) -> 
 
 @dataclass(frozen=True)
 class RoleHold:
-    """One user's hold on one role: how (directly or through groups) and whether active or eligible."""
+    """One user's hold on one role: how (directly or through groups), active or eligible, and where.
+
+    ``active``/``eligible`` count assignments at any scope (what counting controls read);
+    ``active_wide``/``eligible_wide`` only tenant-wide (``directoryScopeId`` ``/``) ones, the only
+    kind conditional access role conditions match (users-groups page: roles scoped to an
+    administrative unit are not supported; a PIM-eligible holder must activate the role first).
+    """
 
     active: bool = False
     eligible: bool = False
     via_groups: tuple[str, ...] = ()
+    active_wide: bool = False
+    eligible_wide: bool = False
+
+    @property
+    def ca_state(self) -> str:
+        """How conditional access sees the hold: ``active``, ``eligible`` (both states) or ``scoped``."""
+        if self.active_wide:
+            return "active"
+        return "eligible" if self.eligible_wide else "scoped"
 
 
 @dataclass
@@ -91,6 +107,11 @@ class Directory:
     role_gap: str | None = None
     #: ids of every group the snapshot names (``groups``), when that collection is there
     group_ids: frozenset[str] | None = None
+    #: role template id -> principals that are neither a user, a group nor a service principal
+    unknown_principals: dict[str, set[str]] = field(default_factory=dict)
+    #: role template id -> service principal id -> how it holds the role ("active"/"eligible")
+    role_service_principals: dict[str, dict[str, str]] = field(default_factory=dict)
+    service_principal_names: dict[str, str] = field(default_factory=dict)
     _upn_index: dict[str, dict[str, Any]] | None = None
 
     # -- groups -----------------------------------------------------------------
@@ -149,10 +170,23 @@ def _members_by_group(data: Mapping[str, Any]) -> dict[str, frozenset[str]]:
     return out
 
 
+def _index_users(raw: Any) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """The users with a string id, and by id. C-level passes when every entry is well formed
+    (the common case, and the cost at 1.5 million users); a careful loop otherwise."""
+    if isinstance(raw, list):
+        try:
+            ids = list(map(itemgetter("id"), raw))
+            if set(map(type, ids)) <= {str} and set(map(type, raw)) <= {dict}:
+                return raw, dict(zip(ids, raw, strict=True))
+        except (TypeError, KeyError):
+            pass
+    users = [u for u in raw if u.__class__ is dict and u.get("id").__class__ is str]
+    return users, {u["id"]: u for u in users}
+
+
 def build_directory(data: Mapping[str, Any], status_of: Callable[[str], Any]) -> Directory:
     """Index users, groups and role holders; record what is unknown and why."""
-    users = [u for u in data.get("users") or [] if u.__class__ is dict and u.get("id").__class__ is str]
-    user_by_id = {u["id"]: u for u in users}
+    users, user_by_id = _index_users(data.get("users") or [])
     if _ok(status_of, "groupMembers", data):
         members, gap = _members_by_group(data), None
     else:
@@ -171,9 +205,10 @@ def build_directory(data: Mapping[str, Any], status_of: Callable[[str], Any]) ->
 def _index_roles(directory: Directory, data: Mapping[str, Any], status_of: Callable[[str], Any]) -> None:
     """Role holders from active assignments and PIM eligibilities, groups expanded.
 
-    A principal that is neither a user nor a group with collected members is a group whose
-    membership is unknown when the snapshot says it is a group (``groups``), and otherwise a
-    service principal (roles held by applications do not concern user sign-ins).
+    Every principal is accounted for: a user; a group with collected members (expanded); a group
+    without them (``roles_unknown_groups``: its members are unknown, never none); a service
+    principal (listed, for counting controls); anything else is an *unknown principal*, which
+    makes every control about that role an error naming it.
     """
     gaps = []
     sources: list[tuple[str, bool]] = []
@@ -187,34 +222,51 @@ def _index_roles(directory: Directory, data: Mapping[str, Any], status_of: Calla
     elif eligibility.status not in LICENCE_STATUSES:
         gaps.append(f"roleEligibilitySchedules was not collected ({eligibility.describe()})")
     directory.role_gap = "; ".join(gaps) or None
+    sps: dict[str, str] | None = None
+    if _ok(status_of, "servicePrincipals", data):
+        sps = {
+            str(sp.get("id")): str(sp.get("displayName") or sp.get("appId") or sp.get("id"))
+            for sp in data.get("servicePrincipals") or []
+            if isinstance(sp, dict)
+        }
+        directory.service_principal_names = sps
     for name, active in sources:
         for entry in data.get(name) or []:
             if not isinstance(entry, dict):
                 continue
             role, principal = str(entry.get("roleDefinitionId")), str(entry.get("principalId"))
+            wide = entry.get("directoryScopeId") in (None, "/")
             holders = directory.roles.setdefault(role, {})
             if principal in directory.user_by_id:
-                _hold(holders, principal, active, None)
+                _hold(holders, principal, active, None, wide)
             elif principal in directory.members:
                 for user_id in sorted(directory.members[principal]):  # sets: fix the order
-                    _hold(holders, user_id, active, principal)
+                    _hold(holders, user_id, active, principal, wide)
+            elif sps is not None and principal in sps:
+                held = directory.role_service_principals.setdefault(role, {})
+                held[principal] = "active" if active or held.get(principal) == "active" else "eligible"
             elif _maybe_group(directory, principal):
                 directory.roles_unknown_groups.setdefault(role, set()).add(principal)
+            else:
+                directory.unknown_principals.setdefault(role, set()).add(principal)
 
 
 def _maybe_group(directory: Directory, principal: str) -> bool:
-    """A non-user principal without collected members: a group (unknown members) or not?
-
-    With ``groups`` in the snapshot the answer is exact. Without it, a collected
-    ``groupMembers`` covers every role-holding group by construction, so the principal is an
-    application; only when ``groupMembers`` itself is missing must it count as unknown.
-    """
+    """A principal that is not a user, not a known service principal and has no collected
+    members: a group whose members are unknown (when ``groups`` names it, or when ``groups`` was
+    not collected and ``groupMembers`` is missing too)? Otherwise it is an unknown principal."""
     if directory.group_ids is not None:
         return principal in directory.group_ids
     return directory.membership_gap is not None
 
 
-def _hold(holders: dict[str, RoleHold], user_id: str, active: bool, group: str | None) -> None:
+def _hold(holders: dict[str, RoleHold], user_id: str, active: bool, group: str | None, wide: bool) -> None:
     old = holders.get(user_id, RoleHold())
     via = old.via_groups + ((group,) if group and group not in old.via_groups else ())
-    holders[user_id] = RoleHold(old.active or active, old.eligible or not active, via)
+    holders[user_id] = RoleHold(
+        old.active or active,
+        old.eligible or not active,
+        via,
+        old.active_wide or (active and wide),
+        old.eligible_wide or (not active and wide),
+    )

@@ -9,13 +9,17 @@ semantics live here, once. The indexes are built once per snapshot and shared by
     Fails (an ``error`` result) when some users cannot be judged and none is known to fail.
 ``roleHolders(roleTemplateIds, includeEligible)``
     The users holding any of those directory roles, groups expanded; fails when a group holds
-    one of the roles and its members were not collected.
+    one of the roles and its members were not collected, or when a principal holding one is
+    neither a user, a group nor a service principal of the snapshot.
+``roleServicePrincipals(roleTemplateIds, includeEligible)``
+    The service principals holding any of those roles (same failures as ``roleHolders``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
+import gc
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -54,6 +58,20 @@ def bound(data: Mapping[str, Any], status_of: Callable[[str], Any]) -> Iterator[
         _CURRENT.reset(token)
 
 
+@contextlib.contextmanager
+def _no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while the model is built and judged: at 1.5 million
+    users its full passes over the snapshot's millions of objects cost more than the work itself,
+    and the indexes built here hold no reference cycles."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def _binding() -> Binding:
     binding = _CURRENT.get()
     if binding is None:
@@ -65,10 +83,14 @@ def tenant_for(data: Mapping[str, Any], status_of: Callable[[str], Any]) -> Tena
     """The model of this snapshot, built on first use and kept while the same data is evaluated."""
     if _CACHE["data"] is not data:
         directory: Directory = build_directory(data, status_of)
-        _CACHE["tenant"] = build_tenant(directory, data)
+        _CACHE["tenant"] = build_tenant(directory, data, _located(data, status_of))
         _CACHE["data"] = data
     tenant: Tenant = _CACHE["tenant"]
     return tenant
+
+
+def _located(data: Mapping[str, Any], status_of: Callable[[str], Any]) -> bool:
+    return bool(status_of("namedLocations").ok) and "namedLocations" in data
 
 
 def _need(binding: Binding, name: str, why: str) -> None:
@@ -154,8 +176,11 @@ def ca_coverage(spec: Any) -> dict[str, Any]:
     binding = _binding()
     _need(binding, "conditionalAccessPolicies", "caCoverage")
     _need(binding, "users", "caCoverage")
-    tenant = tenant_for(binding.data, binding.status_of)
-    result: Coverage = evaluate(tenant, req)
+    with _no_gc():
+        tenant = tenant_for(binding.data, binding.status_of)
+        _check_principals(tenant, req)
+        _check_locations(tenant, req)
+        result: Coverage = evaluate(tenant, req)
     out = result.to_cel()
     if set(req.user_risk) != set(cap.RISK_LEVELS) or set(req.signin_risk) != set(cap.RISK_LEVELS):
         _need(binding, "subscribedSkus", "a risk-based requirement (risk detection needs Entra ID P2)")
@@ -172,16 +197,96 @@ def ca_coverage(spec: Any) -> dict[str, Any]:
     return out
 
 
-def role_holders(role_ids: Any, include_eligible: Any) -> list[dict[str, Any]]:
+def _check_principals(tenant: Tenant, req: Requirement) -> None:
+    """Every principal holding a role the requirement or a policy that could meet it names must
+    be a user, a group or a service principal of the snapshot: never a silent zero."""
+    roles = set(req.roles or ())
+    for p in tenant.policies:
+        if req.satisfied_by(p):
+            roles |= p.users.roles()
+    _unknown_principals(tenant.directory, sorted(roles))
+
+
+def _unknown_principals(d: Directory, roles: Any) -> None:
+    unknown = sorted({(r, x) for r in roles for x in d.unknown_principals.get(r, ())})
+    if unknown:
+        raise CoverageError(
+            "role assignment(s) to principal(s) that are neither a user, a group nor a service principal "
+            "of the snapshot: "
+            + ", ".join(f"{x} ({role_label(r)})" for r, x in unknown[:5])
+            + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+            + " (a deleted object, or users/groups/servicePrincipals incomplete)"
+        )
+
+
+def _check_locations(tenant: Tenant, req: Requirement) -> None:
+    """A policy that could meet the requirement and names a location the snapshot lacks or
+    cannot read exactly: an error naming it, never a guess."""
+    relevant = [p for p in tenant.policies if req.satisfied_by(p)]
+    named = {
+        value: p.name
+        for p in relevant
+        for value in (p.locations_include or frozenset()) | p.locations_exclude
+    }
+    if tenant.location_problem and named.keys() - {"All"}:
+        raise CoverageError(f"named locations cannot be read: {tenant.location_problem}")
+    missing = sorted((loc, name) for loc, name in named.items() if loc in tenant.unknown_locations)
+    if missing:
+        raise CoverageError(
+            "polic(ies) name location(s) that are not in the snapshot's namedLocations: "
+            + ", ".join(f"{loc} in '{name}'" for loc, name in missing[:5])
+        )
+    trusted = "AllTrusted" in named
+    bad = sorted(
+        text
+        for loc, text in tenant.bad_locations.items()
+        if loc in named
+        or (trusted and tenant.locations.named.get(loc) is not None and tenant.locations.named[loc].trusted)
+    )
+    if bad:
+        raise CoverageError("; ".join(bad))
+
+
+def _role_directory(role_ids: Any, include_eligible: Any, fn: str) -> tuple[tuple[str, ...], Directory]:
     roles = _strings(role_ids, "roleTemplateIds")
     if not isinstance(include_eligible, bool):
         raise CoverageError("includeEligible must be a bool")
     binding = _binding()
-    _need(binding, "users", "roleHolders")
-    _need(binding, "roleAssignments", "roleHolders")
+    _need(binding, "users", fn)
+    _need(binding, "roleAssignments", fn)
     if include_eligible and binding.status_of("roleEligibilitySchedules").status != "not_licensed":
-        _need(binding, "roleEligibilitySchedules", "roleHolders with eligible assignments")
-    d = tenant_for(binding.data, binding.status_of).directory
+        _need(binding, "roleEligibilitySchedules", f"{fn} with eligible assignments")
+    with _no_gc():
+        d = tenant_for(binding.data, binding.status_of).directory
+    _unknown_principals(d, roles)
+    return roles, d
+
+
+def role_service_principals(role_ids: Any, include_eligible: Any) -> list[dict[str, Any]]:
+    """The service principals holding any of the roles: ``id``, ``displayName``, ``roles``,
+    ``active`` (for counting controls, which list them by name)."""
+    roles, d = _role_directory(role_ids, include_eligible, "roleServicePrincipals")
+    merged: dict[str, dict[str, Any]] = {}
+    for role in roles:
+        for sp, how in d.role_service_principals.get(role, {}).items():
+            if how != "active" and not include_eligible:
+                continue
+            entry = merged.setdefault(
+                sp,
+                {
+                    "id": sp,
+                    "displayName": d.service_principal_names.get(sp, sp),
+                    "roles": [],
+                    "active": False,
+                },
+            )
+            entry["roles"].append(role)
+            entry["active"] = entry["active"] or how == "active"
+    return [merged[k] for k in sorted(merged, key=lambda k: (str(merged[k]["displayName"]), k))]
+
+
+def role_holders(role_ids: Any, include_eligible: Any) -> list[dict[str, Any]]:
+    roles, d = _role_directory(role_ids, include_eligible, "roleHolders")
     hidden = sorted({g for r in roles for g in d.roles_unknown_groups.get(r, ()) if not d.group_known(g)})
     if hidden:
         why = d.membership_gap or "their members were not collected (groupMembers)"
@@ -208,8 +313,10 @@ def role_holders(role_ids: Any, include_eligible: Any) -> list[dict[str, Any]]:
                     "active": False,
                     "eligible": False,
                     "viaGroups": [],
+                    "tenantWide": False,
                 },
             )
+            entry["tenantWide"] = entry["tenantWide"] or hold.active_wide or hold.eligible_wide
             entry["roles"].append(role)
             entry["active"] = entry["active"] or hold.active
             entry["eligible"] = entry["eligible"] or (hold.eligible and include_eligible)
@@ -218,7 +325,11 @@ def role_holders(role_ids: Any, include_eligible: Any) -> list[dict[str, Any]]:
 
 
 #: name -> implementation, for ``cel.compile(..., functions=FUNCTIONS)``
-FUNCTIONS: dict[str, Callable[..., Any]] = {"caCoverage": ca_coverage, "roleHolders": role_holders}
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "caCoverage": ca_coverage,
+    "roleHolders": role_holders,
+    "roleServicePrincipals": role_service_principals,
+}
 
 #: collections each function reads when they are there (for ``auditor permissions``)
 READS: dict[str, tuple[str, ...]] = {
@@ -231,6 +342,22 @@ READS: dict[str, tuple[str, ...]] = {
         "roleEligibilitySchedules",
         "namedLocations",
         "authenticationStrengthPolicies",
+        "servicePrincipals",
     ),
-    "roleHolders": ("users", "groups", "groupMembers", "roleAssignments", "roleEligibilitySchedules"),
+    "roleHolders": (
+        "users",
+        "groups",
+        "groupMembers",
+        "roleAssignments",
+        "roleEligibilitySchedules",
+        "servicePrincipals",
+    ),
+    "roleServicePrincipals": (
+        "users",
+        "groups",
+        "groupMembers",
+        "roleAssignments",
+        "roleEligibilitySchedules",
+        "servicePrincipals",
+    ),
 }

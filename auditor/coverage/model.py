@@ -8,10 +8,11 @@ is enough, and a block meets every requirement. Coverage is the union over polic
 
 Users are judged in *classes* (``classes.py``); paths and the words for gaps are in ``paths.py``.
 
-Unknown group membership or role holders make a user's verdict three-valued: the class is
-evaluated once assuming every unknown works against coverage and once assuming it works for it;
-covered in the first case is covered, uncovered in the second is uncovered, anything else is
-*undetermined* (an ``error`` upstream, never a pass).
+Unknown group membership or role holders are *variables*: a class is judged under every
+assignment of the few unknown groups (or roles) that matter to it, the same group being one
+variable wherever a policy or a break-glass parameter names it. The verdict all assignments give
+is the verdict; when they disagree the class is *undetermined* (an ``error`` upstream, never a
+pass), naming the groups whose membership decides it.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from typing import Any
 from auditor.coverage import capolicy as cap
 from auditor.coverage.directory import Directory
 from auditor.coverage.kleene import k_and, k_not, k_or
+from auditor.coverage.locations import ALL, ALL_TRUSTED, Locations, read_locations
 
 KINDS = ("mfa", "phishingResistantMfa", "block", "managedDevice", "signInFrequency", "persistentBrowserNever")
-DIMENSIONS = ("app", "client", "platform", "location", "userRisk", "signInRisk", "flow")
+DIMENSIONS = ("app", "client", "platform", "location", "userRisk", "signInRisk", "flow", "device")
 
 
 @dataclass(frozen=True)
@@ -44,14 +46,14 @@ class Requirement:
     break_glass_groups: tuple[str, ...] = ()
 
     def satisfied_by(self, p: cap.CaPolicy) -> bool:
+        if p.blocks:  # a block meets every requirement, session controls included
+            return True
         if self.kind in ("signInFrequency", "persistentBrowserNever"):
             if self.kind == "persistentBrowserNever":
                 return cap.persistent_browser_never(p)
             hours = cap.signin_frequency_hours(p)
             limit = self.max_hours if self.max_hours is not None else 0.0
             return hours is not None and hours <= limit
-        if p.blocks:
-            return True
         if self.kind == "mfa":
             return cap.requires_mfa(p)
         if self.kind == "phishingResistantMfa":
@@ -70,20 +72,32 @@ class Requirement:
                 "required to sign in every time"
                 if not self.max_hours
                 else f"required to sign in again at least every {self.max_hours:g} h"
-            ),
-            "persistentBrowserNever": "kept from persistent browser sessions",
+            )
+            + " (or blocked)",
+            "persistentBrowserNever": "kept from persistent browser sessions (or blocked)",
         }[self.kind]
 
 
 @dataclass(frozen=True)
 class UserClass:
-    """Users who are alike for every enforced policy; ``members`` are their ids in snapshot order."""
+    """Users who are alike for every enforced policy; ``members`` are their ids in snapshot order.
+
+    ``roles`` are the roles conditional access sees them hold (active, tenant-wide); ``eligible``
+    the tenant-wide PIM-eligible ones not active (judged before and after activation);
+    ``scoped`` the roles held only over an administrative unit (never matched by role
+    conditions). ``assumed`` is set while judging under one assignment of the unknown
+    memberships: the variables (group ids, ``role:ID``) assumed true.
+    """
 
     guest: str | None
     groups: frozenset[str]
     roles: frozenset[str]
     named: str | None
     members: tuple[str, ...] = field(compare=False, default=())
+    eligible: frozenset[str] = frozenset()
+    scoped: frozenset[str] = frozenset()
+    standin: bool = False
+    assumed: frozenset[str] | None = field(compare=False, default=None)
 
 
 @dataclass
@@ -93,10 +107,20 @@ class Tenant:
     directory: Directory
     policies: list[cap.CaPolicy]
     not_enforced: list[cap.CaPolicy]
-    trusted_locations: frozenset[str]
-    location_atoms: tuple[str, ...]
+    locations: Locations
     app_atoms: tuple[str, ...]
+    #: location ids that policies name but the snapshot does not have -> the policies naming them
+    unknown_locations: dict[str, list[cap.CaPolicy]] = field(default_factory=dict)
+    #: why named locations cannot be read at all (not collected), else ""
+    location_problem: str = ""
+    #: location id -> why it cannot be read exactly (a range that is not CIDR)
+    bad_locations: dict[str, str] = field(default_factory=dict)
     cache: dict[Any, Any] = field(default_factory=dict)
+    memo: dict[tuple[int, str, str], bool] = field(default_factory=dict)
+
+    @property
+    def location_atoms(self) -> tuple[str, ...]:
+        return self.locations.atoms
 
     # -- where a policy applies ------------------------------------------------------
     def app_applies(self, p: cap.CaPolicy, atom: str) -> bool:
@@ -112,11 +136,18 @@ class Tenant:
         )
 
     def _in_locations(self, values: frozenset[str], atom: str) -> bool:
-        if "All" in values or atom in values:
-            return True
-        return "AllTrusted" in values and (atom == cap.TRUSTED_UNNAMED or atom in self.trusted_locations)
+        return any(self.locations.matches(v, atom) for v in values)
 
     def allowed(self, p: cap.CaPolicy, dim: str, atom: str) -> bool:
+        """Does the policy apply on this atom of the dimension (memoised: the hot path)?"""
+        key = (id(p), dim, atom)
+        memo = self.memo
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = self._allowed(p, dim, atom)
+        return found
+
+    def _allowed(self, p: cap.CaPolicy, dim: str, atom: str) -> bool:
         if p.opaque:
             return False
         if dim == "app":
@@ -131,6 +162,8 @@ class Tenant:
             return atom in p.user_risk
         if dim == "signInRisk":
             return atom in p.signin_risk
+        if dim == "device":
+            return atom in p.devices
         return atom in p.flows
 
     # -- who a policy applies to -------------------------------------------------------
@@ -140,7 +173,7 @@ class Tenant:
         inc: list[bool | None] = [u.include_all, cls.named is not None and cls.named in u.include_users]
         inc += [self.in_group(g, cls) for g in u.include_groups]
         inc += [self.holds_role(r, cls) for r in u.include_roles]
-        inc.append(_guest_in(u.include_guests, cls.guest))
+        inc.append(_guest_in(u.include_guests, cls, include=True))
         included = k_or(inc)
         reasons: list[tuple[bool | None, str]] = []
         if cls.named is not None and cls.named in u.exclude_users:
@@ -152,7 +185,7 @@ class Tenant:
         reasons += [
             (self.holds_role(r, cls), f"excludes them through role {role_label(r)}") for r in u.exclude_roles
         ]
-        reasons.append((_guest_in(u.exclude_guests, cls.guest), f"excludes guest type {cls.guest}"))
+        reasons.append((_guest_in(u.exclude_guests, cls, include=False), f"excludes guest type {cls.guest}"))
         excluded = k_or([v for v, _ in reasons])
         applies = k_and([included, k_not(excluded)])
         if applies is True:
@@ -166,23 +199,39 @@ class Tenant:
     def in_group(self, group: str, cls: UserClass) -> bool | None:
         if group in cls.groups:
             return True
-        return False if self.directory.group_known(group) else None
+        if self.directory.group_known(group) or cls.standin:
+            return False  # a stand-in has no object: no group can hold it
+        return None if cls.assumed is None else group in cls.assumed
 
     def holds_role(self, role: str, cls: UserClass) -> bool | None:
+        """Does conditional access see the class hold the role (active, tenant-wide)?"""
         if role in cls.roles:
             return True
+        if cls.standin or role in cls.scoped or role in cls.eligible:
+            return False  # eligible: the state is chosen by the caller (cls.roles after activation)
+        unknown = self.role_variables(role)
+        if not unknown:
+            return False
+        return None if cls.assumed is None else bool(unknown & cls.assumed)
+
+    def role_variables(self, role: str) -> frozenset[str]:
+        """The unknowns that decide whether someone holds the role: ``role:ID`` when role
+        assignments were not collected, else the role-holding groups with unknown members."""
         d = self.directory
         if d.role_gap is not None:
-            return None
-        if any(not d.group_known(g) for g in d.roles_unknown_groups.get(role, ())):
-            return None
-        return False
+            return frozenset({f"role:{role}"})
+        return frozenset(g for g in d.roles_unknown_groups.get(role, ()) if not d.group_known(g))
 
 
-def _guest_in(scope: cap.GuestScope | None, guest: str | None) -> bool | None:
-    if scope is None or guest is None or guest not in scope.types:
+def _guest_in(scope: cap.GuestScope | None, cls: UserClass, include: bool) -> bool | None:
+    """Is the class's guest type in the scope? A scope limited to some external tenants is
+    unknown for a user (their home tenant is not collected); for a stand-in, which stands for
+    users of every tenant, it is the answer that leaves some of them uncovered."""
+    if scope is None or cls.guest is None or cls.guest not in scope.types:
         return False
-    return True if scope.all_tenants else None
+    if scope.all_tenants:
+        return True
+    return (not include) if cls.standin else None
 
 
 def _in_apps(values: frozenset[str], atom: str) -> bool:
@@ -218,7 +267,12 @@ def role_label(role: str) -> str:
     return f"'{ROLE_NAMES[role]}'" if role in ROLE_NAMES else role
 
 
-def build_tenant(directory: Directory, data: Mapping[str, Any]) -> Tenant:
+def build_tenant(directory: Directory, data: Mapping[str, Any], locations_ok: bool = True) -> Tenant:
+    """The model: enforced and not-enforced policies, location regions and application atoms.
+
+    ``locations_ok`` says whether ``namedLocations`` was collected; a policy naming a location
+    then needs it (an error names the location), never a guess.
+    """
     strengths = {
         str(s.get("id")): s for s in data.get("authenticationStrengthPolicies") or [] if isinstance(s, dict)
     }
@@ -228,23 +282,30 @@ def build_tenant(directory: Directory, data: Mapping[str, Any]) -> Tenant:
         if isinstance(p, dict)
     ]
     enforced = [p for p in read if p.enforced]
-    trusted = frozenset(
-        str(n.get("id"))
-        for n in data.get("namedLocations") or []
-        if isinstance(n, dict) and n.get("isTrusted") is True
-    )
-    locations: set[str] = set()
+    named, problems = read_locations(data.get("namedLocations") or [] if locations_ok else [])
     apps: set[str] = set()
+    unknown: dict[str, list[cap.CaPolicy]] = {}
+    trusted_named = False
     for p in read:  # report-only policies too, so that What If can name their conditions
-        locations |= (p.locations_include or frozenset()) | p.locations_exclude
         apps |= p.apps | p.excluded_apps
-    locations -= {"All", "AllTrusted"}
+        for value in (p.locations_include or frozenset()) | p.locations_exclude:
+            trusted_named = trusted_named or value == ALL_TRUSTED
+            if value not in (ALL, ALL_TRUSTED) and value not in named:
+                unknown.setdefault(value, []).append(p)
     apps -= {"All", "None", "Office365", "MicrosoftAdminPortals", "AllAgentIdResources"}
+    apps -= set(cap.OFFICE365_APPS)
+    problem = ""
+    if not locations_ok and (unknown or trusted_named):
+        problem = "namedLocations was not collected"
+    locations = Locations(named, legacy_trusted=trusted_named)
+    locations.merge(v for p in read for v in (p.locations_include or frozenset()) | p.locations_exclude)
     return Tenant(
         directory,
         enforced,
         [p for p in read if not p.enforced],
-        trusted,
-        (*sorted(locations), cap.TRUSTED_UNNAMED, cap.OTHER_LOCATION),
-        (*sorted(apps), cap.OTHER_OFFICE, cap.ADMIN_PORTALS, cap.OTHER_APP),
+        locations,
+        (*sorted(apps), *sorted(cap.OFFICE365_APPS), cap.OTHER_OFFICE, cap.ADMIN_PORTALS, cap.OTHER_APP),
+        unknown,
+        problem,
+        problems,
     )

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from auditor.coverage import capolicy as cap
-from auditor.coverage.model import DIMENSIONS, Requirement, Tenant, UserClass
+from auditor.coverage.model import DIMENSIONS, Requirement, Tenant, UserClass, role_label
+
+#: a class is judged under every assignment of at most this many unknowns; beyond, each unknown
+#: is judged on its own (three-valued), which can only say "undetermined" more often, never pass
+MAX_VARIABLES = 8
+#: eligible roles judged in every combination of activation up to this many; beyond, none and all
+MAX_ELIGIBLE = 6
 
 
 @dataclass(frozen=True)
@@ -17,6 +23,8 @@ class Gap:
     where: str
     why: str
     undetermined: bool
+    #: for an undetermined gap: the unknowns (group ids, ``role:ID``) whose value decides it
+    deciding: tuple[str, ...] = ()
 
 
 def atoms_for(tenant: Tenant, req: Requirement, dim: str) -> tuple[str, ...]:
@@ -32,6 +40,8 @@ def atoms_for(tenant: Tenant, req: Requirement, dim: str) -> tuple[str, ...]:
         return req.user_risk
     if dim == "signInRisk":
         return req.signin_risk
+    if dim == "device":
+        return cap.DEVICES
     return req.flows
 
 
@@ -39,11 +49,16 @@ def _groups_of_atoms(
     tenant: Tenant, policies: Sequence[cap.CaPolicy], dim: str, atoms: Sequence[str]
 ) -> list[tuple[str, ...]]:
     """Atoms that every policy treats alike, grouped: judging one of each is enough."""
+    key = ("atom groups", dim, tuple(map(id, policies)), tuple(atoms))
+    if key in tenant.cache:
+        return list(tenant.cache[key])
     groups: dict[tuple[bool, ...], list[str]] = {}
     for atom in atoms:
         signature = tuple(tenant.allowed(p, dim, atom) for p in policies)
         groups.setdefault(signature, []).append(atom)
-    return [tuple(v) for v in groups.values()]
+    out = [tuple(v) for v in groups.values()]
+    tenant.cache[key] = out
+    return list(out)
 
 
 def uncovered_paths(
@@ -85,8 +100,102 @@ def uncovered_paths(
 
 
 def judge_class(tenant: Tenant, req: Requirement, cls: UserClass) -> list[Gap]:
-    """The gaps of one class: empty when covered everywhere."""
+    """The gaps of one class: empty when covered everywhere, under every value of the unknowns.
+
+    The unknown memberships that matter to this class (groups named by the policies that could
+    meet the requirement or by ``breakGlassGroups``, role-holding groups without members) are
+    variables: the class is judged under each assignment. All assignments covered: covered; all
+    with a certain gap: uncovered; otherwise undetermined, naming the variables that decide it.
+    """
     candidates = [p for p in tenant.policies if req.satisfied_by(p)]
+    variables = sorted(_variables(tenant, req, cls, candidates))
+    if len(variables) > MAX_VARIABLES:
+        return _judge_states(tenant, req, cls, candidates)
+    outcomes: dict[frozenset[str], tuple[str, list[Gap]]] = {}
+    for bits in itertools.product((False, True), repeat=len(variables)):
+        assumed = frozenset(v for v, b in zip(variables, bits, strict=True) if b)
+        gaps = _judge_states(tenant, req, replace(cls, assumed=assumed), candidates)
+        outcomes[assumed] = (_verdict(gaps), gaps)
+    verdicts = {v for v, _ in outcomes.values()}
+    if verdicts == {"covered"}:
+        return []
+    if verdicts == {"uncovered"}:
+        return min((g for _, g in outcomes.values()), key=len)
+    deciding = tuple(
+        v
+        for v in variables
+        if any(outcomes[a][0] != outcomes[a ^ {v}][0] for a in outcomes)  # flipping v changes it
+    )
+    shown = next(g for v, g in outcomes.values() if v != "covered")
+    return [replace(g, undetermined=True, deciding=deciding) for g in shown]
+
+
+def _verdict(gaps: Sequence[Gap]) -> str:
+    if not gaps:
+        return "covered"
+    return "uncovered" if any(not g.undetermined for g in gaps) else "undetermined"
+
+
+def _variables(
+    tenant: Tenant, req: Requirement, cls: UserClass, candidates: Sequence[cap.CaPolicy]
+) -> set[str]:
+    """The unknowns whose value could change this class's verdict."""
+    if cls.standin:
+        return set()
+    d = tenant.directory
+    out = {g for g in req.break_glass_groups if g not in cls.groups and not d.group_known(g)}
+    for p in candidates:
+        out |= {g for g in p.users.groups() if g not in cls.groups and not d.group_known(g)}
+        for r in p.users.roles():
+            if r not in cls.roles | cls.eligible | cls.scoped:
+                out |= tenant.role_variables(r)
+    return out
+
+
+def _judge_states(
+    tenant: Tenant, req: Requirement, cls: UserClass, candidates: Sequence[cap.CaPolicy]
+) -> list[Gap]:
+    """An eligible holder is judged before and after activating each eligible role
+    (conditional access only sees active holders); the gaps of every state, each saying which."""
+    referenced = {r for p in candidates for r in p.users.roles()}
+    eligible = sorted(cls.eligible & referenced)
+    if not eligible:
+        return _scoped_note(cls, _judge_one(tenant, req, cls, candidates))
+    if len(eligible) <= MAX_ELIGIBLE:
+        states = [frozenset(c) for k in range(len(eligible) + 1) for c in itertools.combinations(eligible, k)]
+    else:
+        states = [frozenset(), frozenset(eligible)]
+    gaps: list[Gap] = []
+    for active in states:
+        state = replace(cls, roles=cls.roles | active, eligible=cls.eligible - active)
+        waiting = [r for r in eligible if r not in active]
+        words = (
+            "before activating eligible role " + ", ".join(role_label(r) for r in waiting)
+            if waiting
+            else "with eligible role " + ", ".join(role_label(r) for r in eligible) + " activated"
+        )
+        if waiting and active:
+            words += " (" + ", ".join(role_label(r) for r in sorted(active)) + " activated)"
+        gaps.extend(
+            replace(gap, why=f"{words}: {gap.why}") for gap in _judge_one(tenant, req, state, candidates)
+        )
+    return _scoped_note(cls, gaps)
+
+
+def _scoped_note(cls: UserClass, gaps: list[Gap]) -> list[Gap]:
+    if not cls.scoped or not gaps:
+        return gaps
+    note = (
+        "holds "
+        + ", ".join(role_label(r) for r in sorted(cls.scoped))
+        + " only over an administrative unit, which conditional access role conditions do not match; "
+    )
+    return [replace(g, why=note + g.why) for g in gaps]
+
+
+def _judge_one(
+    tenant: Tenant, req: Requirement, cls: UserClass, candidates: Sequence[cap.CaPolicy]
+) -> list[Gap]:
     verdicts = [(p, *tenant.user_applies(p, cls)) for p in candidates]
     sure = [p for p, applies, _ in verdicts if applies is True]
     maybe = [p for p, applies, _ in verdicts if applies is not False]
@@ -99,7 +208,7 @@ def judge_class(tenant: Tenant, req: Requirement, cls: UserClass) -> list[Gap]:
         d
         for d in DIMENSIONS
         if d in ("app", "client")
-        or any(not all(tenant.allowed(p, d, a) for a in atoms_for(tenant, req, d)) for p in demanding)
+        or any(_restricts(tenant, req, p, d) for p in demanding)
         or tuple(atoms_for(tenant, req, d)) != _FULL.get(d, atoms_for(tenant, req, d))
     }
     for path in uncovered_paths(tenant, req, sure):
@@ -111,6 +220,16 @@ def judge_class(tenant: Tenant, req: Requirement, cls: UserClass) -> list[Gap]:
     return gaps
 
 
+def _restricts(tenant: Tenant, req: Requirement, p: cap.CaPolicy, dim: str) -> bool:
+    """Does the policy leave out some atom of the dimension (cached per requirement's atoms)?"""
+    atoms = atoms_for(tenant, req, dim)
+    key = ("restricts", id(p), dim, atoms)
+    found = tenant.cache.get(key)
+    if found is None:
+        found = tenant.cache[key] = not all(tenant.allowed(p, dim, a) for a in atoms)
+    return bool(found)
+
+
 _FULL = {
     "client": cap.CLIENTS,
     "userRisk": cap.RISK_LEVELS,
@@ -120,10 +239,11 @@ _FULL = {
 
 
 def _uncovered_on(
-    tenant: Tenant, path: Mapping[str, tuple[str, ...]], policies: Iterable[cap.CaPolicy]
+    tenant: Tenant, path: Mapping[str, tuple[str, ...]], policies: Sequence[cap.CaPolicy]
 ) -> bool:
     """True when, even with unknowns in coverage's favour, some atom of the path stays uncovered."""
-    for combo in itertools.product(*(path[d] for d in DIMENSIONS)):
+    groups = [_groups_of_atoms(tenant, policies, d, path[d]) for d in DIMENSIONS]
+    for combo in itertools.product(*([g[0] for g in gs] for gs in groups)):
         if not any(
             all(tenant.allowed(p, d, a) for d, a in zip(DIMENSIONS, combo, strict=True)) for p in policies
         ):
@@ -148,7 +268,9 @@ def _label_atoms(tenant: Tenant, req: Requirement, dim: str, atoms: tuple[str, .
     if dim == "platform":
         return "on platform " + _join(list(atoms))
     if dim == "location":
-        return "from location " + _join(list(atoms))
+        return tenant.locations.describe(atoms)
+    if dim == "device":
+        return "on a " + _join(list(atoms)).replace(", ", ", a ")
     if dim in ("userRisk", "signInRisk"):
         return f"at {'user' if dim == 'userRisk' else 'sign-in'} risk " + _join(list(atoms))
     return "with authentication flow " + _join(list(atoms))
@@ -186,7 +308,9 @@ def _why(
     shadow = [
         f"{p.label()} would, but is not enforced (state {p.state})"
         for p in tenant.not_enforced
-        if req.satisfied_by(p) and tenant.user_applies(p, cls)[0] is not False
+        if req.satisfied_by(p)
+        and tenant.user_applies(p, cls)[0] is not False
+        and not path_reason(tenant, p, path)
     ]
     reasons = excluded + elsewhere[: max(0, 3 - len(excluded))] + shadow[:2]
     if not_included:
@@ -215,6 +339,9 @@ def path_reason(tenant: Tenant, p: cap.CaPolicy, path: Mapping[str, tuple[str, .
                 "userRisk": "applies only at other user risk levels than ",
                 "signInRisk": "applies only at other sign-in risk levels than ",
                 "flow": "does not apply to authentication flow ",
+                "device": "does not apply on a ",
             }[dim]
+            if dim == "location":
+                return "does not apply " + tenant.locations.describe([atom])
             return label + cap.atom_name(atom)
     return ""

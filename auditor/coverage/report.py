@@ -27,6 +27,8 @@ class Coverage:
     notes: tuple[str, ...]
     #: why the set of users in scope itself is unknown (role holders not collected), else None
     scope_unknown: str | None = None
+    #: how many of the subjects are stand-ins for external users without a user object
+    standins: int = 0
 
     @property
     def covered(self) -> bool:
@@ -41,6 +43,8 @@ class Coverage:
             + ", ".join(role_label(r) for r in req.roles[:3])
             + (f" and {len(req.roles) - 3} more roles" if len(req.roles) > 3 else "")
         )
+        if self.standins:
+            who += f" (counting {self.standins} stand-ins for external users without a user object)"
         if self.covered:
             return f"All {self.subjects} {who} in scope are {req.wording()} on every path."
         parts = []
@@ -87,11 +91,14 @@ def evaluate(tenant: Tenant, req: Requirement) -> Coverage:
     uncovered, undetermined = 0, 0
     uncovered_users: list[str] = []
     gaps: dict[tuple[str, str, bool], dict[str, Any]] = {}
+    deciding: set[str] = set()
     for cls in classes:
         found = judge_class(tenant, req, cls)
         if not found:
             continue
         sure = [g for g in found if not g.undetermined]
+        if not sure:
+            deciding |= {v for g in found for v in g.deciding}
         if sure:
             uncovered += len(cls.members)
             if len(uncovered_users) < 50:
@@ -112,7 +119,7 @@ def evaluate(tenant: Tenant, req: Requirement) -> Coverage:
             entry["users"] += len(cls.members)
             if len(entry["sample"]) < SAMPLE:
                 entry["sample"] += _names(tenant, cls, SAMPLE - len(entry["sample"]))
-    notes = _notes(tenant, req) if undetermined else []
+    notes = _notes(tenant, req, deciding) if undetermined else []
     ordered = sorted(gaps.values(), key=lambda g: (g["undetermined"], -g["users"], g["where"]))
     return Coverage(
         req,
@@ -123,6 +130,7 @@ def evaluate(tenant: Tenant, req: Requirement) -> Coverage:
         tuple(ordered[:MAX_GAPS]),
         tuple(notes),
         _scope_unknown(tenant, req),
+        sum(1 for c in classes if c.standin),
     )
 
 
@@ -143,19 +151,27 @@ def _scope_unknown(tenant: Tenant, req: Requirement) -> str | None:
     return None
 
 
-def _notes(tenant: Tenant, req: Requirement) -> list[str]:
+def _notes(tenant: Tenant, req: Requirement, deciding: set[str]) -> list[str]:
+    """Why users cannot be judged: the unknowns that decide it, and nothing else."""
     d = tenant.directory
+    groups = sorted(v for v in deciding if not v.startswith("role:"))
+    roles = sorted(v[5:] for v in deciding if v.startswith("role:"))
     notes = []
-    if d.membership_gap:
-        notes.append(d.membership_gap)
-    referenced = set(req.break_glass_groups)
-    for p in tenant.policies:
-        referenced |= p.users.groups()
-    missing = sorted(g for g in referenced if not d.group_known(g))
-    if missing and not d.membership_gap:
+    if groups:
+        why = d.membership_gap or "their members were not collected (groupMembers)"
         notes.append(
-            "members of group(s) " + ", ".join(d.group_label(g) for g in missing[:5]) + " were not collected"
+            "it depends on the members of group(s) "
+            + ", ".join(d.group_label(g) for g in groups[:5])
+            + (f" and {len(groups) - 5} more" if len(groups) > 5 else "")
+            + f": {why}"
         )
-    if d.role_gap:
-        notes.append(d.role_gap)
-    return notes or ["membership of a referenced group or role is unknown"]
+    if roles:
+        notes.append(
+            "it depends on who holds " + ", ".join(role_label(r) for r in roles[:5]) + f": {d.role_gap}"
+        )
+    if not notes:  # too many unknowns to enumerate, or a guest scope limited to some tenants
+        if d.membership_gap:
+            notes.append(d.membership_gap)
+        if d.role_gap:
+            notes.append(d.role_gap)
+    return notes or ["it depends on external tenants or memberships that were not collected"]

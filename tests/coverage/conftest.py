@@ -99,7 +99,10 @@ def ca(
 
 @pytest.fixture
 def judge() -> Callable[..., Any]:
-    """judge(data, spec, statuses={}) -> caCoverage's map, or raises CoverageError."""
+    """judge(data, spec, statuses={}) -> caCoverage's map, or raises CoverageError.
+
+    A spec without ``require`` calls roleHolders (``roles``, ``eligible``), or with ``sp: True``
+    roleServicePrincipals."""
 
     def run(data: dict[str, Any], spec: dict[str, Any], statuses: dict[str, str] | None = None) -> Any:
         statuses = statuses or {}
@@ -115,11 +118,11 @@ def judge() -> Callable[..., Any]:
             )
 
         with bound(data, status_of):
-            return (
-                cov.ca_coverage(spec)
-                if "require" in spec
-                else cov.role_holders(spec["roles"], spec["eligible"])
-            )
+            if "require" in spec:
+                return cov.ca_coverage(spec)
+            if spec.get("sp"):
+                return cov.role_service_principals(spec["roles"], spec["eligible"])
+            return cov.role_holders(spec["roles"], spec["eligible"])
 
     return run
 
@@ -128,3 +131,41 @@ def judge() -> Callable[..., Any]:
 def bound(data: dict[str, Any], status_of: Callable[[str], SourceStatus]) -> Iterator[None]:
     with cov.bound(data, status_of):
         yield
+
+
+def ip_location(lid: str, name: str, *cidrs: str, trusted: bool = False) -> dict[str, Any]:
+    """An ipNamedLocation in Graph's shape (IPv4 and IPv6 CIDR ranges)."""
+    return {
+        "@odata.type": "#microsoft.graph.ipNamedLocation",
+        "id": lid,
+        "displayName": name,
+        "isTrusted": trusted,
+        "ipRanges": [
+            {
+                "@odata.type": "#microsoft.graph.iPv6CidrRange"
+                if ":" in c
+                else "#microsoft.graph.iPv4CidrRange",
+                "cidrAddress": c,
+            }
+            for c in cidrs
+        ],
+    }
+
+
+def country_location(
+    lid: str, name: str, *countries: str, unknown: bool = False, gps: bool = False
+) -> dict[str, Any]:
+    """A countryNamedLocation in Graph's shape."""
+    return {
+        "@odata.type": "#microsoft.graph.countryNamedLocation",
+        "id": lid,
+        "displayName": name,
+        "countriesAndRegions": list(countries),
+        "includeUnknownCountriesAndRegions": unknown,
+        "countryLookupMethod": "authenticatorAppGps" if gps else "clientIpAddress",
+    }
+
+
+def where(include: tuple[str, ...] = ("All",), exclude: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A policy's locations condition."""
+    return {"includeLocations": list(include), "excludeLocations": list(exclude)}

@@ -60,15 +60,27 @@ def persona_tenant(n: int = 30) -> dict[str, Any]:
             ca("CA400 Guests MFA", include_users=(), include_groups=(GUESTS,)),
             ca("CA300 Service accounts MFA", include_users=(), include_groups=(SVC,)),
             ca("CA002 Block legacy", clients=("exchangeActiveSync", "other"), controls=("block",)),
+            external_mfa(),
         ],
     }
+
+
+def external_mfa() -> dict[str, Any]:
+    """MFA for the external user types that have no user object (B2B direct connect, service
+    providers, other external users), as the persona design's guest policy targets them by type."""
+    policy = ca("CA401 External users MFA", include_users=())
+    policy["conditions"]["users"]["includeGuestsOrExternalUsers"] = {
+        "guestOrExternalUserTypes": "b2bDirectConnectUser,otherExternalUser,serviceProvider",
+        "externalTenants": {"membershipKind": "all"},
+    }
+    return policy
 
 
 def test_persona_groups_that_together_cover_everyone_pass(judge: Any) -> None:
     """policies: every applicable policy is enforced, so coverage is the union over policies."""
     result = judge(persona_tenant(), {"require": "mfa"})
     assert result["covered"] is True
-    assert result["subjects"] == 32 and result["uncovered"] == 0
+    assert result["subjects"] == 35 and result["uncovered"] == 0  # 32 users and 3 stand-ins
 
 
 def test_one_user_outside_every_persona_fails_and_is_named(judge: Any) -> None:
@@ -155,7 +167,7 @@ def test_mobile_clients_left_out_are_named(judge: Any) -> None:
         ca("CA002 Block legacy", clients=("exchangeActiveSync", "other"), controls=("block",)),
     ]
     result = judge(data, {"require": "mfa"})
-    assert result["uncovered"] == 32
+    assert result["uncovered"] == 35  # 32 users and the 3 external stand-ins
     assert "mobile apps and desktop clients" in result["gaps"][0]["where"]
     assert "does not apply to mobile apps and desktop clients" in result["gaps"][0]["why"]
 
@@ -168,7 +180,7 @@ def test_report_only_and_disabled_policies_never_count(judge: Any) -> None:
         ca("CA001 Global MFA (off)", state="disabled"),
     ]
     result = judge(data, {"require": "mfa"})
-    assert result["uncovered"] == 32
+    assert result["uncovered"] == 35  # 32 users and the 3 external stand-ins
     assert "would, but is not enforced (state enabledForReportingButNotEnforced)" in result["summary"]
 
 
@@ -246,7 +258,9 @@ def test_built_in_strengths_are_known_by_id(judge: Any) -> None:
 def test_unknown_membership_is_an_error_for_the_users_it_could_affect(judge: Any) -> None:
     data = persona_tenant()
     data["conditionalAccessPolicies"] = [ca("CA000 Global MFA", exclude_groups=("g-not-collected",))]
-    with pytest.raises(CoverageError, match="g-not-collected were not collected"):
+    with pytest.raises(
+        CoverageError, match=r"members of group.s. g-not-collected: their members were not collected"
+    ):
         judge(data, {"require": "mfa", "clients": ["browser"]})
 
 
@@ -258,8 +272,8 @@ def test_unknown_membership_never_hides_a_known_failure(judge: Any) -> None:
     ]
     result = judge(data, {"require": "mfa", "clients": ["browser"]})
     assert (
-        result["covered"] is False and result["uncovered"] == 3
-    )  # stray, guest1, svc1: in no included group
+        result["covered"] is False and result["uncovered"] == 6
+    )  # stray, guest1, svc1 (in no included group) and the 3 external stand-ins
     assert result["undetermined"] == 30
 
 
@@ -286,7 +300,13 @@ def test_guest_types(judge: Any) -> None:
     pol["conditions"]["users"]["includeGuestsOrExternalUsers"] = cond
     data["conditionalAccessPolicies"] = [*persona_tenant()["conditionalAccessPolicies"][:1], pol]
     result = judge(data, {"require": "mfa", "clients": ["browser"]})
-    assert sorted(result["uncoveredUsers"]) == ["lg@contoso.com", "svc-backup@contoso.com"]
+    assert sorted(result["uncoveredUsers"]) == [
+        "(any B2B direct connect user)",
+        "(any other external user)",
+        "(any service provider user)",
+        "lg@contoso.com",
+        "svc-backup@contoso.com",
+    ]
 
 
 def test_role_holders_direct_through_groups_and_eligible(judge: Any) -> None:
@@ -386,7 +406,10 @@ def test_narrowing_conditions(judge: Any) -> None:
 
 
 def test_trusted_locations_excluded_leave_a_gap_unless_covered(judge: Any) -> None:
+    """concept-assignment-network: All trusted locations = IP locations marked trusted plus the
+    legacy MFA trusted IPs (not collected: a sign-in may be inside them anywhere)."""
     data = persona_tenant()
+    data["namedLocations"] = []
     data["conditionalAccessPolicies"] = [
         ca(
             "outside trusted",
@@ -436,7 +459,7 @@ def test_break_glass_accounts_and_groups_need_no_coverage(judge: Any) -> None:
 def test_disabled_accounts_are_not_judged(judge: Any) -> None:
     data = persona_tenant()
     data["users"].append(user("off", accountEnabled=False))
-    assert judge(data, {"require": "mfa"})["subjects"] == 32
+    assert judge(data, {"require": "mfa"})["subjects"] == 35  # 32 users and 3 stand-ins
 
 
 def test_spec_typos_are_errors(judge: Any) -> None:
