@@ -171,10 +171,11 @@ def _silence_stdout() -> None:
 
 
 def printable(text: str) -> str:
-    """Error text may quote file content: keep terminal control characters out of it."""
-    from auditor.report._common import printable as strip
+    """Error text may quote file content: keep terminal control characters out of it, and
+    keep any of its lines from reading as a CI workflow command."""
+    from auditor.report.safetext import guard_lines
 
-    return strip(text)
+    return guard_lines(text)
 
 
 def _show_warning(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:

@@ -384,11 +384,21 @@ def print_summary(doc: ResultsDocument, *, quiet: bool, verbose: bool) -> None:
         _echo(verdict_line(doc))
         return
     if sys.stdout.isatty():
+        import io
+
         from rich.console import Console
 
         from auditor.report.console import render_console
+        from auditor.report.safetext import guard_lines
 
-        Console(highlight=False).print(render_console(doc, verbose=verbose), crop=False)
+        # rendered into text first: a wrapped or folded line must not start with a workflow
+        # command either (a terminal is sometimes a CI log: `docker run -t` in a job step)
+        buf = io.StringIO()
+        Console(
+            file=buf, force_terminal=True, color_system="auto", width=Console().width, highlight=False
+        ).print(render_console(doc, verbose=verbose), crop=False)
+        sys.stdout.write(guard_lines(buf.getvalue()))
+        sys.stdout.flush()
         return
     import shutil
 

@@ -4,8 +4,8 @@ Those surfaces have size limits (GitHub: 65,536 characters for a comment, 1 MiB
 for a step summary) and render tables and ``<details>``, so the report leads with
 the verdict and counts, lists only the policies that need attention, folds the
 remediation away, and truncates long lists with "and N more" to stay under
-:data:`MAX_BYTES`. Table cells are escaped: policy text and tenant data may contain
-``|``, newlines or HTML.
+:data:`MAX_BYTES`. Table cells and list items are escaped: policy text and tenant data may
+contain ``|``, newlines, HTML, or Markdown images and links.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from auditor.report._common import (
     tenant_label,
     triage_order,
 )
+from auditor.report.safetext import guard_lines, inert, markdown_text
 
 MAX_BYTES = 60_000
 MAX_TABLE_ROWS = 80
@@ -53,16 +54,16 @@ STATUS_EMOJI = {
 
 
 def cell(text: object, limit: int = 200) -> str:
-    """Text safe inside a Markdown table cell: one line, ``|`` escaped, HTML escaped
-    (GitHub renders inline HTML), cut to ``limit`` characters."""
-    flat = one_line(str(text) if text is not None else "", limit)
-    return html.escape(flat, quote=False).replace("|", "\\|").replace("`", "\\`")
+    """Text safe inside a Markdown table cell or list item: one line, cut to ``limit``
+    characters, HTML escaped (GitHub renders inline HTML), and no image, link, emphasis,
+    code span, table pipe or workflow command made from it (tenant names are anybody's text)."""
+    return markdown_text(one_line(str(text) if text is not None else "", limit))
 
 
 def _block(text: str) -> str:
     """Multi-line text shown verbatim inside ``<details>``: HTML-escaped in a <pre>, so
     Markdown and HTML in policy text cannot break out of the fold."""
-    return "<pre>\n" + html.escape(text.rstrip()) + "\n</pre>"
+    return "<pre>\n" + html.escape(guard_lines(text.rstrip())) + "\n</pre>"
 
 
 def _header(doc: Doc) -> list[str]:
@@ -116,8 +117,8 @@ def _problems_table(doc: Doc, problems: list[Result]) -> list[str]:
 
 def _details(doc: Doc, r: Result) -> str:
     parts = [
-        f"<details><summary><b>{html.escape(str(r['policyId']))}</b>: "
-        f"{html.escape(one_line(r['title'], 200))}</summary>",
+        f"<details><summary><b>{html.escape(inert(str(r['policyId'])))}</b>: "
+        f"{html.escape(inert(one_line(r['title'], 200)))}</summary>",
         "",
     ]
     bad = failing_findings(r)
