@@ -16,7 +16,9 @@ import sys
 from auditor.coverage import capolicy as cap
 from auditor.coverage import tenant_for
 from auditor.coverage.whatif import what_if
+from auditor.cli.whatif_shapes import check_shapes
 from auditor.errors import InputError
+from auditor.report.safetext import guard_lines, inert
 from auditor.snapshot import load_snapshot
 
 
@@ -56,23 +58,33 @@ def run(args: argparse.Namespace) -> int:
         status = snapshot.source_status(name)
         if not status.ok:
             raise InputError(f"{name} is not in the snapshot ({status.describe()})", source=args.snapshot)
-    tenant = tenant_for(snapshot.data, snapshot.source_status)
-    user = tenant.directory.user_by_upn(args.user)
-    if user is None:
-        raise InputError(f"no user {args.user!r} in the snapshot's users", source=args.snapshot)
+    check_shapes(snapshot.data, args.snapshot)
     app = _APP_ALIASES.get(
         args.app.lower(), args.app.lower() if args.app.lower().startswith("urn:") else args.app
     )
-    result = what_if(tenant, str(user["id"]), app, args.client)
+    try:
+        tenant = tenant_for(snapshot.data, snapshot.source_status)
+        user = tenant.directory.user_by_upn(args.user)
+        if user is None:
+            raise InputError(f"no user {args.user!r} in the snapshot's users", source=args.snapshot)
+        result = what_if(tenant, str(user["id"]), app, args.client)
+        outcome = result.outcome()
+    except (AttributeError, TypeError, KeyError, ValueError, IndexError) as exc:
+        # a shape check_shapes does not know yet: still the snapshot's fault, not ours
+        raise InputError(
+            f"malformed conditional access or directory data ({type(exc).__name__}: {exc})",
+            source=args.snapshot,
+        ) from None
     if args.json:
-        print(
+        # ensure_ascii: control and bidi characters travel as \u escapes, never raw
+        _emit(
             json.dumps(
                 {
                     "user": result.user,
                     "guestType": result.guest,
                     "app": result.app,
                     "client": result.client,
-                    "outcome": result.outcome(),
+                    "outcome": outcome,
                     "policies": [
                         {
                             "name": v.name,
@@ -85,22 +97,29 @@ def run(args: argparse.Namespace) -> int:
                     ],
                 },
                 indent=2,
+                ensure_ascii=True,
             )
         )
         return 0
     app_label = cap.atom_name(app)
-    print(
-        f"What if {result.user} ({result.guest or 'member'}) signs in to {app_label} "
-        f"from {cap.CLIENT_LABELS.get(args.client, args.client)}:"
-    )
+    lines = [
+        f"What if {inert(str(result.user))} ({inert(str(result.guest or 'member'))}) signs in to "
+        f"{inert(str(app_label))} from {cap.CLIENT_LABELS.get(args.client, args.client)}:"
+    ]
     for v in result.verdicts:
         mark = {True: "applies", False: "n/a    ", None: "unknown"}[v.applies]
-        state = "" if v.state == "enabled" else f" [{v.state}]"
+        state = "" if v.state == "enabled" else f" [{inert(str(v.state))}]"
         detail = v.reason if v.applies is not True else (v.reason or "")
-        line = f"  {mark}  {v.name}{state}: {v.demands}"
+        line = f"  {mark}  {inert(str(v.name))}{state}: {inert(str(v.demands))}"
         if detail:
-            line += f" — {detail}"
-        print(line)
-    print(f"To sign in: {result.outcome()}")
-    sys.stdout.flush()
+            line += f" — {inert(str(detail))}"
+        lines.append(line)
+    lines.append(f"To sign in: {inert(str(outcome))}")
+    _emit("\n".join(lines))
     return 0
+
+
+def _emit(text: str) -> None:
+    """Print through the shared last step: no control or bidi character, no workflow command."""
+    sys.stdout.write(guard_lines(text) + "\n")
+    sys.stdout.flush()
