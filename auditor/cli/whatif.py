@@ -13,10 +13,10 @@ import argparse
 import json
 import sys
 
+from auditor.cli.whatif_shapes import check_shapes
 from auditor.coverage import capolicy as cap
 from auditor.coverage import tenant_for
 from auditor.coverage.whatif import what_if
-from auditor.cli.whatif_shapes import check_shapes
 from auditor.errors import InputError
 from auditor.report.safetext import guard_lines, inert
 from auditor.snapshot import load_snapshot

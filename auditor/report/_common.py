@@ -13,8 +13,8 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, overload
 
-from auditor.results import GATE_EXIT_CODES
 from auditor.report.safetext import inert, printable
+from auditor.results import GATE_EXIT_CODES
 from auditor.results.types import FindingEntry, ResultEntry, ResultsDocument, SinceInfo, WaiverEntry
 from auditor.vocab import PROBLEM_STATUSES, SEVERITIES, TRIAGE_ORDER, severity_rank
 

@@ -36,7 +36,7 @@ from auditor.report._common import (
     tenant_label,
     triage_order,
 )
-from auditor.report.safetext import guard_lines, inert, markdown_text
+from auditor.report.safetext import guard_lines, inert, markdown_code, markdown_text
 
 MAX_BYTES = 60_000
 MAX_TABLE_ROWS = 80
@@ -58,6 +58,13 @@ def cell(text: object, limit: int = 200) -> str:
     characters, HTML escaped (GitHub renders inline HTML), and no image, link, emphasis,
     code span, table pipe or workflow command made from it (tenant names are anybody's text)."""
     return markdown_text(one_line(str(text) if text is not None else "", limit))
+
+
+def code(text: object) -> str:
+    """A code span holding ``text`` (an ID, a collection name): nothing inside it is
+    interpreted, so only what could end it (a backtick, a table pipe, a line break) is
+    replaced."""
+    return f"`{markdown_code(str(text) if text is not None else '')}`"
 
 
 def _block(text: str) -> str:
@@ -107,7 +114,7 @@ def _problems_table(doc: Doc, problems: list[Result]) -> list[str]:
         fw = ", ".join(framework_ids(r))
         lines.append(
             f"| {STATUS_EMOJI.get(r['status'], '')} {STATUS_LABELS.get(r['status'], r['status'])}{new} "
-            f"| {cell(r['severity'])} | `{cell(r['policyId'])}`{'<br>' + cell(fw) if fw else ''} | {cell(r['title'])} "
+            f"| {cell(r['severity'])} | {code(r['policyId'])}{'<br>' + cell(fw) if fw else ''} | {cell(r['title'])} "
             f"| {n if r['findings'] or r.get('subjectCounts') else '–'} | {cell(r['message'], 160)} |"
         )
     if len(problems) > MAX_TABLE_ROWS:
@@ -149,7 +156,7 @@ def _footer(doc: Doc) -> list[str]:
     if missing:
         lines.append(
             "**Collections not collected:** "
-            + "; ".join(f"`{cell(n)}` ({cell(s)}: {cell(reason, 120)})" for n, s, reason in missing)
+            + "; ".join(f"{code(n)} ({cell(s)}: {cell(reason, 120)})" for n, s, reason in missing)
             + "."
         )
         lines.append("")
@@ -158,7 +165,7 @@ def _footer(doc: Doc) -> list[str]:
         lines.append(
             "**Expired waivers (not applied):** "
             + "; ".join(
-                f"`{cell(pid)}`{' / ' + cell(subj) if subj else ''} (expired {cell(w['expires'])})"
+                f"{code(pid)}{' / ' + cell(subj) if subj else ''} (expired {cell(w['expires'])})"
                 for pid, subj, w in expired[:20]
             )
             + (f"; and {len(expired) - 20} more" if len(expired) > 20 else "")

@@ -27,7 +27,9 @@ import re
 #: C0 controls but tab and newline, DEL, C1 controls (incl. the 8-bit CSI and NEL), the bidi
 #: embeddings, overrides and isolates, the invisible direction marks, and the Unicode line
 #: and paragraph separators
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_CONTROLS = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
 #: every character a terminal, a CI log or a browser may start a new line at
 _BREAKS = re.compile("[\t\n\x0b\x0c\r\x1c-\x1e\x85\u2028\u2029]")
 #: a GitHub Actions workflow command (``::name ...::``) or its older ``##[name]`` form
@@ -59,7 +61,11 @@ def inert(text: str) -> str:
     """One line that cannot start a workflow command, wherever a log or a terminal wraps it:
     a ``::`` or ``##[`` at the start of a word gets a backslash before it."""
     flat = one_line(text)
-    return _COMMAND_AT_WORD.sub(lambda m: m.group(1) + DEFUSE + m.group(2), flat) if ":" in flat or "#" in flat else flat
+    return (
+        _COMMAND_AT_WORD.sub(lambda m: m.group(1) + DEFUSE + m.group(2), flat)
+        if ":" in flat or "#" in flat
+        else flat
+    )
 
 
 def guard_lines(text: str) -> str:
@@ -83,4 +89,18 @@ def markdown_text(text: str) -> str:
     code span is made, table pipes escaped, bare URLs kept from becoming links."""
     flat = html.escape(inert(text), quote=False)
     flat = _MD_PUNCT.sub(r"\\\1", flat)
-    return _MD_AUTOLINK.sub(lambda m: f"\\{m.group(1)}{m.group(2)}" if m.group(1) else f"{m.group(3)}\\{m.group(4)}", flat)
+    return _MD_AUTOLINK.sub(
+        lambda m: f"\\{m.group(1)}{m.group(2)}" if m.group(1) else f"{m.group(3)}\\{m.group(4)}", flat
+    )
+
+
+def markdown_code(text: str) -> str:
+    """The inside of a Markdown code span in a table: one line, no backtick (it would end the
+    span: shown as ``'``), table pipes escaped; nothing else is interpreted there."""
+    return inert(text).replace("`", "'").replace("|", "\\|")
+
+
+def json_text(text: str) -> str:
+    """JSON written for a terminal: the control, bidi and separator characters that ``json``
+    leaves raw become ``\\uXXXX`` escapes (the same string, decoded)."""
+    return _CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

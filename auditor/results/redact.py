@@ -195,9 +195,7 @@ class Redactor:
         """``u-<hash>@domain``: the organisation's domain is kept; another organisation's
         (a guest's home domain) is replaced too."""
         folded = domain.casefold()
-        if self._org_domains and not any(
-            folded == d or folded.endswith("." + d) for d in self._org_domains
-        ):
+        if self._org_domains and not any(folded == d or folded.endswith("." + d) for d in self._org_domains):
             domain = f"ext-{self._digest('domain', folded)[:8]}.invalid"
         return f"u-{self._digest('address', f'{local}@{folded}'.casefold())[:10]}@{domain}"
 
