@@ -185,6 +185,8 @@ def write_reports(
     Every other format is rendered, written and released before the next one, and the
     formats that can stream (csv) never hold their whole text. Returns the sealed document
     and the file names written. ``announce`` hears each file's name before it is written.
+    The files written replace the earlier set in ``out``: report files of an earlier run that
+    this one does not write again are removed (never any other file).
     """
     from auditor.cli.output import staged_report_set
     from auditor.report import get_format
@@ -195,7 +197,7 @@ def write_reports(
     if not formats:
         return write_sealed(doc, None), written
     # into a folder beside ``out``, published as one set: an interrupt leaves the old reports
-    with staged_report_set(out) as staging:
+    with staged_report_set(out, replaces=True) as staging:
         if "json" in formats:
             fmt = get_format("json")
             if announce is not None:
@@ -294,10 +296,25 @@ def _audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
             dict(doc), formats, out, announce=lambda name: shown.update(f"Writing {name}")
         )
     result = api.AuditResult(sealed)  # type: ignore[arg-type]
-    print_summary(result.document, quiet=args.quiet, verbose=args.verbose)
-    if rendered:
-        _echo(f"wrote {', '.join(str(out / f) for f in rendered)}")
+    try:
+        print_summary(result.document, quiet=args.quiet, verbose=args.verbose)
+        if rendered:
+            _echo(f"wrote {', '.join(str(out / f) for f in rendered)}")
+    except OSError as exc:  # stdout is full, closed or broken; the reports are written
+        return output_failed(result.exit_code, exc)
     return result.exit_code
+
+
+def output_failed(gate_code: int, exc: OSError) -> int:
+    """The exit code when the console summary could not be written (a full device, a closed
+    pipe): a failed or incomplete gate keeps its code, since the reports that say so are
+    written; a passed gate becomes ``2``, never ``0`` (success that could not be shown is not
+    claimed) and never ``1`` (the tenant did not fail)."""
+    from auditor.cli import EXIT_USAGE, say, silence_stdout
+
+    silence_stdout()
+    say(f"auditor: error: cannot write the summary to standard output: {exc.strerror or exc}")
+    return gate_code or EXIT_USAGE
 
 
 def _reading(snapshot: api.SnapshotSource) -> str:
