@@ -168,6 +168,7 @@ class Redactor:
         self._add(text, "address" if "@" in text else kind, exact_case=False)
 
     def _add(self, value: str, kind: str, *, exact_case: bool) -> None:
+        value = " ".join(value.split())  # spaces are matched as one token, whatever their run
         node = self._trie
         for token in _TOKEN.findall(value):
             node = node.setdefault(_token_key(token), {})
