@@ -31,7 +31,7 @@ _CONTROLS = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
 )
 #: every character a terminal, a CI log or a browser may start a new line at
-_BREAKS = re.compile("[\t\n\x0b\x0c\r\x1c-\x1e\x85\u2028\u2029]")
+_BREAKS = re.compile("[\t\n\x0b\x0c\r\x1c-\x1f\x85\u2028\u2029]")
 #: a GitHub Actions workflow command (``::name ...::``) or its older ``##[name]`` form
 _COMMAND_AT_WORD = re.compile(r"(^|\s)(::|##\[)")
 #: a line that would be read as a workflow command: the runner trims leading whitespace, and
