@@ -262,7 +262,7 @@ def test_whatif_on_malformed_shapes_is_a_one_line_error_naming_the_snapshot(
     tmp_path: Path, capsys, policy: Any, needle: str
 ) -> None:
     snap = _whatif_snapshot(tmp_path, [policy])
-    code, out, err = run(capsys, "whatif", str(snap), "--user", "a@contoso.com")
+    code, _out, err = run(capsys, "whatif", str(snap), "--user", "a@contoso.com")
     assert code == 2, err
     assert "unexpected failure" not in err and "Traceback" not in err
     lines = err.strip().splitlines()
