@@ -17,15 +17,20 @@ from pathlib import Path
 import pytest
 
 from auditor.cli import output
-from tests.hostile.conftest import MFA_POLICY, ROOT, ca_policy, run, write
-from tests.spine.conftest import write_snapshot  # noqa: F401  (fixture)
+from tests.hostile.conftest import MFA_POLICY, ROOT, ca_policy, run, snapshot_doc, write
 
 ALL = ["results.json", "results.sarif", "results.junit.xml", "summary.md", "findings.csv", "report.html"]
 
 
 @pytest.fixture
-def inputs(tmp_path: Path, write_snapshot) -> tuple[str, str, str]:
+def inputs(tmp_path: Path) -> tuple[str, str, str]:
     """(passing snapshot, failing snapshot, policy folder)."""
+
+    def write_snapshot(data: dict[str, object], name: str) -> Path:
+        path = tmp_path / name
+        path.write_text(json.dumps(snapshot_doc(data)), encoding="utf-8")
+        return path
+
     passing = str(write_snapshot({"conditionalAccessPolicies": [ca_policy("p")]}, name="pass.json"))
     failing = str(
         write_snapshot({"conditionalAccessPolicies": [ca_policy("p", controls=["block"])]}, name="fail.json")
@@ -45,7 +50,7 @@ def test_a_run_with_fewer_formats_removes_the_earlier_runs_other_reports(
     out = tmp_path / "r"
     assert run(capsys, "audit", failing, "--policies", pol, "--out", str(out), "-q")[0] == 1
     assert _names(out) == set(ALL)
-    code, stdout, _ = run(
+    code, _, _ = run(
         capsys, "audit", passing, "--policies", pol, "--out", str(out), "--format", "json,csv", "-q"
     )
     assert code == 0
