@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import math
 import sys
-from collections.abc import Callable, Mapping
+import warnings
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
@@ -275,7 +277,8 @@ def _audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
     old = _load_since(since_path) if since_path else None
     redactor = _redactor(args, inputs.snapshot)
     progress = shown.policies if shown.enabled else None
-    doc = api.evaluate(inputs, progress=progress, policy_timeout=args.policy_timeout)
+    with _warnings_redacted(redactor):  # a waiver's warning may quote the subject it names
+        doc = api.evaluate(inputs, progress=progress, policy_timeout=args.policy_timeout)
     if redactor is not None:
         from auditor.results.redact import redact_document
 
@@ -365,6 +368,24 @@ def _redactor(args: argparse.Namespace, snapshot: Any) -> Any:
             source=key_file or "--redact",
         )
     return Redactor(key, snapshot.data)
+
+
+@contextlib.contextmanager
+def _warnings_redacted(redactor: Any) -> Iterator[None]:
+    """With ``--redact``, warnings shown on stderr are redacted like the reports."""
+    if redactor is None:
+        yield
+        return
+    previous = warnings.showwarning
+
+    def show(message: Warning | str, category: type[Warning], *rest: Any, **kw: Any) -> None:
+        previous(redactor.text(str(message)), category, *rest, **kw)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = previous
 
 
 def report_anchor(baseline: str | None, snapshot: api.SnapshotSource) -> str | None:

@@ -284,3 +284,40 @@ def test_each_legal_special_character_inside_a_local_part_by_pattern(char: str) 
     upn = f"first{char}last@contoso.com"
     out = r.text(f"see {upn}, now")
     assert "first" not in out and "last" not in out and out.startswith("see u-") and out.endswith(", now")
+
+
+def test_warnings_on_stderr_are_redacted_too(tmp_path: Path, capsys, monkeypatch) -> None:
+    """A subject waiver naming nobody is reported with the name it gives: redacted with --redact."""
+    monkeypatch.setenv("AUDITOR_REDACT_KEY", KEY)
+    from tests.spine.conftest import snapshot_doc
+
+    snap = tmp_path / "snap.json"
+    snap.write_text(json.dumps(snapshot_doc({"users": _users(), "domains": DOMAINS})), encoding="utf-8")
+    pol = write(tmp_path / "p" / "everyone.yaml", POLICY)
+    waivers = write(
+        tmp_path / "w.yaml",
+        """
+        waivers:
+          - policy: TEST.REDACT.EVERYONE
+            subjects: ["marc!archer@contoso.com", "gone.person#EXT#@contoso.onmicrosoft.com"]
+            reason: r
+            owner: xenodora~tilde@contoso.com
+            expires: 2099-01-01
+        """,
+    )
+    args = [
+        "audit",
+        str(snap),
+        "--policies",
+        str(pol),
+        "--waivers",
+        str(waivers),
+        "--out",
+        str(tmp_path / "r"),
+    ]
+    code, out, err = run(capsys, *args, "--redact", "-v")
+    assert code == 1 and "not among its" in err, err  # the warning is there...
+    for secret in ("gone.person", "marc!archer", "xenodora", "tilde"):
+        assert secret not in out + err  # ...without the names it quotes
+    code, _, err = run(capsys, *args, "-q")
+    assert "gone.person#EXT#@contoso.onmicrosoft.com" in err  # unredacted runs still say who
