@@ -62,7 +62,10 @@ ADDRESS_FIELDS = (
     "issuerAssignedId",
     "signInName",
 )
-_ADDRESS_KEYS = frozenset(f.lower() for f in ADDRESS_FIELDS)
+#: the spellings those fields have in Graph (camelCase), Exchange (PascalCase) and exports
+_ADDRESS_SPELLINGS = frozenset(
+    spelling for f in ADDRESS_FIELDS for spelling in (f, f.lower(), f[0].upper() + f[1:])
+)
 _ODATA_KINDS = {"user": "Person", "group": "Group", "serviceprincipal": "App", "application": "App"}
 #: result members that are policy text, not tenant data
 _POLICY_TEXT = frozenset(
@@ -88,6 +91,7 @@ _EMAIL = re.compile(rf"({_LOCAL})@([\w-]+(?:\.[\w-]+)+)")
 _GUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
 #: the tokens known values are matched by
 _TOKEN = re.compile(r"\w+|\s+|.", re.DOTALL)
+_WORDS = re.compile(r"\w+")
 _SPACE = " "
 #: ``SMTP:``, ``smtp:``, ``SIP:``... before an address in proxyAddresses
 _PROXY_PREFIX = re.compile(r"^[A-Za-z0-9]{1,10}:(?=[^:]*@)")
@@ -119,6 +123,9 @@ class Redactor:
         #: token trie of every known value
         self._trie: dict[str, Any] = {}
         self._cache: dict[tuple[str, str], str] = {}
+        self._seen: set[tuple[str, str, bool]] = set()
+        #: object keys (field names, mostly) seen before, redacted
+        self._keys: dict[str, str] = {}
         self._org_domains = _org_domains(records)
         for collection, value in records.items():
             kind = PRINCIPAL_COLLECTIONS.get(collection)
@@ -127,34 +134,43 @@ class Redactor:
                     self._walk(members, "Person")
             else:
                 self._walk(value, kind)
+        self._seen.clear()  # only indexing needs it
+        #: first tokens of known values: words (looked up as a set), and the rest
+        self._root_words = frozenset(k for k in self._trie if _WORDS.fullmatch(k))
+        self._root_other = frozenset(k for k in self._trie if k not in self._root_words)
 
     # -- indexing -------------------------------------------------------------------
 
     def _walk(self, value: Any, kind: str | None) -> None:
         """Index the principals in ``value``: records of a principal collection (``kind``),
-        and below them or anywhere else, objects that name a principal."""
+        and below them or anywhere else, objects that name a principal. (Plain ``dict`` and
+        ``list`` checks: a snapshot is decoded JSON, and this walks all of it.)"""
         stack: list[tuple[Any, str | None]] = [(value, kind)]
         while stack:
             item, default = stack.pop()
-            if isinstance(item, list):
-                stack.extend((v, default) for v in item)
+            if type(item) is list:
+                stack.extend((v, default) for v in item if type(v) is dict or type(v) is list)
                 continue
-            if not isinstance(item, Mapping):
+            if type(item) is not dict:
                 continue
             record_kind = _principal_kind(item, default)
             if record_kind is not None:
                 oid = item.get("id")
-                if isinstance(oid, str):
+                if type(oid) is str:
                     self._ids.add(oid.lower())
                 for field in NAME_FIELDS:
                     name = item.get(field)
-                    if isinstance(name, str) and len(name.strip()) >= 2:
-                        self._add(name.strip(), record_kind, exact_case=True)
+                    if type(name) is str and len(name.strip()) >= 2:
+                        self._add(name, record_kind, exact_case=True)
             for field, field_value in item.items():
-                if isinstance(field, str) and field.lower() in _ADDRESS_KEYS:
+                if field in _ADDRESS_SPELLINGS:
                     for text in _strings(field_value):
                         self._add_address(text, record_kind or "Person")
-                elif isinstance(field_value, Mapping | list):
+                elif type(field_value) is dict or (
+                    type(field_value) is list
+                    and field_value
+                    and (type(field_value[0]) is dict or type(field_value[0]) is list)
+                ):
                     # nested objects are principals only when they say so
                     stack.append((field_value, None))
 
@@ -168,6 +184,10 @@ class Redactor:
         self._add(text, "address" if "@" in text else kind, exact_case=False)
 
     def _add(self, value: str, kind: str, *, exact_case: bool) -> None:
+        seen = (value, kind, exact_case)
+        if seen in self._seen:  # group members repeat the same people many times
+            return
+        self._seen.add(seen)
         value = " ".join(value.split())  # spaces are matched as one token, whatever their run
         node = self._trie
         for token in _TOKEN.findall(value):
@@ -229,7 +249,16 @@ class Redactor:
         root = self._trie
         if not root:
             return
-        tokens = [(m.start(), m.end(), _token_key(m.group())) for m in _TOKEN.finditer(text)]
+        folded = text.casefold()
+        if not self._root_other and self._root_words.isdisjoint(_WORDS.findall(folded)):
+            return  # no word of the text starts a known value (most evidence values)
+        if len(folded) == len(text):  # offsets agree: one casefold for the whole text
+            tokens = [
+                (m.start(), m.end(), _SPACE if m.group().isspace() else m.group())
+                for m in _TOKEN.finditer(folded)
+            ]
+        else:
+            tokens = [(m.start(), m.end(), _token_key(m.group())) for m in _TOKEN.finditer(text)]
         i = 0
         while i < len(tokens):
             node = root.get(tokens[i][2])
@@ -270,8 +299,18 @@ class Redactor:
         if isinstance(value, list):
             return [self.value(v) for v in value]
         if isinstance(value, Mapping):
-            return {self.text(str(k)): self.value(v) for k, v in value.items()}
+            return {self._object_key(str(k)): self.value(v) for k, v in value.items()}
         return value
+
+    def _object_key(self, key: str) -> str:
+        """An object key: a field name, repeated in every finding's evidence (so remembered),
+        or a principal's name or address when evidence is keyed by them."""
+        out = self._keys.get(key)
+        if out is None:
+            out = self.text(key)
+            if len(self._keys) < 100_000:
+                self._keys[key] = out
+        return out
 
 
 def _strings(value: Any) -> Iterable[str]:
