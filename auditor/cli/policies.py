@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from auditor.errors import InputError, InputErrors
-from auditor.report._common import printable
+from auditor.report.safetext import printable
 from auditor.suggest import did_you_mean
 
 FRAMEWORKS = ("cisa-scuba", "cis-m365-v5", "nist-800-53")

@@ -9,7 +9,7 @@ line naming the snapshot and the member (exit 2), never an "unexpected failure".
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from auditor.errors import InputError
 
@@ -61,7 +61,7 @@ class _Where:
             return None
         if not isinstance(value, Mapping):
             self.fail(path, value, "an object" + (" or null" if optional else ""))
-        return value  # type: ignore[return-value]
+        return cast("Mapping[str, Any]", value)
 
     def strings(self, path: str, value: Any) -> None:
         if value is None:
