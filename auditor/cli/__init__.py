@@ -19,7 +19,7 @@ import sys
 import traceback
 import warnings
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from types import FrameType
 from typing import Any, NoReturn
 
@@ -160,7 +160,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _silence_stdout() -> None:
+def silence_stdout() -> None:
     """After the reader closed our stdout, stop Python from failing again when it flushes at exit."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -170,16 +170,26 @@ def _silence_stdout() -> None:
         pass
 
 
-def printable(text: str) -> str:
-    """Error text may quote file content: keep terminal control characters out of it."""
-    from auditor.report._common import printable as strip
+def say(text: str) -> None:
+    """One line on stderr, if stderr can still take it: a full or closed stderr must not turn
+    an error report into a second, unreported failure (or a traceback and exit 1)."""
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except (OSError, ValueError):
+        pass
 
-    return strip(text)
+
+def printable(text: str) -> str:
+    """Error text may quote file content: keep terminal control characters out of it, and
+    keep any of its lines from reading as a CI workflow command."""
+    from auditor.report.safetext import guard_lines
+
+    return guard_lines(text)
 
 
 def _show_warning(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
     if issubclass(category, AuditWarning):
-        print(f"auditor: warning: {printable(str(message))}", file=sys.stderr)
+        say(f"auditor: warning: {printable(str(message))}")
     else:
         _ORIGINAL_SHOWWARNING(message, category, *args, **kwargs)
 
@@ -187,13 +197,11 @@ def _show_warning(message: Warning | str, category: type[Warning], *args: Any, *
 def _unexpected(exc: BaseException, debug: bool) -> int:
     """The net under every command: one line and exit 2, the traceback only with ``--debug``."""
     if debug:
-        traceback.print_exception(exc, file=sys.stderr)
+        with suppress(OSError, ValueError):
+            traceback.print_exception(exc, file=sys.stderr)
     text = str(exc).splitlines()[0][:300] if str(exc) else ""
     detail = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-    print(
-        f"auditor: error: unexpected failure ({printable(detail)}); rerun with --debug for the traceback",
-        file=sys.stderr,
-    )
+    say(f"auditor: error: unexpected failure ({printable(detail)}); rerun with --debug for the traceback")
     return EXIT_USAGE
 
 
@@ -259,16 +267,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             warnings.showwarning = _show_warning
             return int(func(args))
     except InputError as exc:
-        print(f"auditor: error: {printable(str(exc))}", file=sys.stderr)
+        say(f"auditor: error: {printable(str(exc))}")
         return EXIT_USAGE
     except BrokenPipeError:
         # `auditor policies list --json | head`: the reader has what it wanted. A gate command
         # still must not report success it could not fully print.
-        _silence_stdout()
+        silence_stdout()
         return EXIT_USAGE if args.command in GATE_COMMANDS else EXIT_OK
     except KeyboardInterrupt as exc:
         what = "terminated" if isinstance(exc, Terminated) else "interrupted"
-        print(f"auditor: {what}", file=sys.stderr)
+        say(f"auditor: {what}")
         return 130
     except (Exception, RecursionError, MemoryError) as exc:
         return _unexpected(exc, debug)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import math
 import sys
-from collections.abc import Callable, Mapping
+import warnings
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
@@ -185,6 +187,8 @@ def write_reports(
     Every other format is rendered, written and released before the next one, and the
     formats that can stream (csv) never hold their whole text. Returns the sealed document
     and the file names written. ``announce`` hears each file's name before it is written.
+    The files written replace the earlier set in ``out``: report files of an earlier run that
+    this one does not write again are removed (never any other file).
     """
     from auditor.cli.output import staged_report_set
     from auditor.report import get_format
@@ -195,7 +199,7 @@ def write_reports(
     if not formats:
         return write_sealed(doc, None), written
     # into a folder beside ``out``, published as one set: an interrupt leaves the old reports
-    with staged_report_set(out) as staging:
+    with staged_report_set(out, replaces=True) as staging:
         if "json" in formats:
             fmt = get_format("json")
             if announce is not None:
@@ -273,7 +277,8 @@ def _audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
     old = _load_since(since_path) if since_path else None
     redactor = _redactor(args, inputs.snapshot)
     progress = shown.policies if shown.enabled else None
-    doc = api.evaluate(inputs, progress=progress, policy_timeout=args.policy_timeout)
+    with _warnings_redacted(redactor):  # a waiver's warning may quote the subject it names
+        doc = api.evaluate(inputs, progress=progress, policy_timeout=args.policy_timeout)
     if redactor is not None:
         from auditor.results.redact import redact_document
 
@@ -294,10 +299,25 @@ def _audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
             dict(doc), formats, out, announce=lambda name: shown.update(f"Writing {name}")
         )
     result = api.AuditResult(sealed)  # type: ignore[arg-type]
-    print_summary(result.document, quiet=args.quiet, verbose=args.verbose)
-    if rendered:
-        _echo(f"wrote {', '.join(str(out / f) for f in rendered)}")
+    try:
+        print_summary(result.document, quiet=args.quiet, verbose=args.verbose)
+        if rendered:
+            _echo(f"wrote {', '.join(str(out / f) for f in rendered)}")
+    except OSError as exc:  # stdout is full, closed or broken; the reports are written
+        return output_failed(result.exit_code, exc)
     return result.exit_code
+
+
+def output_failed(gate_code: int, exc: OSError) -> int:
+    """The exit code when the console summary could not be written (a full device, a closed
+    pipe): a failed or incomplete gate keeps its code, since the reports that say so are
+    written; a passed gate becomes ``2``, never ``0`` (success that could not be shown is not
+    claimed) and never ``1`` (the tenant did not fail)."""
+    from auditor.cli import EXIT_USAGE, say, silence_stdout
+
+    silence_stdout()
+    say(f"auditor: error: cannot write the summary to standard output: {exc.strerror or exc}")
+    return gate_code or EXIT_USAGE
 
 
 def _reading(snapshot: api.SnapshotSource) -> str:
@@ -350,6 +370,24 @@ def _redactor(args: argparse.Namespace, snapshot: Any) -> Any:
     return Redactor(key, snapshot.data)
 
 
+@contextlib.contextmanager
+def _warnings_redacted(redactor: Any) -> Iterator[None]:
+    """With ``--redact``, warnings shown on stderr are redacted like the reports."""
+    if redactor is None:
+        yield
+        return
+    previous = warnings.showwarning
+
+    def show(message: Warning | str, category: type[Warning], *rest: Any, **kw: Any) -> None:
+        previous(redactor.text(str(message)), category, *rest, **kw)
+
+    warnings.showwarning = show
+    try:
+        yield
+    finally:
+        warnings.showwarning = previous
+
+
 def report_anchor(baseline: str | None, snapshot: api.SnapshotSource) -> str | None:
     """The file SARIF results point at: one that exists in the repository being scanned.
 
@@ -384,11 +422,21 @@ def print_summary(doc: ResultsDocument, *, quiet: bool, verbose: bool) -> None:
         _echo(verdict_line(doc))
         return
     if sys.stdout.isatty():
+        import io
+
         from rich.console import Console
 
         from auditor.report.console import render_console
+        from auditor.report.safetext import guard_lines
 
-        Console(highlight=False).print(render_console(doc, verbose=verbose), crop=False)
+        # rendered into text first: a wrapped or folded line must not start with a workflow
+        # command either (a terminal is sometimes a CI log: `docker run -t` in a job step)
+        buf = io.StringIO()
+        Console(
+            file=buf, force_terminal=True, color_system="auto", width=Console().width, highlight=False
+        ).print(render_console(doc, verbose=verbose), crop=False)
+        sys.stdout.write(guard_lines(buf.getvalue()))
+        sys.stdout.flush()
         return
     import shutil
 

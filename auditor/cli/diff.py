@@ -96,14 +96,27 @@ def render(d: dict[str, Any], fmt: str, width: int = 100) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from auditor.report._common import printable_doc
+    from auditor.report.safetext import guard_lines, json_text
 
     d = compute(args.old, args.new)
-    if args.format != "json":  # JSON escapes control characters itself; text goes to a terminal
-        d = printable_doc(d)
-    if args.format == "text" and sys.stdout.isatty():
-        Console(highlight=False, emoji=False).print(render_text(d))
+    if args.format == "json":  # the data whole, with control and bidi characters as \u escapes
+        sys.stdout.write(json_text(render(d, args.format)))
     else:
-        sys.stdout.write(render(d, args.format))
+        # tenant text without control or bidi characters, and no line a CI log reads as a command
+        d = printable_doc(d)
+        if args.format == "text" and sys.stdout.isatty():
+            buf = io.StringIO()
+            Console(
+                file=buf,
+                force_terminal=True,
+                color_system="auto",
+                width=Console().width,
+                highlight=False,
+                emoji=False,
+            ).print(render_text(d))
+            sys.stdout.write(guard_lines(buf.getvalue()))
+        else:
+            sys.stdout.write(guard_lines(render(d, args.format)))
     if args.fail_on_new and d["kind"] == "results" and d["newFailures"]:
         return 1
     return 0

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from auditor.errors import InputError, InputErrors
 from auditor.policy.frameworks import RETIRED_FRAMEWORKS, Coverage, coverage, coverage_text, sort_ids
-from auditor.report._common import printable
+from auditor.report.safetext import printable
 from auditor.suggest import did_you_mean
 
 #: the framework versions shipped in auditor/data/frameworks/ (a test keeps this list in step)

@@ -13,10 +13,12 @@ import argparse
 import json
 import sys
 
+from auditor.cli.whatif_shapes import check_shapes
 from auditor.coverage import capolicy as cap
 from auditor.coverage import tenant_for
-from auditor.coverage.whatif import WhatIf, what_if
+from auditor.coverage.whatif import UnknownLocation, WhatIf, what_if
 from auditor.errors import InputError
+from auditor.report.safetext import guard_lines, inert
 from auditor.snapshot import load_snapshot
 
 
@@ -62,42 +64,57 @@ def run(args: argparse.Namespace) -> int:
         status = snapshot.source_status(name)
         if not status.ok:
             raise InputError(f"{name} is not in the snapshot ({status.describe()})", source=args.snapshot)
-    tenant = tenant_for(snapshot.data, snapshot.source_status)
-    user = tenant.directory.user_by_upn(args.user)
-    if user is None:
-        raise InputError(f"no user {args.user!r} in the snapshot's users", source=args.snapshot)
+    check_shapes(snapshot.data, args.snapshot)
     app = _APP_ALIASES.get(
         args.app.lower(), args.app.lower() if args.app.lower().startswith("urn:") else args.app
     )
     try:
+        tenant = tenant_for(snapshot.data, snapshot.source_status)
+        user = tenant.directory.user_by_upn(args.user)
+        if user is None:
+            raise InputError(f"no user {args.user!r} in the snapshot's users", source=args.snapshot)
         result = what_if(tenant, str(user["id"]), app, args.client, args.location)
-    except LookupError as err:
+        states = [state for state in (result, result.activated) if state is not None]
+        outcomes = [state.outcome() for state in states]
+    except UnknownLocation as err:
         raise InputError(str(err.args[0]), source=args.snapshot) from None
+    except (AttributeError, TypeError, KeyError, ValueError, IndexError) as exc:
+        # a shape check_shapes does not know yet: still the snapshot's fault, not ours
+        raise InputError(
+            f"malformed conditional access or directory data ({type(exc).__name__}: {exc})",
+            source=args.snapshot,
+        ) from None
     if args.json:
-        print(json.dumps(_as_json(result), indent=2))
+        # ensure_ascii: control and bidi characters travel as \u escapes, never raw
+        _emit(json.dumps(_as_json(result), indent=2, ensure_ascii=True))
         return 0
     app_label = cap.atom_name(app)
-    where = f" at {args.location}" if args.location else ""
-    for state in (result, result.activated):
-        if state is None:
-            continue
-        print(
-            f"What if {state.user} ({state.guest or 'member'}) signs in to {app_label} "
-            f"from {cap.CLIENT_LABELS.get(args.client, args.client)}{where}"
-            + (f", {state.state}" if state.state else "")
+    where = f" at {inert(str(args.location))}" if args.location else ""
+    lines: list[str] = []
+    for state, outcome in zip(states, outcomes, strict=True):
+        lines.append(
+            f"What if {inert(str(state.user))} ({inert(str(state.guest or 'member'))}) signs in to "
+            f"{inert(str(app_label))} from {cap.CLIENT_LABELS.get(args.client, args.client)}{where}"
+            + (f", {inert(str(state.state))}" if state.state else "")
             + ":"
         )
         for v in state.verdicts:
             mark = {True: "applies", False: "n/a    ", None: "unknown"}[v.applies]
-            label = "" if v.enforced else f" [{v.state}: not enforced]"
+            label = "" if v.enforced else f" [{inert(str(v.state))}: not enforced]"
             detail = v.reason if v.applies is not True else (v.reason or "")
-            line = f"  {mark}  {v.name}{label}: {v.demands}"
+            line = f"  {mark}  {inert(str(v.name))}{label}: {inert(str(v.demands))}"
             if detail:
-                line += f" — {detail}"
-            print(line)
-        print(f"To sign in: {state.outcome()}")
-    sys.stdout.flush()
+                line += f" — {inert(str(detail))}"
+            lines.append(line)
+        lines.append(f"To sign in: {inert(str(outcome))}")
+    _emit("\n".join(lines))
     return 0
+
+
+def _emit(text: str) -> None:
+    """Print through the shared last step: no control or bidi character, no workflow command."""
+    sys.stdout.write(guard_lines(text) + "\n")
+    sys.stdout.flush()
 
 
 def _as_json(result: WhatIf) -> dict[str, object]:

@@ -21,6 +21,10 @@ from auditor.coverage.model import DIMENSIONS, Requirement, Tenant, UserClass, r
 from auditor.coverage.paths import atoms_for, path_reason
 
 
+class UnknownLocation(LookupError):
+    """``--location`` names nothing the snapshot knows (a user's mistake, not a malformed snapshot)."""
+
+
 @dataclass(frozen=True)
 class PolicyVerdict:
     name: str
@@ -101,13 +105,13 @@ def what_if(
     client: str = "browser",
     location: str | None = None,
 ) -> WhatIf:
-    """What If for one user; raises LookupError when ``location`` names nothing the snapshot knows."""
+    """What If for one user; raises UnknownLocation when ``location`` names nothing the snapshot knows."""
     cls = user_class(tenant, user_id)
     regions: list[str] | None = None
     if location is not None:
         regions = tenant.locations.find(location)
         if not regions:
-            raise LookupError(
+            raise UnknownLocation(
                 f"no named location, IP address or country code {location!r}; named locations: "
                 + (", ".join(sorted(n.label() for n in tenant.locations.named.values())) or "none")
             )

@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, overload
 
+from auditor.report.safetext import inert, printable
 from auditor.results import GATE_EXIT_CODES
 from auditor.results.types import FindingEntry, ResultEntry, ResultsDocument, SinceInfo, WaiverEntry
 from auditor.vocab import PROBLEM_STATUSES, SEVERITIES, TRIAGE_ORDER, severity_rank
@@ -43,16 +44,6 @@ STATUS_ICONS = {
 GATE_LABELS = {"passed": "PASSED", "failed": "FAILED", "incomplete": "INCOMPLETE"}
 
 
-#: C0 controls but tab and newline, DEL, C1 controls (incl. the 8-bit CSI), and the bidi
-#: overrides: tenant data holding them could move the cursor or repaint "gate passed"
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-def printable(text: str) -> str:
-    """``text`` without terminal control characters (escape sequences lose their ESC and show as text)."""
-    return _CONTROLS.sub("", text) if _CONTROLS.search(text) else text
-
-
 def printable_doc(value: Any) -> Any:
     """A copy of a results document (or any JSON value) with every string made :func:`printable`."""
     if isinstance(value, str):
@@ -66,13 +57,14 @@ def printable_doc(value: Any) -> Any:
 
 def printable_view(value: Any) -> Any:
     """A read-only view of a results document (or any JSON value) whose every string is
-    :func:`printable`.
+    :func:`~auditor.report.safetext.inert`: one line, no control or bidi characters, no
+    workflow command a CI log could run (the console's view of tenant text).
 
     A view, not a copy: the console shows a few hundred lines of a document that can hold
     a million findings, so strings are cleaned when they are read (a copy walked every
     finding and its evidence, a tenth of a 100,000-user audit)."""
     if isinstance(value, str):
-        return printable(value)
+        return inert(value)
     if isinstance(value, Mapping):
         return _PrintableMapping(value)
     if isinstance(value, list | tuple):
@@ -92,14 +84,14 @@ class _PrintableMapping(Mapping[str, Any]):
         return printable_view(self._data[key])
 
     def __iter__(self) -> Iterator[str]:
-        return (printable(k) for k in self._data)
+        return (inert(k) for k in self._data)
 
     def __len__(self) -> int:
         return len(self._data)
 
     def items(self) -> Iterator[tuple[str, Any]]:  # type: ignore[override]
         # straight from the data: a key holding control characters is shown cleaned
-        return ((printable(k), printable_view(v)) for k, v in self._data.items())
+        return ((inert(k), printable_view(v)) for k, v in self._data.items())
 
 
 class _PrintableSequence(Sequence[Any]):

@@ -37,6 +37,7 @@ from auditor.report._common import (
     top_fixes,
     triage_order,
 )
+from auditor.report.safetext import guard_lines
 
 #: with more passing policies than this, passes are summarised in one line unless verbose
 COLLAPSE_PASSES_OVER = 10
@@ -103,7 +104,8 @@ def fit(prefix: str, text: str, width: int, verbose: bool) -> str:
 def render_console_lines(doc: Doc, width: int = MIN_PLAIN_WIDTH, *, verbose: bool = False) -> str:
     """The summary for logs without a terminal: one line per policy and per failing
     subject, no boxes, at least :data:`MIN_PLAIN_WIDTH` columns; every line that names a
-    policy starts with its status and ID, so ``grep`` finds it. Control characters removed."""
+    policy starts with its status and ID, so ``grep`` finds it. Tenant text is one line without
+    control characters, and no line can be read as a CI workflow command."""
     raw, doc = doc, printable_view(doc)
     width = max(width, MIN_PLAIN_WIDTH)
     snap = doc["snapshot"]
@@ -160,4 +162,6 @@ def render_console_lines(doc: Doc, width: int = MIN_PLAIN_WIDTH, *, verbose: boo
             fit(note[: len(note) - len(note.lstrip())], note.lstrip(), width, verbose) for note in shown_notes
         ]
     lines += ["", counts_line(doc), verdict_line(doc)]
-    return "\n".join(lines) + "\n"
+    # the last word: every field is one line already (printable_view); no line may read as a
+    # CI workflow command whatever a policy or tenant text holds
+    return guard_lines("\n".join(lines) + "\n")

@@ -22,7 +22,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from auditor.report._common import Doc, Result
-from auditor.report.markdown import cell
+from auditor.report.markdown import cell, code
 from auditor.results import canonical_json
 
 BAD = ("fail", "error")
@@ -276,7 +276,7 @@ def render_markdown(d: Mapping[str, Any]) -> str:
                     "|---|---|---|---|---|---|",
                 ]
                 lines += [
-                    f"| `{cell(e['policyId'])}` | {cell(e['severity'])} | {cell(e['before'] or '–')} | "
+                    f"| {code(e['policyId'])} | {cell(e['severity'])} | {cell(e['before'] or '–')} | "
                     f"{cell(e['after'] or '–')} | {cell(e['title'])} | {cell(_subjects_note(e), 300)} |"
                     for e in items
                 ]
@@ -291,21 +291,21 @@ def render_markdown(d: Mapping[str, Any]) -> str:
     if d["collections"]:
         lines += ["| Collection | Added | Removed | Changed |", "|---|---:|---:|---:|"]
         lines += [
-            f"| `{cell(n)}` | {len(e['added'])} | {len(e['removed'])} | {len(e['changed'])} |"
+            f"| {code(n)} | {len(e['added'])} | {len(e['removed'])} | {len(e['changed'])} |"
             for n, e in d["collections"].items()
         ]
         lines.append("")
         for n, e in d["collections"].items():
             for sign, key in (("+", "added"), ("-", "removed"), ("~", "changed")):
-                lines += [f"- `{cell(n)}` {sign} {cell(label)}" for label in e[key][:50]]
+                lines += [f"- {code(n)} {sign} {cell(label)}" for label in e[key][:50]]
                 if len(e[key]) > 50:
-                    lines.append(f"- `{cell(n)}` {sign} and {len(e[key]) - 50} more")
+                    lines.append(f"- {code(n)} {sign} and {len(e[key]) - 50} more")
         lines.append("")
     if d["sourceStatusChanges"]:
         lines.append(
             "Collection status changes: "
             + "; ".join(
-                f"`{cell(s['collection'])}` {cell(s['before'] or 'absent')} → {cell(s['after'] or 'absent')}"
+                f"{code(s['collection'])} {cell(s['before'] or 'absent')} → {cell(s['after'] or 'absent')}"
                 for s in d["sourceStatusChanges"]
             )
         )

@@ -4,8 +4,8 @@ Those surfaces have size limits (GitHub: 65,536 characters for a comment, 1 MiB
 for a step summary) and render tables and ``<details>``, so the report leads with
 the verdict and counts, lists only the policies that need attention, folds the
 remediation away, and truncates long lists with "and N more" to stay under
-:data:`MAX_BYTES`. Table cells are escaped: policy text and tenant data may contain
-``|``, newlines or HTML.
+:data:`MAX_BYTES`. Table cells and list items are escaped: policy text and tenant data may
+contain ``|``, newlines, HTML, or Markdown images and links.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from auditor.report._common import (
     triage_order,
 )
 from auditor.report._coverage import framework_coverage
+from auditor.report.safetext import guard_lines, inert, markdown_code, markdown_text
 
 MAX_BYTES = 60_000
 MAX_TABLE_ROWS = 80
@@ -55,16 +56,23 @@ STATUS_EMOJI = {
 
 
 def cell(text: object, limit: int = 200) -> str:
-    """Text safe inside a Markdown table cell: one line, ``|`` escaped, HTML escaped
-    (GitHub renders inline HTML), cut to ``limit`` characters."""
-    flat = one_line(str(text) if text is not None else "", limit)
-    return html.escape(flat, quote=False).replace("|", "\\|").replace("`", "\\`")
+    """Text safe inside a Markdown table cell or list item: one line, cut to ``limit``
+    characters, HTML escaped (GitHub renders inline HTML), and no image, link, emphasis,
+    code span, table pipe or workflow command made from it (tenant names are anybody's text)."""
+    return markdown_text(one_line(str(text) if text is not None else "", limit))
+
+
+def code(text: object) -> str:
+    """A code span holding ``text`` (an ID, a collection name): nothing inside it is
+    interpreted, so only what could end it (a backtick, a table pipe, a line break) is
+    replaced."""
+    return f"`{markdown_code(str(text) if text is not None else '')}`"
 
 
 def _block(text: str) -> str:
     """Multi-line text shown verbatim inside ``<details>``: HTML-escaped in a <pre>, so
     Markdown and HTML in policy text cannot break out of the fold."""
-    return "<pre>\n" + html.escape(text.rstrip()) + "\n</pre>"
+    return "<pre>\n" + html.escape(guard_lines(text.rstrip())) + "\n</pre>"
 
 
 def _header(doc: Doc) -> list[str]:
@@ -108,7 +116,7 @@ def _problems_table(doc: Doc, problems: list[Result]) -> list[str]:
         fw = ", ".join(framework_ids(r))
         lines.append(
             f"| {STATUS_EMOJI.get(r['status'], '')} {STATUS_LABELS.get(r['status'], r['status'])}{new} "
-            f"| {cell(r['severity'])} | `{cell(r['policyId'])}`{'<br>' + cell(fw) if fw else ''} | {cell(r['title'])} "
+            f"| {cell(r['severity'])} | {code(r['policyId'])}{'<br>' + cell(fw) if fw else ''} | {cell(r['title'])} "
             f"| {n if r['findings'] or r.get('subjectCounts') else '–'} | {cell(r['message'], 160)} |"
         )
     if len(problems) > MAX_TABLE_ROWS:
@@ -118,8 +126,8 @@ def _problems_table(doc: Doc, problems: list[Result]) -> list[str]:
 
 def _details(doc: Doc, r: Result) -> str:
     parts = [
-        f"<details><summary><b>{html.escape(str(r['policyId']))}</b>: "
-        f"{html.escape(one_line(r['title'], 200))}</summary>",
+        f"<details><summary><b>{html.escape(inert(str(r['policyId'])))}</b>: "
+        f"{html.escape(inert(one_line(r['title'], 200)))}</summary>",
         "",
     ]
     bad = failing_findings(r)
@@ -168,7 +176,7 @@ def _footer(doc: Doc) -> list[str]:
     if missing:
         lines.append(
             "**Collections not collected:** "
-            + "; ".join(f"`{cell(n)}` ({cell(s)}: {cell(reason, 120)})" for n, s, reason in missing)
+            + "; ".join(f"{code(n)} ({cell(s)}: {cell(reason, 120)})" for n, s, reason in missing)
             + "."
         )
         lines.append("")
@@ -177,7 +185,7 @@ def _footer(doc: Doc) -> list[str]:
         lines.append(
             "**Expired waivers (not applied):** "
             + "; ".join(
-                f"`{cell(pid)}`{' / ' + cell(subj) if subj else ''} (expired {cell(w['expires'])})"
+                f"{code(pid)}{' / ' + cell(subj) if subj else ''} (expired {cell(w['expires'])})"
                 for pid, subj, w in expired[:20]
             )
             + (f"; and {len(expired) - 20} more" if len(expired) > 20 else "")
