@@ -7,7 +7,7 @@ import math
 import sys
 from typing import Any
 
-from auditor.cli import EXIT_OK
+from auditor.cli import EXIT_INCOMPLETE, EXIT_OK
 
 AUTH_HELP = (
     "how to authenticate: default, cli, secret, certificate, workload-identity, device-code, token "
@@ -189,6 +189,12 @@ def run_collect(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    """Exit 0 when every collection is ok or answered (forbidden, not licensed, ...); 3 when a
+    collection is ``error``, none succeeded or the tenant is unknown, with the reasons grouped
+    (printed even with ``--quiet``: they explain the exit code)."""
+    from auditor.cli import printable
+    from auditor.collect.progress import incomplete_report
+
     doc = run_collect(args)
     ok = sum(1 for e in doc["sources"].values() if e["status"] == "ok")
     if not args.quiet:
@@ -196,7 +202,10 @@ def _run(args: argparse.Namespace) -> int:
             f"auditor: wrote {args.snapshot_out}: {ok} of {len(doc['sources'])} collections ok",
             file=sys.stderr,
         )
-    return EXIT_OK
+    problems = incomplete_report(doc)
+    for line in problems:
+        print(f"auditor: {printable(line)}", file=sys.stderr)
+    return EXIT_INCOMPLETE if problems else EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -204,7 +213,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "collect",
         help="read-only collection into a snapshot",
         description="Read the tenant (read-only) into a snapshot file. A collection that cannot be read "
-        "is recorded in 'sources' with its status (forbidden, not_licensed, ...) and no data.",
+        "is recorded in 'sources' with its status (forbidden, not_licensed, ...) and no data. Exit codes: "
+        "0 every collection ok or answered (forbidden, not_licensed, not_supported); 3 a collection is "
+        "error, none succeeded or the tenant is unknown (the reasons are printed, grouped); 2 usage "
+        "errors and local write failures.",
     )
     add_collect_arguments(parser)
     parser.set_defaults(func=_run)

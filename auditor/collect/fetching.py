@@ -95,7 +95,7 @@ API_LABELS = {
     "arm": "Azure Resource Manager",
     "office365": "Office 365 Management Activity API",
     "sharepoint": "SharePoint admin API",
-    "composite": "API",
+    "composite": "several APIs",
 }
 
 
@@ -293,6 +293,28 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
 SendFn = Callable[[str], Awaitable[RawResponse]]
 
 
+def transport_problem(exc: BaseException, url: str) -> str:
+    """What went wrong below HTTP, in words a reader can act on: "connection refused to host:port".
+
+    httpx reports a refused connection as "All connection attempts failed"; the cause it chains
+    (an ``OSError`` with an errno) says which, and fifty collections failing alike are then
+    grouped under one reason by ``auditor collect``.
+    """
+    import socket
+
+    where = origin(url).split("://", 1)[-1]
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError):
+            return f"connection refused to {where}"
+        if isinstance(cause, socket.gaierror):
+            return f"cannot resolve {urlsplit(url).hostname} ({cause.strerror or cause})"
+        if isinstance(cause, OSError) and cause.errno is not None:
+            return f"cannot connect to {where}: {cause.strerror or cause}"
+        cause = cause.__cause__ or cause.__context__
+    return f"transport error: {type(exc).__name__}: {exc}"
+
+
 async def send_with_retries(
     send: SendFn, url: str, source: Source, policy: RetryPolicy, deadline: Deadline, progress: Progress
 ) -> RawResponse:
@@ -323,7 +345,7 @@ async def send_with_retries(
             if not policy.retry_timeouts:
                 raise FetchFailure("error", failure) from None
         except httpx.HTTPError as exc:
-            raise FetchFailure("error", _trim(f"transport error: {type(exc).__name__}: {exc}")) from None
+            raise FetchFailure("error", _trim(transport_problem(exc, url))) from None
         if response is not None and response.status not in RETRY_STATUSES:
             return response
         if attempt >= policy.max_retries:
