@@ -44,7 +44,7 @@ _RETRIES = re.compile(r" \(gave up after \d+ retries\)$")
 def failure_groups(sources: Mapping[str, Mapping[str, Any]]) -> list[str]:
     """The ``error`` collections grouped by reason and API, largest group first.
 
-    ``58 × connection refused to 127.0.0.1:1 (Microsoft Graph): organization, domains, ...``:
+    ``connection refused to 127.0.0.1:1 (Microsoft Graph), 28 collections: organization, ...``:
     fifty identical lines would hide the one reason that matters.
     """
     from auditor.collect.catalog import CATALOG
@@ -61,7 +61,8 @@ def failure_groups(sources: Mapping[str, Mapping[str, Any]]) -> list[str]:
     for (reason, api), names in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         shown = ", ".join(names[:_NAMES_SHOWN])
         more = f" and {len(names) - _NAMES_SHOWN} more" if len(names) > _NAMES_SHOWN else ""
-        lines.append(f"{len(names)} × {reason} ({api}): {shown}{more}")
+        count = "1 collection" if len(names) == 1 else f"{len(names)} collections"
+        lines.append(f"{reason} ({api}), {count}: {shown}{more}")
     return lines
 
 
