@@ -141,7 +141,7 @@ def run_collect(args: argparse.Namespace) -> dict[str, Any]:
     from auditor.collect.importer import parse_import_arg
     from auditor.collect.progress import make_reporter
     from auditor.collect.runner import CollectOptions, collect
-    from auditor.errors import InputError
+    from auditor.errors import InputError, local_write_failure
 
     names = args.sources.split(",") if args.sources else None
     sources = select_sources(names)
@@ -183,7 +183,7 @@ def run_collect(args: argparse.Namespace) -> dict[str, Any]:
     try:
         return collect(auth, options, out=args.snapshot_out, reporter=reporter)
     except OSError as exc:  # the snapshot could not be written (the old file, if any, is intact)
-        raise InputError(f"cannot write snapshot: {exc.strerror or exc}", source=args.snapshot_out) from None
+        raise local_write_failure("snapshot", exc, args.snapshot_out) from None
     finally:
         auth.credential.close()
 

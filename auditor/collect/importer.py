@@ -15,7 +15,7 @@ from typing import Any
 
 from auditor import strictjson
 from auditor.collect.fetching import CollectionResult, utc_now
-from auditor.errors import InputError
+from auditor.errors import InputError, local_write_failure
 from auditor.snapshot.collections import COLLECTIONS
 from auditor.suggest import did_you_mean
 
@@ -139,5 +139,8 @@ def import_into_snapshot(snapshot_path: Path, specs: list[ImportSpec]) -> dict[s
     results = [load_import(spec) for spec in specs]
     snapshot = load_snapshot(snapshot_path)
     doc = apply_imports(dict(snapshot.document), results)
-    write_snapshot(snapshot_path, doc)
+    try:
+        write_snapshot(snapshot_path, doc)
+    except OSError as exc:  # disk full, file-size limit, permissions: written atomically, so intact
+        raise local_write_failure("snapshot", exc, str(snapshot_path)) from None
     return doc

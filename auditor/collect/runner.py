@@ -69,7 +69,7 @@ from auditor.collect.sharepoint import (
     sharepoint_sender,
     tenant_url,
 )
-from auditor.collect.spool import Spool, SpooledList
+from auditor.collect.spool import LocalWriteError, Spool, SpooledList
 from auditor.errors import InputError
 
 #: collections the run itself reads (their data must stay in memory, never in a spool file):
@@ -221,6 +221,8 @@ class Collector:
             return await collect_pages(
                 source, arm_url(root, source), arm_sender(http), policy, deadline, progress, spool=spool
             )
+        except LocalWriteError:
+            raise  # this machine's disk, not the tenant: the run ends (exit 2), nothing recorded
         except Exception as exc:
             # e.g. azure-identity cannot get a token for this resource; say so, without a trace
             message = " ".join(str(exc).split())[:300] or type(exc).__name__
@@ -366,7 +368,13 @@ class Collector:
 
             rest = [s for s in self.options.sources if s.name != "organization"]
             self.pending = {s.name: asyncio.ensure_future(bounded(s)) for s in rest}
-            results = list(await asyncio.gather(*self.pending.values()))
+            try:
+                results = list(await asyncio.gather(*self.pending.values()))
+            except BaseException:  # a local write failure: stop the others before the clients close
+                for task in self.pending.values():
+                    task.cancel()
+                await asyncio.gather(*self.pending.values(), return_exceptions=True)
+                raise
             if any(s.name == "organization" for s in self.options.sources):
                 results.insert(0, org)
             order = list(CATALOG)
