@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from auditor.cli import EXIT_INCOMPLETE, EXIT_OK
+from auditor.cli.inputs import add_mode_argument
 
 AUTH_HELP = (
     "how to authenticate: default, cli, secret, certificate, workload-identity, device-code, token "
@@ -131,6 +132,7 @@ def add_collect_arguments(
         help="overall time the run may spend, waits included (default 900)",
     )
     group.add_argument("--quiet", action="store_true", help="no progress output")
+    add_mode_argument(parser, "snapshot and report files" if not out_required else "snapshot")
 
 
 def run_collect(args: argparse.Namespace) -> dict[str, Any]:
@@ -178,6 +180,7 @@ def run_collect(args: argparse.Namespace) -> dict[str, Any]:
         timeout=args.timeout,
         retry=RetryPolicy(max_retries=args.max_retries, budget_seconds=args.time_budget),
         imports=imports,
+        file_mode=args.mode,
     )
     reporter = make_reporter(sys.stderr, quiet=args.quiet)
     try:

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from auditor.errors import InputError
+from auditor.snapshot.write import PRIVATE
 
 _HELD = {signal.SIGINT, signal.SIGTERM}
 
@@ -39,9 +40,10 @@ def _problem(out: Path, exc: OSError) -> InputError:
 
 
 @contextlib.contextmanager
-def staged_report_set(out: str | Path) -> Iterator[Path]:
+def staged_report_set(out: str | Path, mode: int = PRIVATE) -> Iterator[Path]:
     """A temporary folder beside ``out`` to write reports into (streaming, one at a time);
-    on leaving the block without an error, its files replace those of ``out`` as one set."""
+    on leaving the block without an error, its files replace those of ``out`` as one set,
+    each with permissions ``mode`` (default 0600: reports hold personal data)."""
     target = Path(out)
     if target.exists() and not target.is_dir():
         raise InputError("exists and is not a folder", source=f"--out {target}")
@@ -59,7 +61,7 @@ def staged_report_set(out: str | Path) -> Iterator[Path]:
         umask = os.umask(0)
         os.umask(umask)
         for name in names:
-            os.chmod(staging / name, 0o666 & ~umask)
+            os.chmod(staging / name, mode)
         with _signals_held():
             if not target.exists():
                 os.chmod(staging, 0o777 & ~umask)
@@ -73,11 +75,11 @@ def staged_report_set(out: str | Path) -> Iterator[Path]:
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def write_report_set(out: str | Path, files: Mapping[str, bytes]) -> list[Path]:
+def write_report_set(out: str | Path, files: Mapping[str, bytes], mode: int = PRIVATE) -> list[Path]:
     """Write ``files`` (name → bytes) into folder ``out`` as one set; returns the paths written."""
     if not files:
         return []
-    with staged_report_set(out) as staging:
+    with staged_report_set(out, mode) as staging:
         for name, payload in files.items():
             with open(staging / name, "wb") as fh:
                 fh.write(payload)

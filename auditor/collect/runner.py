@@ -94,6 +94,8 @@ class CollectOptions:
     sharepoint_url: str | None = None
     #: answers DNS TXT lookups for ``dnsTxtRecords``; None = dnspython with the system's servers
     dns_resolver: TxtResolver | None = None
+    #: permissions of the snapshot file (``--mode``; default 0600: it holds personal data)
+    file_mode: int = 0o600
 
 
 @dataclass(frozen=True)
@@ -452,6 +454,6 @@ def collect(
         doc = build_document(auth, run_options, tenant, results, collected_at)
         apply_imports(doc, imported)
         if out is not None:
-            write_collected_snapshot(out, doc)
+            write_collected_snapshot(out, doc, options.file_mode)
             doc["data"] = {k: v for k, v in doc["data"].items() if not isinstance(v, SpooledList)}
     return doc
