@@ -593,6 +593,7 @@ def odata_paged(send: SendFn, *, next_header: str | None = None, next_key: str |
         except MalformedPage:
             return response
         doc = page.doc
+        items: bytes | None
         if isinstance(doc, list):
             doc, items = {"value": doc}, encode_value(doc)
         elif isinstance(doc, dict):
