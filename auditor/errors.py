@@ -40,6 +40,17 @@ class InputErrors(InputError):
         super().__init__("\n".join(str(e) for e in errors))
 
 
+def local_write_failure(what: str, exc: OSError, source: str) -> InputError:
+    """A write this machine refused (disk full, file-size limit, permissions), as one line, exit 2.
+
+    Files are written to a temporary sibling and renamed into place, so nothing was replaced.
+    """
+    return InputError(
+        f"cannot write {what}: local write failure ({exc.strerror or exc}); nothing was replaced",
+        source=source,
+    )
+
+
 class AuditWarning(UserWarning):
     """Something the user should know that changes no result (the CLI prints it on stderr)."""
 

@@ -29,6 +29,9 @@ class Limits:
 
     #: bytes of JSON a snapshot (after gunzip) or results document may hold
     snapshot_bytes: int = 2 * GIB
+    #: bytes of one API response body that ``collect`` reads (after any gzip); over it, that
+    #: collection is ``error`` (a 256 MB page would cost gigabytes once decoded)
+    response_bytes: int = 64 * MIB
     #: nesting of arrays and objects in any JSON file read
     json_depth: int = 100
     #: decimal digits of one integer in JSON, YAML, CEL literals and --param

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from auditor import api
 from auditor.cli import ends_process
-from auditor.cli.inputs import parse_params
+from auditor.cli.inputs import add_mode_argument, parse_params
 from auditor.errors import InputError
 from auditor.gcpause import gc_paused
 from auditor.vocab import SEVERITIES
@@ -124,6 +124,7 @@ def add_audit_arguments(parser: argparse.ArgumentParser, *, positional_snapshot:
     )
     if "--quiet" not in parser._option_string_actions:  # 'auditor run' shares one --quiet with collect
         parser.add_argument("--quiet", "-q", action="store_true", help="print only the gate verdict line")
+    add_mode_argument(parser, "report files")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -178,7 +179,12 @@ def chosen_formats(values: list[str] | None) -> list[str]:
 
 
 def write_reports(
-    doc: dict[str, Any], formats: list[str], out: Path, *, announce: Callable[[str], None] | None = None
+    doc: dict[str, Any],
+    formats: list[str],
+    out: Path,
+    *,
+    announce: Callable[[str], None] | None = None,
+    mode: int = 0o600,
 ) -> tuple[dict[str, Any], list[str]]:
     """Seal the document and write the chosen formats into ``out``, one at a time.
 
@@ -188,7 +194,8 @@ def write_reports(
     formats that can stream (csv) never hold their whole text. Returns the sealed document
     and the file names written. ``announce`` hears each file's name before it is written.
     The files written replace the earlier set in ``out``: report files of an earlier run that
-    this one does not write again are removed (never any other file).
+    this one does not write again are removed (never any other file). Every file gets
+    permissions ``mode`` (``--mode``; default 0600, the owner only).
     """
     from auditor.cli.output import staged_report_set
     from auditor.report import get_format
@@ -199,13 +206,13 @@ def write_reports(
     if not formats:
         return write_sealed(doc, None), written
     # into a folder beside ``out``, published as one set: an interrupt leaves the old reports
-    with staged_report_set(out, replaces=True) as staging:
+    with staged_report_set(out, mode, replaces=True) as staging:
         if "json" in formats:
             fmt = get_format("json")
             if announce is not None:
                 announce(fmt.filename)
             box: list[dict[str, Any]] = []
-            write_atomic_stream(staging / fmt.filename, lambda fh: box.append(write_sealed(doc, fh)))
+            write_atomic_stream(staging / fmt.filename, lambda fh: box.append(write_sealed(doc, fh)), mode)
             doc = box[0]
             written.append(fmt.filename)
         else:
@@ -218,10 +225,12 @@ def write_reports(
                 announce(fmt.filename)
             stream: Callable[[Mapping[str, Any], BinaryIO], None] | None = getattr(fmt, "write", None)
             if stream is not None:
-                write_atomic_stream(staging / fmt.filename, functools.partial(_stream_into, stream, doc))
+                write_atomic_stream(
+                    staging / fmt.filename, functools.partial(_stream_into, stream, doc), mode
+                )
             else:
                 # ``doc`` is the sealed form of the document ``build_document`` made
-                write_atomic(staging / fmt.filename, fmt.render(cast("ResultsDocument", doc)))
+                write_atomic(staging / fmt.filename, fmt.render(cast("ResultsDocument", doc)), mode)
             written.append(fmt.filename)
     return doc, written
 
@@ -296,7 +305,11 @@ def _audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
     out = Path(args.out)
     with shown.step("Writing reports"):
         sealed, rendered = write_reports(
-            dict(doc), formats, out, announce=lambda name: shown.update(f"Writing {name}")
+            dict(doc),
+            formats,
+            out,
+            announce=lambda name: shown.update(f"Writing {name}"),
+            mode=getattr(args, "mode", 0o600),
         )
     result = api.AuditResult(sealed)  # type: ignore[arg-type]
     try:

@@ -7,7 +7,8 @@ import math
 import sys
 from typing import Any
 
-from auditor.cli import EXIT_OK
+from auditor.cli import EXIT_INCOMPLETE, EXIT_OK
+from auditor.cli.inputs import add_mode_argument
 
 AUTH_HELP = (
     "how to authenticate: default, cli, secret, certificate, workload-identity, device-code, token "
@@ -131,6 +132,7 @@ def add_collect_arguments(
         help="overall time the run may spend, waits included (default 900)",
     )
     group.add_argument("--quiet", action="store_true", help="no progress output")
+    add_mode_argument(parser, "snapshot and report files" if not out_required else "snapshot")
 
 
 def run_collect(args: argparse.Namespace) -> dict[str, Any]:
@@ -141,7 +143,7 @@ def run_collect(args: argparse.Namespace) -> dict[str, Any]:
     from auditor.collect.importer import parse_import_arg
     from auditor.collect.progress import make_reporter
     from auditor.collect.runner import CollectOptions, collect
-    from auditor.errors import InputError
+    from auditor.errors import InputError, local_write_failure
 
     names = args.sources.split(",") if args.sources else None
     sources = select_sources(names)
@@ -178,17 +180,24 @@ def run_collect(args: argparse.Namespace) -> dict[str, Any]:
         timeout=args.timeout,
         retry=RetryPolicy(max_retries=args.max_retries, budget_seconds=args.time_budget),
         imports=imports,
+        file_mode=args.mode,
     )
     reporter = make_reporter(sys.stderr, quiet=args.quiet)
     try:
         return collect(auth, options, out=args.snapshot_out, reporter=reporter)
     except OSError as exc:  # the snapshot could not be written (the old file, if any, is intact)
-        raise InputError(f"cannot write snapshot: {exc.strerror or exc}", source=args.snapshot_out) from None
+        raise local_write_failure("snapshot", exc, args.snapshot_out) from None
     finally:
         auth.credential.close()
 
 
 def _run(args: argparse.Namespace) -> int:
+    """Exit 0 when every collection is ok or answered (forbidden, not licensed, ...); 3 when a
+    collection is ``error``, none succeeded or the tenant is unknown, with the reasons grouped
+    (printed even with ``--quiet``: they explain the exit code)."""
+    from auditor.cli import printable
+    from auditor.collect.progress import incomplete_report
+
     doc = run_collect(args)
     ok = sum(1 for e in doc["sources"].values() if e["status"] == "ok")
     if not args.quiet:
@@ -196,7 +205,10 @@ def _run(args: argparse.Namespace) -> int:
             f"auditor: wrote {args.snapshot_out}: {ok} of {len(doc['sources'])} collections ok",
             file=sys.stderr,
         )
-    return EXIT_OK
+    problems = incomplete_report(doc)
+    for line in problems:
+        print(f"auditor: {printable(line)}", file=sys.stderr)
+    return EXIT_INCOMPLETE if problems else EXIT_OK
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -204,7 +216,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "collect",
         help="read-only collection into a snapshot",
         description="Read the tenant (read-only) into a snapshot file. A collection that cannot be read "
-        "is recorded in 'sources' with its status (forbidden, not_licensed, ...) and no data.",
+        "is recorded in 'sources' with its status (forbidden, not_licensed, ...) and no data. Exit codes: "
+        "0 every collection ok or answered (forbidden, not_licensed, not_supported); 3 a collection is "
+        "error, none succeeded or the tenant is unknown (the reasons are printed, grouped); 2 usage "
+        "errors and local write failures.",
     )
     add_collect_arguments(parser)
     parser.set_defaults(func=_run)

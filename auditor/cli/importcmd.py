@@ -7,13 +7,14 @@ import sys
 from pathlib import Path
 
 from auditor.cli import EXIT_OK
+from auditor.cli.inputs import add_mode_argument
 
 
 def _run(args: argparse.Namespace) -> int:
     from auditor.collect.importer import import_into_snapshot, parse_import_arg
 
     specs = [parse_import_arg(a) for a in args.imports]
-    doc = import_into_snapshot(Path(args.snapshot), specs)
+    doc = import_into_snapshot(Path(args.snapshot), specs, args.mode)
     for spec in specs:
         print(
             f"auditor: imported {spec.name} ({doc['sources'][spec.name]['count']} objects) "
@@ -33,4 +34,5 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     parser.add_argument("snapshot", metavar="SNAPSHOT", help="snapshot file to update")
     parser.add_argument("imports", nargs="+", metavar="NAME=FILE", help="collection name and JSON file")
+    add_mode_argument(parser, "snapshot")
     parser.set_defaults(func=_run)

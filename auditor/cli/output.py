@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from auditor.errors import InputError
+from auditor.snapshot.write import PRIVATE
 
 _HELD = {signal.SIGINT, signal.SIGTERM}
 
@@ -90,10 +91,11 @@ def stale_reports(target: Path, written: Iterable[str]) -> list[Path]:
 
 
 @contextlib.contextmanager
-def staged_report_set(out: str | Path, *, replaces: bool = False) -> Iterator[Path]:
+def staged_report_set(out: str | Path, mode: int = PRIVATE, *, replaces: bool = False) -> Iterator[Path]:
     """A temporary folder beside ``out`` to write reports into (streaming, one at a time);
-    on leaving the block without an error, its files replace those of ``out`` as one set.
-    With ``replaces``, the earlier set's other report files (:func:`stale_reports`) go too."""
+    on leaving the block without an error, its files replace those of ``out`` as one set,
+    each with permissions ``mode`` (default 0600: reports hold personal data). With
+    ``replaces``, the earlier set's other report files (:func:`stale_reports`) go too."""
     target = Path(out)
     if target.exists() and not target.is_dir():
         raise InputError("exists and is not a folder", source=f"--out {target}")
@@ -111,7 +113,7 @@ def staged_report_set(out: str | Path, *, replaces: bool = False) -> Iterator[Pa
         umask = os.umask(0)
         os.umask(umask)
         for name in names:
-            os.chmod(staging / name, 0o666 & ~umask)
+            os.chmod(staging / name, mode)
         with _signals_held():
             if not target.exists():
                 os.chmod(staging, 0o777 & ~umask)
@@ -129,11 +131,11 @@ def staged_report_set(out: str | Path, *, replaces: bool = False) -> Iterator[Pa
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def write_report_set(out: str | Path, files: Mapping[str, bytes]) -> list[Path]:
+def write_report_set(out: str | Path, files: Mapping[str, bytes], mode: int = PRIVATE) -> list[Path]:
     """Write ``files`` (name → bytes) into folder ``out`` as one set; returns the paths written."""
     if not files:
         return []
-    with staged_report_set(out) as staging:
+    with staged_report_set(out, mode) as staging:
         for name, payload in files.items():
             with open(staging / name, "wb") as fh:
                 fh.write(payload)

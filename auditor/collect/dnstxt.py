@@ -15,7 +15,6 @@ A server failure or timeout fails the collection: "no record" must mean no recor
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -59,7 +58,9 @@ class FileResolver:
     """Answers from a JSON file ``{name: [strings]}`` (test fixtures, or records exported elsewhere)."""
 
     def __init__(self, path: Path) -> None:
-        doc = json.loads(path.read_text(encoding="utf-8"))
+        from auditor import strictjson
+
+        doc = strictjson.loads(path.read_text(encoding="utf-8"), str(path))
         self._records: dict[str, list[str]] = {str(k).lower().rstrip("."): list(v) for k, v in doc.items()}
         self.asked: list[str] = []
 

@@ -30,11 +30,14 @@ class BearerHttp:
     def __init__(self, credential: Any, scope: str, timeout: float, max_connections: int = 8) -> None:
         import httpx
 
+        from auditor.collect.httpcap import EVENT_HOOKS
+
         self._credential = credential
         self._scope = scope
         self._client = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=min(30.0, timeout)),
             limits=httpx.Limits(max_connections=max_connections),
+            event_hooks=EVENT_HOOKS,  # --limit response-bytes, while the body is read
         )
 
     async def token(self) -> str:

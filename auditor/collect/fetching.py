@@ -14,7 +14,7 @@ made and silently returns the 429 when Retry-After is 180 s or more. We set its
 from __future__ import annotations
 
 import asyncio
-import json
+import dataclasses
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -24,9 +24,10 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from auditor.collect.catalog import Source
-from auditor.collect.pagejson import MalformedPage, decode_page
+from auditor.collect.pagejson import MalformedPage, Page, ResponseTooLarge, decode_page
 from auditor.collect.spool import Spool, SpoolWriter
 from auditor.snapshot.collections import Shape
+from auditor.snapshot.encoding import encode_value
 
 RETRY_STATUSES = frozenset({429, 503, 504})
 LICENCE_CODES = frozenset(
@@ -87,6 +88,17 @@ def redact(text: str) -> str:
     return _SECRET_PATTERNS[2].sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
 
 
+#: how an API is named in an error message
+API_LABELS = {
+    "graph": "Microsoft Graph",
+    "exchange": "Exchange admin API",
+    "arm": "Azure Resource Manager",
+    "office365": "Office 365 Management Activity API",
+    "sharepoint": "SharePoint admin API",
+    "composite": "several APIs",
+}
+
+
 def utc_now() -> str:
     """An RFC 3339 UTC timestamp with second precision, the snapshot's time format."""
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
@@ -120,6 +132,9 @@ class RawResponse:
     body: bytes
     #: the URL that finally answered (after any redirect the HTTP stack followed)
     url: str = ""
+    #: the body already decoded by :func:`decode_page` (an adapter such as :func:`odata_paged`
+    #: reshaped it); None: the pager decodes ``body`` itself
+    page: Page | None = None
 
 
 @dataclass
@@ -177,10 +192,15 @@ class FetchFailure(Exception):
 
 
 def parse_error_body(body: bytes) -> tuple[str, str]:
-    """(code, message) from a Graph/ARM/Exchange error body; tolerant of anything."""
+    """(code, message) from a Graph/ARM/Exchange error body; tolerant of anything.
+
+    Decoded as strictly as a page: an error body with two ``code`` keys must not choose,
+    by which one a lenient parser keeps, between ``forbidden`` and ``not_licensed``. A body
+    that is not strict JSON is shown as text and classified by its HTTP status alone.
+    """
     try:
-        doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        doc = decode_page(body, "error response").doc
+    except MalformedPage:
         text = body[:200].decode("utf-8", "replace").strip()
         return "", text
     err = doc.get("error") if isinstance(doc, dict) else None
@@ -273,6 +293,28 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
 SendFn = Callable[[str], Awaitable[RawResponse]]
 
 
+def transport_problem(exc: BaseException, url: str) -> str:
+    """What went wrong below HTTP, in words a reader can act on: "connection refused to host:port".
+
+    httpx reports a refused connection as "All connection attempts failed"; the cause it chains
+    (an ``OSError`` with an errno) says which, and fifty collections failing alike are then
+    grouped under one reason by ``auditor collect``.
+    """
+    import socket
+
+    where = origin(url).split("://", 1)[-1]
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError):
+            return f"connection refused to {where}"
+        if isinstance(cause, socket.gaierror):
+            return f"cannot resolve {urlsplit(url).hostname} ({cause.strerror or cause})"
+        if isinstance(cause, OSError) and cause.errno is not None:
+            return f"cannot connect to {where}: {cause.strerror or cause}"
+        cause = cause.__cause__ or cause.__context__
+    return f"transport error: {type(exc).__name__}: {exc}"
+
+
 async def send_with_retries(
     send: SendFn, url: str, source: Source, policy: RetryPolicy, deadline: Deadline, progress: Progress
 ) -> RawResponse:
@@ -296,12 +338,14 @@ async def send_with_retries(
             failure = f"timeout: no complete response within {wall:.0f} s"
             if not policy.retry_timeouts or deadline.remaining() <= 0:
                 raise FetchFailure("error", failure) from None
+        except ResponseTooLarge as exc:
+            raise FetchFailure("error", f"{API_LABELS.get(source.api, source.api)}: {exc}") from None
         except httpx.TimeoutException as exc:
             failure = f"timeout: {type(exc).__name__}"
             if not policy.retry_timeouts:
                 raise FetchFailure("error", failure) from None
         except httpx.HTTPError as exc:
-            raise FetchFailure("error", _trim(f"transport error: {type(exc).__name__}: {exc}")) from None
+            raise FetchFailure("error", _trim(transport_problem(exc, url))) from None
         if response is not None and response.status not in RETRY_STATUSES:
             return response
         if attempt >= policy.max_retries:
@@ -430,10 +474,11 @@ async def _read_pages(
             try:
                 # as strict as the snapshot reader: what is stored must read back (no NaN,
                 # duplicate keys, lone surrogates, runaway nesting or integers)
-                page = decode_page(response.body)
+                page = response.page if response.page is not None else decode_page(response.body)
             except MalformedPage as exc:
+                api = API_LABELS.get(source.api, source.api)
                 raise FetchFailure(
-                    "error", _trim(f"malformed JSON in the response: {exc}"), response.status
+                    "error", _trim(f"malformed JSON in the {api} response: {exc}"), response.status
                 ) from None
             doc = page.doc
             if not isinstance(doc, dict):
@@ -533,6 +578,10 @@ def odata_paged(send: SendFn, *, next_header: str | None = None, next_key: str |
     address in a ``NextPageUri`` header; Resource Manager uses a ``nextLink`` property. Both
     become ``{"value": [...], "@odata.nextLink": ...}``; the items themselves are untouched.
     Anything that is not a successful JSON answer passes through for the pager to judge.
+
+    The answer is decoded here by the pager's own strict :func:`decode_page` (a lenient
+    parser would keep the last of two ``status`` keys and hide the duplicate from the pager);
+    one it refuses passes through undecoded, and the pager refuses it again with the reason.
     """
 
     async def wrapped(url: str) -> RawResponse:
@@ -540,18 +589,22 @@ def odata_paged(send: SendFn, *, next_header: str | None = None, next_key: str |
         if not 200 <= response.status < 300:
             return response
         try:
-            doc = json.loads(response.body)
-        except (ValueError, UnicodeDecodeError):
+            page = decode_page(response.body)
+        except MalformedPage:
             return response
+        doc = page.doc
+        items: bytes | None
         if isinstance(doc, list):
-            doc = {"value": doc}
-        if not isinstance(doc, dict):
+            doc, items = {"value": doc}, encode_value(doc)
+        elif isinstance(doc, dict):
+            items = page.items
+        else:
             return response
         link = response.headers.get(next_header) if next_header else None
         if next_key:
             link = doc.pop(next_key, None) or link
         if link:
             doc["@odata.nextLink"] = link
-        return RawResponse(response.status, response.headers, json.dumps(doc).encode("utf-8"))
+        return dataclasses.replace(response, page=Page(doc, items))
 
     return wrapped

@@ -135,6 +135,8 @@ class GraphClient:
         from msgraph_core.middleware import GraphTelemetryHandler
         from msgraph_core.middleware.options import GraphTelemetryHandlerOption
 
+        from auditor.collect.httpcap import EVENT_HOOKS
+
         host = urlsplit(config.root).hostname or ""
         # Tokens go only to the Graph host we were pointed at (a nextLink elsewhere gets none).
         auth = AzureIdentityAuthenticationProvider(credential, scopes=[config.scope], allowed_hosts=[host])
@@ -143,6 +145,7 @@ class GraphClient:
             limits=httpx.Limits(
                 max_connections=config.max_connections, max_keepalive_connections=config.max_connections
             ),
+            event_hooks=EVENT_HOOKS,  # --limit response-bytes, while the body is read
         )
         self._no_retry = RetryHandlerOption(delay=0, max_retries=0, should_retry=False)
         # Redirects come back to fetching.collect_pages, which follows them only within the

@@ -15,7 +15,7 @@ from typing import Any
 
 from auditor import strictjson
 from auditor.collect.fetching import CollectionResult, utc_now
-from auditor.errors import InputError
+from auditor.errors import InputError, local_write_failure
 from auditor.snapshot.collections import COLLECTIONS
 from auditor.suggest import did_you_mean
 
@@ -132,12 +132,16 @@ def apply_imports(doc: dict[str, Any], results: list[CollectionResult]) -> dict[
     return doc
 
 
-def import_into_snapshot(snapshot_path: Path, specs: list[ImportSpec]) -> dict[str, Any]:
-    """``auditor import``: read, add, re-validate and rewrite the snapshot atomically."""
+def import_into_snapshot(snapshot_path: Path, specs: list[ImportSpec], mode: int = 0o600) -> dict[str, Any]:
+    """``auditor import``: read, add, re-validate and rewrite the snapshot atomically, with
+    permissions ``mode`` (``--mode``; default 0600: a snapshot holds personal data)."""
     from auditor.snapshot import load_snapshot, write_snapshot
 
     results = [load_import(spec) for spec in specs]
     snapshot = load_snapshot(snapshot_path)
     doc = apply_imports(dict(snapshot.document), results)
-    write_snapshot(snapshot_path, doc)
+    try:
+        write_snapshot(snapshot_path, doc, mode)
+    except OSError as exc:  # disk full, file-size limit, permissions: written atomically, so intact
+        raise local_write_failure("snapshot", exc, str(snapshot_path)) from None
     return doc

@@ -48,6 +48,10 @@ class MalformedPage(ValueError):
     """The page is not JSON the snapshot reader would accept; the message says why."""
 
 
+class ResponseTooLarge(Exception):
+    """A response body passed ``--limit response-bytes`` while it was read; the message says so."""
+
+
 def shape_within(canonical: bytes, depth: int, digits: int) -> bool:
     """Whether canonical JSON nests at most ``depth`` levels and has no integer over ``digits`` digits.
 
@@ -106,8 +110,24 @@ def _fast(body: bytes) -> Page | None:
     return Page(doc, items)
 
 
+def too_large(cap: int) -> str:
+    """The message for a response body over ``--limit response-bytes`` (``cap``)."""
+    for unit, size in (("GiB", limits.GIB), ("MiB", limits.MIB), ("KiB", limits.KIB)):
+        if cap >= size and cap % size == 0:
+            return f"the response is larger than {cap // size} {unit} (--limit response-bytes)"
+    return f"the response is larger than {cap} bytes (--limit response-bytes)"
+
+
 def decode_page(body: bytes, source: str = "response") -> Page:
-    """Decode a page strictly (fast path first); raises :class:`MalformedPage`."""
+    """Decode a page strictly (fast path first); raises :class:`MalformedPage`.
+
+    Every API answer that anything reads goes through here: the pager's pages, the bare
+    arrays and ``nextLink`` objects that :func:`auditor.collect.fetching.odata_paged` adapts,
+    and error bodies. A body over ``--limit response-bytes`` is refused before decoding.
+    """
+    cap = limits.current().response_bytes
+    if len(body) > cap:
+        raise MalformedPage(too_large(cap))
     if body.startswith(_BOM):
         body = body[len(_BOM) :]
     page = _fast(body)

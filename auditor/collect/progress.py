@@ -7,11 +7,13 @@ collection is printed at the end instead.
 
 from __future__ import annotations
 
+import re
 import sys
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol, TextIO
 
-from auditor.collect.fetching import CollectionResult, Progress
+from auditor.collect.fetching import API_LABELS, CollectionResult, Progress
 from auditor.terminal import interactive
 
 
@@ -32,6 +34,61 @@ def summary_line(result: CollectionResult) -> str:
     if result.error:
         parts.append(result.error)
     return " | ".join(parts)
+
+
+#: names listed per group of failures before "and N more"
+_NAMES_SHOWN = 4
+_RETRIES = re.compile(r" \(gave up after \d+ retries\)$")
+
+
+def failure_groups(sources: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The ``error`` collections grouped by reason and API, largest group first.
+
+    ``connection refused to 127.0.0.1:1 (Microsoft Graph), 28 collections: organization, ...``:
+    fifty identical lines would hide the one reason that matters.
+    """
+    from auditor.collect.catalog import CATALOG
+
+    groups: dict[tuple[str, str], list[str]] = {}
+    for name, entry in sources.items():
+        if entry.get("status") != "error":
+            continue
+        reason = _RETRIES.sub("", str(entry.get("error") or "no reason recorded"))
+        source = CATALOG.get(name)
+        api = API_LABELS.get(source.api, source.api) if source is not None else "import"
+        groups.setdefault((reason, api), []).append(name)
+    lines = []
+    for (reason, api), names in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        shown = ", ".join(names[:_NAMES_SHOWN])
+        more = f" and {len(names) - _NAMES_SHOWN} more" if len(names) > _NAMES_SHOWN else ""
+        count = "1 collection" if len(names) == 1 else f"{len(names)} collections"
+        lines.append(f"{reason} ({api}), {count}: {shown}{more}")
+    return lines
+
+
+def incomplete_report(doc: Mapping[str, Any]) -> list[str]:
+    """Why a collection run is incomplete (exit 3), one line each; empty when it is not.
+
+    Incomplete: a collection is ``error``, no collection succeeded, or the tenant is unknown
+    (``/organization`` failed and no ``--tenant-id`` named it). ``forbidden``,
+    ``not_licensed`` and ``not_supported`` are answers about the tenant, not failures.
+    """
+    sources: Mapping[str, Mapping[str, Any]] = doc.get("sources") or {}
+    lines = []
+    errors = failure_groups(sources)
+    if errors:
+        failed = sum(1 for e in sources.values() if e.get("status") == "error")
+        plural = "collection" if len(sources) == 1 else "collections"
+        lines.append(f"{failed} of {len(sources)} {plural} failed:")
+        lines.extend(f"  {line}" for line in errors)
+    if sources and not any(e.get("status") == "ok" for e in sources.values()):
+        statuses = Counter(str(e.get("status")) for e in sources.values())
+        counts = ", ".join(f"{n} {status}" for status, n in sorted(statuses.items()))
+        lines.append(f"no collection succeeded ({counts})")
+    tenant = doc.get("tenant") or {}
+    if str(tenant.get("id") or "unknown") == "unknown":
+        lines.append("the tenant is unknown: organization could not be read and no --tenant-id was given")
+    return lines
 
 
 class LineReporter:

@@ -69,7 +69,7 @@ from auditor.collect.sharepoint import (
     sharepoint_sender,
     tenant_url,
 )
-from auditor.collect.spool import Spool, SpooledList
+from auditor.collect.spool import LocalWriteError, Spool, SpooledList
 from auditor.errors import InputError
 
 #: collections the run itself reads (their data must stay in memory, never in a spool file):
@@ -94,6 +94,8 @@ class CollectOptions:
     sharepoint_url: str | None = None
     #: answers DNS TXT lookups for ``dnsTxtRecords``; None = dnspython with the system's servers
     dns_resolver: TxtResolver | None = None
+    #: permissions of the snapshot file (``--mode``; default 0600: it holds personal data)
+    file_mode: int = 0o600
 
 
 @dataclass(frozen=True)
@@ -221,6 +223,8 @@ class Collector:
             return await collect_pages(
                 source, arm_url(root, source), arm_sender(http), policy, deadline, progress, spool=spool
             )
+        except LocalWriteError:
+            raise  # this machine's disk, not the tenant: the run ends (exit 2), nothing recorded
         except Exception as exc:
             # e.g. azure-identity cannot get a token for this resource; say so, without a trace
             message = " ".join(str(exc).split())[:300] or type(exc).__name__
@@ -366,7 +370,13 @@ class Collector:
 
             rest = [s for s in self.options.sources if s.name != "organization"]
             self.pending = {s.name: asyncio.ensure_future(bounded(s)) for s in rest}
-            results = list(await asyncio.gather(*self.pending.values()))
+            try:
+                results = list(await asyncio.gather(*self.pending.values()))
+            except BaseException:  # a local write failure: stop the others before the clients close
+                for task in self.pending.values():
+                    task.cancel()
+                await asyncio.gather(*self.pending.values(), return_exceptions=True)
+                raise
             if any(s.name == "organization" for s in self.options.sources):
                 results.insert(0, org)
             order = list(CATALOG)
@@ -444,6 +454,6 @@ def collect(
         doc = build_document(auth, run_options, tenant, results, collected_at)
         apply_imports(doc, imported)
         if out is not None:
-            write_collected_snapshot(out, doc)
+            write_collected_snapshot(out, doc, options.file_mode)
             doc["data"] = {k: v for k, v in doc["data"].items() if not isinstance(v, SpooledList)}
     return doc

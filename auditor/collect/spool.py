@@ -24,6 +24,18 @@ from auditor.snapshot.write import PreEncoded
 _CHUNK = 1 << 20
 
 
+class LocalWriteError(OSError):
+    """A spool file could not be written (disk full, file-size limit, permissions).
+
+    A fault of this machine, not of the tenant: it must end the run as a local write failure
+    (exit 2), never be recorded as that collection's ``error`` in a snapshot that exits 0.
+    """
+
+
+def _local(exc: OSError) -> LocalWriteError:
+    return LocalWriteError(exc.errno, exc.strerror or str(exc))
+
+
 class SpooledList(PreEncoded):
     """A collected list that lives in a spool file: ``[`` + the file's bytes + ``]``."""
 
@@ -91,16 +103,25 @@ class SpoolWriter:
         """Add one page: ``encoded_list`` is ``encode_value(items)`` (brackets included)."""
         if count == 0:
             return
-        self._fh.write(encoded_list[1:-1] if self.count == 0 else b"," + encoded_list[1:-1])
+        try:
+            self._fh.write(encoded_list[1:-1] if self.count == 0 else b"," + encoded_list[1:-1])
+        except OSError as exc:
+            raise _local(exc) from None
         self.count += count
 
     def finish(self) -> SpooledList:
-        self._fh.close()
+        try:
+            self._fh.close()
+        except OSError as exc:
+            raise _local(exc) from None
         return SpooledList(self.path, self.count)
 
     def discard(self) -> None:
         """A failed collection leaves nothing behind (its partial pages are not data)."""
-        self._fh.close()
+        try:
+            self._fh.close()
+        except OSError:  # the buffered tail could not be written either; the file goes anyway
+            pass
         self.path.unlink(missing_ok=True)
 
 
@@ -113,7 +134,10 @@ class Spool:
         self.folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".spool", dir=target.parent))
 
     def open(self, name: str) -> SpoolWriter:
-        fd, path = tempfile.mkstemp(prefix=f"{name}.", suffix=".json", dir=self.folder)
+        try:
+            fd, path = tempfile.mkstemp(prefix=f"{name}.", suffix=".json", dir=self.folder)
+        except OSError as exc:
+            raise _local(exc) from None
         return SpoolWriter(Path(path), os.fdopen(fd, "wb", buffering=1 << 20))
 
     def close(self) -> None:

@@ -30,6 +30,9 @@ __all__ = [
 ]
 #: gzip level: the fastest, since a snapshot is written once per collection run and read often
 GZIP_LEVEL = 1
+#: the permissions of every file written (snapshots, results and reports hold personal data:
+#: names, principal names, mail addresses); ``--mode`` widens them, e.g. to 0640
+PRIVATE = 0o600
 
 
 def stub_document(doc: dict[str, Any]) -> dict[str, Any]:
@@ -106,7 +109,7 @@ def _write_parts(doc: dict[str, Any], fh: BinaryIO) -> None:
             _write_pieces(cast("Iterator[bytes]", run), fh)
 
 
-def write_collected_snapshot(path: str | Path, doc: dict[str, Any]) -> None:
+def write_collected_snapshot(path: str | Path, doc: dict[str, Any], mode: int = PRIVATE) -> None:
     """Validate and atomically write a freshly collected snapshot, with pre-encoded collections.
 
     The same bytes as :func:`write_snapshot`, without its hash (the collector has no use for
@@ -120,24 +123,23 @@ def write_collected_snapshot(path: str | Path, doc: dict[str, Any]) -> None:
             with gzip.GzipFile(filename="", mode="wb", fileobj=fh, compresslevel=GZIP_LEVEL, mtime=0) as gz:
                 _write_pieces(iter_document(doc), gz)
 
-        write_atomic_stream(path, write)
+        write_atomic_stream(path, write, mode)
     else:
-        write_atomic_stream(path, lambda fh: _write_parts(doc, fh))
+        write_atomic_stream(path, lambda fh: _write_parts(doc, fh), mode)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def write_atomic(path: str | Path, payload: bytes) -> None:
+def write_atomic(path: str | Path, payload: bytes, mode: int = PRIVATE) -> None:
     """Write ``payload`` to ``path`` through a temporary sibling and an atomic rename."""
-    write_atomic_stream(path, lambda fh: fh.write(payload))
+    write_atomic_stream(path, lambda fh: fh.write(payload), mode)
 
 
-def write_atomic_stream(path: str | Path, write: Callable[[BinaryIO], object]) -> None:
-    """Like :func:`write_atomic`, for content produced piece by piece by ``write(fh)``."""
+def write_atomic_stream(path: str | Path, write: Callable[[BinaryIO], object], mode: int = PRIVATE) -> None:
+    """Like :func:`write_atomic`, for content produced piece by piece by ``write(fh)``.
+
+    The file gets exactly ``mode`` (default 0600, the owner only), whatever the umask: it is
+    set on the temporary file before the rename, so the data is never readable by others,
+    not even for a moment.
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)
@@ -146,7 +148,7 @@ def write_atomic_stream(path: str | Path, write: Callable[[BinaryIO], object]) -
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file ordinary permissions
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         try:
@@ -156,7 +158,7 @@ def write_atomic_stream(path: str | Path, write: Callable[[BinaryIO], object]) -
         raise
 
 
-def write_snapshot(path: str | Path, doc: dict[str, Any]) -> str:
+def write_snapshot(path: str | Path, doc: dict[str, Any], mode: int = PRIVATE) -> str:
     """Validate and atomically write a snapshot, streaming; gzip (fast level) if the name ends in ``.gz``.
 
     Returns the sha256 of the bytes written (the snapshot's hash), computed while writing.
@@ -165,5 +167,5 @@ def write_snapshot(path: str | Path, doc: dict[str, Any]) -> str:
     validate_document(stub_document(doc), str(path))
     digest: list[str] = []
     compress = str(path).endswith(".gz")
-    write_atomic_stream(path, lambda fh: digest.append(write_document(doc, fh, compress=compress)))
+    write_atomic_stream(path, lambda fh: digest.append(write_document(doc, fh, compress=compress)), mode)
     return digest[0]

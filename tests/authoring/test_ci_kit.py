@@ -110,7 +110,7 @@ def test_dockerfile_installs_the_package_and_runs_the_cli_unprivileged() -> None
     assert "USER" in keys and dict(instructions)["USER"] != "root"
     copied = {i[1].split()[0] for i in instructions if i[0] == "COPY"}
     assert {"auditor", "policies", "baselines"} <= copied  # the built-in library is in the image
-    assert "pip install /src" in text
+    assert re.search(r"pip install [^\n]*--no-index /src", text)  # the tool itself, nothing downloaded
     for line in re.findall(r"docker run [^\n]*? auditor (.*)", text + (ROOT / "docs" / "ci.md").read_text()):
         parse_command("auditor " + line.rstrip(" \\"))
 
@@ -124,3 +124,104 @@ def test_pre_commit_hooks_run_validate_and_test() -> None:
         assert callable(args.func)
     assert parse_command(hooks["auditor-policies-validate"]["entry"] + " policies").action == "validate"
     assert parse_command(hooks["auditor-test"]["entry"] + " policies").command == "test"
+
+
+# Supply chain (issue 20): the job that holds an OIDC token for the tenant runs nothing that can
+# change under it, and neither does the container build.
+
+SHA_PIN = re.compile(r"^[\w.-]+/[\w./-]+@[0-9a-f]{40}$")
+LOCK_LINE = re.compile(r"^([A-Za-z0-9._-]+)==([^\s\\]+)")
+
+
+def _lock() -> dict[str, tuple[str, list[str]]]:
+    """requirements.lock as normalised name -> (version, sha256 hashes)."""
+    text = (ROOT / "requirements.lock").read_text("utf-8")
+    out: dict[str, tuple[str, list[str]]] = {}
+    for block in re.split(r"\n(?=\S)", text):
+        if block.startswith("#") or not block.strip():
+            continue
+        m = LOCK_LINE.match(block)
+        assert m, f"not a pinned requirement: {block.splitlines()[0]}"
+        out[_norm(m.group(1))] = (m.group(2), re.findall(r"--hash=sha256:([0-9a-f]{64})\b", block))
+    return out
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_action_pins_every_third_party_action_by_commit_sha_with_its_tag() -> None:
+    text = (ROOT / "action.yml").read_text("utf-8")
+    uses = re.findall(r"^\s*(?:-\s+)?uses:\s*(\S+)(.*)$", text, re.M)
+    assert len(uses) >= 2
+    for ref, rest in uses:
+        assert SHA_PIN.match(ref), f"not pinned by a full commit SHA: {ref}"
+        assert re.match(r"\s+#\s+v\d+(\.\d+)*\s*$", rest), f"the tag is not named beside the SHA: {ref}{rest}"
+
+
+def test_action_installs_only_hash_pinned_packages() -> None:
+    action = yaml.safe_load((ROOT / "action.yml").read_text("utf-8"))
+    scripts = [s.get("run", "") for s in action["runs"]["steps"]]
+    installs = [ln.strip() for s in scripts for ln in s.splitlines() if "pip install" in ln]
+    assert installs, "the action installs nothing?"
+    for line in installs:
+        hashed = "--require-hashes" in line and 'requirements.lock"' in line and "--no-deps" in line
+        local = "--no-index" in line and "--no-deps" in line and "--no-build-isolation" in line
+        assert hashed or local, f"an install that can fetch unpinned code: {line}"
+    assert any("--require-hashes" in ln for ln in installs)
+    assert any("pip check" in s for s in scripts)  # a dependency missing from the lock fails the job
+
+
+def test_the_lock_pins_every_package_by_hash_within_pyproject() -> None:
+    from packaging.requirements import Requirement
+
+    lock = _lock()
+    for name, (version, hashes) in lock.items():
+        assert hashes, f"{name}=={version} has no hash"
+    pyproject = (ROOT / "pyproject.toml").read_text("utf-8")
+    import tomllib
+
+    project = tomllib.loads(pyproject)
+    wanted = [Requirement(r) for r in project["project"]["dependencies"]]
+    wanted += [Requirement(r) for r in project["build-system"]["requires"]]
+    for req in wanted:
+        assert _norm(req.name) in lock, f"{req.name} is not in requirements.lock"
+        version = lock[_norm(req.name)][0]
+        assert req.specifier.contains(version, prereleases=True), f"{req.name}=={version} is outside {req}"
+
+
+def test_the_lock_covers_every_runtime_dependency_installed_here() -> None:
+    """Walk the installed closure of auditor's requirements: each distribution is in the lock,
+    at the version the tests run against (so ``pip check`` after the hashed install passes)."""
+    import tomllib
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    lock = _lock()
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))
+    todo = [Requirement(r) for r in project["project"]["dependencies"]]
+    seen: set[str] = set()
+    while todo:
+        req = todo.pop()
+        name = _norm(req.name)
+        if name in seen or (req.marker is not None and not req.marker.evaluate({"extra": ""})):
+            continue
+        seen.add(name)
+        dist = metadata.distribution(req.name)
+        assert name in lock, f"{req.name} (needed here) is missing from requirements.lock"
+        assert lock[name][0] == dist.version, f"{req.name}: lock {lock[name][0]}, tested {dist.version}"
+        todo.extend(Requirement(r) for r in dist.requires or ())
+    assert len(seen) > 20
+
+
+def test_dockerfile_pins_its_base_image_by_digest_and_installs_from_the_lock() -> None:
+    text = (ROOT / "Dockerfile").read_text("utf-8")
+    froms = re.findall(r"^FROM\s+(\S+)", text, re.M)
+    assert froms and all(re.search(r"@sha256:[0-9a-f]{64}$", f) for f in froms), froms
+    installs = [ln for ln in text.splitlines() if "pip install" in ln]
+    assert any("--require-hashes" in ln and "requirements.lock" in ln for ln in installs)
+    for line in installs:
+        assert "--require-hashes" in line or ("--no-index" in line and "--no-deps" in line), line
+    copied = [ln for ln in text.splitlines() if ln.startswith("COPY") and "requirements.lock" in ln]
+    assert copied

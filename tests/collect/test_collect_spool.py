@@ -82,7 +82,7 @@ def test_ctrl_c_while_writing_leaves_neither_snapshot_nor_spool(
     out.write_text("old snapshot")
     seen: list[Any] = []
 
-    def interrupted(path: Any, doc: dict[str, Any]) -> None:
+    def interrupted(path: Any, doc: dict[str, Any], mode: int = 0o600) -> None:
         seen.append(doc["data"]["users"])
         raise KeyboardInterrupt
 

@@ -32,7 +32,8 @@ class Fault:
     """A fault for one collection. ``after`` requests pass first; ``times`` limits how
     often it fires (None: always)."""
 
-    kind: str  # status | timeout | malformed | html | empty_pages | foreign_link | trickle | redirect | echo | body
+    # status | timeout | malformed | html | empty_pages | foreign_link | trickle | redirect | echo | body | raw
+    kind: str
     status: int = 500
     code: str = ""
     message: str = ""
@@ -41,6 +42,10 @@ class Fault:
     after: int = 0
     times: int | None = None
     fired: int = 0
+    #: ``raw``: the 200 body's bytes, sent with ``headers`` (and ``Transfer-Encoding: chunked``,
+    #: 64 KiB a chunk, without a Content-Length when ``chunked``)
+    payload: bytes = b""
+    chunked: bool = False
 
     @staticmethod
     def throttle(retry_after: float, times: int | None = 1, status: int = 429) -> Fault:
@@ -238,6 +243,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
         elif fault.kind == "body":  # `message` is sent as a 200 body, verbatim
             self._send(200, fault.message.encode("utf-8"))
+        elif fault.kind == "raw":
+            self._raw(fault)
         elif fault.kind == "echo":  # an error text that repeats what the client sent
             echoed = f"{fault.message} (request headers: Authorization: {self.headers.get('Authorization')})"
             self._error(fault.status, fault.code, echoed, fault.headers)
@@ -246,6 +253,28 @@ class _Handler(BaseHTTPRequestHandler):
                 200, b"<html><body>Service temporarily unavailable</body></html>", content_type="text/html"
             )
         return True
+
+    def _raw(self, fault: Fault) -> None:
+        """``fault.payload`` as a 200 answer, whole or chunked; a client that hangs up ends it."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        for k, v in fault.headers.items():
+            self.send_header(k, v)
+        if not fault.chunked:
+            self.send_header("Content-Length", str(len(fault.payload)))
+            self.end_headers()
+            self.wfile.write(fault.payload)
+            return
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        try:
+            for at in range(0, len(fault.payload), 1 << 16):
+                piece = fault.payload[at : at + (1 << 16)]
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+            self.wfile.write(b"0\r\n\r\n")
+        except OSError:  # the client stopped reading, as it should past its cap
+            pass
+        self.close_connection = True
 
     def _record(self, body: bytes | None = None) -> tuple[str, dict[str, list[str]]]:
         parts = urlsplit(self.path)
