@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from auditor.collect.library_sources import LIBRARY_SOURCES
+from auditor.collect.power_sources import POWER_SOURCES
 from auditor.collect.source import (
     ACTIVITY_FEED_DLP_PERMISSION,
     ACTIVITY_FEED_PERMISSION,
@@ -213,7 +214,7 @@ _SOURCES: tuple[Source, ...] = (
 
 #: name -> Source, in the order of :data:`auditor.snapshot.COLLECTIONS`
 CATALOG: Mapping[str, Source] = {
-    s.name: s for s in sorted((*_SOURCES, *LIBRARY_SOURCES), key=lambda s: list(COLLECTIONS).index(s.name))
+    s.name: s for s in sorted((*_SOURCES, *LIBRARY_SOURCES, *POWER_SOURCES), key=lambda s: list(COLLECTIONS).index(s.name))
 }
 
 if set(CATALOG) != set(COLLECTIONS):  # pragma: no cover - a programming error caught at import

@@ -90,6 +90,12 @@ COLLECTIONS: dict[str, Shape] = {
     "teamsTenant": "object",
     "teamsMeetingBroadcastPolicies": "list",
     "dnsTxtRecords": "object",
+    # Power BI (Fabric admin API) and Power Platform (admin API): each API's own JSON, verbatim
+    "powerBiTenantSettings": "list",
+    "powerPlatformTenantSettings": "object",
+    "powerPlatformEnvironments": "list",
+    "powerPlatformDlpPolicies": "list",
+    "powerPlatformTenantIsolationPolicy": "object",
 }
 
 #: Collections that only ``auditor import`` fills (no API serves them to an app credential).
@@ -106,6 +112,11 @@ IMPORT_ONLY = frozenset(
         "teamsMessagingPolicies",
         "teamsTenant",
         "teamsMeetingBroadcastPolicies",
+        "powerBiTenantSettings",
+        "powerPlatformTenantSettings",
+        "powerPlatformEnvironments",
+        "powerPlatformDlpPolicies",
+        "powerPlatformTenantIsolationPolicy",
     }
 )
 
