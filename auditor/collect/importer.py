@@ -33,10 +33,16 @@ WRAPPED_LISTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 #: (``Get-AdminPowerAppEnvironment``: the admin API's environment is ``Internal``)
 CMDLET_WRAPPED_ITEMS: dict[str, str] = {"powerPlatformEnvironments": "Internal"}
 
+#: singletons whose cmdlet prints ``null`` when the tenant never configured them
+#: (``Get-PowerAppTenantIsolationPolicy``): kept as an empty object, which the policies judge as unset
+NULL_WHEN_UNSET = frozenset({"powerPlatformTenantIsolationPolicy"})
+
 
 def unwrap_api_json(name: str, value: Any, source: str) -> Any:
     """The API's own JSON inside what a cmdlet or an API call printed, for the few collections
     that need it; every other collection is returned unchanged."""
+    if name in NULL_WHEN_UNSET and (value is None or value == [None]):
+        return {}
     if name in WRAPPED_LISTS and isinstance(value, dict):
         list_keys, more_keys = WRAPPED_LISTS[name]
         key = next((k for k in list_keys if isinstance(value.get(k), list)), None)

@@ -89,6 +89,15 @@ def test_get_dlppolicy_output_is_its_value_list(tmp_path: Path) -> None:
     assert result.data == [policy]
 
 
+@pytest.mark.parametrize("printed", [None, [None]])
+def test_a_never_configured_tenant_isolation_policy_is_an_empty_object(tmp_path: Path, printed: object) -> None:
+    # Get-PowerAppTenantIsolationPolicy prints null when isolation was never configured
+    f = _write(tmp_path / "iso.json", printed)
+    assert load_import(ImportSpec("powerPlatformTenantIsolationPolicy", f)).data == {}
+    with pytest.raises(InputError, match="must be a JSON object"):  # null is not accepted for other singletons
+        load_import(ImportSpec("powerPlatformTenantSettings", f))
+
+
 def test_import_into_a_snapshot_records_the_file(tmp_path: Path) -> None:
     snap = tmp_path / "s.json"
     write_snapshot(
