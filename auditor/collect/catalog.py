@@ -79,7 +79,15 @@ _SOURCES: tuple[Source, ...] = (
         top=999,
         licence=P1,
     ),
-    _g("conditionalAccessPolicies", "/identity/conditionalAccess/policies", "Policy.Read.All", licence=P1),
+    _g(
+        "conditionalAccessPolicies",
+        "/identity/conditionalAccess/policies",
+        "Policy.Read.All",
+        version="beta",
+        licence=P1,
+        note="beta, as ScubaGear reads it: the agent identity conditions (agentIdRiskLevels, "
+        "clientApplications.includeAgentIdServicePrincipals, agents) exist there only",
+    ),
     _g("namedLocations", "/identity/conditionalAccess/namedLocations", "Policy.Read.All", licence=P1),
     _g("authenticationStrengthPolicies", "/policies/authenticationStrengthPolicies", "Policy.Read.All"),
     _g(
