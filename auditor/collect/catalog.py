@@ -222,7 +222,10 @@ _SOURCES: tuple[Source, ...] = (
 
 #: name -> Source, in the order of :data:`auditor.snapshot.COLLECTIONS`
 CATALOG: Mapping[str, Source] = {
-    s.name: s for s in sorted((*_SOURCES, *LIBRARY_SOURCES, *POWER_SOURCES), key=lambda s: list(COLLECTIONS).index(s.name))
+    s.name: s
+    for s in sorted(
+        (*_SOURCES, *LIBRARY_SOURCES, *POWER_SOURCES), key=lambda s: list(COLLECTIONS).index(s.name)
+    )
 }
 
 if set(CATALOG) != set(COLLECTIONS):  # pragma: no cover - a programming error caught at import
@@ -240,6 +243,10 @@ def with_prerequisites(names: Iterable[str]) -> set[str]:
     return wanted
 
 
+#: sources collected only when named: import-only, public DNS, and the Power BI / Power Platform admin APIs
+OPT_IN_APIS = ("import", "dns", "powerbi", "powerplatform")
+
+
 def select_sources(names: Iterable[str] | None) -> list[Source]:
     """The catalog entries for ``names`` (all but the opt-in ones when None); unknown names are an InputError.
 
@@ -247,10 +254,12 @@ def select_sources(names: Iterable[str] | None) -> list[Source]:
     when they were not selected, and only the selected collections are written. Import-only
     sources are selected only by name (collecting them records ``not_supported`` with the
     PowerShell line that exports them), and so is ``dnsTxtRecords``: its public DNS queries leave
-    the machine, which a read-only tenant audit should not do unasked.
+    the machine, which a read-only tenant audit should not do unasked. So are the Power BI and
+    Power Platform admin APIs: they answer an application only after tenant-side registration, so
+    by default those collections come in through ``auditor import``.
     """
     if names is None:
-        return [s for s in CATALOG.values() if s.api not in ("import", "dns")]
+        return [s for s in CATALOG.values() if s.api not in OPT_IN_APIS]
     wanted = [n.strip() for n in names if n.strip()]
     unknown = [n for n in wanted if n not in CATALOG]
     if unknown:

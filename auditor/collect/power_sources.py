@@ -1,48 +1,54 @@
 """Sources of Power BI (Fabric) and Power Platform settings, for the SCuBA Power BI and Power
-Platform baselines.
+Platform baselines (read by :mod:`auditor.collect.power`).
 
 Each collection keeps its API's own JSON verbatim, the JSON that ScubaGear's providers read:
 
-- ``powerBiTenantSettings``: the ``tenantSettings`` (or, in the newer shape, ``value``) list of the
-  Fabric admin API ``GET /v1/admin/tenantsettings`` (one object per setting: ``settingName``,
-  ``enabled``, ``enabledSecurityGroups``, ...).
-- ``powerPlatformTenantSettings``: the Power Platform admin API's
-  ``POST /providers/Microsoft.BusinessAppPlatform/listTenantSettings`` object, as ``Get-TenantSettings``.
-- ``powerPlatformEnvironments``: the environments of ``/providers/Microsoft.BusinessAppPlatform/
-  scopes/admin/environments`` (``name``, ``properties.isDefault``, ...); ``Get-AdminPowerAppEnvironment``
-  prints them under ``Internal``, which the import takes.
+- ``powerBiTenantSettings``: the tenant settings list of the Fabric admin API
+  ``GET /v1/admin/tenantsettings`` (one object per setting: ``settingName``, ``enabled``,
+  ``enabledSecurityGroups``, ...).
+- ``powerPlatformTenantSettings``: the Power Platform admin API's ``listTenantSettings`` object,
+  as ``Get-TenantSettings`` prints it.
+- ``powerPlatformEnvironments``: the admin API's environments (``name``, ``properties.isDefault``, ...);
+  ``Get-AdminPowerAppEnvironment`` prints them under ``Internal``, which the import takes.
 - ``powerPlatformDlpPolicies``: the DLP (data) policies as ``Get-DlpPolicy`` prints them
   (``name``, ``displayName``, ``environmentType``, ``environments``, ``connectorGroups``).
-- ``powerPlatformTenantIsolationPolicy``: ``/providers/PowerPlatform.Governance/v1/tenants/{tenantId}/
-  tenantIsolationPolicy`` (``properties.isDisabled``, ``properties.allowedTenants``).
+- ``powerPlatformTenantIsolationPolicy``: the tenant isolation policy (``properties.isDisabled``,
+  ``properties.allowedTenants``).
 
-These admin APIs accept a user token of a Fabric or Power Platform administrator; an application
-needs tenant-side registration first (a Fabric tenant setting, ``New-PowerAppManagementApp``), so
-the way in is ``auditor import`` of the PowerShell export (``docs/collections.md``).
+They are collected only when named in ``--sources``: the admin APIs serve an application only after
+tenant-side registration (a Fabric tenant setting; ``New-PowerAppManagementApp``), so by default the
+way in is ``auditor import`` of the PowerShell export (``docs/collections.md``).
 """
 
 from __future__ import annotations
 
 from auditor.collect.source import Source
 
-FABRIC_ROLE = "Fabric Administrator (or Global Administrator), the person running the export"
-POWER_PLATFORM_ROLE = "Power Platform Administrator (or Dynamics 365 Administrator), the person running the export"
-FABRIC_LICENCE = "Power BI or Microsoft Fabric (Free is enough) assigned to the person running the export"
+FABRIC_PERMISSION = (
+    "Tenant.Read.All (Power BI Service, delegated); an application instead needs the Fabric tenant setting "
+    "'Service principals can access read-only admin APIs' for a security group holding it"
+)
+POWER_PLATFORM_PERMISSION = (
+    "Power Platform admin API access: a Power Platform Administrator's token, or an application registered "
+    "with New-PowerAppManagementApp"
+)
+FABRIC_ROLE = "Fabric Administrator (or Global Administrator)"
+POWER_PLATFORM_ROLE = "Power Platform Administrator (or Dynamics 365 Administrator)"
+FABRIC_LICENCE = "Power BI or Microsoft Fabric (Free is enough) for a signed-in administrator"
 POWER_PLATFORM_LICENCE = "Power Platform (included in Microsoft 365 E3/G3)"
-PBI_MODULE = "MicrosoftPowerBIMgmt, Connect-PowerBIServiceAccount"
 PP_MODULE = "Microsoft.PowerApps.Administration.PowerShell, Add-PowerAppsAccount"
 
 
-def _pp(name: str, cmdlet: str, endpoint: str) -> Source:
+def _pp(name: str, path: str, version: str, cmdlet: str) -> Source:
     return Source(
         name=name,
-        api="import",
-        path=cmdlet,
-        permissions=(),
-        version="",
+        api="powerplatform",
+        path=path,
+        permissions=(POWER_PLATFORM_PERMISSION,),
+        version=version,
         directory_role=POWER_PLATFORM_ROLE,
         licence=POWER_PLATFORM_LICENCE,
-        note=f"import only ({PP_MODULE}); the admin API behind it: {endpoint}",
+        note=f"collected only when named in --sources; or import `{cmdlet}` ({PP_MODULE})",
         import_command=f"{cmdlet} | ConvertTo-Json -Depth 10 > {name}.json",
     )
 
@@ -50,13 +56,14 @@ def _pp(name: str, cmdlet: str, endpoint: str) -> Source:
 POWER_SOURCES: tuple[Source, ...] = (
     Source(
         name="powerBiTenantSettings",
-        api="import",
-        path="GET /v1/admin/tenantsettings",
-        permissions=(),
+        api="powerbi",
+        path="/v1/admin/tenantsettings",
+        permissions=(FABRIC_PERMISSION,),
         version="",
         directory_role=FABRIC_ROLE,
         licence=FABRIC_LICENCE,
-        note=f"import only ({PBI_MODULE}); Fabric admin API, delegated scope Tenant.Read.All",
+        note="collected only when named in --sources; or import the Fabric admin API's answer "
+        "(MicrosoftPowerBIMgmt, Connect-PowerBIServiceAccount)",
         import_command=(
             "Invoke-PowerBIRestMethod -Method Get -Url "
             "'https://api.fabric.microsoft.com/v1/admin/tenantsettings' > powerBiTenantSettings.json"
@@ -64,18 +71,21 @@ POWER_SOURCES: tuple[Source, ...] = (
     ),
     _pp(
         "powerPlatformTenantSettings",
+        "/providers/Microsoft.BusinessAppPlatform/listTenantSettings",
+        "2023-06-01",
         "Get-TenantSettings",
-        "POST /providers/Microsoft.BusinessAppPlatform/listTenantSettings?api-version=2023-06-01",
     ),
     _pp(
         "powerPlatformEnvironments",
+        "/providers/Microsoft.BusinessAppPlatform/scopes/admin/environments",
+        "2023-06-01",
         "Get-AdminPowerAppEnvironment",
-        "GET /providers/Microsoft.BusinessAppPlatform/scopes/admin/environments?api-version=2023-06-01",
     ),
-    _pp("powerPlatformDlpPolicies", "Get-DlpPolicy", "GET /providers/PowerPlatform.Governance/v1/policies"),
+    _pp("powerPlatformDlpPolicies", "/providers/PowerPlatform.Governance/v1/policies", "", "Get-DlpPolicy"),
     _pp(
         "powerPlatformTenantIsolationPolicy",
+        "/providers/PowerPlatform.Governance/v1/tenants/{tenantId}/tenantIsolationPolicy",
+        "2020-06-01",
         "Get-PowerAppTenantIsolationPolicy -TenantID <tenant id>",
-        "GET /providers/PowerPlatform.Governance/v1/tenants/{tenantId}/tenantIsolationPolicy?api-version=2020-06-01",
     ),
 )

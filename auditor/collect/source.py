@@ -12,7 +12,18 @@ from typing import Literal
 
 from auditor.snapshot.collections import COLLECTIONS, Shape
 
-Api = Literal["graph", "exchange", "arm", "office365", "composite", "sharepoint", "dns", "import"]
+Api = Literal[
+    "graph",
+    "exchange",
+    "arm",
+    "office365",
+    "composite",
+    "sharepoint",
+    "dns",
+    "import",
+    "powerbi",
+    "powerplatform",
+]
 
 P1 = "Microsoft Entra ID P1"
 P2 = "Microsoft Entra ID P2"
@@ -102,6 +113,9 @@ class Source:
             return "DNS TXT"
         if self.api == "sharepoint":
             return f"GET https://{{tenant}}-admin.sharepoint.com{self.path}"
+        if self.api in ("powerbi", "powerplatform"):
+            method = "POST" if self.path.endswith("/listTenantSettings") else "GET"
+            return f"{method} {self.path}" + (f"?api-version={self.version}" if self.version else "")
         if self.api == "exchange":
             return f"POST /adminapi/{self.version}/{{tenantId}}/InvokeCommand {self.path}"
         if self.api == "office365":

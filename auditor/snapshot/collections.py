@@ -112,11 +112,6 @@ IMPORT_ONLY = frozenset(
         "teamsMessagingPolicies",
         "teamsTenant",
         "teamsMeetingBroadcastPolicies",
-        "powerBiTenantSettings",
-        "powerPlatformTenantSettings",
-        "powerPlatformEnvironments",
-        "powerPlatformDlpPolicies",
-        "powerPlatformTenantIsolationPolicy",
     }
 )
 

