@@ -96,6 +96,19 @@ def add_collect_arguments(
         "from the initial onmicrosoft.com domain; the --graph-url server when that is a loopback address)",
     )
     group.add_argument(
+        "--powerbi-url",
+        metavar="URL",
+        help="Fabric (Power BI) admin API root for powerBiTenantSettings (default api.fabric.microsoft.com; "
+        "the --graph-url server when that is a loopback address)",
+    )
+    group.add_argument(
+        "--powerplatform-url",
+        metavar="URL",
+        help="Power Platform admin API root for the powerPlatform* collections (default api.bap.microsoft.com; "
+        "GCC gov.api.bap.microsoft.us, GCC High high.api.bap.microsoft.us, DoD api.bap.appsplatform.us; "
+        "the --graph-url server when that is a loopback address)",
+    )
+    group.add_argument(
         "--import",
         dest="imports",
         action="append",
@@ -156,17 +169,25 @@ def run_collect(args: argparse.Namespace) -> dict[str, Any]:
         ("--arm-url", args.arm_url),
         ("--activity-url", args.activity_url),
         ("--sharepoint-url", args.sharepoint_url),
+        ("--powerbi-url", args.powerbi_url),
+        ("--powerplatform-url", args.powerplatform_url),
     ):
         if url and not url.startswith(("https://", "http://localhost", "http://127.0.0.1", "http://[::1]")):
             raise InputError(f"{flag} must be an https URL (plain http only for localhost): {url}")
     exchange_url, arm_url, activity_url = args.exchange_url, args.arm_url, args.activity_url
-    sharepoint_url = args.sharepoint_url
+    sharepoint_url, powerbi_url, powerplatform_url = (
+        args.sharepoint_url,
+        args.powerbi_url,
+        args.powerplatform_url,
+    )
     local_root = _loopback_origin(args.graph_url)
     if local_root:  # a local Graph-compatible server: keep every request on this machine
         exchange_url = exchange_url or local_root
         arm_url = arm_url or local_root
         activity_url = activity_url or local_root
         sharepoint_url = sharepoint_url or local_root
+        powerbi_url = powerbi_url or local_root
+        powerplatform_url = powerplatform_url or local_root
     auth = build_credential(args.auth, tenant_id=args.tenant_id)
     options = CollectOptions(
         sources=tuple(sources),
@@ -175,6 +196,8 @@ def run_collect(args: argparse.Namespace) -> dict[str, Any]:
         arm_url=arm_url,
         activity_url=activity_url,
         sharepoint_url=sharepoint_url,
+        powerbi_url=powerbi_url,
+        powerplatform_url=powerplatform_url,
         tenant_id=args.tenant_id,
         concurrency=args.concurrency,
         timeout=args.timeout,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from auditor.collect.library_sources import LIBRARY_SOURCES
+from auditor.collect.power_sources import POWER_SOURCES
 from auditor.collect.source import (
     ACTIVITY_FEED_DLP_PERMISSION,
     ACTIVITY_FEED_PERMISSION,
@@ -78,7 +79,17 @@ _SOURCES: tuple[Source, ...] = (
         top=999,
         licence=P1,
     ),
-    _g("conditionalAccessPolicies", "/identity/conditionalAccess/policies", "Policy.Read.All", licence=P1),
+    _g(
+        "conditionalAccessPolicies",
+        "/identity/conditionalAccess/policies",
+        "Policy.Read.All",
+        version="beta",
+        fallback_version="v1.0",
+        licence=P1,
+        note="beta, as ScubaGear reads it: the agent identity conditions (agentIdRiskLevels, "
+        "clientApplications.includeAgentIdServicePrincipals, agents) exist there only; a service "
+        "that refuses beta is read at v1.0 (recorded as versionFallback)",
+    ),
     _g("namedLocations", "/identity/conditionalAccess/namedLocations", "Policy.Read.All", licence=P1),
     _g("authenticationStrengthPolicies", "/policies/authenticationStrengthPolicies", "Policy.Read.All"),
     _g(
@@ -213,7 +224,10 @@ _SOURCES: tuple[Source, ...] = (
 
 #: name -> Source, in the order of :data:`auditor.snapshot.COLLECTIONS`
 CATALOG: Mapping[str, Source] = {
-    s.name: s for s in sorted((*_SOURCES, *LIBRARY_SOURCES), key=lambda s: list(COLLECTIONS).index(s.name))
+    s.name: s
+    for s in sorted(
+        (*_SOURCES, *LIBRARY_SOURCES, *POWER_SOURCES), key=lambda s: list(COLLECTIONS).index(s.name)
+    )
 }
 
 if set(CATALOG) != set(COLLECTIONS):  # pragma: no cover - a programming error caught at import
@@ -231,6 +245,10 @@ def with_prerequisites(names: Iterable[str]) -> set[str]:
     return wanted
 
 
+#: sources collected only when named: import-only, public DNS, and the Power BI / Power Platform admin APIs
+OPT_IN_APIS = ("import", "dns", "powerbi", "powerplatform")
+
+
 def select_sources(names: Iterable[str] | None) -> list[Source]:
     """The catalog entries for ``names`` (all but the opt-in ones when None); unknown names are an InputError.
 
@@ -238,10 +256,12 @@ def select_sources(names: Iterable[str] | None) -> list[Source]:
     when they were not selected, and only the selected collections are written. Import-only
     sources are selected only by name (collecting them records ``not_supported`` with the
     PowerShell line that exports them), and so is ``dnsTxtRecords``: its public DNS queries leave
-    the machine, which a read-only tenant audit should not do unasked.
+    the machine, which a read-only tenant audit should not do unasked. So are the Power BI and
+    Power Platform admin APIs: they answer an application only after tenant-side registration, so
+    by default those collections come in through ``auditor import``.
     """
     if names is None:
-        return [s for s in CATALOG.values() if s.api not in ("import", "dns")]
+        return [s for s in CATALOG.values() if s.api not in OPT_IN_APIS]
     wanted = [n.strip() for n in names if n.strip()]
     unknown = [n for n in wanted if n not in CATALOG]
     if unknown:

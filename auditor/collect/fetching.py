@@ -485,7 +485,7 @@ async def _read_pages(
                 raise FetchFailure("error", "the response is not a JSON object", response.status)
             progress.pages += 1
             values = doc.get("value")
-            if shape == "object" and source.api in ("graph", "sharepoint"):
+            if shape == "object" and source.api in ("graph", "sharepoint", "powerplatform"):
                 for key in ("@odata.context", "odata.metadata", "@odata.type", "odata.type"):
                     doc.pop(key, None)
                 obj = doc

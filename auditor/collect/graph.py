@@ -105,7 +105,17 @@ async def collect_graph(
             source, first_url(root, source, top=False), client.send, policy, deadline, progress, spool=spool
         )
         return dataclasses.replace(retry, extra={**retry.extra, "topRejected": result.error or True})
+    if source.fallback_version and _refused_before_any_page(result):
+        progress.status, progress.done = "running", False
+        other = dataclasses.replace(source, version=source.fallback_version, fallback_version=None)
+        retry = await collect_graph(client, root, other, policy, deadline, progress, spool)
+        refused = f"{source.version} refused: {result.error or result.http_status}"
+        return dataclasses.replace(retry, extra={**retry.extra, "versionFallback": refused})
     return result
+
+
+def _refused_before_any_page(result: CollectionResult) -> bool:
+    return result.status != "ok" and result.http_status in (400, 404) and result.pages == 0
 
 
 @dataclass(frozen=True)

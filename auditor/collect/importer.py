@@ -22,6 +22,45 @@ from auditor.suggest import did_you_mean
 #: the keys of one API page (Graph, Resource Manager); a dict with only these is a page, not an item
 PAGE_KEYS = frozenset({"value", "@odata.context", "@odata.nextLink", "nextLink"})
 
+#: collections whose API wraps its list in an object of its own: the keys that hold the list, and the
+#: keys that say more pages follow (the Fabric admin API: ``tenantSettings``, or ``value`` with a
+#: continuation token)
+WRAPPED_LISTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "powerBiTenantSettings": (("tenantSettings", "value"), ("continuationToken", "continuationUri")),
+}
+
+#: collections whose PowerShell cmdlet prints each API object under a property of its own
+#: (``Get-AdminPowerAppEnvironment``: the admin API's environment is ``Internal``)
+CMDLET_WRAPPED_ITEMS: dict[str, str] = {"powerPlatformEnvironments": "Internal"}
+
+#: singletons whose cmdlet prints ``null`` when the tenant never configured them
+#: (``Get-PowerAppTenantIsolationPolicy``): kept as an empty object, which the policies judge as unset
+NULL_WHEN_UNSET = frozenset({"powerPlatformTenantIsolationPolicy"})
+
+
+def unwrap_api_json(name: str, value: Any, source: str) -> Any:
+    """The API's own JSON inside what a cmdlet or an API call printed, for the few collections
+    that need it; every other collection is returned unchanged."""
+    if name in NULL_WHEN_UNSET and (value is None or value == [None]):
+        return {}
+    if name in WRAPPED_LISTS and isinstance(value, dict):
+        list_keys, more_keys = WRAPPED_LISTS[name]
+        key = next((k for k in list_keys if isinstance(value.get(k), list)), None)
+        if key is not None:
+            if any(value.get(k) for k in more_keys):
+                raise InputError(
+                    f"{name}: the file holds one page of several (it has a continuation token); "
+                    "export every page",
+                    source=source,
+                )
+            value = value[key]
+    inner = CMDLET_WRAPPED_ITEMS.get(name)
+    if inner is not None:
+        items = value if isinstance(value, list) else [value]
+        if all(isinstance(i, dict) and isinstance(i.get(inner), dict) for i in items):
+            value = [i[inner] for i in items]
+    return value
+
 
 @dataclass(frozen=True)
 class ImportSpec:
@@ -103,7 +142,7 @@ def load_import(spec: ImportSpec) -> CollectionResult:
         raise InputError(f"cannot read import file: {exc.strerror or exc}", source=source) from None
     text = decode_text(raw, source)
     value = strictjson.loads(text, source)
-    data = coerce_shape(spec.name, value, source)
+    data = coerce_shape(spec.name, unwrap_api_json(spec.name, value, source), source)
     if COLLECTIONS[spec.name] == "objectOfLists":
         count = sum(len(v) for v in data.values())
     else:

@@ -60,6 +60,14 @@ from auditor.collect.mgmtactivity import (
     activity_sender,
     subscriptions_url,
 )
+from auditor.collect.power import (
+    DEFAULT_POWERBI_URL,
+    DEFAULT_POWERPLATFORM_URL,
+    power_sender,
+    power_url,
+    powerbi_scope,
+    powerplatform_scope,
+)
 from auditor.collect.progress import LineReporter, Reporter
 from auditor.collect.recentactivity import Channels, collect_recent_activity
 from auditor.collect.sentinel import collect_connectors, sentinel_sender
@@ -92,6 +100,8 @@ class CollectOptions:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     imports: tuple[ImportSpec, ...] = ()
     sharepoint_url: str | None = None
+    powerbi_url: str | None = None
+    powerplatform_url: str | None = None
     #: answers DNS TXT lookups for ``dnsTxtRecords``; None = dnspython with the system's servers
     dns_resolver: TxtResolver | None = None
     #: permissions of the snapshot file (``--mode``; default 0600: it holds personal data)
@@ -181,6 +191,8 @@ class Collector:
         try:
             if source.api in ("import", "dns", "sharepoint") or source.fan_out is not None:
                 return await self._fetch_library(source, tenant_id, progress)
+            if source.api in ("powerbi", "powerplatform"):
+                return await self._fetch_power(source, tenant_id, progress, policy)
             if source.api == "graph" and source.after:  # groupMembers: the groups the others name
                 inputs = {name: await self._prerequisite(name, tenant_id) for name in source.after}
                 return await collect_group_members(
@@ -297,6 +309,21 @@ class Collector:
         return await collect_pages(
             source, tenant_url(root, source.path), sharepoint_sender(http), policy, deadline, progress
         )
+
+    async def _fetch_power(
+        self, source: Source, tenant_id: str | None, progress: Progress, policy: RetryPolicy
+    ) -> CollectionResult:
+        """The Power BI (Fabric) and Power Platform admin APIs (:mod:`auditor.collect.power`)."""
+        if source.api == "powerbi":
+            root = (self.options.powerbi_url or DEFAULT_POWERBI_URL).rstrip("/")
+            http = self._http_for(powerbi_scope(root))
+        else:
+            root = (self.options.powerplatform_url or DEFAULT_POWERPLATFORM_URL).rstrip("/")
+            http = self._http_for(powerplatform_scope(root))
+        if "{tenantId}" in source.path and not tenant_id:
+            return _failed(source, progress, "the tenant id is unknown (give --tenant-id)")
+        url = power_url(root, source, tenant_id or "")
+        return await collect_pages(source, url, power_sender(http, source), policy, self.deadline, progress)
 
     async def _fetch_dns(self, source: Source, tenant_id: str | None, progress: Progress) -> CollectionResult:
         """DNS TXT lookups for the accepted domains (collected in this run), else Graph's domains."""

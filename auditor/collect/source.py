@@ -12,7 +12,18 @@ from typing import Literal
 
 from auditor.snapshot.collections import COLLECTIONS, Shape
 
-Api = Literal["graph", "exchange", "arm", "office365", "composite", "sharepoint", "dns", "import"]
+Api = Literal[
+    "graph",
+    "exchange",
+    "arm",
+    "office365",
+    "composite",
+    "sharepoint",
+    "dns",
+    "import",
+    "powerbi",
+    "powerplatform",
+]
 
 P1 = "Microsoft Entra ID P1"
 P2 = "Microsoft Entra ID P2"
@@ -69,6 +80,9 @@ class Source:
     path: str
     permissions: tuple[str, ...]
     version: str = "v1.0"
+    #: Graph: the version read instead when a service refuses ``version`` on the first page (400 or
+    #: 404) — a beta read that falls back to v1.0 on a Graph-compatible service without beta
+    fallback_version: str | None = None
     query: str = ""
     top: int | None = None
     paged: bool = True
@@ -102,6 +116,9 @@ class Source:
             return "DNS TXT"
         if self.api == "sharepoint":
             return f"GET https://{{tenant}}-admin.sharepoint.com{self.path}"
+        if self.api in ("powerbi", "powerplatform"):
+            method = "POST" if self.path.endswith("/listTenantSettings") else "GET"
+            return f"{method} {self.path}" + (f"?api-version={self.version}" if self.version else "")
         if self.api == "exchange":
             return f"POST /adminapi/{self.version}/{{tenantId}}/InvokeCommand {self.path}"
         if self.api == "office365":

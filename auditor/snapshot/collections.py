@@ -98,6 +98,12 @@ COLLECTIONS: dict[str, Shape] = {
     "teamsMeetingBroadcastPolicies": "list",
     "teamsM365UnifiedTenantSettings": "list",
     "dnsTxtRecords": "object",
+    # Power BI (Fabric admin API) and Power Platform (admin API): each API's own JSON, verbatim
+    "powerBiTenantSettings": "list",
+    "powerPlatformTenantSettings": "object",
+    "powerPlatformEnvironments": "list",
+    "powerPlatformDlpPolicies": "list",
+    "powerPlatformTenantIsolationPolicy": "object",
 }
 
 #: Collections that only ``auditor import`` fills (no API serves them to an app credential).

@@ -72,6 +72,8 @@ def run_collect(
         arm_url=srv.url,
         sharepoint_url=srv.url,
         activity_url=srv.url,
+        powerbi_url=srv.url,
+        powerplatform_url=srv.url,
         retry=retry or fast_policy(),
         timeout=timeout,
         concurrency=concurrency,

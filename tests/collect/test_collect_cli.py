@@ -31,10 +31,10 @@ def test_collect_then_audit_end_to_end(
     results = json.loads((reports / "results.json").read_text())
     assert results["snapshot"]["sha256"] == snap.sha256
     # PowerShell-only sources come in through `auditor import`, DNS lookups only when asked for
-    from auditor.collect.catalog import CATALOG
+    from auditor.collect.catalog import CATALOG, OPT_IN_APIS
     from auditor.policy import load_library
 
-    opt_in = {n for n, src in CATALOG.items() if src.api in ("import", "dns")}
+    opt_in = {n for n, src in CATALOG.items() if src.api in OPT_IN_APIS}
     needs_opt_in = {p.id for p in load_library(None) if set(p.requires) & opt_in}
     assert not [
         r["policyId"]

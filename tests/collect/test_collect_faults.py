@@ -235,3 +235,26 @@ def test_an_exhausted_budget_stops_paging(server: GraphServer) -> None:
     doc = run_collect(server, ["users"], retry=fast_policy(budget_seconds=1e-9))
     assert doc["sources"]["users"]["status"] == "error"
     assert "time budget" in doc["sources"]["users"]["error"] and "users" not in doc["data"]
+
+
+def test_a_service_without_beta_is_read_at_v1_for_conditional_access(server: GraphServer) -> None:
+    """Conditional access is read from beta (the agent identity conditions live there only); a
+    Graph-compatible service that answers 404 for the beta path is read at v1.0 instead, and the
+    snapshot says which endpoint its data came from."""
+    beta = "/beta/identity/conditionalAccess/policies"
+    assert server.by_path.pop(beta) == "conditionalAccessPolicies"
+    server.by_path["/v1.0/identity/conditionalAccess/policies"] = "conditionalAccessPolicies"
+    doc = run_collect(server, ["conditionalAccessPolicies"])
+    entry = doc["sources"]["conditionalAccessPolicies"]
+    assert entry["status"] == "ok"
+    assert entry["endpoint"].startswith("GET /v1.0/identity/conditionalAccess/policies")
+    assert entry["versionFallback"].startswith("beta refused")
+    assert doc["data"]["conditionalAccessPolicies"] == server.tenant["conditionalAccessPolicies"]
+    assert any(r["path"].startswith(beta) for r in server.requests)
+
+
+def test_the_beta_read_is_kept_when_beta_answers(server: GraphServer) -> None:
+    doc = run_collect(server, ["conditionalAccessPolicies"])
+    entry = doc["sources"]["conditionalAccessPolicies"]
+    assert entry["endpoint"].startswith("GET /beta/identity/conditionalAccess/policies")
+    assert "versionFallback" not in entry

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from auditor.collect.catalog import CATALOG, USER_SELECT
+from auditor.collect.catalog import CATALOG, OPT_IN_APIS, USER_SELECT
 from auditor.snapshot import COLLECTIONS, load_snapshot
 from tests.collect.conftest import SECRET_TOKEN, make_jwt, run_collect
 from tests.graphserver import TENANT_ID, Fault, GraphServer
@@ -19,8 +19,9 @@ def _strip_context(obj: dict[str, Any]) -> dict[str, Any]:
 def test_every_collection_is_collected_verbatim(server: GraphServer, tmp_path: Any) -> None:
     out = tmp_path / "s.json"
     doc = run_collect(server, out=out)
-    # import-only (PowerShell) sources and the DNS lookups are collected only when named
-    default = {n for n, src in CATALOG.items() if src.api not in ("import", "dns")}
+    # import-only (PowerShell) sources, the DNS lookups and the Power BI / Power Platform admin APIs
+    # are collected only when named
+    default = {n for n, src in CATALOG.items() if src.api not in OPT_IN_APIS}
     assert set(doc["sources"]) == default
     assert {e["status"] for e in doc["sources"].values()} == {"ok"}
     snap = load_snapshot(out)

@@ -74,7 +74,7 @@ def test_only_referenced_groups_are_read_verbatim(server: GraphServer, tmp_path:
     assert sorted(r["path"].split("/")[3] for r in lookups) == sorted(principals)
     # the collector read the prerequisites itself (not selected, so not written); the snapshot validates
     read_paths = {r["path"] for r in server.requests}
-    assert {f"/v1.0{CATALOG[n].path}" for n in PREREQS} <= read_paths
+    assert {f"/{CATALOG[n].version}{CATALOG[n].path}" for n in PREREQS} <= read_paths
     assert set(doc["sources"]) == {"groupMembers"}
     assert load_snapshot(out).data["groupMembers"] == doc["data"]["groupMembers"]
 

@@ -1,6 +1,7 @@
 """A Graph-compatible HTTP server for tests: Graph v1.0 lists and singletons, the
 Exchange admin API's InvokeCommand, Resource Manager diagnostic settings and Sentinel
-data connectors, and the Office 365 Management Activity API (``feeds``), with
+data connectors, the Office 365 Management Activity API (``feeds``), the Power BI and
+Power Platform admin APIs (``power``), with
 paging by absolute ``@odata.nextLink``, ``$select``/``$top``, and injectable faults.
 
 Runs in a thread (``ThreadingHTTPServer``) on 127.0.0.1 with a random port, or as a
@@ -20,6 +21,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from auditor.collect.catalog import CATALOG
 from tests.graphserver.feeds import make_feeds, route
+from tests.graphserver.power import make_power, power_route
 from tests.graphserver.tenant import TENANT_ID, make_tenant
 
 DEFAULT_PAGE = 100
@@ -91,7 +93,9 @@ class GraphServer:
     def __init__(
         self, users: int = 50, token: str = "test-token", seed: int = 7, cache_pages: bool = False
     ) -> None:
-        self.tenant = {**make_tenant(users, seed), **make_feeds()}  # feeds: audit logs, Sentinel
+        # feeds: audit logs, Sentinel; power: the Power BI and Power Platform admin APIs
+        self.tenant = {**make_tenant(users, seed), **make_feeds(), **make_power()}
+        self.power_isolation_unset = False  # serve the isolation policy as never configured (null)
         self.token = token
         self.faults: dict[str, Fault] = {}
         self.requests: list[dict[str, Any]] = []
@@ -348,6 +352,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if route(self, path, query):  # Management Activity API, /auditLogs, Sentinel connectors
             return
+        if power_route(self, "GET", path, query):  # Power BI (Fabric) and Power Platform admin APIs
+            return
         if path == "/providers/microsoft.aadiam/diagnosticSettings":
             name = "entraDiagnosticSettings"
             if self._apply_fault(name):
@@ -481,6 +487,8 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(length) if length else b""
         path, query = self._record(raw)
         if not self._authorized():
+            return
+        if power_route(self, "POST", path, query):  # listTenantSettings reads with a POST
             return
         if not (path.startswith("/adminapi/beta/") and path.endswith("/InvokeCommand")):
             self._error(404, "NotFound", "No such endpoint.")
