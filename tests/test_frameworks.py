@@ -292,7 +292,7 @@ def test_readme_coverage_table_is_the_generator_output() -> None:
     assert gen.render(text) == text, "run python tools/gen_coverage_readme.py"
     section = gen.section()
     assert "| 5.2.2.16 | Token protection is enforced for Exchange, SharePoint and Teams |" in section
-    assert "MS.POWERBI.1.1v1" in section
+    assert "MS.POWERPLATFORM.4.1v1" in section and "MS.POWERBI.1.1v1" not in section
 
 
 def _git_repo(root: Path, files: dict[str, str]) -> str:

@@ -115,7 +115,8 @@ async def collect_graph(
 
 
 def _refused_before_any_page(result: CollectionResult) -> bool:
-    return result.status != "ok" and result.http_status in (400, 404) and result.pages == 0
+    """The service does not serve this path at all (not a licence, permission or server error)."""
+    return result.status == "not_supported" and result.pages == 0
 
 
 @dataclass(frozen=True)

@@ -80,8 +80,8 @@ class Source:
     path: str
     permissions: tuple[str, ...]
     version: str = "v1.0"
-    #: Graph: the version read instead when a service refuses ``version`` on the first page (400 or
-    #: 404) — a beta read that falls back to v1.0 on a Graph-compatible service without beta
+    #: Graph: the version read instead when the service does not serve ``version`` at all (the
+    #: first page is ``not_supported``) — beta falling back to v1.0 on a service without beta
     fallback_version: str | None = None
     query: str = ""
     top: int | None = None
