@@ -120,6 +120,9 @@ def add_audit_arguments(parser: argparse.ArgumentParser, *, positional_snapshot:
         action="store_true",
         help="list every policy and failing subject in the console summary, with whole messages",
     )
+    from auditor.cli import attest
+
+    attest.add_audit_arguments(parser)
     if "--quiet" not in parser._option_string_actions:  # 'auditor run' shares one --quiet with collect
         parser.add_argument("--quiet", "-q", action="store_true", help="print only the gate verdict line")
 
@@ -252,7 +255,10 @@ def run_audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
 def _audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
     from auditor.cli.audit_progress import AuditProgress
 
+    from auditor.cli import attest
+
     formats = chosen_formats(args.format)
+    attest.check_audit_usage(args, formats)
     shown = AuditProgress()
     with shown.step(_reading(snapshot)):
         inputs = api.prepare(
@@ -293,6 +299,9 @@ def _audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
         sealed, rendered = write_reports(
             dict(doc), formats, out, announce=lambda name: shown.update(f"Writing {name}")
         )
+    signed = attest.attest_written(args, snapshot, out)
+    if signed is not None:
+        rendered.append(Path(signed).name)
     result = api.AuditResult(sealed)  # type: ignore[arg-type]
     print_summary(result.document, quiet=args.quiet, verbose=args.verbose)
     if rendered:
