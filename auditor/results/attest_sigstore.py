@@ -92,8 +92,8 @@ def sign_statement(payload: bytes) -> dict[str, Any]:
     from sigstore import dsse
     from sigstore.sign import SigningContext
 
+    token = _identity_token()  # first: without an identity there is nothing to fetch a trust root for
     context = SigningContext.from_trust_config(_trust_config())
-    token = _identity_token()
     try:
         with context.signer(token, cache=True) as signer:
             bundle = signer.sign_dsse(dsse.Statement(payload))
