@@ -160,9 +160,11 @@ def _runs_builtin(policies: list[str] | None) -> bool:
 
 
 def chosen_formats(values: list[str] | None) -> list[str]:
-    known = api.formats()
+    from auditor.report import ON_REQUEST_FORMATS
+
     if not values:
-        return list(known)
+        return list(api.formats())
+    known = (*api.formats(), *ON_REQUEST_FORMATS)
     names = [n.strip() for v in values for n in v.split(",") if n.strip()]
     for name in names:
         if name != CONSOLE and name not in known:
