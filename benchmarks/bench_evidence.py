@@ -32,7 +32,9 @@ def step(label: str, cmd: list[str], ok: tuple[int, ...] = (0,)) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--users", type=int, default=100_000)
     parser.add_argument("--workdir", default=None)
     args = parser.parse_args()
@@ -44,10 +46,14 @@ def main() -> None:
     private = ed25519.Ed25519PrivateKey.generate()
     key, pub = work / "signing.pem", work / "signing.pub"
     key.write_bytes(
-        private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+        private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
     )
     pub.write_bytes(
-        private.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
     )
     snap, out = work / "tenant.json.gz", work / "reports"
     py = sys.executable
@@ -57,7 +63,21 @@ def main() -> None:
     )
     step(
         "audit --format json,oscal --attest",
-        [py, "-m", "auditor", "audit", str(snap), "--format", "json,oscal", "--out", str(out), "-q", "--attest", "--key", str(key)],
+        [
+            py,
+            "-m",
+            "auditor",
+            "audit",
+            str(snap),
+            "--format",
+            "json,oscal",
+            "--out",
+            str(out),
+            "-q",
+            "--attest",
+            "--key",
+            str(key),
+        ],
         ok=(0, 1, 3),
     )
     from oscal_bindings.v1 import parse_oscal
@@ -73,7 +93,18 @@ def main() -> None:
     )
     step(
         "verify --attestation",
-        [py, "-m", "auditor", "verify", str(out / "results.json"), str(snap), "--attestation", str(out / "results.intoto.jsonl"), "--key", str(pub)],
+        [
+            py,
+            "-m",
+            "auditor",
+            "verify",
+            str(out / "results.json"),
+            str(snap),
+            "--attestation",
+            str(out / "results.intoto.jsonl"),
+            "--key",
+            str(pub),
+        ],
     )
 
 

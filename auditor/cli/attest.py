@@ -67,7 +67,11 @@ def check_audit_usage(args: argparse.Namespace, formats: list[str]) -> None:
     """Refuse an ``--attest`` that could not be honoured before the audit runs (exit 2)."""
     from auditor.errors import InputError
 
-    attest, key, sigstore = getattr(args, "attest", False), getattr(args, "key", None), getattr(args, "sigstore", False)
+    attest, key, sigstore = (
+        getattr(args, "attest", False),
+        getattr(args, "key", None),
+        getattr(args, "sigstore", False),
+    )
     if not attest:
         if key or sigstore:
             raise InputError("--key and --sigstore sign the results: add --attest", source="audit")

@@ -255,9 +255,8 @@ def run_audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
 
 
 def _audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
-    from auditor.cli.audit_progress import AuditProgress
-
     from auditor.cli import attest
+    from auditor.cli.audit_progress import AuditProgress
 
     formats = chosen_formats(args.format)
     attest.check_audit_usage(args, formats)

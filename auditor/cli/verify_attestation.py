@@ -38,10 +38,14 @@ def check_usage(args: argparse.Namespace) -> None:
     key, ident, issuer = args.key, args.certificate_identity, args.certificate_oidc_issuer
     if not args.attestation:
         if key or ident or issuer:
-            raise InputError("--key and --certificate-* check an attestation: add --attestation FILE", source="verify")
+            raise InputError(
+                "--key and --certificate-* check an attestation: add --attestation FILE", source="verify"
+            )
         return
     if key and (ident or issuer):
-        raise InputError("give either --key or --certificate-identity/--certificate-oidc-issuer", source="verify")
+        raise InputError(
+            "give either --key or --certificate-identity/--certificate-oidc-issuer", source="verify"
+        )
     if not key and not (ident and issuer):
         raise InputError(
             "--attestation needs the signer to expect: --key PUB, or --certificate-identity ID "
@@ -81,9 +85,13 @@ def check(
             source=args.attestation,
         )
     if not bundle and not args.key:
-        raise InputError("this attestation is signed with a key: verify it with --key PUB", source=args.attestation)
+        raise InputError(
+            "this attestation is signed with a key: verify it with --key PUB", source=args.attestation
+        )
     if bundle:
-        signature, payload = check_sigstore_bundle(record, args.certificate_identity, args.certificate_oidc_issuer)
+        signature, payload = check_sigstore_bundle(
+            record, args.certificate_identity, args.certificate_oidc_issuer
+        )
     else:
         signature, payload = check_key_envelope(record, args.key)
     (ok if signature.ok else bad)(signature.text)

@@ -48,4 +48,4 @@ def get_format(name: str) -> ReportFormat:
         ) from None
 
 
-__all__ = ["FILE_FORMATS", "ON_REQUEST_FORMATS", "FORMATS", "ReportFormat", "extract_results", "get_format"]
+__all__ = ["FILE_FORMATS", "FORMATS", "ON_REQUEST_FORMATS", "ReportFormat", "extract_results", "get_format"]

@@ -39,7 +39,8 @@ def proof_block(doc: Doc) -> str:
         ("Tool", f"{doc['tool']['name']} {doc['tool']['version']}, generated {doc['generatedAt']}", False),
     ]
     body = "".join(
-        f'<tr><th scope="row">{_e(k)}</th><td{" class=mono" if mono else ""}>{_e(v)}</td></tr>' for k, v, mono in rows
+        f'<tr><th scope="row">{_e(k)}</th><td{" class=mono" if mono else ""}>{_e(v)}</td></tr>'
+        for k, v, mono in rows
     )
     return (
         f'<section class="proof"><table class="proof">{body}</table>'

@@ -279,7 +279,7 @@ def _coverage(doc: Doc) -> str:
                 unmet.append(f'<b class="mono">{e(cid)}</b> {e(name)} ({e(STATUS_LABELS[worst])})')
             lines.append(
                 f'<tr><td><span class="mono">{e(cid)}</span>'
-                f'{f"<div class=small>{e(name)}</div>" if name else ""}</td><td>{_badge(worst)}</td><td>'
+                f"{f'<div class=small>{e(name)}</div>' if name else ''}</td><td>{_badge(worst)}</td><td>"
                 + ", ".join(f'<span class="mono">{e(p)}</span> {_badge(s)}' for p, s in pols)
                 + "</td></tr>"
             )

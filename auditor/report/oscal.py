@@ -87,7 +87,9 @@ def _text(value: object, fallback: str) -> str:
     return text or fallback
 
 
-def _observation(result: Result, ids: _Ids, collected: str, snapshot_res: str, policy_res: str) -> dict[str, Any]:
+def _observation(
+    result: Result, ids: _Ids, collected: str, snapshot_res: str, policy_res: str
+) -> dict[str, Any]:
     pid = result["policyId"]
     manual = result["status"] == "manual"
     obs: dict[str, Any] = {
@@ -104,7 +106,10 @@ def _observation(result: Result, ids: _Ids, collected: str, snapshot_res: str, p
         "types": ["control-objective"],
         "collected": collected,
         "relevant-evidence": [
-            {"href": f"#{snapshot_res}", "description": "The tenant snapshot the policy was evaluated against."},
+            {
+                "href": f"#{snapshot_res}",
+                "description": "The tenant snapshot the policy was evaluated against.",
+            },
             {"href": f"#{policy_res}", "description": f"The policy file {result.get('policyFile') or pid}."},
         ],
     }
@@ -119,8 +124,9 @@ def _observation(result: Result, ids: _Ids, collected: str, snapshot_res: str, p
     ]
     if subjects:
         obs["subjects"] = subjects
-    if result.get("waiver"):
-        obs["remarks"] = f"Waived: {_text((result.get('waiver') or {}).get('reason'), 'no reason recorded')}"
+    waiver: Mapping[str, Any] = result.get("waiver") or {}
+    if waiver:
+        obs["remarks"] = f"Waived: {_text(waiver.get('reason'), 'no reason recorded')}"
     return obs
 
 
@@ -137,7 +143,9 @@ def _controls(results: Iterable[Result]) -> dict[tuple[str, str], list[Result]]:
     return out
 
 
-def _finding(key: tuple[str, str], mapped: list[Result], ids: _Ids, titles: Mapping[tuple[str, str], str]) -> dict[str, Any] | None:
+def _finding(
+    key: tuple[str, str], mapped: list[Result], ids: _Ids, titles: Mapping[tuple[str, str], str]
+) -> dict[str, Any] | None:
     assessed = [r for r in mapped if r["status"] != "manual"]
     if not assessed:
         return None
@@ -184,7 +192,9 @@ def build(doc: Doc) -> dict[str, Any]:
     """The assessment-results document (a JSON-ready dict)."""
     from auditor import __version__
 
-    seed = (doc.get("integrity") or {}).get("value") or hashlib.sha256(canonical_json(doc)).hexdigest()
+    sealed: Mapping[str, Any] = doc.get("integrity") or {}
+    integrity: str | None = sealed.get("value")
+    seed = integrity or hashlib.sha256(canonical_json(doc)).hexdigest()
     ids = _Ids(seed)
     snap = doc["snapshot"]
     tenant = snap.get("tenant") or {}
@@ -192,7 +202,11 @@ def build(doc: Doc) -> dict[str, Any]:
     generated = doc["generatedAt"]
     collected = snap.get("collectedAt") or generated
     tool_version = (doc.get("tool") or {}).get("version") or __version__
-    snapshot_res, results_res, plan_res = ids("resource", "snapshot"), ids("resource", "results"), ids("resource", "plan")
+    snapshot_res, results_res, plan_res = (
+        ids("resource", "snapshot"),
+        ids("resource", "results"),
+        ids("resource", "plan"),
+    )
     policy_res = {r["policyId"]: ids("resource", "policy", r["policyId"]) for r in doc["results"]}
     tool_component = ids("component", "auditor")
     tenant_item = ids("inventory", str(tenant.get("id")))
@@ -202,7 +216,7 @@ def build(doc: Doc) -> dict[str, Any]:
     for fw, control in controls:
         if fw != "policy":
             by_framework.setdefault(fw, []).append(control)
-    selections = [
+    selections: list[dict[str, Any]] = [
         {
             "description": f"Controls of {fw} that the audited policies map.",
             "props": [_prop("framework", fw)],
@@ -226,17 +240,20 @@ def build(doc: Doc) -> dict[str, Any]:
         {
             "uuid": snapshot_res,
             "title": f"Tenant snapshot of {tenant_name}, collected {collected}",
-            "rlinks": [{"href": "snapshot.json", "hashes": [{"algorithm": "SHA-256", "value": snap["sha256"]}]}],
+            "rlinks": [
+                {"href": "snapshot.json", "hashes": [{"algorithm": "SHA-256", "value": snap["sha256"]}]}
+            ],
         },
     ]
-    integrity = (doc.get("integrity") or {}).get("value")
     if integrity:
         resources.append(
             {
                 "uuid": results_res,
                 "title": "auditor results document (results.json)",
                 "description": "The hash is auditor's integrity hash: sha256 of the canonical document without generatedAt.",
-                "rlinks": [{"href": "results.json", "hashes": [{"algorithm": "SHA-256", "value": integrity}]}],
+                "rlinks": [
+                    {"href": "results.json", "hashes": [{"algorithm": "SHA-256", "value": integrity}]}
+                ],
             }
         )
     resources.extend(

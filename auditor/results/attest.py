@@ -121,7 +121,9 @@ def build_statement(
     }
 
 
-def statement_for_files(results_path: str | Path, snapshot_path: str | Path | None, *, snapshot_raw: bytes | None = None) -> dict[str, Any]:
+def statement_for_files(
+    results_path: str | Path, snapshot_path: str | Path | None, *, snapshot_raw: bytes | None = None
+) -> dict[str, Any]:
     """The statement for a results file and the snapshot it was made from (a file, or the
     bytes of an embedded snapshot with ``snapshot_raw``)."""
     from auditor.results import parse_results_json, read_results_text
@@ -168,7 +170,7 @@ def load_private_key(path: str | Path) -> Any:
     An encrypted key's passphrase comes from ``AUDITOR_SIGNING_KEY_PASSWORD``, never a flag."""
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
-    from securesystemslib.signer import CryptoSigner
+    from securesystemslib.signer import CryptoSigner  # type: ignore[attr-defined]  # re-exported at runtime
 
     source = str(path)
     try:
@@ -195,7 +197,7 @@ def load_public_key(path: str | Path) -> Any:
     """A PEM public key (Ed25519 or ECDSA P-256) as a securesystemslib ``SSlibKey``."""
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
-    from securesystemslib.signer import SSlibKey
+    from securesystemslib.signer import SSlibKey  # type: ignore[attr-defined]  # re-exported at runtime
 
     source = str(path)
     try:

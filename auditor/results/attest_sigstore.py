@@ -73,7 +73,9 @@ def _identity_token() -> Any:
         try:
             raw = detect_credential()
         except Exception as exc:
-            raise InputError(f"cannot obtain the CI's OIDC identity token: {exc}", source="--sigstore") from None
+            raise InputError(
+                f"cannot obtain the CI's OIDC identity token: {exc}", source="--sigstore"
+            ) from None
     if not raw:
         raise InputError(
             "no OIDC identity token: in GitHub Actions grant the job 'permissions: id-token: write'; "

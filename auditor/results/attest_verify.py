@@ -38,7 +38,9 @@ def read_attestation(path: str | Path) -> dict[str, Any]:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the attestation: {getattr(exc, 'strerror', None) or exc}", source=source) from None
+        raise InputError(
+            f"cannot read the attestation: {getattr(exc, 'strerror', None) or exc}", source=source
+        ) from None
     lines = [line for line in text.splitlines() if line.strip()]
     if len(lines) != 1:
         raise InputError(f"expected one attestation (one JSON line), found {len(lines)}", source=source)
@@ -62,7 +64,9 @@ def check_key_envelope(record: Mapping[str, Any], public_key: str | Path) -> tup
     except Exception as exc:
         raise InputError(f"not a DSSE envelope: {exc}", source="--attestation") from None
     if envelope.payload_type != PAYLOAD_TYPE:
-        return Check(False, f"signature: payload type is {envelope.payload_type!r}, not {PAYLOAD_TYPE!r}"), None
+        return Check(
+            False, f"signature: payload type is {envelope.payload_type!r}, not {PAYLOAD_TYPE!r}"
+        ), None
     keyids = sorted(envelope.signatures)
     if key.keyid not in envelope.signatures:
         return (
@@ -77,7 +81,10 @@ def check_key_envelope(record: Mapping[str, Any], public_key: str | Path) -> tup
         envelope.verify([key], 1)
     except VerificationError:
         return (
-            Check(False, f"signature: does not verify with key {key.keyid[:16]}… (the envelope was altered after signing)"),
+            Check(
+                False,
+                f"signature: does not verify with key {key.keyid[:16]}… (the envelope was altered after signing)",
+            ),
             None,
         )
     return Check(True, f"signature valid, signed by key {key.keyid[:16]}… ({key.scheme})"), envelope.payload

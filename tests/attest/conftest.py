@@ -63,20 +63,38 @@ def snapshot(enforced: bool = True) -> dict[str, Any]:
             "accessToken": "eyJ.not-a-real-token.sig",
         },
         "sources": {
-            "conditionalAccessPolicies": {"status": "ok", "endpoint": "GET /v1.0/identity/conditionalAccess/policies", "count": 1},
-            "authorizationPolicy": {"status": "ok", "endpoint": "GET /v1.0/policies/authorizationPolicy", "count": 1},
+            "conditionalAccessPolicies": {
+                "status": "ok",
+                "endpoint": "GET /v1.0/identity/conditionalAccess/policies",
+                "count": 1,
+            },
+            "authorizationPolicy": {
+                "status": "ok",
+                "endpoint": "GET /v1.0/policies/authorizationPolicy",
+                "count": 1,
+            },
         },
         "data": {
             "conditionalAccessPolicies": [
-                {"id": "p1", "displayName": "MFA all", "state": "enabled" if enforced else "disabled", "grantControls": grant}
+                {
+                    "id": "p1",
+                    "displayName": "MFA all",
+                    "state": "enabled" if enforced else "disabled",
+                    "grantControls": grant,
+                }
             ],
-            "authorizationPolicy": {"id": "authorizationPolicy", "guestUserRoleId": "10dae51f-b6af-4016-8d66-8c2a99b929b3"},
+            "authorizationPolicy": {
+                "id": "authorizationPolicy",
+                "guestUserRoleId": "10dae51f-b6af-4016-8d66-8c2a99b929b3",
+            },
         },
     }
 
 
 def write_key_pair(folder: Path, kind: str, name: str) -> tuple[Path, Path]:
-    private = ed25519.Ed25519PrivateKey.generate() if kind == "ed25519" else ec.generate_private_key(ec.SECP256R1())
+    private = (
+        ed25519.Ed25519PrivateKey.generate() if kind == "ed25519" else ec.generate_private_key(ec.SECP256R1())
+    )
     key = folder / f"{name}.pem"
     pub = folder / f"{name}.pub"
     key.write_bytes(
@@ -85,7 +103,9 @@ def write_key_pair(folder: Path, kind: str, name: str) -> tuple[Path, Path]:
         )
     )
     pub.write_bytes(
-        private.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        private.public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
     )
     return key, pub
 
@@ -108,7 +128,17 @@ class Audited:
 
     def audit(self, *extra: str) -> int:
         return main(
-            ["audit", str(self.snapshot), "--policies", str(self.policies), "--format", "json", "--out", str(self.out), *extra]
+            [
+                "audit",
+                str(self.snapshot),
+                "--policies",
+                str(self.policies),
+                "--format",
+                "json",
+                "--out",
+                str(self.out),
+                *extra,
+            ]
         )
 
     def verify(self, *extra: str) -> int:

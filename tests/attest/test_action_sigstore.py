@@ -18,12 +18,20 @@ def test_action_signs_keylessly_on_request() -> None:
     assert action["inputs"]["sigstore"]["default"] == "false"
     steps = action["runs"]["steps"]
     install = next(s for s in steps if "pip install" in s.get("run", ""))
-    assert '"$ACTION_PATH[sigstore]"' in install["run"] and install["env"]["AUDITOR_SIGSTORE"] == "${{ inputs.sigstore }}"
+    assert (
+        '"$ACTION_PATH[sigstore]"' in install["run"]
+        and install["env"]["AUDITOR_SIGSTORE"] == "${{ inputs.sigstore }}"
+    )
     audit = next(s for s in steps if s.get("id") == "audit")
     assert 'AUDITOR_ATTEST="--attest --sigstore"' in audit["run"]
     line = next(ln for ln in audit["run"].splitlines() if ln.strip().startswith("auditor run"))
     assert line.rstrip().endswith("$AUDITOR_ATTEST")
-    words = re.sub(r'"\$[A-Z_]+"', "VALUE", line).replace("$AUDITOR_ARGS", "").replace("$AUDITOR_ATTEST", "--attest --sigstore").split()
+    words = (
+        re.sub(r'"\$[A-Z_]+"', "VALUE", line)
+        .replace("$AUDITOR_ARGS", "")
+        .replace("$AUDITOR_ATTEST", "--attest --sigstore")
+        .split()
+    )
     args = build_parser().parse_args(words[1:])
     assert args.attest and args.sigstore and args.key is None
 
@@ -34,6 +42,8 @@ def test_ci_doc_shows_id_token_write_for_signing() -> None:
     (block,) = re.findall(r"```yaml\n(.*?)```", section, re.S)
     workflow = yaml.safe_load(block)
     assert workflow["permissions"]["id-token"] == "write"
-    step = next(s for s in workflow["jobs"]["audit"]["steps"] if str(s.get("uses", "")).startswith("OWNER/auditor@"))
+    step = next(
+        s for s in workflow["jobs"]["audit"]["steps"] if str(s.get("uses", "")).startswith("OWNER/auditor@")
+    )
     assert step["with"]["sigstore"] == "true"
     assert "--certificate-identity" in section and "--certificate-oidc-issuer" in section

@@ -51,9 +51,10 @@ def test_statement_layout_and_predicate(ed_vendor: Audited) -> None:
     }
     lines = "".join(f"{hashlib.sha256(b).hexdigest()}  {pid}\n" for pid, b in sorted(files.items()))
     assert st["subject"][2]["digest"]["sha256"] == hashlib.sha256(lines.encode()).hexdigest()
-    assert policy_set_digest((p, hashlib.sha256(b).hexdigest()) for p, b in files.items()) == hashlib.sha256(
-        lines.encode()
-    ).hexdigest()
+    assert (
+        policy_set_digest((p, hashlib.sha256(b).hexdigest()) for p, b in files.items())
+        == hashlib.sha256(lines.encode()).hexdigest()
+    )
     pred = st["predicate"]
     assert pred["gate"] == "failed"
     assert pred["tenant"]["id"] == "7d0c2b4e-1f3a-4c5d-9e8f-0a1b2c3d4e5f"
@@ -125,7 +126,9 @@ def test_wrong_key_detected(ed_vendor: Audited, capsys: pytest.CaptureFixture[st
     assert "✗ signer: the envelope is signed by key" in out and "not by the key given" in out
 
 
-def test_attacker_resigning_with_own_key_is_a_wrong_signer(ed_vendor: Audited, capsys: pytest.CaptureFixture[str]) -> None:
+def test_attacker_resigning_with_own_key_is_a_wrong_signer(
+    ed_vendor: Audited, capsys: pytest.CaptureFixture[str]
+) -> None:
     """The attack the issue names: edit the snapshot, re-run, re-sign. Only the vendor's key passes."""
     doc = json.loads(ed_vendor.snapshot.read_text())
     doc["data"]["authorizationPolicy"]["guestUserRoleId"] = "2af84b1e-32c8-42b7-82bc-daa82404023b"
@@ -143,19 +146,25 @@ def test_attacker_resigning_with_own_key_is_a_wrong_signer(ed_vendor: Audited, c
         (("--certificate-identity", "x"), "--attestation needs the signer to expect"),
     ],
 )
-def test_verify_usage_errors(ed_vendor: Audited, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], needle: str) -> None:
+def test_verify_usage_errors(
+    ed_vendor: Audited, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], needle: str
+) -> None:
     assert ed_vendor.verify(*args) == 2
     assert needle in capsys.readouterr().err
 
 
-def test_unreadable_attestation_is_input_error(ed_vendor: Audited, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unreadable_attestation_is_input_error(
+    ed_vendor: Audited, capsys: pytest.CaptureFixture[str]
+) -> None:
     ed_vendor.attestation.write_text("not json\n")
     capsys.readouterr()
     assert ed_vendor.verify("--key", str(ed_vendor.pub)) == 2
     assert "not JSON" in capsys.readouterr().out
 
 
-def test_key_envelope_refused_with_identity_flags(ed_vendor: Audited, capsys: pytest.CaptureFixture[str]) -> None:
+def test_key_envelope_refused_with_identity_flags(
+    ed_vendor: Audited, capsys: pytest.CaptureFixture[str]
+) -> None:
     capsys.readouterr()
     code = ed_vendor.verify(
         "--certificate-identity", "https://github.com/v/r/.github/workflows/a.yml@refs/heads/main",
@@ -171,7 +180,24 @@ def test_audit_attest_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert "exactly one of --key FILE or --sigstore" in capsys.readouterr().err
     assert run.audit("--key", str(run.key)) == 2
     assert "add --attest" in capsys.readouterr().err
-    assert main(["audit", str(run.snapshot), "--policies", str(run.policies), "--format", "html", "--out", str(run.out), "--attest", "--key", str(run.key)]) == 2
+    assert (
+        main(
+            [
+                "audit",
+                str(run.snapshot),
+                "--policies",
+                str(run.policies),
+                "--format",
+                "html",
+                "--out",
+                str(run.out),
+                "--attest",
+                "--key",
+                str(run.key),
+            ]
+        )
+        == 2
+    )
     assert "include the json format" in capsys.readouterr().err
     bad = tmp_path / "bad.pem"
     bad.write_text("-----BEGIN PRIVATE KEY-----\nxx\n-----END PRIVATE KEY-----\n")
@@ -180,7 +206,9 @@ def test_audit_attest_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert not run.out.exists()  # refused before anything was written
 
 
-def test_attest_refuses_a_snapshot_that_is_not_the_audited_one(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_attest_refuses_a_snapshot_that_is_not_the_audited_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     run = Audited(tmp_path)
     assert run.audit() == 1
     run.snapshot.write_text(run.snapshot.read_text() + " ")
@@ -188,7 +216,9 @@ def test_attest_refuses_a_snapshot_that_is_not_the_audited_one(tmp_path: Path, c
     assert "not the snapshot the results were made from" in capsys.readouterr().err
 
 
-def test_encrypted_key_needs_passphrase(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_encrypted_key_needs_passphrase(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ed25519
 

@@ -19,12 +19,20 @@ from auditor.cli import main
 
 from .conftest import Audited
 
-IDENTITY = ("--certificate-identity", "https://github.com/vendor/audit/.github/workflows/audit.yml@refs/heads/main")
+IDENTITY = (
+    "--certificate-identity",
+    "https://github.com/vendor/audit/.github/workflows/audit.yml@refs/heads/main",
+)
 ISSUER = ("--certificate-oidc-issuer", "https://token.actions.githubusercontent.com")
 
 
 def _no_ambient_identity(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("SIGSTORE_ID_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "GITHUB_ACTIONS"):
+    for name in (
+        "SIGSTORE_ID_TOKEN",
+        "ACTIONS_ID_TOKEN_REQUEST_URL",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        "GITHUB_ACTIONS",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -53,7 +61,8 @@ def test_sigstore_rejects_a_malformed_token(
 
 def _fake_bundle(run: Audited) -> None:
     run.attestation.write_text(
-        json.dumps({"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", "verificationMaterial": {}}) + "\n"
+        json.dumps({"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", "verificationMaterial": {}})
+        + "\n"
     )
 
 

@@ -24,11 +24,18 @@ def test_generated_tenant_oscal_and_attestation(tmp_path: Path) -> None:
     subprocess.run([*gen, "--out", str(snap)], cwd=ROOT, check=True, capture_output=True)
     key, pub = write_key_pair(tmp_path, "p256", "ci")
     out = tmp_path / "out"
-    code = main(["audit", str(snap), "--format", "json,oscal", "--out", str(out), "-q", "--attest", "--key", str(key)])
+    code = main(
+        ["audit", str(snap), "--format", "json,oscal", "--out", str(out), "-q", "--attest", "--key", str(key)]
+    )
     assert code == 1
     text = (out / "results.oscal.json").read_text()
     parse_oscal(text)
     result = json.loads(text)["assessment-results"]["results"][0]
-    assert sum(len(o.get("subjects", [])) for o in result["observations"]) > 1000  # every failing member named
+    assert (
+        sum(len(o.get("subjects", [])) for o in result["observations"]) > 1000
+    )  # every failing member named
     att = out / "results.intoto.jsonl"
-    assert main(["verify", str(out / "results.json"), str(snap), "--attestation", str(att), "--key", str(pub)]) == 0
+    assert (
+        main(["verify", str(out / "results.json"), str(snap), "--attestation", str(att), "--key", str(pub)])
+        == 0
+    )

@@ -181,7 +181,10 @@ def test_printed_first_page_carries_the_proof(demo_report: Path, tmp_path: Path)
     chromium(f"--print-to-pdf={pdf}", "--no-pdf-header-footer", demo_report.as_uri())
     assert shutil.which("pdftotext"), "pdftotext (poppler-utils) is needed to read the PDF"
     first = subprocess.run(
-        ["pdftotext", "-f", "1", "-l", "1", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+        ["pdftotext", "-f", "1", "-l", "1", "-layout", str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     flat = re.sub(r"\s+", "", first)  # long hashes may wrap inside their cell
     doc = extract_results(demo_report.read_text(encoding="utf-8"))
@@ -192,7 +195,9 @@ def test_printed_first_page_carries_the_proof(demo_report: Path, tmp_path: Path)
     assert doc["snapshot"]["tenant"]["id"] in flat and "Contoso Pharma" in first
     assert doc["snapshot"]["collectedAt"] in flat
     assert f"auditor {doc['tool']['version']}" in first
-    everything = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    everything = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
     # control titles in the printed framework coverage (the catalogue's own wording)
     assert "Not met in cis-m365-v6" in everything
     assert "Administrative accounts are cloud-only" in everything

@@ -39,7 +39,9 @@ def test_demo_is_valid_assessment_results(demo_oscal: dict) -> None:
 def test_schema_check_is_real(demo_oscal: dict) -> None:
     """The validator rejects what the schema forbids, so the pass above means something."""
     bad = copy.deepcopy(demo_oscal)
-    ar(bad)["results"][0]["reviewed-controls"]["control-selections"][0]["include-controls"][0]["control-id"] = "1.1.1"
+    ar(bad)["results"][0]["reviewed-controls"]["control-selections"][0]["include-controls"][0][
+        "control-id"
+    ] = "1.1.1"
     with pytest.raises(OscalParseError):
         parse_oscal(json.dumps(bad))
     bad = copy.deepcopy(demo_oscal)
@@ -50,8 +52,15 @@ def test_schema_check_is_real(demo_oscal: dict) -> None:
 
 def test_findings_follow_the_results(demo_doc: dict, demo_oscal: dict) -> None:
     result = ar(demo_oscal)["results"][0]
-    by_target = {(p["value"] for p in f["props"] if p["name"] == "framework").__next__() + " " + f["target"]["target-id"]: f for f in result["findings"]}
-    failing = next(r for r in demo_doc["results"] if r["status"] == "fail" and r["frameworks"].get("nist-800-53"))
+    by_target = {
+        (p["value"] for p in f["props"] if p["name"] == "framework").__next__()
+        + " "
+        + f["target"]["target-id"]: f
+        for f in result["findings"]
+    }
+    failing = next(
+        r for r in demo_doc["results"] if r["status"] == "fail" and r["frameworks"].get("nist-800-53")
+    )
     control = failing["frameworks"]["nist-800-53"][0]
     finding = by_target[f"nist-800-53 {control_token('nist-800-53', control)}"]
     assert finding["target"]["status"]["state"] == "not-satisfied"
@@ -65,7 +74,10 @@ def test_findings_follow_the_results(demo_doc: dict, demo_oscal: dict) -> None:
         if f["target"]["status"]["state"] == "satisfied":
             obs = {o["uuid"]: o for o in result["observations"]}
             statuses = {
-                p["value"] for r in f["related-observations"] for p in obs[r["observation-uuid"]]["props"] if p["name"] == "status"
+                p["value"]
+                for r in f["related-observations"]
+                for p in obs[r["observation-uuid"]]["props"]
+                if p["name"] == "status"
             }
             assert statuses <= {"pass", "not_applicable", "manual"}, f["title"]
 
@@ -85,13 +97,20 @@ def test_reviewed_controls_per_framework_and_titles(demo_doc: dict, demo_oscal: 
 
 def test_observations_carry_evidence_hashes_and_subjects(demo_doc: dict, demo_oscal: dict) -> None:
     result = ar(demo_oscal)["results"][0]
-    obs = {next(p["value"] for p in o["props"] if p["name"] == "policy-id"): o for o in result["observations"]}
+    obs = {
+        next(p["value"] for p in o["props"] if p["name"] == "policy-id"): o for o in result["observations"]
+    }
     assert set(obs) == {r["policyId"] for r in demo_doc["results"]}
     with_subjects = next(r for r in demo_doc["results"] if any(f["status"] == "fail" for f in r["findings"]))
     o = obs[with_subjects["policyId"]]
-    assert {s["title"] for s in o["subjects"]} == {f["subject"] for f in with_subjects["findings"] if f["status"] in {"fail", "error"}}
+    assert {s["title"] for s in o["subjects"]} == {
+        f["subject"] for f in with_subjects["findings"] if f["status"] in {"fail", "error"}
+    }
     props = {p["name"]: p for p in o["props"]}
-    assert props["evidence-sha256"]["value"] == evidence_sha256(with_subjects) and props["evidence-sha256"]["ns"] == NS
+    assert (
+        props["evidence-sha256"]["value"] == evidence_sha256(with_subjects)
+        and props["evidence-sha256"]["ns"] == NS
+    )
     hrefs = {e["href"][1:] for e in o["relevant-evidence"]}
     resources = {r["uuid"]: r for r in ar(demo_oscal)["back-matter"]["resources"]}
     assert hrefs <= set(resources)
