@@ -11,7 +11,9 @@ one-line messages.
 The ``sigstore`` package is an optional dependency (``pip install 'auditor[sigstore]'``),
 imported only here. Trust configuration: Sigstore's public-good instance, or the file named
 by ``AUDITOR_SIGSTORE_TRUST_CONFIG`` (a Sigstore ClientTrustConfig JSON, e.g. a private
-deployment), or ``AUDITOR_SIGSTORE_INSTANCE=staging``.
+deployment), or ``AUDITOR_SIGSTORE_INSTANCE=staging``. The trust root is refreshed over the
+network (TUF); when that fails, or with ``AUDITOR_SIGSTORE_OFFLINE=1``, the cached copy (or the
+one shipped with sigstore) is used.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from auditor.errors import InputError
 
 TRUST_CONFIG_ENV = "AUDITOR_SIGSTORE_TRUST_CONFIG"
 INSTANCE_ENV = "AUDITOR_SIGSTORE_INSTANCE"
+#: "1": use the trust root cached (or shipped with sigstore) without refreshing it over the network
+OFFLINE_ENV = "AUDITOR_SIGSTORE_OFFLINE"
 #: an OIDC identity token given explicitly (else the CI's ambient credential is detected)
 TOKEN_ENV = "SIGSTORE_ID_TOKEN"
 BUNDLE_MEDIA_PREFIX = "application/vnd.dev.sigstore.bundle"
@@ -54,11 +58,17 @@ def _trust_config() -> Any:
             raise InputError(f"cannot read: {exc.strerror or exc}", source=TRUST_CONFIG_ENV) from None
         except Exception as exc:
             raise InputError(f"not a Sigstore trust configuration: {exc}", source=path) from None
+    staging = os.environ.get(INSTANCE_ENV, "").lower() == "staging"
+    offline = os.environ.get(OFFLINE_ENV, "") == "1"
+    load = ClientTrustConfig.staging if staging else ClientTrustConfig.production
     try:
-        if os.environ.get(INSTANCE_ENV, "").lower() == "staging":
-            return ClientTrustConfig.staging()
-        return ClientTrustConfig.production()
-    except Exception as exc:  # TUF refresh needs the network
+        return load(offline=offline)
+    except Exception as exc:  # a TUF refresh needs the network: fall back to the cached trust root
+        if not offline:
+            try:
+                return load(offline=True)
+            except Exception:
+                pass
         raise InputError(
             f"cannot load Sigstore's trust root ({exc}); offline, point {TRUST_CONFIG_ENV} at a trust configuration",
             source="sigstore",
