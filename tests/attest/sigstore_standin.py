@@ -5,8 +5,10 @@ signed checkpoint and a signed entry timestamp, and writes the trust configurati
 keys. The sigstore library then verifies bundles made here exactly as it verifies the
 public-good instance's (chain, SCT, identity, inclusion proof, checkpoint, SET, signature).
 
-It is not Sigstore: it proves that auditor drives sigstore's verifier correctly and reads what
-it returns, not that Sigstore's services accept auditor's requests (signing is not stood in)."""
+``serving`` answers sigstore's signing client on 127.0.0.1 as Fulcio (``/api/v2/signingCert``)
+and Rekor (``/api/v1/log/entries``) would. It is not Sigstore: it does not check the OIDC
+token's signature, keeps a one-entry log, and proves that auditor drives sigstore's signer and
+verifier correctly, not that Sigstore's public services accept the requests."""
 
 from __future__ import annotations
 
@@ -15,7 +17,11 @@ import datetime as dt
 import hashlib
 import json
 import struct
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import rfc8785
@@ -68,6 +74,8 @@ class Standin:
     log_key: ec.EllipticCurvePrivateKey = field(
         default_factory=lambda: ec.generate_private_key(ec.SECP256R1())
     )
+    #: the API calls served (``serving``), in order
+    requests: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         name = x509.Name(
@@ -93,8 +101,8 @@ class Standin:
             .sign(self.ca_key, hashes.SHA256())
         )
 
-    def trust_config(self) -> dict[str, Any]:
-        """A ClientTrustConfig naming the stand-in's keys (signing config points nowhere reachable)."""
+    def trust_config(self, url: str = "https://fulcio.invalid") -> dict[str, Any]:
+        """A ClientTrustConfig naming the stand-in's keys; signing goes to ``url`` (``serving``)."""
 
         def log(key: ec.EllipticCurvePrivateKey, url: str) -> dict[str, Any]:
             return {
@@ -132,7 +140,7 @@ class Standin:
                 "mediaType": "application/vnd.dev.sigstore.signingconfig.v0.2+json",
                 "caUrls": [
                     {
-                        "url": "https://fulcio.invalid",
+                        "url": url,
                         "majorApiVersion": 1,
                         "operator": "stand-in",
                         "validFor": {"start": "2023-01-01T00:00:00Z"},
@@ -141,7 +149,7 @@ class Standin:
                 "oidcUrls": [],
                 "rekorTlogUrls": [
                     {
-                        "url": "https://rekor.invalid",
+                        "url": url,
                         "majorApiVersion": 1,
                         "operator": "stand-in",
                         "validFor": {"start": "2023-01-01T00:00:00Z"},
@@ -209,14 +217,11 @@ class Standin:
         sct_list = struct.pack("!H", len(sct) + 2) + struct.pack("!H", len(sct)) + sct
         return self._leaf(key, identity, issuer, sct=b"\x04" + _der_len(len(sct_list)) + sct_list)
 
-    def bundle(self, payload: bytes, identity: str, issuer: str) -> dict[str, Any]:
-        """Sign ``payload`` as a DSSE envelope with a fresh key certified for ``identity`` and log it."""
-        key = ec.generate_private_key(ec.SECP256R1())
-        cert = self.issue(key.public_key(), identity, issuer)
-        pae = b"DSSEv1 %d %s %d %s" % (len(PAYLOAD_TYPE), PAYLOAD_TYPE.encode(), len(payload), payload)
-        sig = key.sign(pae, ec.ECDSA(hashes.SHA256()))
+    def log(self, payload: bytes, signature: bytes, cert: x509.Certificate) -> dict[str, Any]:
+        """Log a DSSE signature as Rekor v1 does (dsse 0.0.1 body), in a one-leaf tree: the entry
+        with its inclusion proof, signed checkpoint and signed entry timestamp (API response form)."""
         envelope = json.dumps(
-            {"payload": _b64(payload), "payloadType": PAYLOAD_TYPE, "signatures": [{"sig": _b64(sig)}]}
+            {"payload": _b64(payload), "payloadType": PAYLOAD_TYPE, "signatures": [{"sig": _b64(signature)}]}
         ).encode()
         body = json.dumps(
             {
@@ -227,7 +232,7 @@ class Standin:
                     "payloadHash": {"algorithm": "sha256", "value": hashlib.sha256(payload).hexdigest()},
                     "signatures": [
                         {
-                            "signature": _b64(sig),
+                            "signature": _b64(signature),
                             "verifier": _b64(cert.public_bytes(serialization.Encoding.PEM)),
                         }
                     ],
@@ -236,14 +241,40 @@ class Standin:
         ).encode()
         root = hashlib.sha256(b"\x00" + body).digest()  # a one-leaf Merkle tree
         log_id = _key_id(self.log_key.public_key())
-        integrated = int(self._now.timestamp())
+        integrated = int(dt.datetime.now(dt.UTC).timestamp())
         note = f"rekor.invalid - 1\n1\n{_b64(root)}\n"
         note_sig = self.log_key.sign(note.encode(), ec.ECDSA(hashes.SHA256()))
         checkpoint = note + "\n" + f"\u2014 rekor.invalid {_b64(log_id[:4] + note_sig)}\n"
         set_payload = rfc8785.dumps(
             {"body": _b64(body), "integratedTime": integrated, "logID": log_id.hex(), "logIndex": 0}
         )
-        signed_entry_ts = self.log_key.sign(set_payload, ec.ECDSA(hashes.SHA256()))
+        return {
+            hashlib.sha256(body).hexdigest(): {
+                "body": _b64(body),
+                "integratedTime": integrated,
+                "logID": log_id.hex(),
+                "logIndex": 0,
+                "verification": {
+                    "inclusionProof": {
+                        "checkpoint": checkpoint,
+                        "hashes": [],
+                        "logIndex": 0,
+                        "rootHash": root.hex(),
+                        "treeSize": 1,
+                    },
+                    "signedEntryTimestamp": _b64(self.log_key.sign(set_payload, ec.ECDSA(hashes.SHA256()))),
+                },
+            }
+        }
+
+    def bundle(self, payload: bytes, identity: str, issuer: str) -> dict[str, Any]:
+        """Sign ``payload`` as a DSSE envelope with a fresh key certified for ``identity`` and log it."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        cert = self.issue(key.public_key(), identity, issuer)
+        pae = b"DSSEv1 %d %s %d %s" % (len(PAYLOAD_TYPE), PAYLOAD_TYPE.encode(), len(payload), payload)
+        sig = key.sign(pae, ec.ECDSA(hashes.SHA256()))
+        ((_, entry),) = self.log(payload, sig, cert).items()
+        proof = entry["verification"]["inclusionProof"]
         return {
             "mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json",
             "verificationMaterial": {
@@ -251,18 +282,20 @@ class Standin:
                 "tlogEntries": [
                     {
                         "logIndex": "0",
-                        "logId": {"keyId": _b64(log_id)},
+                        "logId": {"keyId": _b64(bytes.fromhex(entry["logID"]))},
                         "kindVersion": {"kind": "dsse", "version": "0.0.1"},
-                        "integratedTime": str(integrated),
-                        "inclusionPromise": {"signedEntryTimestamp": _b64(signed_entry_ts)},
+                        "integratedTime": str(entry["integratedTime"]),
+                        "inclusionPromise": {
+                            "signedEntryTimestamp": entry["verification"]["signedEntryTimestamp"]
+                        },
                         "inclusionProof": {
                             "logIndex": "0",
-                            "rootHash": _b64(root),
+                            "rootHash": _b64(bytes.fromhex(proof["rootHash"])),
                             "treeSize": "1",
                             "hashes": [],
-                            "checkpoint": {"envelope": checkpoint},
+                            "checkpoint": {"envelope": proof["checkpoint"]},
                         },
-                        "canonicalizedBody": _b64(body),
+                        "canonicalizedBody": entry["body"],
                     }
                 ],
             },
@@ -272,3 +305,57 @@ class Standin:
                 "signatures": [{"sig": _b64(sig), "keyid": ""}],
             },
         }
+
+
+class _Handler(BaseHTTPRequestHandler):
+    standin: Standin
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        return
+
+    def _reply(self, code: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self) -> None:
+        request = json.loads(self.rfile.read(int(self.headers.get("Content-Length", "0"))))
+        if self.path == "/api/v2/signingCert":
+            # like Fulcio for GitHub Actions: the identity is the workflow ref, the issuer the token's
+            # (a stand-in: the token's signature is not checked)
+            token = str(self.headers.get("Authorization", "")).removeprefix("Bearer ")
+            claims = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "=="))
+            csr = x509.load_pem_x509_csr(base64.b64decode(request["certificateSigningRequest"]))
+            key = csr.public_key()
+            assert isinstance(key, ec.EllipticCurvePublicKey)
+            cert = self.standin.issue(key, f"https://github.com/{claims['job_workflow_ref']}", claims["iss"])
+            chain = [c.public_bytes(serialization.Encoding.PEM).decode() for c in (cert, self.standin.ca)]
+            self.standin.requests.append("fulcio")
+            self._reply(201, {"signedCertificateEmbeddedSct": {"chain": {"certificates": chain}}})
+        elif self.path == "/api/v1/log/entries":
+            content = request["spec"]["proposedContent"]
+            envelope = json.loads(content["envelope"])
+            cert = x509.load_pem_x509_certificate(base64.b64decode(content["verifiers"][0]))
+            payload = base64.b64decode(envelope["payload"])
+            signature = base64.b64decode(envelope["signatures"][0]["sig"])
+            self.standin.requests.append("rekor")
+            self._reply(201, self.standin.log(payload, signature, cert))
+        else:
+            self._reply(404, {"message": f"no such endpoint {self.path}"})
+
+
+@contextmanager
+def serving(standin: Standin) -> Iterator[str]:
+    """Serve the stand-in's Fulcio and Rekor APIs on 127.0.0.1; yields the base URL."""
+    handler = type("Handler", (_Handler,), {"standin": standin})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

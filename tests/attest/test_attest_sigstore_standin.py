@@ -3,8 +3,9 @@
 and issuer, the log entry's inclusion proof, checkpoint and signed entry timestamp and the DSSE
 signature, exactly as for Sigstore's public-good instance; auditor then checks every subject.
 
-Not covered here: signing through real Fulcio and Rekor (``--sigstore`` on the producing side
-needs Sigstore's services and a CI identity token; docs/ci.md runs it in GitHub Actions)."""
+The producing side (``audit --attest --sigstore``) is run against the same stand-in served on
+127.0.0.1. Not covered: Sigstore's public services themselves (their acceptance of the requests,
+the real OIDC token check), which docs/ci.md's workflow exercises in GitHub Actions."""
 
 from __future__ import annotations
 
@@ -94,3 +95,50 @@ def test_bundle_from_another_sigstore_instance_is_rejected(
     code, out = _verify(keyless, capsys, WORKFLOW, GITHUB)
     assert code == 1
     assert "certificate chain" in out
+
+
+def _github_token(workflow_ref: str) -> str:
+    """An OIDC token shaped like GitHub Actions' (the stand-in does not check its signature)."""
+    import time
+
+    import jwt
+
+    now = int(time.time())
+    claims = {
+        "iss": GITHUB,
+        "aud": "sigstore",
+        "sub": "repo:vendor/audit:ref:refs/heads/main",
+        "job_workflow_ref": workflow_ref,
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+    }
+    return jwt.encode(claims, "a stand-in signing secret, 32 bytes or more", algorithm="HS256")
+
+
+def test_audit_attest_sigstore_signs_through_fulcio_and_rekor_standins(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The producing side: ``audit --attest --sigstore`` gets a certificate for the CI identity
+    from the stand-in Fulcio, logs the signature in the stand-in Rekor and writes the bundle,
+    which the receiving side then verifies."""
+    from .sigstore_standin import serving
+
+    standin = Standin()
+    run = Audited(tmp_path)
+    monkeypatch.setenv(
+        "SIGSTORE_ID_TOKEN", _github_token("vendor/audit/.github/workflows/posture.yml@refs/heads/main")
+    )
+    with serving(standin) as url:
+        config = tmp_path / "trust-config.json"
+        config.write_text(json.dumps(standin.trust_config(url)))
+        monkeypatch.setenv("AUDITOR_SIGSTORE_TRUST_CONFIG", str(config))
+        assert run.audit("--attest", "--sigstore") == 1  # the tenant's gate; the attestation is written
+    assert standin.requests == ["fulcio", "rekor"]
+    record = json.loads(run.attestation.read_text())
+    assert record["mediaType"].startswith("application/vnd.dev.sigstore.bundle")
+    code, out = _verify(run, capsys, WORKFLOW, GITHUB)
+    assert code == 0, out
+    assert f"✓ signature valid (Sigstore), signed by {WORKFLOW}" in out
+    code, out = _verify(run, capsys, WORKFLOW.replace("posture.yml", "other.yml"), GITHUB)
+    assert code == 1 and "✗ signer identity" in out
