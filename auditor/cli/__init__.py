@@ -53,6 +53,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "auditor.cli.diff",
         "compare two results documents (new failures, fixed, changed) or two snapshots",
     ),
+    "attest": ("auditor.cli.attest", "sign a results document: writes results.intoto.jsonl beside it"),
     "verify": (
         "auditor.cli.verify",
         "re-evaluate and confirm that results match the snapshot, policies and hashes",

@@ -122,6 +122,9 @@ def add_audit_arguments(parser: argparse.ArgumentParser, *, positional_snapshot:
         action="store_true",
         help="list every policy and failing subject in the console summary, with whole messages",
     )
+    from auditor.cli import attest
+
+    attest.add_audit_arguments(parser)
     if "--quiet" not in parser._option_string_actions:  # 'auditor run' shares one --quiet with collect
         parser.add_argument("--quiet", "-q", action="store_true", help="print only the gate verdict line")
     add_mode_argument(parser, "report files")
@@ -160,9 +163,11 @@ def _runs_builtin(policies: list[str] | None) -> bool:
 
 
 def chosen_formats(values: list[str] | None) -> list[str]:
-    known = api.formats()
+    from auditor.report import ON_REQUEST_FORMATS
+
     if not values:
-        return list(known)
+        return list(api.formats())
+    known = (*api.formats(), *ON_REQUEST_FORMATS)
     names = [n.strip() for v in values for n in v.split(",") if n.strip()]
     for name in names:
         if name != CONSOLE and name not in known:
@@ -263,9 +268,11 @@ def run_audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
 
 
 def _audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
+    from auditor.cli import attest
     from auditor.cli.audit_progress import AuditProgress
 
     formats = chosen_formats(args.format)
+    attest.check_audit_usage(args, formats)
     shown = AuditProgress()
     with shown.step(_reading(snapshot)):
         inputs = api.prepare(
@@ -311,6 +318,9 @@ def _audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
             announce=lambda name: shown.update(f"Writing {name}"),
             mode=getattr(args, "mode", 0o600),
         )
+    signed = attest.attest_written(args, snapshot, out)
+    if signed is not None:
+        rendered.append(Path(signed).name)
     result = api.AuditResult(sealed)  # type: ignore[arg-type]
     try:
         print_summary(result.document, quiet=args.quiet, verbose=args.verbose)

@@ -74,6 +74,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         default=None,
         help="waivers file (default: as recorded in the results document)",
     )
+    from auditor.cli import verify_attestation
+
+    verify_attestation.add_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -177,6 +180,7 @@ def verify(
     baseline: str | None = None,
     waivers: str | None = None,
     out: Callable[[str], None] = _print,
+    attestation: argparse.Namespace | None = None,
 ) -> int:
     """Run every check, printing one line each; return the exit code."""
     checks = _Checks(out)
@@ -260,6 +264,18 @@ def verify(
     else:
         checks.ok(f"policy hashes match ({len(doc['results'])} policies)")
 
+    if attestation is not None and attestation.attestation:
+        from auditor.cli import verify_attestation
+
+        try:
+            verify_attestation.check(
+                attestation, results_path=results_path, snapshot_path=snapshot_path, fresh=fresh,
+                ok=checks.ok, bad=checks.bad, out=out,
+            )  # fmt: skip
+        except InputError as exc:
+            checks.bad(f"attestation: {exc}")
+            return EXIT_INPUT
+
     sections, ids = compare_documents(doc, fresh)
     if not sections and not ids:
         checks.ok("re-evaluation gives the same results")
@@ -278,6 +294,14 @@ def verify(
 
 
 def run(args: argparse.Namespace) -> int:
+    from auditor.cli import verify_attestation
+
+    verify_attestation.check_usage(args)
     return verify(
-        args.results, args.snapshot, policies=args.policies, baseline=args.baseline, waivers=args.waivers
+        args.results,
+        args.snapshot,
+        policies=args.policies,
+        baseline=args.baseline,
+        waivers=args.waivers,
+        attestation=args,
     )

@@ -97,7 +97,7 @@ class PrincipalRecorder:
         if not self.claims:
             claims = jwt_claims(token.token)
             keep: dict[str, Any] = {
-                k: claims[k] for k in ("oid", "appid", "azp", "tid", "upn") if k in claims
+                k: claims[k] for k in ("oid", "appid", "azp", "tid", "upn", "iat") if k in claims
             }
             keep["delegated"] = "scp" in claims  # a user's token: the user collected, not the client app
             with self._lock:
@@ -127,6 +127,13 @@ class AuthSetup:
             if claims.get(key):
                 return str(claims[key])
         return self.client_id
+
+    def token_claims(self) -> dict[str, Any]:
+        """The claims saying who collected, when the token was issued and for which tenant
+        (``tid``, ``appid``/``azp``, ``oid``, ``iat``), recorded in the snapshot's
+        ``collector.claims`` and signed by ``--attest``; never the token itself."""
+        claims = self.credential.claims
+        return {k: claims[k] for k in ("tid", "appid", "azp", "oid", "iat") if k in claims}
 
 
 def _github_assertion(env: Mapping[str, str]) -> Any:

@@ -445,6 +445,7 @@ def build_document(
             "principal": auth.principal(),
             "cloud": cloud_name(graph_root(options.graph_url)),
             "authMode": auth.mode,
+            "claims": auth.token_claims(),
         },
         "sources": sources,
         "data": data,

@@ -90,6 +90,9 @@ details.fold>summary h2{display:inline-block;margin:0;border:none}
 details.fold>summary::-webkit-details-marker{display:none}
 details.fold>summary::before{content:"▸ ";color:var(--muted)}details.fold[open]>summary::before{content:"▾ "}
 .kv dd,.kv dt{min-width:0;overflow-wrap:anywhere}.result .body,.msg{min-width:0;overflow-wrap:anywhere}
+section.proof{margin:0 0 8px}table.proof{table-layout:fixed}
+table.proof th{width:230px;text-transform:none;letter-spacing:0;font-size:12.5px}
+table.proof td{overflow-wrap:anywhere;word-break:break-all}section.proof p{margin:4px 0}
 @media screen and (max-width:800px){.cards{grid-template-columns:repeat(3,1fr)}.kv{grid-template-columns:minmax(0,1fr)}
 .fixfirst table,.fixfirst tbody,.fixfirst tr,.fixfirst td{display:block;width:100%}
 .fixfirst tr:first-child{display:none}.fixfirst tr{border-bottom:1px solid var(--line);padding:4px 0}
@@ -98,33 +101,44 @@ details.fold>summary::before{content:"▸ ";color:var(--muted)}details.fold[open
 main{padding:14px 12px 32px}.result>summary .title{min-width:0;flex-basis:100%}
 .verdict{flex-direction:column;align-items:flex-start}th,td{padding:6px}}
 @media (max-width:420px){.cards{grid-template-columns:repeat(2,1fr)}h1{font-size:20px}}
-@media print{@page{size:A4;margin:14mm}
-body{background:#fff;font-size:10.5px}main{max-width:none;padding:0}
+@media print{@page{size:A4;margin:12mm}
+body{background:#fff;font-size:9px;line-height:1.32}main{max-width:none;padding:0}
+h1{font-size:18px}h2{font-size:13px;margin:10px 0 6px;padding-bottom:2px}.sub{margin:0 0 6px}
+code,pre,.mono{font-size:8.5px}
 .toolbar,details.fold,.coverage details,footer,details.raw{display:none}
 .result[data-status=pass],.result[data-status=not_applicable],.result[data-status=manual],
 .result[data-status=waived]{display:none}.fixfirst .small{display:none}
+.verdict{padding:6px 12px;margin:4px 0 6px}.verdict .big{font-size:16px}
+.cards{gap:6px;margin-bottom:6px}.card{padding:4px 8px}.card .n{font-size:16px}.card .l{font-size:9px}
 .card,.verdict,tr{break-inside:avoid;box-shadow:none}
-.result{break-inside:auto;margin:4px 0}.result>summary{padding:4px 8px}.result .body{padding:0 8px 6px}
-div.v{max-height:2.5em;overflow:hidden}table.evidence{font-size:8.5px;margin:2px 0}
-table.evidence th{width:22%;padding:1px 4px}table.evidence td{padding:1px 4px}
-details.ev>summary{display:none}ul.items{margin:2px 0 2px 14px;font-size:9.5px}ul.items li{margin:0}
-.result .msg{margin:4px 0}h3{margin:6px 0 4px;font-size:11px}
-table.subjects td.subject{width:28%}table.evidence .mono{font-size:8.5px}
+table.proof th{width:30%;font-size:9px;padding:2px 6px}table.proof td{font-size:9px;padding:2px 6px}
+section.proof p{font-size:8.5px}
+.result{break-inside:auto;margin:3px 0}.result>summary{padding:3px 8px;gap:6px}.result .body{padding:0 8px 4px}
+.result>summary .pid{font-size:8.5px}.result>summary .title{min-width:0}
+div.v{max-height:none;overflow:visible}table.evidence{font-size:8px;margin:2px 0}
+table.evidence th{width:20%;padding:1px 4px;font-size:8px}table.evidence td{padding:1px 4px}
+details.ev>summary{display:none}ul.items{margin:1px 0 1px 12px;font-size:8.5px}ul.items li{margin:0}
+.result .msg{margin:3px 0}h3{margin:4px 0 2px;font-size:10px}
+table.subjects td.subject{width:28%}table.evidence .mono{font-size:8px}
 table.evidence td{overflow-wrap:anywhere}
 table.subjects tr:nth-child(n+7){display:none}
 .print-only{display:block!important}
-.fixfirst .small,.fixfirst .fwids{font-size:9px}.scroll{overflow:visible}
+.fixfirst .small,.fixfirst .fwids{font-size:8.5px}.scroll{overflow:visible}
 .fixfirst table{table-layout:fixed}.fixfirst td .pid{font-size:8.5px}
-.fixfirst th:nth-child(1){width:10%}.fixfirst th:nth-child(2){width:32%}.fixfirst th:nth-child(3){width:8%}
-.fixfirst th:nth-child(4){width:32%}.fixfirst th:nth-child(5){width:18%}
+.fixfirst th:nth-child(4),.fixfirst td:nth-child(4){display:none}
+.fixfirst th:nth-child(1){width:11%}.fixfirst th:nth-child(2){width:46%}.fixfirst th:nth-child(3){width:9%}
+.fixfirst th:nth-child(5){width:34%}
 .fixfirst .fwids .fw{display:inline;border:none;padding:0;margin:0;white-space:normal}
 .fixfirst .fwids .fw:not(:last-child)::after{content:", "}.fixfirst td{overflow-wrap:anywhere}
-.fixfirst th{font-size:7.5px;letter-spacing:0}.sev{white-space:nowrap;font-size:8.5px}th,td{padding:3px 6px}
+.fixfirst th{font-size:7.5px;letter-spacing:0}.sev{white-space:nowrap;font-size:8px}th,td{padding:2px 5px}
+.badge{font-size:8px;padding:0 5px}
 h2,h3{break-after:avoid}.result>summary{break-after:avoid}
 .result .body{display:block}.result .body .kv{display:none}
 details.ev:not(.bad){display:none}
 a{color:inherit;text-decoration:none}pre{white-space:pre-wrap;max-height:none}
-.result pre{display:none}}
+.result pre{display:none}.result h3:has(+p.fix){display:none}p.fix{margin:2px 0}p.fix::before{content:"Fix: "}
+.proof .print-only{display:block!important}tr.print-only{display:table-row!important}
+tr.unmet td{font-size:7.5px;line-height:1.25;color:var(--fg)}}
 """
 
 SCRIPT = """

@@ -53,6 +53,7 @@ from auditor.report._common import (
 )
 from auditor.report._coverage import framework_coverage
 from auditor.report._html_assets import CSS, SCRIPT
+from auditor.report._html_proof import proof_block
 from auditor.report._html_text import evidence as evidence_html
 from auditor.report._html_text import markdown, message
 from auditor.vocab import WORST_FIRST
@@ -267,18 +268,22 @@ def _coverage(doc: Doc) -> str:
     rows, details = [], []
     for key in sorted(controls):
         per: dict[str, int] = dict.fromkeys(STATUS_ORDER, 0)
-        lines = []
+        lines, unmet = [], []
+        cov = covs.get(key)
         for cid in sorted(controls[key], key=_natural):
             pols = sorted(controls[key][cid])
             worst = min((p[1] for p in pols), key=lambda s: _WORST.index(s) if s in _WORST else 99)
             per[worst] = per.get(worst, 0) + 1
+            name = cov.framework.control(cid).title if cov else ""
+            if worst in ("fail", "error"):
+                unmet.append(f'<b class="mono">{e(cid)}</b> {e(name)} ({e(STATUS_LABELS[worst])})')
             lines.append(
-                f'<tr><td class="mono">{e(cid)}</td><td>{_badge(worst)}</td><td>'
+                f'<tr><td><span class="mono">{e(cid)}</span>'
+                f"{f'<div class=small>{e(name)}</div>' if name else ''}</td><td>{_badge(worst)}</td><td>"
                 + ", ".join(f'<span class="mono">{e(p)}</span> {_badge(s)}' for p, s in pols)
                 + "</td></tr>"
             )
         cells = "".join(f'<td class="num">{per[s]}</td>' for s in STATUS_ORDER)
-        cov = covs.get(key)
         n = len(controls[key])
         of = e(coverage_text(cov)) if cov else f"{n} control{'' if n == 1 else 's'} mapped (no catalogue)"
         manual = (
@@ -288,6 +293,12 @@ def _coverage(doc: Doc) -> str:
         )
         title = f'<div class="small">{e(cov.framework.title)}</div>' if cov else ""
         rows.append(f'<tr><td><b>{e(key)}</b><div class="small">{of}</div>{manual}{title}</td>{cells}</tr>')
+        if unmet:  # on paper the per-control tables are folded away: the controls not met, with titles
+            rows.append(
+                f'<tr class="print-only unmet"><td colspan="{len(STATUS_ORDER) + 1}">Not met in {e(key)}: '
+                + "; ".join(unmet)
+                + "</td></tr>"
+            )
         details.append(
             f'<details class="ev"><summary>{e(key)}: {len(controls[key])} controls mapped</summary>'
             f"<table><tr><th>Control</th><th>Status</th><th>Policies</th></tr>{''.join(lines)}"
@@ -488,7 +499,7 @@ def render_html(doc: Doc) -> str:
         f'<p class="sub">Microsoft 365 / Entra ID policy audit &middot; snapshot collected '
         f"{e(doc['snapshot']['collectedAt'])} &middot; baseline "
         f"{e(doc['baseline']['name'] or 'none')}</p>"
-        f'<section class="exec">{_summary(doc)}{_expired(doc)}{_fix_first(doc)}</section>'
+        f'<section class="exec">{_summary(doc)}{proof_block(doc)}{_expired(doc)}{_fix_first(doc)}</section>'
         f'<section class="results"><h2>Results</h2>{_toolbar(doc)}{results}</section>'
         f'<section class="coverage"><h2>Framework coverage</h2>{_coverage(doc)}</section>'
         f'<details class="fold"><summary><h2>Audit details</h2></summary>{_meta(doc)}</details>'

@@ -30,6 +30,7 @@ EXPECTED_FILES = {
     "markdown": "summary.md",
     "csv": "findings.csv",
     "html": "report.html",
+    "oscal": "results.oscal.json",
 }
 
 
@@ -58,7 +59,7 @@ def big_doc(n_policies: int = 400, n_findings: int = 300) -> dict[str, Any]:
 
 def test_registry_lists_every_file_format_in_order() -> None:
     assert FILE_FORMATS == ("json", "sarif", "junit", "markdown", "csv", "html")
-    assert list(FORMATS) == list(FILE_FORMATS)
+    assert list(FORMATS) == [*FILE_FORMATS, "oscal"]  # oscal is written only on request
     assert {name: fmt.filename for name, fmt in FORMATS.items()} == EXPECTED_FILES
     assert all(fmt.name == name for name, fmt in FORMATS.items())
 

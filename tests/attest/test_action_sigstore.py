@@ -1,0 +1,49 @@
+"""The GitHub Action's ``sigstore`` input: off by default, and when on it installs the Sigstore
+extra and passes ``--attest --sigstore`` to ``auditor run`` (a real flag combination)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from auditor.cli import build_parser
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_action_signs_keylessly_on_request() -> None:
+    action = yaml.safe_load((ROOT / "action.yml").read_text("utf-8"))
+    assert action["inputs"]["sigstore"]["default"] == "false"
+    steps = action["runs"]["steps"]
+    install = next(s for s in steps if "pip install" in s.get("run", ""))
+    assert (
+        '"$ACTION_PATH[sigstore]"' in install["run"]
+        and install["env"]["AUDITOR_SIGSTORE"] == "${{ inputs.sigstore }}"
+    )
+    audit = next(s for s in steps if s.get("id") == "audit")
+    assert 'AUDITOR_ATTEST="--attest --sigstore"' in audit["run"]
+    line = next(ln for ln in audit["run"].splitlines() if ln.strip().startswith("auditor run"))
+    assert line.rstrip().endswith("$AUDITOR_ATTEST")
+    words = (
+        re.sub(r'"\$[A-Z_]+"', "VALUE", line)
+        .replace("$AUDITOR_ARGS", "")
+        .replace("$AUDITOR_ATTEST", "--attest --sigstore")
+        .split()
+    )
+    args = build_parser().parse_args(words[1:])
+    assert args.attest and args.sigstore and args.key is None
+
+
+def test_ci_doc_shows_id_token_write_for_signing() -> None:
+    text = (ROOT / "docs" / "ci.md").read_text("utf-8")
+    section = text[text.index("## Signed results for a third party") :]
+    (block,) = re.findall(r"```yaml\n(.*?)```", section, re.S)
+    workflow = yaml.safe_load(block)
+    assert workflow["permissions"]["id-token"] == "write"
+    step = next(
+        s for s in workflow["jobs"]["audit"]["steps"] if str(s.get("uses", "")).startswith("OWNER/auditor@")
+    )
+    assert step["with"]["sigstore"] == "true"
+    assert "--certificate-identity" in section and "--certificate-oidc-issuer" in section
