@@ -2,7 +2,9 @@
 
 Functions read the snapshot being evaluated through :func:`bound` (the engine binds the
 evaluation context around each policy), so a policy states *what* it requires and the
-semantics live here, once. The indexes are built once per snapshot and shared by every policy.
+semantics live here, once. The model is built once per audit, in the audit's evaluation
+runtime (``cel.Runtime``), and shared by every policy of that audit only. The policy
+compiler adds the functions to its function table with :func:`register`.
 
 ``caCoverage(spec)``
     Judge a requirement for every user; returns a map (see ``docs/conditional-access.md``).
@@ -20,6 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from auditor import cel
 from auditor.coverage import capolicy as cap
 from auditor.coverage.directory import Directory, build_directory
 from auditor.coverage.model import KINDS, Requirement, Tenant, build_tenant, role_label
@@ -40,8 +43,6 @@ class Binding:
 
 
 _CURRENT: contextvars.ContextVar[Binding | None] = contextvars.ContextVar("auditor_coverage", default=None)
-# one snapshot at a time is evaluated; keep its indexes (the data object itself is the key)
-_CACHE: dict[str, Any] = {"data": None, "tenant": None}
 
 
 @contextlib.contextmanager
@@ -61,14 +62,24 @@ def _binding() -> Binding:
     return binding
 
 
+def _build(data: Mapping[str, Any], status_of: Callable[[str], Any]) -> Tenant:
+    directory: Directory = build_directory(data, status_of)
+    return build_tenant(directory, data)
+
+
 def tenant_for(data: Mapping[str, Any], status_of: Callable[[str], Any]) -> Tenant:
-    """The model of this snapshot, built on first use and kept while the same data is evaluated."""
-    if _CACHE["data"] is not data:
-        directory: Directory = build_directory(data, status_of)
-        _CACHE["tenant"] = build_tenant(directory, data)
-        _CACHE["data"] = data
-    tenant: Tenant = _CACHE["tenant"]
-    return tenant
+    """The model of this snapshot: built once per evaluation runtime (one audit) and kept in it,
+    so that two audits running at once never see each other's model; outside an evaluation
+    (``auditor whatif``), built afresh. The data object itself is the key."""
+    runtime = cel.current_runtime()
+    if runtime is None:
+        return _build(data, status_of)
+    held: tuple[Mapping[str, Any], Tenant] = runtime.memo(
+        ("auditor.coverage.tenant", id(data)), lambda: (data, _build(data, status_of))
+    )
+    if held[0] is not data:  # another object under a recycled id: replace it
+        held = runtime.cache[("auditor.coverage.tenant", id(data))] = (data, _build(data, status_of))
+    return held[1]
 
 
 def _need(binding: Binding, name: str, why: str) -> None:
@@ -217,20 +228,45 @@ def role_holders(role_ids: Any, include_eligible: Any) -> list[dict[str, Any]]:
     return [merged[k] for k in sorted(merged, key=lambda k: str(merged[k]["userPrincipalName"] or k))]
 
 
-#: name -> implementation, for ``cel.compile(..., functions=FUNCTIONS)``
-FUNCTIONS: dict[str, Callable[..., Any]] = {"caCoverage": ca_coverage, "roleHolders": role_holders}
+#: the collections each function reads when they are there (for ``auditor permissions``)
+_READS_CA = (
+    "conditionalAccessPolicies",
+    "users",
+    "groups",
+    "groupMembers",
+    "roleAssignments",
+    "roleEligibilitySchedules",
+    "namedLocations",
+    "authenticationStrengthPolicies",
+)
+_READS_ROLES = ("users", "groups", "groupMembers", "roleAssignments", "roleEligibilitySchedules")
+
+#: the functions this library declares (immutable; :func:`register` adds them to a table)
+FUNCTIONS: tuple[cel.Function, ...] = (
+    cel.Function(
+        "caCoverage",
+        ca_coverage,
+        (cel.Overload(("map",), "map"),),
+        reads=_READS_CA,
+        pure=False,
+        doc="judge a conditional access requirement for every user (docs/conditional-access.md)",
+    ),
+    cel.Function(
+        "roleHolders",
+        role_holders,
+        (cel.Overload(("list", "bool"), "list"), cel.Overload(("string", "bool"), "list")),
+        reads=_READS_ROLES,
+        pure=False,
+        doc="the users holding any of these directory roles, groups expanded",
+    ),
+)
+
+
+def register(table: cel.FunctionTable) -> None:
+    """Declare this library's CEL functions in ``table`` (the policy compiler's)."""
+    for function in FUNCTIONS:
+        table.register(function)
+
 
 #: collections each function reads when they are there (for ``auditor permissions``)
-READS: dict[str, tuple[str, ...]] = {
-    "caCoverage": (
-        "conditionalAccessPolicies",
-        "users",
-        "groups",
-        "groupMembers",
-        "roleAssignments",
-        "roleEligibilitySchedules",
-        "namedLocations",
-        "authenticationStrengthPolicies",
-    ),
-    "roleHolders": ("users", "groups", "groupMembers", "roleAssignments", "roleEligibilitySchedules"),
-}
+READS: Mapping[str, tuple[str, ...]] = {f.name: f.reads for f in FUNCTIONS}
