@@ -119,7 +119,9 @@ def _lines(name: str, data: bytes) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("snapshot", nargs="?", help="snapshot file (or --demo)")
     parser.add_argument("--demo", action="store_true", help="audit the embedded demo tenant")
     parser.add_argument("--before", type=Path, help="source tree of the old version")

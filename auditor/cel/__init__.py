@@ -50,6 +50,7 @@ uints ``Uint`` (an ``int`` subclass), types ``CelType``.
 """
 
 from .errors import CelCompileError, CelError, CelEvalError, CelSyntaxError
+from .functions import standard_functions
 from .program import (
     ENGINES,
     Engine,
@@ -62,12 +63,10 @@ from .program import (
     size_budget,
     time_budget,
 )
-from .functions import standard_functions
 from .registry import Emitter, FastPath, Function, FunctionTable, Overload
 from .runtime import Runtime
 from .runtime import current as current_runtime
 from .values import CelType, Uint, format_value, to_json
-
 
 __all__ = [
     "ENGINES",

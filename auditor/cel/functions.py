@@ -253,6 +253,7 @@ _TS_ACCESSORS = (
     "getMilliseconds",
 )
 
+
 def error(message: Any) -> Any:
     """``error(message)``: an error value carrying ``message`` (an extension, see DEVIATIONS.md)."""
     if message.__class__ is str:

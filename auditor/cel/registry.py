@@ -105,6 +105,7 @@ class Function:
         """A host function given as a bare callable: ``dyn`` arguments counted from its signature,
         callable either way (``f(x)`` or ``x.f()``), not pure (it may read anything)."""
         lo, hi = _arity(fn)
+        overloads: tuple[Overload, ...]
         if hi < 0:
             overloads = (Overload(("dyn",) * (lo + 1), "dyn", variadic=True),)
         else:

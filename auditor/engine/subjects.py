@@ -216,7 +216,7 @@ def evaluate_subjects(
         ]
         findings = list(map(Finding, subjects, statuses, messages, kept_all))
     counts.update(f.status for f in findings)
-    unknown = _unknown_waived_subjects(policy, activation, items, reported, findings, waivers)
+    unknown = _unknown_waived_subjects(policy, activation, items, reported, findings, waivers, limit)
     activation.pop(policy.as_name, None)
     findings.sort(key=operator.itemgetter(0, 1, 2))  # subject, status, message
     status = aggregate(counts, policy.pass_ratio)
@@ -242,6 +242,7 @@ def _unknown_waived_subjects(
     reported: Any,
     findings: list[Finding],
     waivers: list[Waiver],
+    limit: int,
 ) -> list[str]:
     """Subjects that a subject waiver lists but the policy never saw (a typo waives nothing)."""
     listed = {name for w in waivers for name in (w.subjects or ())}
@@ -252,7 +253,7 @@ def _unknown_waived_subjects(
         # passing subjects are counted, not named: name them now, only because a waiver asks
         shown = set(reported)
         rest = [i for i in range(len(items)) if i not in shown]
-        seen.update(_subject_names(policy, activation, [items[i] for i in rest], rest))
+        seen.update(_subject_names(policy, activation, [items[i] for i in rest], rest, limit))
     return sorted(listed - seen)
 
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from auditor.cel import compile as cel_compile
 from auditor.cel import Runtime
+from auditor.cel import compile as cel_compile
 
 from .helpers import err, ev
 

@@ -22,6 +22,8 @@ import pytest
 from auditor import api, cel
 from auditor.coverage import functions as cov
 from auditor.engine import context_from_data, context_from_snapshot
+from auditor.snapshot import Snapshot
+
 
 def _document(inputs: api.AuditInputs) -> dict[str, Any]:
     doc = dict(api.evaluate(inputs))
@@ -29,12 +31,12 @@ def _document(inputs: api.AuditInputs) -> dict[str, Any]:
     return doc
 
 
-def _inputs(snapshot: api.Snapshot) -> api.AuditInputs:
+def _inputs(snapshot: Snapshot) -> api.AuditInputs:
     return api.prepare(snapshot, waivers=api.demo_waivers_path())
 
 
 @pytest.fixture(scope="module")
-def snapshots() -> tuple[api.Snapshot, api.Snapshot]:
+def snapshots() -> tuple[Snapshot, Snapshot]:
     demo = api.demo_snapshot()
     doc = copy.deepcopy(dict(demo.document))
     for policy in doc["data"]["conditionalAccessPolicies"]:
@@ -44,7 +46,7 @@ def snapshots() -> tuple[api.Snapshot, api.Snapshot]:
 
 
 @pytest.fixture(scope="module")
-def alone(snapshots: tuple[api.Snapshot, api.Snapshot]) -> tuple[dict[str, Any], dict[str, Any]]:
+def alone(snapshots: tuple[Snapshot, Snapshot]) -> tuple[dict[str, Any], dict[str, Any]]:
     a, b = snapshots
     return _document(_inputs(a)), _document(_inputs(b))
 
@@ -109,7 +111,7 @@ def test_the_two_audits_differ(alone: tuple[dict[str, Any], dict[str, Any]]) -> 
 
 
 def test_two_different_audits_at_once_each_get_their_own_results(
-    snapshots: tuple[api.Snapshot, api.Snapshot],
+    snapshots: tuple[Snapshot, Snapshot],
     alone: tuple[dict[str, Any], dict[str, Any]],
     monkeypatch: pytest.MonkeyPatch,
     fine_switching: None,
@@ -124,7 +126,7 @@ def test_two_different_audits_at_once_each_get_their_own_results(
 
 
 def test_the_same_audit_twice_at_once_gives_the_same_results(
-    snapshots: tuple[api.Snapshot, api.Snapshot],
+    snapshots: tuple[Snapshot, Snapshot],
     alone: tuple[dict[str, Any], dict[str, Any]],
     monkeypatch: pytest.MonkeyPatch,
     fine_switching: None,
@@ -138,12 +140,17 @@ def test_the_same_audit_twice_at_once_gives_the_same_results(
 
 
 def test_the_model_is_built_once_per_audit_and_released_with_it(
-    snapshots: tuple[api.Snapshot, api.Snapshot], monkeypatch: pytest.MonkeyPatch
+    snapshots: tuple[Snapshot, Snapshot], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     a, b = snapshots
     calls: list[int] = []
     original = cov._build
-    monkeypatch.setattr(cov, "_build", lambda data, status_of: calls.append(id(data)) or original(data, status_of))
+
+    def counted(data: Mapping[str, Any], status_of: Callable[[str], Any]) -> Any:
+        calls.append(id(data))
+        return original(data, status_of)
+
+    monkeypatch.setattr(cov, "_build", counted)
     ctx_a, ctx_b = context_from_snapshot(a), context_from_snapshot(b)
     with ctx_a.runtime.active():
         model_a = cov.tenant_for(a.data, a.source_status)
