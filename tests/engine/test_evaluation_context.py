@@ -192,3 +192,39 @@ def test_size_budgets_of_two_threads_are_counted_apart() -> None:
         t.join(timeout=60)
     assert results["small"] == list(range(1, 11))
     assert "more than 100" in results["large"]
+
+
+def test_an_unreadable_audit_feed_is_an_error_that_names_the_reason() -> None:
+    """AUDIT.LOGS.FLOWING gives an unreadable feed no verdict through ``error()``: the finding's
+    message is the reason itself, not a failed timestamp parse."""
+    import datetime as dt
+    from pathlib import Path
+
+    from auditor.engine import evaluate_policy
+    from auditor.policy import load_policy_file
+
+    root = Path(__file__).resolve().parents[2]
+    policy = load_policy_file(root / "policies" / "audit" / "audit-logs-flowing.yaml")
+    fresh = {"status": "ok", "value": [{"activityDateTime": "2026-11-30T11:50:00Z"}]}
+    data = {
+        "recentAuditActivity": {
+            "directoryAudits": fresh,
+            "signIns": {"status": "not_licensed", "error": "Entra ID P1 is needed for sign-in logs"},
+            "subscriptions": {"status": "forbidden", "error": "403 ActivityFeed.Read"},
+        }
+    }
+    now = dt.datetime(2026, 11, 30, 12, tzinfo=dt.UTC)
+    with context_from_data(data, now=now) as ctx:
+        result = evaluate_policy(policy, ctx)
+    assert result.status == "error"
+    by_subject = {f.subject: f for f in result.findings}
+    assert by_subject["directoryAudits"].status == "pass"
+    sign_ins = by_subject["signIns"]
+    assert sign_ins.status == "error"
+    assert sign_ins.message.endswith("unreadable (not_licensed): Entra ID P1 is needed for sign-in logs")
+    assert "timestamp" not in sign_ins.message
+    exchange = by_subject["Audit.Exchange"]
+    assert exchange.status == "error"
+    assert exchange.message.endswith(
+        "unreadable (forbidden): the subscription list could not be read: 403 ActivityFeed.Read"
+    )
