@@ -70,15 +70,14 @@ def _build(data: Mapping[str, Any], status_of: Callable[[str], Any]) -> Tenant:
 def tenant_for(data: Mapping[str, Any], status_of: Callable[[str], Any]) -> Tenant:
     """The model of this snapshot: built once per evaluation runtime (one audit) and kept in it,
     so that two audits running at once never see each other's model; outside an evaluation
-    (``auditor whatif``), built afresh. The data object itself is the key."""
+    (``auditor whatif``), built afresh. The data object itself is the key (the entry holds
+    it, so its id stays its own while the entry lives)."""
     runtime = cel.current_runtime()
     if runtime is None:
         return _build(data, status_of)
     held: tuple[Mapping[str, Any], Tenant] = runtime.memo(
         ("auditor.coverage.tenant", id(data)), lambda: (data, _build(data, status_of))
     )
-    if held[0] is not data:  # another object under a recycled id: replace it
-        held = runtime.cache[("auditor.coverage.tenant", id(data))] = (data, _build(data, status_of))
     return held[1]
 
 
