@@ -33,7 +33,6 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
-from auditor import cel
 from auditor.baseline import (
     NO_BASELINE,
     Baseline,
@@ -53,7 +52,7 @@ from auditor.snapshot import load_snapshot as _load_snapshot_file
 from auditor.vocab import SEVERITIES
 
 if TYPE_CHECKING:
-    from auditor.engine import PolicyResult
+    from auditor.engine import Context, PolicyResult
 
 #: the default time one policy may take before it is reported as ``error``
 DEFAULT_POLICY_TIMEOUT = 60.0
@@ -196,15 +195,16 @@ def evaluate(
 
     if not 0 < policy_timeout < math.inf:  # nan and inf would switch the time budget off
         raise InputError("must be a positive, finite number of seconds", source="policy_timeout")
-    ctx = context_from_snapshot(inputs.snapshot)
     chosen: Iterable[Policy] = progress(inputs.selected) if progress else inputs.selected
     evidence = inputs.invocation.get("evidence", "needed")
-    with gc_paused():  # a first audit makes a finding, evidence and message per failing user
+    # one evaluation context per audit: budgets, join indexes, shared results and the models
+    # domain libraries build live in it, and closing it lets go of the snapshot's lists
+    with context_from_snapshot(inputs.snapshot) as ctx, gc_paused():
+        # a first audit makes a finding, evidence and message per failing user: gc paused
         results = _evaluate_all(inputs, ctx, chosen, policy_timeout, evidence)
     for result in results:
         for text in result.warnings:  # e.g. a subject waiver that names no subject
             warnings.warn(text, AuditWarning, stacklevel=2)
-    cel.release_indexes()  # join indexes hold the snapshot's lists: let them go with it
     baseline = {
         "name": inputs.baseline.name,
         "sha256": inputs.baseline.sha256,
@@ -221,7 +221,7 @@ def evaluate(
 
 
 def _evaluate_all(
-    inputs: AuditInputs, ctx: Any, chosen: Iterable[Policy], policy_timeout: float, evidence: str
+    inputs: AuditInputs, ctx: Context, chosen: Iterable[Policy], policy_timeout: float, evidence: str
 ) -> list[PolicyResult]:
     from auditor.engine import evaluate_policy
 

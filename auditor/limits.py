@@ -7,7 +7,10 @@ exhaust its memory. The defaults are far above anything a real tenant or policy
 library needs; ``docs/limits.md`` lists them with the reason for each.
 
 The values live in one process-wide :class:`Limits` because the CLI sets them once
-per run and every reader, however deep in the pipeline, must see the same budget.
+per run and every reader of an input file, however deep in the pipeline, must see the
+same budget. An audit's evaluation does not read them from here: its context
+(``engine.Context.limits``) takes a copy when the audit starts, so changing the budgets
+while audits run (a service configuring the next one) never changes a running one.
 """
 
 from __future__ import annotations

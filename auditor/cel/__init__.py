@@ -11,12 +11,27 @@ Public API (stable; other stages use only this):
         both with 1-based ``line`` and ``column`` relative to the expression text.
         ``engine``: "compiled" (generated Python, falling back to the reference
         interpreter where it gives up) or "interpreter" (the interpreter alone).
+        ``functions``: a FunctionTable (default: the standard library).
+
+    standard_functions() -> FunctionTable
+        A new table of the standard library; hosts register(Function(...)) their own
+        functions into it, freeze() it and pass it to compile(). A Function declares
+        name, overloads (argument and result types), implementation, the collections it
+        reads, whether it is pure, and an optional inline form for the code generator.
+
+    Runtime()              what the evaluations of one audit share (join indexes, shared
+                           macro results, membership sets, the size budget's count, and
+                           a cache for host libraries, ``memo(key, build)``); make it
+                           active around the evaluations (``with rt.active():``) and
+                           close() it afterwards. current_runtime() is the active one.
 
     Program.evaluate(activation) -> value           raises CelEvalError
     Program.evaluate_each(activation, name, items) -> list[value | CelEvalError]
     Program.references() -> set[str]                free identifiers
     Program.selections(root) -> set[str]             fields selected on identifier root
     Program.tree -> nodes.Node                       the syntax tree (frozen; see nodes.py)
+    Program.calls() -> set[str]                      the functions called
+    Program.reads() -> set[str]                      collections the called functions read
 
     time_budget(seconds)   context manager bounding evaluation time (any thread)
     fallback_counts()      how often the compiled engine handed over to the interpreter
@@ -24,7 +39,8 @@ Public API (stable; other stages use only this):
     export_code(limit) / import_code(blob)
                            the generated code compiled so far, to keep between runs
     size_budget(elements)  context manager bounding the elements and characters all
-                           evaluations inside it create, together
+                           evaluations inside it create, together (counted in the
+                           active runtime; Runtime.size_budget does the same)
     to_json(value)         CEL value -> JSON-compatible Python value
     format_value(value)    CEL value -> display string (for messages)
 
@@ -34,6 +50,7 @@ uints ``Uint`` (an ``int`` subclass), types ``CelType``.
 """
 
 from .errors import CelCompileError, CelError, CelEvalError, CelSyntaxError
+from .functions import standard_functions
 from .program import (
     ENGINES,
     Engine,
@@ -46,18 +63,10 @@ from .program import (
     size_budget,
     time_budget,
 )
+from .registry import Emitter, FastPath, Function, FunctionTable, Overload
+from .runtime import Runtime
+from .runtime import current as current_runtime
 from .values import CelType, Uint, format_value, to_json
-
-
-def release_indexes() -> None:
-    """Drop the join indexes and membership sets (and the lists they hold) built while evaluating."""
-    from .fastrt import JOINS, SHARED
-    from .ops import release_member_sets
-
-    JOINS.clear()
-    SHARED.clear()
-    release_member_sets()
-
 
 __all__ = [
     "ENGINES",
@@ -66,17 +75,24 @@ __all__ = [
     "CelEvalError",
     "CelSyntaxError",
     "CelType",
+    "Emitter",
     "Engine",
+    "FastPath",
+    "Function",
+    "FunctionTable",
+    "Overload",
     "Program",
+    "Runtime",
     "Uint",
     "compile",
+    "current_runtime",
     "export_code",
     "fallback_counts",
     "format_value",
     "import_code",
-    "release_indexes",
     "reset_fallback_counts",
     "size_budget",
+    "standard_functions",
     "time_budget",
     "to_json",
 ]

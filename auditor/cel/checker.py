@@ -4,18 +4,17 @@ Why: a policy file with ``sizee(x)`` or a misspelt collection must fail when pol
 load, pointing at the character, not when an audit runs. The checker also resolves
 type names (``int``, ``google.protobuf.Timestamp``) to type-value literals and records
 the free identifiers and the fields selected on them, which the engine uses to know
-which collections and params an expression reads.
+which collections and params an expression reads, and the functions it calls (whose
+declarations in the function table say what else they read).
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any, assert_never
+from typing import assert_never
 
 from .errors import CelCompileError
-from .functions import GLOBAL_FUNCTIONS, MEMBER_FUNCTIONS
 from .nodes import (
     Binary,
     Call,
@@ -32,6 +31,7 @@ from .nodes import (
     Ternary,
     Unary,
 )
+from .registry import FunctionTable
 from .values import TYPE_NAMES
 
 MACRO_NAMES = ("all", "exists", "exists_one", "filter", "map")
@@ -42,30 +42,14 @@ class CheckResult:
     tree: Node
     references: set[str] = field(default_factory=set)
     selections: dict[str, set[str]] = field(default_factory=dict)
-
-
-def arity(fn: Callable[..., Any]) -> tuple[int, int]:
-    """(min, max) positional arguments a host function accepts; max -1 means unbounded."""
-    try:
-        sig = inspect.signature(fn)
-    except (TypeError, ValueError):
-        return 0, -1
-    lo = hi = 0
-    for p in sig.parameters.values():
-        if p.kind is p.VAR_POSITIONAL:
-            hi = -1
-        elif p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
-            if p.default is p.empty:
-                lo += 1
-            if hi >= 0:
-                hi += 1
-    return lo, hi
+    #: the functions called, as (name, called as a member)
+    calls: set[tuple[str, bool]] = field(default_factory=set)
 
 
 class Checker:
-    def __init__(self, names: Collection[str], functions: Mapping[str, Callable[..., Any]]) -> None:
+    def __init__(self, names: Collection[str], functions: FunctionTable) -> None:
         self.names = frozenset(names)
-        self.custom = {name: arity(fn) for name, fn in functions.items()}
+        self.functions = functions
         self.result = CheckResult(tree=Literal(1, 1, None))
 
     def check(self, root: Node) -> CheckResult:
@@ -179,34 +163,25 @@ class Checker:
             self.result.selections.setdefault(operand.name, set()).add(name)
 
     def call(self, node: Call, scope: frozenset[str]) -> Node:
-        n = len(node.args)
         fn = node.function
-        if node.target is not None:
-            table = MEMBER_FUNCTIONS
-            given = n
-            custom_n = n + 1
-        else:
-            table = GLOBAL_FUNCTIONS
-            given = n
-            custom_n = n
-        if fn in self.custom:
-            lo, hi = self.custom[fn]
-            if custom_n < lo or (hi >= 0 and custom_n > hi):
-                raise CelCompileError(
-                    f"no matching overload for '{fn}' with {custom_n} argument(s)", node.line, node.column
-                )
-        elif fn in table:
-            lo, hi, _impl = table[fn]
-            if not lo <= given <= hi:
+        member = node.target is not None
+        declared = self.functions.lookup(fn, member=member)
+        if declared is not None:
+            count = len(node.args) + member  # a member function's receiver is its first operand
+            if not declared.accepts(count):
+                # the message counts what the author wrote in the parentheses, except for host
+                # functions callable either way, whose receiver is an ordinary argument
+                given = count if declared.style == "either" else len(node.args)
                 raise CelCompileError(
                     f"no matching overload for '{fn}' with {given} argument(s)", node.line, node.column
                 )
-        elif fn in MACRO_NAMES and node.target is not None:
+        elif fn in MACRO_NAMES and member:
             raise CelCompileError(f"wrong number of arguments to the '{fn}' macro", node.line, node.column)
-        elif fn == "has" and node.target is None:
+        elif fn == "has" and not member:
             raise CelCompileError("has() takes exactly one field selection", node.line, node.column)
         else:
             raise CelCompileError(f"undeclared reference to '{fn}'", node.line, node.column)
+        self.result.calls.add((fn, member))
         target = self.visit(node.target, scope) if node.target is not None else None
         args = tuple(self.visit(a, scope) for a in node.args)
         return Call(node.line, node.column, fn, target, args)

@@ -16,11 +16,10 @@ the positioned error message. Macros become nested functions with plain ``for`` 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from typing import Any, assert_never
 
-from . import functions as fns
 from .fastrt import BASE_NAMESPACE
 from .nodes import (
     Binary,
@@ -40,26 +39,14 @@ from .nodes import (
     Unary,
     children,
 )
+from .registry import FunctionTable
 from .values import INT64_MAX, INT64_MIN, Uint
 
 _EXACT = 2**53  # integers up to here compare with doubles identically, exact or converted
 _CMP = {"<": "_lt", "<=": "_le", ">": "_gt", ">=": "_ge"}
 _ARITH = {"+": "_add", "-": "_sub", "*": "_mul", "/": "_div", "%": "_mod"}
-_RESULT_TYPES = {
-    "int": "int",
-    "uint": "uint",
-    "double": "double",
-    "string": "string",
-    "bool": "bool",
-    "size": "int",
-    "contains": "bool",
-    "startsWith": "bool",
-    "endsWith": "bool",
-    "matches": "bool",
-    "lowerAscii": "string",
-    "upperAscii": "string",
-}
-_STR_METHODS = {"startsWith": "startswith", "endsWith": "endswith"}
+#: declared result types the generated code may rely on (others are treated as unknown)
+_TRUSTED_TYPES = frozenset(("int", "uint", "double", "string", "bool"))
 
 
 def py_name(name: str) -> str:
@@ -78,17 +65,15 @@ class _Scope:
 class CodeGen:
     """Generates the source of ``_eval(_act)`` or ``_each(_act, _items, _S)``."""
 
-    def __init__(self, tree: Node, references: set[str], custom: Mapping[str, Callable[..., Any]]) -> None:
+    def __init__(self, tree: Node, references: set[str], functions: FunctionTable) -> None:
         self.tree = tree
         self.references = sorted(references)
-        self.custom = custom
+        self.functions = functions
         self.namespace: dict[str, Any] = dict(BASE_NAMESPACE)
         self.scopes: list[_Scope] = []
         self._ids = itertools.count()
         self._bound: list[str] = []  # macro variables in scope where code is being emitted
         self._repeated = False  # True while emitting code that runs once per item
-        for name, fn in custom.items():
-            self.namespace[f"_c_{name}"] = fn
 
     # -- entry points -------------------------------------------------------
     def eval_source(self) -> str:
@@ -301,46 +286,20 @@ class CodeGen:
         return f"_mkmap([{pairs}])", "map"
 
     def _call(self, node: Call) -> tuple[str, str]:
-        fn = node.function
-        args = [self.emit(a) for a in node.args]
-        target = self.emit(node.target) if node.target is not None else None
-        if fn in self.custom:
-            all_args = ([target[0]] if target else []) + [a[0] for a in args]
-            return f"_c_{fn}({', '.join(all_args)})", "dyn"
-        if target is None and fn == "dyn":
-            return args[0][0], "dyn"
-        subject = target if target is not None else (args[0] if args else None)
-        typ = _RESULT_TYPES.get(fn, "dyn")
-        if fn == "size" and subject is not None:
-            t = self.tmp()
-            return f"(len({t}) if ({t} := {subject[0]}).__class__ in _SIZED else _fail())", "int"
-        lit_arg = node.args[-1] if node.args else None
-        if (
-            fn in ("contains", "startsWith", "endsWith", "matches")
-            and subject is not None
-            and isinstance(lit_arg, Literal)
-            and lit_arg.value.__class__ is str
-        ):
-            t = self.tmp()
-            s = subject[0]
-            if fn == "contains":
-                test = f"({lit_arg.value!r} in {t})"
-            elif fn == "matches":
-                try:
-                    regex = fns._regex(lit_arg.value)
-                except Exception:
-                    return "_fail()", "bool"
-                test = f"({self.const(regex)}.search({t}) is not None)"
-            else:
-                test = f"{t}.{_STR_METHODS[fn]}({lit_arg.value!r})"
-            return f"({test} if ({t} := {s}).__class__ is _str else _fail())", "bool"
-        table = fns.MEMBER_FUNCTIONS if target is not None else fns.GLOBAL_FUNCTIONS
-        folded = self._fold(table[fn][2], node)
-        if folded is not None:
-            return folded, typ
-        impl = self.const(table[fn][2])
-        all_codes = ([target[0]] if target is not None else []) + [a[0] for a in args]
-        return f"{impl}({', '.join(all_codes)})", typ
+        declared = self.functions.lookup(node.function, member=node.target is not None)
+        assert declared is not None, node.function  # the checker made sure
+        operands = ([node.target] if node.target is not None else []) + list(node.args)
+        codes = [self.emit(a) for a in operands]
+        if declared.fast is not None:
+            fast = declared.fast(self, node, codes)
+            if fast is not None:
+                return fast
+        typ = declared.result if declared.result in _TRUSTED_TYPES else "dyn"
+        if declared.pure:
+            folded = self._fold(declared.impl, node)
+            if folded is not None:
+                return folded, typ
+        return f"{self.const(declared.impl)}({', '.join(c for c, _ in codes)})", typ
 
     def _fold(self, impl: Callable[..., Any], node: Call) -> str | None:
         """Pre-compute pure builtin calls on literals (``duration('8760h')``) once, at compile time."""
@@ -474,7 +433,7 @@ class CodeGen:
     def _shareable(self, node: Macro) -> bool:
         """Whether the macro's result depends on its range alone: a free name (a snapshot
         collection, or a variable) and a body that reads nothing but its own variables and
-        literals, calling only built-in functions. Then every policy (and every iteration of
+        literals, calling only pure functions (no host function that reads data). Then every policy (and every iteration of
         an enclosing loop) that runs the same macro over the same list shares one result."""
         if not isinstance(node.range, Ident) or node.range.name in self._bound:
             return False
@@ -485,8 +444,10 @@ class CodeGen:
             n = stack.pop()
             if isinstance(n, Macro):
                 allowed.add(n.var)
-            elif isinstance(n, Call) and n.function in self.custom:
-                return False
+            elif isinstance(n, Call):
+                declared = self.functions.lookup(n.function, member=n.target is not None)
+                if declared is None or not declared.pure:
+                    return False
             stack.extend(children(n))
         return all(n.name in allowed for part in parts for n in _walk(part) if isinstance(n, Ident))
 

@@ -8,13 +8,13 @@ error messages: that is the interpreter's job.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 from . import ops
 from .budget import tick
 from .meter import charged
+from .runtime import _CURRENT, Many
 from .values import Uint
 
 
@@ -55,90 +55,6 @@ def _range(r: Any) -> Any:
     raise Fallback()
 
 
-class JoinIndexes:
-    """Indexes of lists by one string field, for joins written as ``xs.exists(x, x.f == k)``.
-
-    Why: policy authors write joins as scans (``users.filter(u, u.id == p.principalId)``
-    inside a loop over principals); over 1.5 million users each scan costs a fraction of a
-    second. The compiler turns such a macro into a lookup in an index built once per list
-    and field, and kept while the list is in this small cache (keyed by identity, holding
-    the list so that the identity stays valid). Evaluation never mutates its inputs, so an
-    index stays exact for as long as the list lives.
-
-    An index only holds string values: a string equals only an equal string in CEL, so a
-    lookup of a string key is exact. Elements that would make the scan fail (not a map, or
-    without the field) are remembered, and then the scan runs instead, so that errors
-    surface exactly as before.
-    """
-
-    def __init__(self, size: int = 16) -> None:
-        self._size = size
-        self._entries: OrderedDict[tuple[int, str], tuple[list[Any], int, dict[str, Any], bool]] = (
-            OrderedDict()
-        )
-
-    def get(self, items: list[Any], field: str) -> tuple[dict[str, Any], bool]:
-        """The index of ``items`` by ``field`` and whether some element has no such field."""
-        key = (id(items), field)
-        entry = self._entries.get(key)
-        if entry is not None and entry[0] is items and entry[1] == len(items):
-            self._entries.move_to_end(key)
-            return entry[2], entry[3]
-        index, bad = _build_index(items, field)
-        self._entries[key] = (items, len(items), index, bad)
-        if len(self._entries) > self._size:
-            self._entries.popitem(last=False)
-        return index, bad
-
-    def clear(self) -> None:
-        self._entries.clear()
-
-
-def _build_index(items: list[Any], field: str) -> tuple[dict[str, Any], bool]:
-    """Positions of ``items`` by their string ``field``; ``bad`` when an element is no map or lacks it.
-
-    Positions, not elements, so that a lookup of several keys can return its elements in
-    the list's own order, as the scan would.
-    """
-    try:
-        # the common case (unique string ids on every element) in one C-speed pass
-        unique = {item[field]: i for i, item in enumerate(items)}
-        if (
-            len(unique) == len(items)
-            and all(k.__class__ is str for k in unique)
-            and all(item.__class__ is dict for item in items)
-        ):
-            return unique, False
-    except (TypeError, KeyError, IndexError):
-        pass
-    index: dict[str, Any] = {}
-    bad = False
-    missing = object()
-    for i, item in enumerate(items):
-        if item.__class__ is not dict:
-            bad = True
-            continue
-        value = item.get(field, missing)
-        if value.__class__ is str:
-            found = index.get(value)
-            if found is None:
-                index[value] = i
-            elif found.__class__ is _Many:
-                found.append(i)
-            else:
-                index[value] = _Many((found, i))
-        elif value is missing:
-            bad = True
-    return index, bad
-
-
-class _Many(list):  # type: ignore[type-arg]
-    """Several positions under one key."""
-
-
-JOINS = JoinIndexes()
-
-
 def _jexists(items: Any, field: str, key: Any) -> bool | None:
     """``items.exists(x, x.field == key)`` by index; None when the scan must decide."""
     return _jexists_in(items, field, (key,))
@@ -162,9 +78,10 @@ def _string_keys(keys: Any) -> list[str] | None:
 def _jexists_in(items: Any, field: str, keys: Any) -> bool | None:
     """``items.exists(x, x.field in keys)`` by index; None when the scan must decide."""
     wanted = _string_keys(keys)
-    if items.__class__ is not list or wanted is None:
+    rt = _CURRENT.get()
+    if items.__class__ is not list or wanted is None or rt is None:
         return None
-    index, bad = JOINS.get(items, field)
+    index, bad = rt.joins.get(items, field)
     if any(k in index for k in wanted):
         return True
     return None if bad else False
@@ -174,23 +91,22 @@ def _jfilter_in(items: Any, field: str, keys: Any) -> list[Any] | None:
     """``items.filter(x, x.field in keys)`` by index, in the list's order; None when the scan must
     decide. A string is ``in`` a list of strings exactly when it equals one of them."""
     wanted = _string_keys(keys)
-    if items.__class__ is not list or wanted is None:
+    rt = _CURRENT.get()
+    if items.__class__ is not list or wanted is None or rt is None:
         return None
-    index, bad = JOINS.get(items, field)
+    index, bad = rt.joins.get(items, field)
     if bad:
         return None
     hits: set[int] = set()
     for k in set(wanted):
         found = index.get(k)
         if found is not None:
-            hits.update(found if found.__class__ is _Many else (found,))
+            hits.update(found if found.__class__ is Many else (found,))
     return [items[i] for i in sorted(hits)]
 
 
 #: lists shorter than this are cheaper to scan again than to look up
 _SHARE_FROM = 1000
-#: (id(list), macro shape) -> (the list, the macro's result over it)
-SHARED: dict[tuple[int, Any], tuple[list[Any], Any]] = {}
 
 
 def _shared(key: Any, items: Any, run: Callable[[Any], Any]) -> Any:
@@ -202,16 +118,18 @@ def _shared(key: Any, items: Any, run: Callable[[Any], Any]) -> Any:
     values are immutable), so one result can be handed to every caller. Errors are not
     kept: the next caller evaluates, and fails, again.
     """
-    if items.__class__ is not list or len(items) < _SHARE_FROM:
+    rt = _CURRENT.get()
+    if items.__class__ is not list or len(items) < _SHARE_FROM or rt is None:
         return run(items)
+    shared = rt.shared
     slot = (id(items), key)
-    hit = SHARED.get(slot)
+    hit = shared.get(slot)
     if hit is not None and hit[0] is items:
         return hit[1]
     result = run(items)
-    if len(SHARED) >= 256:
-        SHARED.clear()
-    SHARED[slot] = (items, result)
+    if len(shared) >= 256:
+        shared.clear()
+    shared[slot] = (items, result)
     return result
 
 

@@ -1,11 +1,13 @@
-"""Standard functions: the table the checker validates against and both evaluators call.
+"""Standard functions, declared into a :class:`~auditor.cel.registry.FunctionTable`.
 
 Why a table: the checker needs names and arities at compile time (``sizee(x)`` must be a
-load error, not a runtime surprise) and the interpreter and the compiled fast path must
-run literally the same implementation, so there is one place to get a function right.
+load error, not a runtime surprise), the code generator needs result types and inline
+forms, and the interpreter and the compiled fast path must run literally the same
+implementation, so each function is declared once (:func:`standard_functions`).
 
 Extensions beyond the CEL standard library (documented in DEVIATIONS.md):
-``lowerAscii()`` and ``upperAscii()`` on strings (as in cel-go's strings extension).
+``lowerAscii()`` and ``upperAscii()`` on strings (as in cel-go's strings extension), and
+``error(message)``.
 """
 
 from __future__ import annotations
@@ -13,13 +15,15 @@ from __future__ import annotations
 import datetime as _dt
 import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import re2
 
 from .errors import EvalFailure
+from .nodes import Call, Literal
 from .ops import no_overload, size
+from .registry import Emitter, Function, FunctionTable, Overload
 from .timeutil import (
     duration_part,
     format_duration,
@@ -249,29 +253,104 @@ _TS_ACCESSORS = (
     "getMilliseconds",
 )
 
-# name -> (min args, max args, implementation); member functions receive the target first.
-GLOBAL_FUNCTIONS: dict[str, tuple[int, int, Callable[..., Any]]] = {
-    "size": (1, 1, size),
-    "matches": (2, 2, matches),
-    "int": (1, 1, to_int),
-    "uint": (1, 1, to_uint),
-    "double": (1, 1, to_double),
-    "string": (1, 1, to_string),
-    "bool": (1, 1, to_bool),
-    "bytes": (1, 1, to_bytes),
-    "type": (1, 1, type_of),
-    "dyn": (1, 1, dyn),
-    "timestamp": (1, 1, to_timestamp),
-    "duration": (1, 1, to_duration),
-}
-MEMBER_FUNCTIONS: dict[str, tuple[int, int, Callable[..., Any]]] = {
-    "size": (0, 0, size),
-    "contains": (1, 1, contains),
-    "startsWith": (1, 1, starts_with),
-    "endsWith": (1, 1, ends_with),
-    "matches": (1, 1, matches),
-    "lowerAscii": (0, 0, lower_ascii),
-    "upperAscii": (0, 0, upper_ascii),
-}
-for _name in _TS_ACCESSORS:
-    MEMBER_FUNCTIONS[_name] = (0, 1, _accessor(_name))
+
+def error(message: Any) -> Any:
+    """``error(message)``: an error value carrying ``message`` (an extension, see DEVIATIONS.md)."""
+    if message.__class__ is str:
+        raise EvalFailure(message)
+    raise no_overload("error", message)
+
+
+# -- fast paths (inline forms for the code generator; see registry.FastPath) ---------------
+
+
+def _fast_size(gen: Emitter, node: Call, operands: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
+    t = gen.tmp()
+    return f"(len({t}) if ({t} := {operands[0][0]}).__class__ in _SIZED else _fail())", "int"
+
+
+_STR_METHODS = {"startsWith": "startswith", "endsWith": "endswith"}
+
+
+def _fast_string_test(
+    gen: Emitter, node: Call, operands: Sequence[tuple[str, str]]
+) -> tuple[str, str] | None:
+    """``s.contains('x')``, ``s.startsWith('x')``, ``s.endsWith('x')``, ``s.matches('re')`` and
+    ``matches(s, 're')`` with a literal second operand: a Python string operation (a regex
+    compiled once, when the code is generated)."""
+    lit = node.args[-1] if node.args else None
+    if not isinstance(lit, Literal) or lit.value.__class__ is not str:
+        return None
+    fn, t = node.function, gen.tmp()
+    if fn == "contains":
+        test = f"({lit.value!r} in {t})"
+    elif fn == "matches":
+        try:
+            regex = _regex(lit.value)
+        except Exception:
+            return "_fail()", "bool"
+        test = f"({gen.const(regex)}.search({t}) is not None)"
+    else:
+        test = f"{t}.{_STR_METHODS[fn]}({lit.value!r})"
+    return f"({test} if ({t} := {operands[0][0]}).__class__ is _str else _fail())", "bool"
+
+
+def _fast_dyn(gen: Emitter, node: Call, operands: Sequence[tuple[str, str]]) -> tuple[str, str] | None:
+    return operands[0][0], "dyn"
+
+
+def _sig(*types: str) -> Overload:
+    """An overload written as argument types then the result type: ``_sig('string', 'bool')``."""
+    return Overload(tuple(types[:-1]), types[-1])
+
+
+_SIZED_TYPES = ("string", "bytes", "list", "map")
+
+
+def _standard() -> list[Function]:
+    conversions = {
+        "int": (to_int, ("int", "uint", "double", "string", "timestamp")),
+        "uint": (to_uint, ("uint", "int", "double", "string")),
+        "double": (to_double, ("double", "int", "uint", "string")),
+        "string": (to_string, ("string", "bool", "int", "uint", "double", "bytes", "timestamp", "duration")),
+        "bool": (to_bool, ("bool", "string")),
+        "bytes": (to_bytes, ("bytes", "string")),
+        "timestamp": (to_timestamp, ("string", "timestamp", "int")),
+        "duration": (to_duration, ("string", "duration")),
+    }
+    out = [
+        Function(name, impl, tuple(_sig(t, name) for t in sources))
+        for name, (impl, sources) in conversions.items()
+    ]
+    out += [
+        Function("size", size, tuple(_sig(t, "int") for t in _SIZED_TYPES), fast=_fast_size),
+        Function("size", size, tuple(_sig(t, "int") for t in _SIZED_TYPES), style="member", fast=_fast_size),
+        Function("matches", matches, (_sig("string", "string", "bool"),), fast=_fast_string_test),
+        Function("type", type_of, (_sig("dyn", "type"),)),
+        Function("dyn", dyn, (_sig("dyn", "dyn"),), fast=_fast_dyn),
+        Function("error", error, (_sig("string", "dyn"),), doc="an error value with this message"),
+    ]
+    for name, impl in (
+        ("contains", contains),
+        ("startsWith", starts_with),
+        ("endsWith", ends_with),
+        ("matches", matches),
+    ):
+        out.append(
+            Function(name, impl, (_sig("string", "string", "bool"),), style="member", fast=_fast_string_test)
+        )
+    out += [
+        Function("lowerAscii", lower_ascii, (_sig("string", "string"),), style="member"),
+        Function("upperAscii", upper_ascii, (_sig("string", "string"),), style="member"),
+    ]
+    for name in _TS_ACCESSORS:
+        sigs = [_sig("timestamp", "int"), _sig("timestamp", "string", "int")]
+        if name in _DURATION_ACCESSORS:
+            sigs.append(_sig("duration", "int"))
+        out.append(Function(name, _accessor(name), tuple(sigs), style="member"))
+    return out
+
+
+def standard_functions() -> FunctionTable:
+    """A new, unfrozen table holding the standard library and the language's extensions."""
+    return FunctionTable(_standard(), standard=True)

@@ -16,7 +16,6 @@ from typing import Any, assert_never
 from . import ops
 from .budget import tick
 from .errors import EvalFailure
-from .functions import GLOBAL_FUNCTIONS, MEMBER_FUNCTIONS
 from .meter import charged
 from .nodes import (
     Binary,
@@ -34,6 +33,7 @@ from .nodes import (
     Ternary,
     Unary,
 )
+from .registry import FunctionTable
 from .values import type_name
 
 
@@ -78,8 +78,8 @@ def _overload(op: str, value: Any, node: Node) -> Err:
 class Interpreter:
     """Evaluates a checked tree against an activation; returns a value or an ``Err``."""
 
-    def __init__(self, tree: Node, functions: Mapping[str, Callable[..., Any]]) -> None:
-        self.custom = dict(functions)
+    def __init__(self, tree: Node, functions: FunctionTable) -> None:
+        self.functions = functions
         self.root = self.compile(tree)
 
     def run(self, activation: Mapping[str, Any], local: Vars | None = None) -> Any:
@@ -274,9 +274,9 @@ class Interpreter:
     def _call(self, node: Call) -> Fn:
         operands = ([node.target] if node.target is not None else []) + list(node.args)
         arg_fns = [self.compile(a) for a in operands]
-        custom = self.custom.get(node.function)
-        table = MEMBER_FUNCTIONS if node.target is not None else GLOBAL_FUNCTIONS
-        impl = custom if custom is not None else table[node.function][2]
+        declared = self.functions.lookup(node.function, member=node.target is not None)
+        assert declared is not None, node.function  # the checker made sure
+        impl = declared.impl
         line, column, name = node.line, node.column, node.function
 
         def call(env: Vars) -> Any:
@@ -292,7 +292,7 @@ class Interpreter:
                 return Err(exc.message, line, column)
             except RecursionError:
                 raise
-            except Exception as exc:  # only host-supplied functions get here
+            except Exception as exc:  # only host functions get here (standard ones raise EvalFailure)
                 return Err(f"{name}: {exc}", line, column)
 
         return call

@@ -4,7 +4,9 @@ A per-value cap (``ops.MAX_SIZE``) stops one huge list, but not twenty lists jus
 under the cap: ``[1, 2, ...].map(x, big)`` can still build gigabytes. The meter
 counts every list element and string/bytes character that comprehensions and
 concatenations create inside a :func:`size_budget` block, and stops the evaluation
-once the total passes the budget. Outside a block nothing is counted.
+once the total passes the budget. Outside a block nothing is counted. The count belongs
+to the active evaluation runtime (``runtime.Runtime``), so two audits in two threads each
+have their own.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .errors import BudgetExceeded
+from .runtime import _CURRENT, Runtime
 
 
 class SizeBudgetExceeded(BudgetExceeded):
@@ -27,40 +30,35 @@ class SizeBudgetExceeded(BudgetExceeded):
         return f"evaluation created more than {self.limit} list elements and characters in total"
 
 
-class _Meter:
-    __slots__ = ("left", "limit")
-
-    def __init__(self) -> None:
-        self.left: int | None = None
-        self.limit = 0
-
-
-_METER = _Meter()
-
-
 def charge(n: int) -> None:
     """Count ``n`` new elements against the active budget, if any."""
-    left = _METER.left
-    if left is not None:
-        left -= n
-        _METER.left = left
+    rt = _CURRENT.get()
+    if rt is not None and rt.left is not None:
+        left = rt.left - n
+        rt.left = left
         if left < 0:
-            raise SizeBudgetExceeded(_METER.limit)
+            raise SizeBudgetExceeded(rt.limit)
 
 
 def charged(value: Any) -> Any:
     """Charge ``len(value)`` and return ``value`` (used where a comprehension returns its list)."""
-    if _METER.left is not None:
+    rt = _CURRENT.get()
+    if rt is not None and rt.left is not None:
         charge(len(value))
     return value
 
 
 @contextlib.contextmanager
 def size_budget(elements: int) -> Iterator[None]:
-    """Bound the elements and characters created by all evaluations inside the block."""
-    previous = (_METER.left, _METER.limit)
-    _METER.left, _METER.limit = elements, elements
-    try:
+    """Bound the elements and characters created by all evaluations inside the block.
+
+    The count lives in the active :class:`~auditor.cel.runtime.Runtime`; without one, the
+    block gets a runtime of its own.
+    """
+    rt = _CURRENT.get()
+    if rt is not None:
+        with rt.size_budget(elements):
+            yield
+        return
+    with Runtime() as fresh, fresh.active(), fresh.size_budget(elements):
         yield
-    finally:
-        _METER.left, _METER.limit = previous

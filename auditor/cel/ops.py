@@ -14,6 +14,7 @@ from typing import Any
 
 from .errors import EvalFailure
 from .meter import charge
+from .runtime import _CURRENT
 from .timeutil import check_duration
 from .values import INT64_MAX, INT64_MIN, UINT64_MAX, CelType, Uint, type_name
 
@@ -348,35 +349,32 @@ def _key_text(key: Any) -> str:
 
 #: lists at least this long that ``in`` meets a second time are looked up in a set of their strings
 _SET_FROM = 8
-#: id(list) -> (the list, its string elements); and lists met once (kept, so ids stay theirs)
-MEMBER_SETS: dict[int, tuple[Any, frozenset[str]]] = {}
-_MET_ONCE: dict[int, Any] = {}
 
 
 def _string_members(container: list[Any] | tuple[Any, ...]) -> frozenset[str] | None:
     """The string elements of a list that ``in`` keeps meeting (``x in holderIds`` inside a
-    filter over every user), as a set; None the first time. A string is in the list by CEL
-    equality exactly when it is in this set, so the answer is the scan's, in O(1)."""
+    filter over every user), as a set; None the first time (and outside an evaluation). A
+    string is in the list by CEL equality exactly when it is in this set, so the answer is
+    the scan's, in O(1). The sets, and the lists met once (kept so that their ids stay
+    theirs), live in the active runtime."""
+    rt = _CURRENT.get()
+    if rt is None:
+        return None
     key = id(container)
-    hit = MEMBER_SETS.get(key)
+    hit = rt.member_sets.get(key)
     if hit is not None and hit[0] is container:
         return hit[1]
-    if _MET_ONCE.get(key) is container:
-        if len(MEMBER_SETS) >= 256:
-            MEMBER_SETS.clear()
+    met_once = rt.met_once
+    if met_once.get(key) is container:
+        if len(rt.member_sets) >= 256:
+            rt.member_sets.clear()
         members = frozenset(x for x in container if x.__class__ is str)
-        MEMBER_SETS[key] = (container, members)
+        rt.member_sets[key] = (container, members)
         return members
-    if len(_MET_ONCE) >= 1024:
-        _MET_ONCE.clear()
-    _MET_ONCE[key] = container
+    if len(met_once) >= 1024:
+        met_once.clear()
+    met_once[key] = container
     return None
-
-
-def release_member_sets() -> None:
-    """Forget the sets and the lists they were made from (at the end of an evaluation)."""
-    MEMBER_SETS.clear()
-    _MET_ONCE.clear()
 
 
 def contains_in(elem: Any, container: Any) -> bool:

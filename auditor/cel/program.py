@@ -43,6 +43,9 @@ __all__ = ["Program", "compile", "size_budget", "time_budget"]
 from .nodes import Has, Ident, Index, Macro, Node, Select, children
 from .nodes import Literal as LiteralNode
 from .parser import parse
+from .registry import FunctionTable, as_table
+from .runtime import _CURRENT as _RUNTIME
+from .runtime import Runtime
 
 _FAILED = object()  # marker: generated code could not be compiled
 
@@ -132,10 +135,11 @@ class Program:
         names: frozenset[str],
         references: set[str],
         selections: dict[str, set[str]],
-        functions: Mapping[str, Callable[..., Any]],
+        functions: FunctionTable,
         engine: Engine = "compiled",
         *,
         interpreter: bool = True,
+        calls: frozenset[tuple[str, bool]] = frozenset(),
     ) -> None:
         """``interpreter=False`` (a program from the compiled-policy cache, checked when it was
         first compiled) builds the reference interpreter on its first use instead: most cached
@@ -148,7 +152,8 @@ class Program:
         self._names = names
         self._references = references
         self._selections = selections
-        self._functions = dict(functions)
+        self._functions = functions
+        self._calls = calls
         self._interp: Interpreter | None = Interpreter(tree, self._functions) if interpreter else None
         self._eval_fn: Any = None
         self._each_fns: dict[str, Any] = {}
@@ -168,6 +173,7 @@ class Program:
             "references": self._references,
             "selections": self._selections,
             "functions": self._functions,
+            "calls": self._calls,
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -179,6 +185,7 @@ class Program:
             state["selections"],
             state["functions"],
             interpreter=False,
+            calls=state["calls"],
         )
 
     # -- introspection ------------------------------------------------------
@@ -213,6 +220,24 @@ class Program:
                 return True
             stack.extend((child, node) for child in children(node))
         return False
+
+    def calls(self) -> set[str]:
+        """Names of the functions the expression calls."""
+        return {name for name, _ in self._calls}
+
+    def reads(self) -> set[str]:
+        """The host collections the called functions declare they read (besides their arguments)."""
+        out: set[str] = set()
+        for name, member in self._calls:
+            declared = self._functions.lookup(name, member=member)
+            if declared is not None:
+                out.update(declared.reads)
+        return out
+
+    @property
+    def functions(self) -> FunctionTable:
+        """The function table the expression was checked against."""
+        return self._functions
 
     @property
     def tree(self) -> Node:
@@ -279,12 +304,19 @@ class Program:
             return Err(f"internal error: {type(exc).__name__}: {exc}", self._tree.line, self._tree.column)
 
     def evaluate(self, activation: Mapping[str, Any]) -> Any:
-        """Evaluate; raises CelEvalError (with the failing sub-expression's position) on error."""
-        _EVALUATING[0] += 1
+        """Evaluate; raises CelEvalError (with the failing sub-expression's position) on error.
+
+        Runs in the active :class:`~auditor.cel.runtime.Runtime` (the audit's), else in a
+        fresh one closed on return."""
+        rt = _RUNTIME.get()
+        if rt is None:
+            with Runtime() as fresh, fresh.active():
+                return self.evaluate(activation)
+        rt.evaluating += 1
         try:
             return self._evaluate(activation)
         finally:
-            _EVALUATING[0] -= 1
+            rt.evaluating -= 1
 
     def _evaluate(self, activation: Mapping[str, Any]) -> Any:
         try:
@@ -307,11 +339,15 @@ class Program:
 
     def evaluate_each(self, activation: Mapping[str, Any], name: str, items: Sequence[Any]) -> list[Any]:
         """Evaluate once per item with ``name`` bound to it; errors are returned, not raised."""
-        _EVALUATING[0] += 1
+        rt = _RUNTIME.get()
+        if rt is None:
+            with Runtime() as fresh, fresh.active():
+                return self.evaluate_each(activation, name, items)
+        rt.evaluating += 1
         try:
             return self._evaluate_each(activation, name, items)
         finally:
-            _EVALUATING[0] -= 1
+            rt.evaluating -= 1
 
     def _evaluate_each(self, activation: Mapping[str, Any], name: str, items: Sequence[Any]) -> list[Any]:
         if name not in self._names:
@@ -357,26 +393,32 @@ def compile(
     source: str,
     names: Collection[str],
     *,
-    functions: Mapping[str, Callable[..., Any]] | None = None,
+    functions: FunctionTable | Mapping[str, Callable[..., Any]] | None = None,
     engine: Engine = "compiled",
 ) -> Program:
     """Parse and check ``source``; raises CelSyntaxError or CelCompileError.
+
+    ``functions``: the function table (:func:`~auditor.cel.functions.standard_functions`
+    extended by the host's libraries, frozen); a mapping of name to bare host callable is
+    added to the standard library (arity from the signature); None: the standard library.
 
     ``engine`` chooses how the program evaluates: ``"compiled"`` (generated Python,
     with the reference interpreter where it gives up) or ``"interpreter"`` (the
     reference interpreter alone). Both give the same values and errors.
     """
     try:
+        table = as_table(functions)
         tree = parse(source)
-        checked = Checker(names, functions or {}).check(tree)
+        checked = Checker(names, table).check(tree)
         return Program(
             source,
             checked.tree,
             frozenset(names),
             checked.references,
             checked.selections,
-            functions or {},
+            table,
             engine,
+            calls=frozenset(checked.calls),
         )
     except RecursionError:
         # Only reachable when the caller's own stack is already deep: the limits in
@@ -406,10 +448,6 @@ def time_budget(seconds: float) -> Iterator[None]:
         budget.pop(token)
 
 
-#: how many evaluations are running on the main thread (the SIGALRM handler raises only then)
-_EVALUATING = [0]
-
-
 @contextlib.contextmanager
 def _alarm(seconds: float) -> Iterator[None]:
     """SIGALRM after ``seconds`` on the POSIX main thread; elsewhere nothing (the deadline works)."""
@@ -423,7 +461,8 @@ def _alarm(seconds: float) -> Iterator[None]:
         # Only inside an evaluation: raised anywhere else (say, while the block is being
         # left), it could skip the clean-up of this very budget. Outside, the deadline
         # (checked at every comprehension step) is all that is needed.
-        if state["active"] and _EVALUATING[0] > 0:
+        rt = _RUNTIME.get()  # the main thread's runtime: the handler runs in that thread
+        if state["active"] and rt is not None and rt.evaluating > 0:
             state["active"] = False
             raise BudgetExceeded(seconds)
 

@@ -2,7 +2,9 @@
 
 Functions read the snapshot being evaluated through :func:`bound` (the engine binds the
 evaluation context around each policy), so a policy states *what* it requires and the
-semantics live here, once. The indexes are built once per snapshot and shared by every policy.
+semantics live here, once. The model is built once per audit, in the audit's evaluation
+runtime (``cel.Runtime``), and shared by every policy of that audit only. The policy
+compiler adds the functions to its function table with :func:`register`.
 
 ``caCoverage(spec)``
     Judge a requirement for every user; returns a map (see ``docs/conditional-access.md``).
@@ -19,15 +21,16 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import gc
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from auditor import cel
 from auditor.coverage import capolicy as cap
 from auditor.coverage.directory import Directory, build_directory
 from auditor.coverage.model import KINDS, Requirement, Tenant, build_tenant, role_label
 from auditor.coverage.report import Coverage, evaluate
+from auditor.gcpause import gc_paused
 
 #: Entra ID P2's service plan (servicePlanName AAD_PREMIUM_P2): risk detection needs it.
 P2_PLAN_ID = "eec0eb4f-6444-4f95-aba0-50c24d67f998"
@@ -44,8 +47,6 @@ class Binding:
 
 
 _CURRENT: contextvars.ContextVar[Binding | None] = contextvars.ContextVar("auditor_coverage", default=None)
-# one snapshot at a time is evaluated; keep its indexes (the data object itself is the key)
-_CACHE: dict[str, Any] = {"data": None, "tenant": None}
 
 
 @contextlib.contextmanager
@@ -58,20 +59,6 @@ def bound(data: Mapping[str, Any], status_of: Callable[[str], Any]) -> Iterator[
         _CURRENT.reset(token)
 
 
-@contextlib.contextmanager
-def _no_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while the model is built and judged: at 1.5 million
-    users its full passes over the snapshot's millions of objects cost more than the work itself,
-    and the indexes built here hold no reference cycles."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def _binding() -> Binding:
     binding = _CURRENT.get()
     if binding is None:
@@ -79,14 +66,23 @@ def _binding() -> Binding:
     return binding
 
 
+def _build(data: Mapping[str, Any], status_of: Callable[[str], Any]) -> Tenant:
+    directory: Directory = build_directory(data, status_of)
+    return build_tenant(directory, data, _located(data, status_of))
+
+
 def tenant_for(data: Mapping[str, Any], status_of: Callable[[str], Any]) -> Tenant:
-    """The model of this snapshot, built on first use and kept while the same data is evaluated."""
-    if _CACHE["data"] is not data:
-        directory: Directory = build_directory(data, status_of)
-        _CACHE["tenant"] = build_tenant(directory, data, _located(data, status_of))
-        _CACHE["data"] = data
-    tenant: Tenant = _CACHE["tenant"]
-    return tenant
+    """The model of this snapshot: built once per evaluation runtime (one audit) and kept in it,
+    so that two audits running at once never see each other's model; outside an evaluation
+    (``auditor whatif``), built afresh. The data object itself is the key (the entry holds
+    it, so its id stays its own while the entry lives)."""
+    runtime = cel.current_runtime()
+    if runtime is None:
+        return _build(data, status_of)
+    held: tuple[Mapping[str, Any], Tenant] = runtime.memo(
+        ("auditor.coverage.tenant", id(data)), lambda: (data, _build(data, status_of))
+    )
+    return held[1]
 
 
 def _located(data: Mapping[str, Any], status_of: Callable[[str], Any]) -> bool:
@@ -176,7 +172,7 @@ def ca_coverage(spec: Any) -> dict[str, Any]:
     binding = _binding()
     _need(binding, "conditionalAccessPolicies", "caCoverage")
     _need(binding, "users", "caCoverage")
-    with _no_gc():
+    with gc_paused():
         tenant = tenant_for(binding.data, binding.status_of)
         _check_principals(tenant, req)
         _check_locations(tenant, req)
@@ -256,7 +252,7 @@ def _role_directory(role_ids: Any, include_eligible: Any, fn: str) -> tuple[tupl
     _need(binding, "roleAssignments", fn)
     if include_eligible and binding.status_of("roleEligibilitySchedules").status != "not_licensed":
         _need(binding, "roleEligibilitySchedules", f"{fn} with eligible assignments")
-    with _no_gc():
+    with gc_paused():
         d = tenant_for(binding.data, binding.status_of).directory
     _unknown_principals(d, roles)
     return roles, d
@@ -324,40 +320,61 @@ def role_holders(role_ids: Any, include_eligible: Any) -> list[dict[str, Any]]:
     return [merged[k] for k in sorted(merged, key=lambda k: str(merged[k]["userPrincipalName"] or k))]
 
 
-#: name -> implementation, for ``cel.compile(..., functions=FUNCTIONS)``
-FUNCTIONS: dict[str, Callable[..., Any]] = {
-    "caCoverage": ca_coverage,
-    "roleHolders": role_holders,
-    "roleServicePrincipals": role_service_principals,
-}
+#: the collections each function reads when they are there (for ``auditor permissions``)
+_READS_CA = (
+    "conditionalAccessPolicies",
+    "users",
+    "groups",
+    "groupMembers",
+    "roleAssignments",
+    "roleEligibilitySchedules",
+    "namedLocations",
+    "authenticationStrengthPolicies",
+    "servicePrincipals",
+)
+_READS_ROLES = (
+    "users",
+    "groups",
+    "groupMembers",
+    "roleAssignments",
+    "roleEligibilitySchedules",
+    "servicePrincipals",
+)
+
+#: the functions this library declares (immutable; :func:`register` adds them to a table)
+FUNCTIONS: tuple[cel.Function, ...] = (
+    cel.Function(
+        "caCoverage",
+        ca_coverage,
+        (cel.Overload(("map",), "map"),),
+        reads=_READS_CA,
+        pure=False,
+        doc="judge a conditional access requirement for every user (docs/conditional-access.md)",
+    ),
+    cel.Function(
+        "roleHolders",
+        role_holders,
+        (cel.Overload(("list", "bool"), "list"), cel.Overload(("string", "bool"), "list")),
+        reads=_READS_ROLES,
+        pure=False,
+        doc="the users holding any of these directory roles, groups expanded",
+    ),
+    cel.Function(
+        "roleServicePrincipals",
+        role_service_principals,
+        (cel.Overload(("list", "bool"), "list"), cel.Overload(("string", "bool"), "list")),
+        reads=_READS_ROLES,
+        pure=False,
+        doc="the service principals holding any of these directory roles",
+    ),
+)
+
+
+def register(table: cel.FunctionTable) -> None:
+    """Declare this library's CEL functions in ``table`` (the policy compiler's)."""
+    for function in FUNCTIONS:
+        table.register(function)
+
 
 #: collections each function reads when they are there (for ``auditor permissions``)
-READS: dict[str, tuple[str, ...]] = {
-    "caCoverage": (
-        "conditionalAccessPolicies",
-        "users",
-        "groups",
-        "groupMembers",
-        "roleAssignments",
-        "roleEligibilitySchedules",
-        "namedLocations",
-        "authenticationStrengthPolicies",
-        "servicePrincipals",
-    ),
-    "roleHolders": (
-        "users",
-        "groups",
-        "groupMembers",
-        "roleAssignments",
-        "roleEligibilitySchedules",
-        "servicePrincipals",
-    ),
-    "roleServicePrincipals": (
-        "users",
-        "groups",
-        "groupMembers",
-        "roleAssignments",
-        "roleEligibilitySchedules",
-        "servicePrincipals",
-    ),
-}
+READS: Mapping[str, tuple[str, ...]] = {f.name: f.reads for f in FUNCTIONS}

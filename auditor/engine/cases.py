@@ -102,8 +102,8 @@ def run_test_file(path: Path, policies: dict[str, Policy]) -> list[CaseOutcome]:
             if problem:
                 raise doc.error(f"case {case['name']!r}: {problem}", ("cases", i, "params", name))
         now = parse_time(case["now"], f"{path}: cases[{i}].now") if "now" in case else DEFAULT_NOW
-        ctx = context_from_data(data, now=now, sources=case.get("sources"), tenant=case.get("tenant"))
-        result = evaluate_policy(policy, ctx, case.get("params") or {})
+        with context_from_data(data, now=now, sources=case.get("sources"), tenant=case.get("tenant")) as ctx:
+            result = evaluate_policy(policy, ctx, case.get("params") or {})
         problems = []
         if result.status != case["expect"]:
             problems.append(f"expected {case['expect']}, got {result.status}")

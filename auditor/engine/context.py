@@ -9,6 +9,8 @@ from typing import Any
 
 from auditor.engine.model import Context
 from auditor.errors import InputError
+from auditor.limits import Limits
+from auditor.limits import current as current_limits
 from auditor.snapshot.model import Snapshot, SourceStatus
 
 _FRACTION = re.compile(r"(\.\d{1,6})\d*")
@@ -25,12 +27,16 @@ def parse_time(text: str, source: str = "collectedAt") -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
-def context_from_snapshot(snapshot: Snapshot) -> Context:
+def context_from_snapshot(snapshot: Snapshot, *, limits: Limits | None = None) -> Context:
+    """The evaluation context of one audit of ``snapshot`` (close it afterwards).
+
+    ``limits``: the budgets (default: those in force now)."""
     return Context(
         data=snapshot.data,
         status_of=snapshot.source_status,
         tenant=snapshot.tenant,
         now=parse_time(snapshot.collected_at, f"{snapshot.source}: collectedAt"),
+        limits=limits or current_limits(),
     )
 
 
@@ -40,8 +46,10 @@ def context_from_data(
     now: dt.datetime,
     sources: Mapping[str, Any] | None = None,
     tenant: Mapping[str, Any] | None = None,
+    limits: Limits | None = None,
 ) -> Context:
-    """A context for test cases: data as given, statuses from ``sources`` else ok when present."""
+    """A context for test cases: data as given, statuses from ``sources`` else ok when present
+    (close it afterwards)."""
     sources = dict(sources or {})
 
     def status_of(name: str) -> SourceStatus:
@@ -60,4 +68,5 @@ def context_from_data(
         status_of=status_of,
         tenant=tenant or {"id": "00000000-0000-0000-0000-000000000000"},
         now=now,
+        limits=limits or current_limits(),
     )

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from auditor import cel, coverage, limits
+from auditor import cel, coverage
 from auditor.baseline.model import Waiver
 from auditor.engine.evidence import compact
 from auditor.engine.expressions import Failed, evaluate_bool, render
@@ -84,8 +84,9 @@ def evaluate_policy(
     activation.update(params=params, tenant=dict(ctx.tenant), now=ctx.now)
     try:
         with (
+            ctx.runtime.active(),
             cel.time_budget(budget_seconds),
-            cel.size_budget(element_budget or limits.current().eval_elements),
+            ctx.runtime.size_budget(element_budget or ctx.limits.eval_elements),
             coverage.bound(ctx.data, ctx.status_of),
         ):
             result = _evaluate(policy, activation, subject_waivers, ctx, evidence)
@@ -125,6 +126,8 @@ def _evaluate(
         assert policy.assert_ is not None
         if evaluate_bool(policy.assert_, activation):
             return PolicyResult(policy, PASS, policy.title, evidence=evidence or None)
-        message = render(policy.message, activation, f"requirement not met: {policy.title}")
+        message = render(
+            policy.message, activation, f"requirement not met: {policy.title}", ctx.limits.message_bytes
+        )
         return PolicyResult(policy, FAIL, message, evidence=evidence or None)
     return evaluate_subjects(policy, activation, subject_waivers, ctx, evidence or None, evidence_mode)

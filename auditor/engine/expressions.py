@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from auditor import cel, limits
+from auditor import cel
 from auditor.policy.model import Expr, Template
 
 TRUNCATED = "… (truncated)"
@@ -60,18 +60,16 @@ def _shrink(value: Any, budget: list[int]) -> Any:
     return value
 
 
-def cap(text: str, max_bytes: int | None = None) -> str:
-    """``text`` cut to ``max_bytes`` UTF-8 bytes (default: the message budget), marked as truncated."""
-    limit = max_bytes if max_bytes is not None else limits.current().message_bytes
+def cap(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` UTF-8 bytes (the message budget of the audit), marked as truncated."""
     if len(text) * 4 <= limit or len(text.encode("utf-8")) <= limit:
         return text
     keep = max(limit - len(TRUNCATED.encode("utf-8")), 0)
     return text.encode("utf-8")[:keep].decode("utf-8", "ignore") + TRUNCATED
 
 
-def display(value: Any, max_chars: int | None = None) -> str:
-    """A CEL value as display text, at most about ``max_chars`` characters, never building more."""
-    limit = max_chars if max_chars is not None else limits.current().message_bytes
+def display(value: Any, limit: int) -> str:
+    """A CEL value as display text, at most about ``limit`` characters, never building more."""
     text = value if isinstance(value, str) else cel.format_value(_shrink(value, [limit + 1]))
     return cap(text, limit)
 
@@ -95,11 +93,11 @@ def evaluate_bool(expr: Expr, activation: Mapping[str, Any]) -> bool:
     return value
 
 
-def render(template: Template | None, activation: Mapping[str, Any], default: str) -> str:
-    """Interpolate a message; a failing part is shown inline rather than losing the message."""
+def render(template: Template | None, activation: Mapping[str, Any], default: str, limit: int) -> str:
+    """Interpolate a message of at most ``limit`` bytes; a failing part is shown inline rather
+    than losing the message."""
     if template is None:
         return default
-    limit = limits.current().message_bytes
     out: list[str] = []
     size = 0
     for part in template.parts:

@@ -7,7 +7,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from auditor import cel
 from auditor.baseline.model import Waiver
+from auditor.limits import Limits
+from auditor.limits import current as current_limits
 from auditor.policy.model import Policy
 from auditor.snapshot.model import SourceStatus
 from auditor.vocab import Status
@@ -25,16 +28,34 @@ PASS, FAIL, ERROR, WAIVED, MANUAL, NOT_APPLICABLE = (
 
 @dataclass(frozen=True)
 class Context:
-    """Everything an evaluation reads: the snapshot's data and statuses, tenant and time.
+    """Everything one audit's evaluations read and share, created for the audit and closed after it.
 
-    ``now`` is the snapshot's collectedAt, never the wall clock, so that the same
-    snapshot always gives the same results.
+    ``data``, ``status_of``, ``tenant`` and ``now`` describe the snapshot (``now`` is its
+    collectedAt, never the wall clock, so that the same snapshot always gives the same
+    results); ``limits`` are the budgets in force when the audit started (the size of a
+    message, the elements one policy may create); ``runtime`` is the CEL evaluation runtime
+    holding what the evaluations share - join indexes, shared macro results, the size
+    budget's count, and what domain libraries build once (the conditional access model).
+    Nothing of an audit lives in module globals, so audits may run at once in threads.
+    :meth:`close` (or leaving a ``with`` block) lets go of the runtime's indexes and models.
     """
 
     data: Mapping[str, Any]
     status_of: Callable[[str], SourceStatus]
     tenant: Mapping[str, Any]
     now: dt.datetime
+    limits: Limits = field(default_factory=current_limits)
+    runtime: cel.Runtime = field(default_factory=cel.Runtime, compare=False, repr=False)
+
+    def close(self) -> None:
+        """Release what the evaluations built (indexes, shared results, models)."""
+        self.runtime.close()
+
+    def __enter__(self) -> Context:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from auditor import cel, limits
+from auditor import cel
 from auditor.baseline.model import Waiver
 from auditor.engine.aggregate import aggregate
 from auditor.engine.evidence import subject_evidence
@@ -39,7 +39,7 @@ def _status(value: Any) -> Status:
 
 
 def _subject_names(
-    policy: Any, activation: dict[str, Any], items: list[Any], indices: Sequence[int]
+    policy: Any, activation: dict[str, Any], items: list[Any], indices: Sequence[int], limit: int
 ) -> list[str]:
     """The display name of each subject (``subject:``, else the item itself or ``#index``).
 
@@ -48,22 +48,22 @@ def _subject_names(
     """
     if policy.subject is None:
         return [
-            display(item) if isinstance(item, str | int | float) else f"#{index}"
+            display(item, limit) if isinstance(item, str | int | float) else f"#{index}"
             for item, index in zip(items, indices, strict=True)
         ]
     values = policy.subject.program.evaluate_each(activation, policy.as_name, items)
-    short = limits.current().message_bytes // 4  # a string this short is shown as it is
+    short = limit // 4  # a string this short is shown as it is
     return [
         value
         if value.__class__ is str and len(value) <= short
         else f"#{index}"
         if value.__class__ is cel.CelEvalError
-        else display(value)
+        else display(value, limit)
         for value, index in zip(values, indices, strict=True)
     ]
 
 
-def _failure_messages(policy: Any, activation: dict[str, Any], items: list[Any]) -> list[str]:
+def _failure_messages(policy: Any, activation: dict[str, Any], items: list[Any], limit: int) -> list[str]:
     """The message of each failing subject: the template's parts evaluated over all the items
     at once, then joined per item exactly as :func:`~auditor.engine.expressions.render` does.
 
@@ -73,7 +73,6 @@ def _failure_messages(policy: Any, activation: dict[str, Any], items: list[Any])
     default = f"does not meet: {policy.title}"
     if policy.message is None:
         return [default] * len(items)
-    limit = limits.current().message_bytes
     shown: dict[tuple[str, ...], str] = {}
     columns: list[list[str]] = []
     for part in policy.message.parts:
@@ -121,10 +120,15 @@ def _budgeted(columns: list[list[str]], k: int, limit: int) -> str:
 
 
 def _finding_messages(
-    policy: Any, activation: dict[str, Any], items: list[Any], statuses: list[Status], values: list[Any]
+    policy: Any,
+    activation: dict[str, Any],
+    items: list[Any],
+    statuses: list[Status],
+    values: list[Any],
+    limit: int,
 ) -> list[str]:
     failing = [i for i, status in enumerate(statuses) if status == FAIL]
-    rendered = iter(_failure_messages(policy, activation, [items[i] for i in failing]))
+    rendered = iter(_failure_messages(policy, activation, [items[i] for i in failing], limit))
     out: list[str] = []
     for status, value in zip(statuses, values, strict=True):
         if status == PASS:
@@ -193,8 +197,9 @@ def evaluate_subjects(
     chosen = [items[i] for i in reported]
     chosen_values = [values[i] for i in reported]
     statuses = [_status(v) for v in chosen_values]
-    subjects = _subject_names(policy, activation, chosen, reported)
-    messages = _finding_messages(policy, activation, chosen, statuses, chosen_values)
+    limit = ctx.limits.message_bytes
+    subjects = _subject_names(policy, activation, chosen, reported, limit)
+    messages = _finding_messages(policy, activation, chosen, statuses, chosen_values, limit)
     subject_waivers = [w for w in waivers if w.subjects is not None]
     if subject_waivers:
         for item, status, subject, message in zip(chosen, statuses, subjects, messages, strict=True):
@@ -211,7 +216,7 @@ def evaluate_subjects(
         ]
         findings = list(map(Finding, subjects, statuses, messages, kept_all))
     counts.update(f.status for f in findings)
-    unknown = _unknown_waived_subjects(policy, activation, items, reported, findings, waivers)
+    unknown = _unknown_waived_subjects(policy, activation, items, reported, findings, waivers, limit)
     activation.pop(policy.as_name, None)
     findings.sort(key=operator.itemgetter(0, 1, 2))  # subject, status, message
     status = aggregate(counts, policy.pass_ratio)
@@ -237,6 +242,7 @@ def _unknown_waived_subjects(
     reported: Any,
     findings: list[Finding],
     waivers: list[Waiver],
+    limit: int,
 ) -> list[str]:
     """Subjects that a subject waiver lists but the policy never saw (a typo waives nothing)."""
     listed = {name for w in waivers for name in (w.subjects or ())}
@@ -247,7 +253,7 @@ def _unknown_waived_subjects(
         # passing subjects are counted, not named: name them now, only because a waiver asks
         shown = set(reported)
         rest = [i for i in range(len(items)) if i not in shown]
-        seen.update(_subject_names(policy, activation, [items[i] for i in rest], rest))
+        seen.update(_subject_names(policy, activation, [items[i] for i in rest], rest, limit))
     return sorted(listed - seen)
 
 

@@ -6,6 +6,7 @@ first) with file, line and column, so an author fixes them in one pass.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -24,6 +25,15 @@ KNOWN_FRAMEWORKS = ("cis-m365-v6", "cis-m365-v7", "cisa-scuba", "nist-800-53")
 #: names every expression can read besides collections and variables
 BUILTIN_NAMES = ("params", "tenant", "now")
 _TEMPLATE = re.compile(r"\{\{(.*?)\}\}", re.S)
+
+
+@functools.lru_cache(maxsize=1)
+def function_table() -> cel.FunctionTable:
+    """The CEL functions policies may call: the standard library and the domain libraries'
+    (the conditional access model), frozen so that every program can share it."""
+    table = cel.standard_functions()
+    coverage.register(table)
+    return table.freeze()
 
 
 class PolicyCompiler:
@@ -84,7 +94,7 @@ class PolicyCompiler:
         label = label or ".".join(str(p) for p in path)
         known = names | (set(COLLECTIONS) - set(self.requires))
         try:
-            program = cel.compile(source, known, functions=coverage.FUNCTIONS)
+            program = cel.compile(source, known, functions=function_table())
         except cel.CelError as exc:
             line, column = self._locate(path, exc.line, exc.column, offset)
             self._error(f"{label}: {exc.message}", path, line, column)
@@ -190,8 +200,9 @@ class PolicyCompiler:
         message = self.template(("message",), data["message"], subject_scope) if "message" in data else None
         if self.errors:
             return None
-        sources = [source for _, source in _expressions(data)]
-        reads = sorted({c for name, cols in coverage.READS.items() if _calls(sources, name) for c in cols})
+        exprs = [applies, *(e for _, e in variables), for_each, assert_, subject]
+        exprs += [p for p in (message.parts if message else ()) if isinstance(p, Expr)]
+        reads = sorted({c for e in exprs if e is not None for c in e.program.reads()})
         return Policy(
             id=data["id"],
             title=data["title"],
@@ -218,17 +229,3 @@ class PolicyCompiler:
             pass_ratio=float(data.get("passRatio", 1.0)),
             manual=data.get("manual"),
         )
-
-
-def _expressions(data: dict[str, Any]) -> list[tuple[str, str]]:
-    """Every expression text of a policy document (variables, assertion, message, ...)."""
-    out: list[tuple[str, str]] = [
-        (key, str(data[key])) for key in ("applies", "forEach", "assert", "subject", "message") if key in data
-    ]
-    out += [(f"variables.{k}", str(v)) for k, v in (data.get("variables") or {}).items()]
-    return out
-
-
-def _calls(sources: list[str], function: str) -> bool:
-    pattern = re.compile(rf"\b{re.escape(function)}\s*\(")
-    return any(pattern.search(s) for s in sources)

@@ -13,7 +13,6 @@ import pytest
 
 from auditor import cel
 from auditor.cel import compile as cel_compile
-from auditor.cel.fastrt import SHARED
 
 from .helpers import ev
 
@@ -25,14 +24,17 @@ def _run(source: str, names: list[str], **data: Any) -> Any:
 
 
 def test_the_same_macro_in_two_policies_is_evaluated_once() -> None:
-    cel.release_indexes()
-    first = _run("regs.filter(u, u.userType != 'guest')", ["regs"], regs=REGS)
-    second = _run("regs.filter(u,\n   u.userType != 'guest')", ["regs", "other"], regs=REGS, other=1)
-    assert first is second  # one result, handed to both
-    assert first == [r for r in REGS if r["userType"] != "guest"]
-    assert ev("regs.filter(u, u.userType != 'guest')", regs=REGS) == first  # the interpreter agrees
-    cel.release_indexes()
-    assert not SHARED
+    with cel.Runtime() as rt, rt.active():
+        first = _run("regs.filter(u, u.userType != 'guest')", ["regs"], regs=REGS)
+        second = _run("regs.filter(u,\n   u.userType != 'guest')", ["regs", "other"], regs=REGS, other=1)
+        assert first is second  # one result, handed to both
+        assert first == [r for r in REGS if r["userType"] != "guest"]
+        assert ev("regs.filter(u, u.userType != 'guest')", regs=REGS) == first  # the interpreter agrees
+        assert rt.shared
+    assert not rt.shared
+    with cel.Runtime() as other, other.active():  # another audit shares nothing with the first
+        third = _run("regs.filter(u, u.userType != 'guest')", ["regs"], regs=REGS)
+    assert third == first and third is not first
 
 
 @pytest.mark.parametrize(
@@ -48,7 +50,6 @@ def test_macros_that_read_anything_but_their_list_are_not_shared(source: str, na
 
 
 def test_a_different_literal_or_variable_name_is_another_macro() -> None:
-    cel.release_indexes()
     members = _run("regs.filter(u, u.userType != 'guest')", ["regs"], regs=REGS)
     guests = _run("regs.filter(u, u.userType != 'member')", ["regs"], regs=REGS)
     renamed = _run("regs.filter(r, r.userType != 'guest')", ["regs"], regs=REGS)
@@ -57,12 +58,12 @@ def test_a_different_literal_or_variable_name_is_another_macro() -> None:
 
 
 def test_errors_are_not_kept_and_small_lists_are_not_cached() -> None:
-    cel.release_indexes()
     broken = [*REGS, {"id": "no type"}]
-    for _ in range(2):
-        with pytest.raises(cel.CelEvalError, match="userType"):
-            _run("regs.filter(u, u.userType != 'guest')", ["regs"], regs=broken)
-    assert not SHARED
-    small = REGS[:10]
-    assert _run("regs.exists(u, u.userType == 'guest')", ["regs"], regs=small) is True
-    assert not SHARED
+    with cel.Runtime() as rt, rt.active():
+        for _ in range(2):
+            with pytest.raises(cel.CelEvalError, match="userType"):
+                _run("regs.filter(u, u.userType != 'guest')", ["regs"], regs=broken)
+        assert not rt.shared
+        small = REGS[:10]
+        assert _run("regs.exists(u, u.userType == 'guest')", ["regs"], regs=small) is True
+        assert not rt.shared

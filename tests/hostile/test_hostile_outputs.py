@@ -456,12 +456,8 @@ def test_bulk_messages_are_exactly_the_one_at_a_time_messages(tmp_path: Path) ->
             "employeeOrgData": {"division": "ü" * 200},
         },
     ]
-    previous = limits.current()
-    limits.configure(limits.parse_limits(["message-bytes=300"], previous))
-    try:
-        bulk = _failure_messages(pol, {}, items)
-        alone = [render(pol.message, {"u": item}, "unused") for item in items]
-    finally:
-        limits.configure(previous)
+    budget = limits.parse_limits(["message-bytes=300"]).message_bytes
+    bulk = _failure_messages(pol, {}, items, budget)
+    alone = [render(pol.message, {"u": item}, "unused", budget) for item in items]
     assert bulk == alone
     assert any(m.endswith(TRUNCATED) for m in bulk) and any("<error:" in m for m in bulk)
