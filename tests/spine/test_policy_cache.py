@@ -9,6 +9,7 @@ import pytest
 
 from auditor.cli import main
 from auditor.policy import cache, load_library
+from auditor.policy.load import discover_named, read_sources
 
 from .conftest import ADMIN_POLICY, write
 
@@ -69,11 +70,11 @@ def test_policies_list_reads_no_expression(cache_folder: Path, tmp_path: Path, c
 def test_a_changed_compiler_misses_the_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     root = tmp_path / "p"
     write(root / "admins.yaml", ADMIN_POLICY)
-    files = [root / "admins.yaml"]
-    before = cache.cache_key(files)
+    sources = read_sources(discover_named([root]))
+    before = cache.cache_key(sources)
     cache._code_stamp.cache_clear()
     monkeypatch.setattr(cache, "_code_stamp", lambda: "another build of the compiler")
-    assert cache.cache_key(files) != before
+    assert cache.cache_key(sources) != before
 
 
 def test_generated_code_is_kept_between_runs_and_reused(
