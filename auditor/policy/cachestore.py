@@ -155,7 +155,9 @@ class Store:
             return None  # another format or a torn file: rewritten by this run
         payload = blob[head:]
         if not hmac.compare_digest(blob[len(MAGIC) : head], self._tag(kind, name, payload)):
-            warn_once(f"cache entry {path} failed authentication (not written by this user's auditor); ignored")
+            warn_once(
+                f"cache entry {path} failed authentication (not written by this user's auditor); ignored"
+            )
             return None
         return payload
 

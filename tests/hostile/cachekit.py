@@ -29,23 +29,23 @@ SMTP = "EXO.SMTP-AUTH.DISABLED"
 SMTP_POLICY = builtin_dir("policies") / "exchange" / "exo-smtp-auth-disabled.yaml"
 
 
-@pytest.fixture
-def fresh_process(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(name="fresh_process")
+def fresh_process_fixture(monkeypatch: pytest.MonkeyPatch) -> None:
     """What a new process starts with: no generated code compiled or imported, no warning given."""
     monkeypatch.setattr(cel_program, "_CODE", {})
     monkeypatch.setattr(cel_program, "_NEW_CODE", set())
     monkeypatch.setattr(cachestore, "_WARNED", set())
 
 
-@pytest.fixture
-def cache_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_process: None) -> Path:
+@pytest.fixture(name="cache_folder")
+def cache_folder_fixture(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_process: None) -> Path:
     folder = tmp_path / "cache"
     monkeypatch.setenv("AUDITOR_CACHE_DIR", str(folder))
     return folder
 
 
-@pytest.fixture
-def smtp_folder(tmp_path: Path) -> Path:
+@pytest.fixture(name="smtp_folder")
+def smtp_folder_fixture(tmp_path: Path) -> Path:
     """A policy folder holding a copy of the built-in SMTP AUTH control."""
     folder = tmp_path / "p"
     folder.mkdir()
@@ -116,7 +116,7 @@ def forged_policies(policies: Path, tmp: Path) -> tuple[Policy, ...]:
     (path, name, raw) = read_sources(discover_named([policies]))[0]
     fake = tmp / "forged.yaml"
     text = raw.decode().replace(
-        "assert: exchangeTransportConfig.SmtpClientAuthenticationDisabled == true", "assert: \"true\""
+        "assert: exchangeTransportConfig.SmtpClientAuthenticationDisabled == true", 'assert: "true"'
     )
     assert text != raw.decode()
     fake.write_text(text, encoding="utf-8")

@@ -20,16 +20,16 @@ from auditor.policy import cachestore, load_library
 
 from .cachekit import (
     audit,
-    cache_folder,  # noqa: F401  (fixture)
+    cache_folder_fixture,  # noqa: F401  (fixture)
     code_entry_name,
     demo_snapshot_file,
-    fresh_process,  # noqa: F401  (fixture)
+    fresh_process_fixture,  # noqa: F401  (fixture)
     new_process,
     planted_code,
     planted_pickle,
     policy_entry_name,
     sign,
-    smtp_folder,  # noqa: F401  (fixture)
+    smtp_folder_fixture,  # noqa: F401  (fixture)
     user_key,
 )
 

@@ -29,14 +29,14 @@ from auditor.policy.cachestore import open_store
 from .cachekit import (
     SMTP,
     audit,
-    cache_folder,  # noqa: F401  (fixture)
+    cache_folder_fixture,  # noqa: F401  (fixture)
     demo_snapshot_file,
     forged_policies,
-    fresh_process,  # noqa: F401  (fixture)
+    fresh_process_fixture,  # noqa: F401  (fixture)
     new_process,
     policy_entry_name,
     sign,
-    smtp_folder,  # noqa: F401  (fixture)
+    smtp_folder_fixture,  # noqa: F401  (fixture)
     user_key,
 )
 
