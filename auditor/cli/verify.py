@@ -264,7 +264,8 @@ def verify(
         checks.bad(f"policy files readable: {exc}")
         return EXIT_INPUT
     fresh_by_id = {r["policyId"]: r for r in fresh.get("results", [])}
-    changed, stale = [], []
+    changed: list[str] = []
+    stale: list[str] = []
     for r in doc["results"]:
         again = fresh_by_id.get(r["policyId"])
         if again is None:

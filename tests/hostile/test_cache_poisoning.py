@@ -54,7 +54,7 @@ def _hook(monkeypatch: pytest.MonkeyPatch, where: str, edit: Callable[[], None])
     owner = {"after-key": cache, "before-compile": load_module, "before-store": cache}[where]
     name = {"after-key": "cache_key", "before-compile": "compile_sources", "before-store": "store"}[where]
     original = getattr(owner, name)
-    done = []
+    done: list[bool] = []
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if not done:
@@ -83,7 +83,7 @@ def test_an_edit_during_a_run_cannot_poison_a_later_run(
     texts = {"fail": genuine, "pass": genuine.replace(FAILING, PASSING)}
     first, during = direction.split("-to-")
     policy.write_text(texts[first], encoding="utf-8")
-    _hook(monkeypatch, where, lambda: policy.write_text(texts[during], encoding="utf-8"))
+    _hook(monkeypatch, where, lambda: [policy.write_text(texts[during], encoding="utf-8")] and None)
     audit(smtp_folder, tmp_path / "during", capsys)
     monkeypatch.undo()
     monkeypatch.setenv("AUDITOR_CACHE_DIR", str(cache_folder))
@@ -244,7 +244,7 @@ def test_policy_file_does_not_depend_on_the_working_folder_or_the_cache(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """The same command writes the same ``policyFile`` from any folder, cold or warm."""
-    names = []
+    names: list[str] = []
     for cwd, cache_dir in (
         (tmp_path, "off"),
         (tmp_path, str(cache_folder)),

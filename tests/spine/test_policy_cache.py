@@ -123,3 +123,32 @@ def test_an_unreadable_code_file_is_ignored(cache_folder: Path) -> None:
         1,
         3,
     )
+
+
+def test_entries_are_authenticated_and_private(cache_folder: Path, tmp_path: Path) -> None:
+    """The folder is the user's alone, the key readable by the user alone, every entry signed."""
+    from auditor.policy import cachestore
+
+    root = tmp_path / "p"
+    write(root / "admins.yaml", ADMIN_POLICY)
+    load_library([root])
+    assert cache_folder.stat().st_mode & 0o777 == 0o700
+    assert (cache_folder / "key").stat().st_mode & 0o777 == 0o600
+    (entry,) = _entries(cache_folder)
+    assert entry.stat().st_mode & 0o777 == 0o600
+    assert entry.read_bytes().startswith(cachestore.MAGIC)
+    store = cachestore.open_store()
+    assert store is not None and store.read("policies", entry.name) is not None
+    assert store.read("code", entry.name) is None  # the HMAC binds the kind and the name
+
+
+def test_policy_file_is_named_as_the_policies_entry_was_written(
+    cache_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path / "p" / "admins.yaml", ADMIN_POLICY)
+    monkeypatch.chdir(tmp_path)
+    assert [p.rel_path for p in load_library(["./p"])] == ["p/admins.yaml"]
+    monkeypatch.chdir(tmp_path / "p")  # warm cache, another folder, an absolute entry
+    assert [p.rel_path for p in load_library([str(tmp_path / "p")])] == [
+        f"{tmp_path.as_posix()}/p/admins.yaml"
+    ]
