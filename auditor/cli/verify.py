@@ -270,10 +270,10 @@ def verify(
         again = fresh_by_id.get(r["policyId"])
         if again is None:
             continue  # a policy that is gone is reported by the comparison below
-        actual = own.get(str(again.get("policyFile")))
-        if actual != r["policySha256"]:
+        hashed = own.get(str(again.get("policyFile")))
+        if hashed != r["policySha256"]:
             changed.append(r["policyId"])
-        if actual != again.get("policySha256"):
+        if hashed != again.get("policySha256"):
             stale.append(r["policyId"])
     if changed:
         checks.bad(

@@ -83,7 +83,11 @@ def test_an_edit_during_a_run_cannot_poison_a_later_run(
     texts = {"fail": genuine, "pass": genuine.replace(FAILING, PASSING)}
     first, during = direction.split("-to-")
     policy.write_text(texts[first], encoding="utf-8")
-    _hook(monkeypatch, where, lambda: [policy.write_text(texts[during], encoding="utf-8")] and None)
+
+    def edit() -> None:
+        policy.write_text(texts[during], encoding="utf-8")
+
+    _hook(monkeypatch, where, edit)
     audit(smtp_folder, tmp_path / "during", capsys)
     monkeypatch.undo()
     monkeypatch.setenv("AUDITOR_CACHE_DIR", str(cache_folder))
