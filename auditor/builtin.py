@@ -18,16 +18,3 @@ def builtin_dir(kind: str) -> Path:
     if packaged.is_dir():
         return packaged
     return _PACKAGE.parent / kind
-
-
-def display_path(path: Path) -> str:
-    """A stable, relative name for a file: ``policies/…`` for built-ins, else relative to cwd."""
-    resolved = path.resolve()
-    for kind in ("policies", "baselines"):
-        root = builtin_dir(kind).resolve()
-        if resolved.is_relative_to(root):
-            return f"{kind}/{resolved.relative_to(root).as_posix()}"
-    try:
-        return resolved.relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        return resolved.as_posix()

@@ -110,12 +110,13 @@ def export_code(limit: int) -> bytes | None:
     """Every compiled source, for :func:`import_code` in a later run; None when nothing new was
     compiled since the last export, or more than ``limit`` (then nothing is worth keeping).
     Beyond ``limit`` entries in all, only this run's are kept."""
-    if not _NEW_CODE or len(_NEW_CODE) > limit:
+    new = set(_NEW_CODE)  # copies made in one step: other threads may be compiling meanwhile
+    if not new or len(new) > limit:
         return None
     table = dict(_CODE)
     if len(table) > limit:
-        table = {source: _CODE[source] for source in _NEW_CODE}
-    _NEW_CODE.clear()
+        table = {source: table[source] for source in new}
+    _NEW_CODE.difference_update(new)
     return marshal.dumps(table)
 
 

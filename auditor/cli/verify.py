@@ -7,7 +7,8 @@ this command checks, each as one line,
 1. the document is a valid results document (schema);
 2. its ``integrity`` hash matches its content (no edit after sealing);
 3. the snapshot file is the one the audit read (sha256 of its bytes);
-4. the policies are the ones the audit ran (each result's ``policySha256``), and
+4. the policies are the ones the audit ran (each result's ``policySha256`` against the
+   sha256 of the policy file, read and hashed by verify itself, never taken from a cache), and
 5. re-evaluating the snapshot with the same inputs gives the same results
    (everything but ``generatedAt`` and ``integrity``; the invocation's file
    locations may differ when overridden on the command line).
@@ -104,6 +105,15 @@ def _rebuild(
         evidence=evidence,
     )
     return api.evaluate(inputs)
+
+
+def policy_file_hashes(paths: list[str] | None) -> dict[str, str]:
+    """sha256 of every policy file under ``paths`` (the built-in library when None), by its name
+    in results, read here: no cached value ever stands in for the hash being checked."""
+    from auditor.policy.load import discover_named, expand_policy_paths, read_sources
+
+    sources = read_sources(discover_named(expand_policy_paths(paths)))
+    return {src.rel_path: src.sha256 for src in sources}
 
 
 def read_results(path: str) -> dict[str, Any]:
@@ -236,10 +246,11 @@ def verify(
             "  note: the document has no invocation block; re-evaluating with the built-in library "
             "and the recorded baseline name"
         )
+    policy_paths = policies if policies is not None else inv.get("policies")
     try:
         fresh = _rebuild(
             snapshot_path=snapshot_path,
-            policy_paths=policies if policies is not None else inv.get("policies"),
+            policy_paths=policy_paths,
             baseline=baseline if baseline is not None else inv.get("baseline", doc["baseline"]["name"]),
             waivers=waivers if waivers is not None else inv.get("waivers"),
             params=dict(inv.get("params") or {}),
@@ -251,18 +262,35 @@ def verify(
         out("  hint: --policies, --baseline and --waivers override the locations recorded in the document")
         return EXIT_INPUT
 
-    fresh_hashes = {r["policyId"]: r.get("policySha256") for r in fresh.get("results", [])}
-    changed = sorted(
-        r["policyId"]
-        for r in doc["results"]
-        if r["policyId"] in fresh_hashes and fresh_hashes[r["policyId"]] != r["policySha256"]
-    )
+    try:
+        own = policy_file_hashes(policy_paths)
+    except InputError as exc:
+        checks.bad(f"policy files readable: {exc}")
+        return EXIT_INPUT
+    fresh_by_id = {r["policyId"]: r for r in fresh.get("results", [])}
+    changed: list[str] = []
+    stale: list[str] = []
+    for r in doc["results"]:
+        again = fresh_by_id.get(r["policyId"])
+        if again is None:
+            continue  # a policy that is gone is reported by the comparison below
+        hashed = own.get(str(again.get("policyFile")))
+        if hashed != r["policySha256"]:
+            changed.append(r["policyId"])
+        if hashed != again.get("policySha256"):
+            stale.append(r["policyId"])
     if changed:
         checks.bad(
-            f"policy hashes differ for {len(changed)} policies (policy files changed): {_listing(changed)}"
+            f"policy hashes differ for {len(changed)} policies (policy files changed): "
+            f"{_listing(sorted(changed))}"
         )
     else:
         checks.ok(f"policy hashes match ({len(doc['results'])} policies)")
+    if stale:
+        checks.bad(
+            f"re-evaluation read other bytes than the policy files hold for {len(stale)} policies "
+            f"(edited during the run?): {_listing(sorted(stale))}"
+        )
 
     if attestation is not None and attestation.attestation:
         from auditor.cli import verify_attestation

@@ -16,11 +16,12 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from auditor.builtin import builtin_dir, display_path
+from auditor.builtin import builtin_dir
 from auditor.errors import InputError, InputErrors
 from auditor.policy.model import Policy
 
 if TYPE_CHECKING:
+    from auditor.policy.cache import PolicySource
     from auditor.policy.yamlpos import YamlDocument
 
 # The compiler and the YAML reader (with pyyaml, the CEL parser and checker) are imported when a
@@ -41,7 +42,12 @@ def is_test_file(path: Path) -> bool:
 
 def discover(paths: Iterable[str | Path], *, tests: bool = False) -> list[Path]:
     """YAML files under ``paths`` (files or folders): policies, or with ``tests`` their test files."""
-    found: list[Path] = []
+    return [path for path, _ in discover_named(paths, tests=tests)]
+
+
+def discover_named(paths: Iterable[str | Path], *, tests: bool = False) -> list[tuple[Path, str]]:
+    """Like :func:`discover`, each file with its name in results (see :func:`policy_name`)."""
+    found: list[tuple[Path, str]] = []
     for entry in paths:
         p = Path(entry)
         if p.is_dir():
@@ -50,8 +56,34 @@ def discover(paths: Iterable[str | Path], *, tests: bool = False) -> list[Path]:
             candidates = [p]
         else:
             raise InputError("no such file or folder", source=str(p))
-        found.extend(q for q in candidates if is_test_file(q) == tests)
+        found.extend((q, policy_name(q)) for q in candidates if is_test_file(q) == tests)
     return found
+
+
+def policy_name(path: Path) -> str:
+    """A policy file's name in results (``policyFile``), the same whatever the working folder or
+    the cache holds: ``policies/…`` inside the built-in library, else the path as discovered from
+    the ``--policies`` entry written on the command line (``./mine`` → ``mine/admins.yaml``), so a
+    SARIF result of an audit run from the repository's root points at the file in the repository."""
+    builtin = builtin_dir("policies").resolve()
+    resolved = path.resolve()
+    if resolved.is_relative_to(builtin):
+        return f"policies/{resolved.relative_to(builtin).as_posix()}"
+    return path.as_posix()
+
+
+def read_sources(files: Sequence[tuple[Path, str]]) -> list[PolicySource]:
+    """Read each policy file once: the bytes that are hashed are the bytes that are compiled."""
+    from auditor.policy.cache import PolicySource
+
+    out: list[PolicySource] = []
+    for path, name in files:
+        try:
+            with open(path, "rb") as fh:
+                out.append(PolicySource(path, name, fh.read()))
+        except OSError as exc:
+            raise InputError(f"cannot read: {exc.strerror or exc}", source=str(path)) from None
+    return out
 
 
 def schema_errors(doc: YamlDocument, schema: dict[str, Any], what: str) -> list[InputError]:
@@ -77,13 +109,17 @@ def schema_errors(doc: YamlDocument, schema: dict[str, Any], what: str) -> list[
     return out
 
 
-def load_policy_file(path: Path) -> Policy:
-    """Load and compile one policy file; raises InputErrors with every problem found."""
+def load_policy_file(path: Path, raw: bytes | None = None, rel_path: str | None = None) -> Policy:
+    """Load and compile one policy file (from ``raw``, its bytes as already read, when given);
+    raises InputErrors with every problem found."""
     from auditor.policy.compile import PolicyCompiler
-    from auditor.policy.yamlpos import read_yaml
+    from auditor.policy.yamlpos import decode_yaml, read_yaml
 
     source = str(path)
-    doc, raw = read_yaml(source)
+    if raw is None:
+        doc, raw = read_yaml(source)
+    else:
+        doc = decode_yaml(raw, source)
     if not isinstance(doc.value, dict):
         raise InputError("a policy file must be a YAML mapping", source=source, line=1)
     errors = schema_errors(doc, policy_schema(), "policy")
@@ -91,7 +127,9 @@ def load_policy_file(path: Path) -> Policy:
         raise InputErrors(errors)
     compiler = PolicyCompiler(doc)
     policy = compiler.compile(
-        path=source, rel_path=display_path(path), sha256=hashlib.sha256(raw).hexdigest()
+        path=source,
+        rel_path=rel_path if rel_path is not None else policy_name(path),
+        sha256=hashlib.sha256(raw).hexdigest(),
     )
     if compiler.errors:
         raise InputErrors(compiler.errors)
@@ -101,13 +139,20 @@ def load_policy_file(path: Path) -> Policy:
 
 def load_policies(paths: Sequence[str | Path]) -> tuple[Policy, ...]:
     """Load every policy under ``paths``; all errors of all files are raised together."""
+    files = discover_named(paths)
+    if not files:
+        raise InputError("no policy files (*.yaml) found", source=", ".join(str(p) for p in paths))
+    return compile_sources(read_sources(files))
+
+
+def compile_sources(sources: Sequence[PolicySource]) -> tuple[Policy, ...]:
+    """Compile policy files from the bytes already read; all errors of all files are raised together."""
     errors: list[InputError] = []
     policies: list[Policy] = []
     seen: dict[str, str] = {}
-    files = discover(paths)
-    for path in files:
+    for path, rel_path, raw in sources:
         try:
-            policy = load_policy_file(path)
+            policy = load_policy_file(path, raw, rel_path)
         except InputErrors as exc:
             errors.extend(exc.errors)
             continue
@@ -123,8 +168,6 @@ def load_policies(paths: Sequence[str | Path]) -> tuple[Policy, ...]:
         policies.append(policy)
     if errors:
         raise InputErrors(errors)
-    if not files:
-        raise InputError("no policy files (*.yaml) found", source=", ".join(str(p) for p in paths))
     return tuple(sorted(policies, key=lambda p: p.id))
 
 
@@ -158,12 +201,15 @@ def load_library(paths: Sequence[str | Path] | None = None) -> tuple[Policy, ...
     from auditor.policy import cache
 
     chosen = expand_policy_paths(paths)
-    files = discover(chosen)
-    key = cache.cache_key(files)
-    cached = cache.load(key)
+    files = discover_named(chosen)
+    if not files:
+        raise InputError("no policy files (*.yaml) found", source=", ".join(str(p) for p in chosen))
+    sources = read_sources(files)  # read once: what is hashed for the key is what is compiled
+    key = cache.cache_key(sources)
+    cached = cache.load(key, sources)
     if cached is not None:
         return cached
-    policies = load_policies(chosen)
+    policies = compile_sources(sources)
     cache.store(key, policies)
     return policies
 
@@ -196,8 +242,8 @@ def summarise_library(paths: Sequence[str | Path] | None = None) -> tuple[Policy
     errors: list[InputError] = []
     out: dict[str, PolicySummary] = {}
     chosen = expand_policy_paths(paths)
-    files = discover(chosen)
-    for path in files:
+    files = discover_named(chosen)
+    for path, name in files:
         try:
             doc, _ = yamlpos.read_yaml(str(path))
         except InputError as exc:
@@ -218,7 +264,7 @@ def summarise_library(paths: Sequence[str | Path] | None = None) -> tuple[Policy
             id=v["id"],
             title=v["title"],
             severity=v["severity"],
-            rel_path=display_path(path),
+            rel_path=name,
             frameworks={k: tuple(map(str, c)) for k, c in (v.get("frameworks") or {}).items()},
             requires=tuple(v.get("requires") or ()),
             manual="manual" in v,

@@ -251,8 +251,13 @@ def read_yaml(path: str) -> tuple[YamlDocument, bytes]:
             raw = fh.read()
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", source=path) from None
+    return decode_yaml(raw, path), raw
+
+
+def decode_yaml(raw: bytes, source: str) -> YamlDocument:
+    """Parse a YAML file's bytes, already read (UTF-8, a byte-order mark allowed)."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"not UTF-8 text: {exc}", source=path) from None
-    return load_yaml(text, path), raw
+        raise InputError(f"not UTF-8 text: {exc}", source=source) from None
+    return load_yaml(text, source)

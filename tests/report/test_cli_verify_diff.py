@@ -43,7 +43,12 @@ class Setup:
             self.calls.append(kwargs)
             return copy.deepcopy(self.fresh)
 
+        def fake_hashes(paths: list[str] | None) -> dict[str, str]:
+            """The policy files as verify hashes them itself: those the re-evaluation read."""
+            return {str(r.get("policyFile")): r["policySha256"] for r in self.fresh["results"]}
+
         monkeypatch.setattr(verify_mod, "_rebuild", fake_rebuild)
+        monkeypatch.setattr(verify_mod, "policy_file_hashes", fake_hashes)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import pytest
 
 from auditor.cli import main
 from auditor.policy import cache, load_library
+from auditor.policy.load import discover_named, read_sources
 
 from .conftest import ADMIN_POLICY, write
 
@@ -69,11 +70,11 @@ def test_policies_list_reads_no_expression(cache_folder: Path, tmp_path: Path, c
 def test_a_changed_compiler_misses_the_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     root = tmp_path / "p"
     write(root / "admins.yaml", ADMIN_POLICY)
-    files = [root / "admins.yaml"]
-    before = cache.cache_key(files)
+    sources = read_sources(discover_named([root]))
+    before = cache.cache_key(sources)
     cache._code_stamp.cache_clear()
     monkeypatch.setattr(cache, "_code_stamp", lambda: "another build of the compiler")
-    assert cache.cache_key(files) != before
+    assert cache.cache_key(sources) != before
 
 
 def test_generated_code_is_kept_between_runs_and_reused(
@@ -122,3 +123,32 @@ def test_an_unreadable_code_file_is_ignored(cache_folder: Path) -> None:
         1,
         3,
     )
+
+
+def test_entries_are_authenticated_and_private(cache_folder: Path, tmp_path: Path) -> None:
+    """The folder is the user's alone, the key readable by the user alone, every entry signed."""
+    from auditor.policy import cachestore
+
+    root = tmp_path / "p"
+    write(root / "admins.yaml", ADMIN_POLICY)
+    load_library([root])
+    assert cache_folder.stat().st_mode & 0o777 == 0o700
+    assert (cache_folder / "key").stat().st_mode & 0o777 == 0o600
+    (entry,) = _entries(cache_folder)
+    assert entry.stat().st_mode & 0o777 == 0o600
+    assert entry.read_bytes().startswith(cachestore.MAGIC)
+    store = cachestore.open_store()
+    assert store is not None and store.read("policies", entry.name) is not None
+    assert store.read("code", entry.name) is None  # the HMAC binds the kind and the name
+
+
+def test_policy_file_is_named_as_the_policies_entry_was_written(
+    cache_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path / "p" / "admins.yaml", ADMIN_POLICY)
+    monkeypatch.chdir(tmp_path)
+    assert [p.rel_path for p in load_library(["./p"])] == ["p/admins.yaml"]
+    monkeypatch.chdir(tmp_path / "p")  # warm cache, another folder, an absolute entry
+    assert [p.rel_path for p in load_library([str(tmp_path / "p")])] == [
+        f"{tmp_path.as_posix()}/p/admins.yaml"
+    ]
