@@ -106,6 +106,11 @@ def add_audit_arguments(parser: argparse.ArgumentParser, *, positional_snapshot:
         help="gate on failures that are new against this earlier results.json; reports mark what is new",
     )
     parser.add_argument(
+        "--allow-other-tenant",
+        action="store_true",
+        help="with --since: accept an earlier results document of another tenant (refused by default)",
+    )
+    parser.add_argument(
         "--redact",
         action="store_true",
         help="pseudonymise names, principal names, mail addresses and object IDs in every output "
@@ -293,7 +298,12 @@ def _audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
 
         doc = cast("ResultsDocument", redact_document(dict(doc), redactor))
     if old is not None and since_path:
+        from auditor.results.newfailures import check_same_tenant
         from auditor.results.since import since_member
+
+        check_same_tenant(
+            old, doc, since_path, "this audit", allow=bool(getattr(args, "allow_other_tenant", False))
+        )
 
         doc["invocation"]["since"] = since_path
         doc["since"] = since_member(doc, old, since_path)
