@@ -28,8 +28,8 @@ from rich.text import Text
 from auditor.report._common import Doc, Result
 from auditor.report.markdown import cell, code
 from auditor.results import canonical_json
-from auditor.results.newfailures import new_failures as shared_new_failures
 from auditor.results.newfailures import failing_subjects, tenant_id
+from auditor.results.newfailures import new_failures as shared_new_failures
 from auditor.results.since import since_member
 
 BAD = ("fail", "error")

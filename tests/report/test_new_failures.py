@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from report_builders import results_doc
 
 import auditor.cli
 from auditor.errors import InputError
@@ -25,7 +26,6 @@ from auditor.report import FORMATS
 from auditor.results import seal
 from auditor.results.newfailures import check_same_tenant, new_failures
 from auditor.results.since import since_member
-from report_builders import results_doc
 
 DEMO = Path(__file__).resolve().parents[2] / "auditor" / "data" / "demo-snapshot.json"
 Edit = Callable[[dict[str, dict[str, Any]]], None]
