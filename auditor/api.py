@@ -50,7 +50,7 @@ from auditor.results import GATE_EXIT_CODES, seal
 from auditor.results.types import Gate, ResultEntry, ResultsDocument, Summary
 from auditor.snapshot import Snapshot, load_snapshot_bytes, validate_document
 from auditor.snapshot import load_snapshot as _load_snapshot_file
-from auditor.vocab import SEVERITIES
+from auditor.vocab import SEVERITIES, counted
 
 if TYPE_CHECKING:
     from auditor.engine import PolicyResult
@@ -159,7 +159,7 @@ def prepare(
     selected = tuple(p for p in library if base.selects(p.id))
     if not selected:
         raise InputError(
-            f"baseline {base.name} selects none of the {len(library)} policies",
+            f"baseline {base.name} selects none of the {counted(len(library), 'policy')}",
             source=base.path or "--baseline",
         )
     invocation = {

@@ -17,6 +17,7 @@ from auditor.errors import InputError, InputErrors
 from auditor.policy.frameworks import RETIRED_FRAMEWORKS, Coverage, coverage, coverage_text, sort_ids
 from auditor.report.safetext import printable
 from auditor.suggest import did_you_mean
+from auditor.vocab import counted
 
 #: the framework versions shipped in auditor/data/frameworks/ (a test keeps this list in step)
 FRAMEWORKS = ("cis-m365-v6", "cis-m365-v7", "cisa-scuba", "nist-800-53")
@@ -114,7 +115,7 @@ def _list(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    table = Table(title=f"{len(policies)} policies", show_lines=False)
+    table = Table(title=counted(len(policies), "policy"), show_lines=False)
     # IDs are copied into commands and waivers: never wrapped or cut
     table.add_column("ID", no_wrap=True, min_width=max((len(p.id) for p in policies), default=2))
     for col in ("Severity", "Title", "Frameworks"):
@@ -131,7 +132,8 @@ def _list(args: argparse.Namespace) -> int:
     console.print(table, crop=False)
     by_framework = Counter(k for p in policies for k in p.frameworks)
     console.print(
-        "Policies by framework: " + ", ".join(f"{k} {n} policies" for k, n in sorted(by_framework.items()))
+        "Policies by framework: "
+        + ", ".join(f"{k} {counted(n, 'policy')}" for k, n in sorted(by_framework.items()))
     )
     for line in coverage_lines(coverage(policies)):
         console.print(escape(line), soft_wrap=True)
@@ -232,5 +234,5 @@ def _validate(args: argparse.Namespace) -> int:
         return 2
     except InputError:
         raise
-    Console().print(f"[green]✓[/green] {len(policies)} policies valid")
+    Console().print(f"[green]✓[/green] {counted(len(policies), 'policy')} valid")
     return 0

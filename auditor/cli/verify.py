@@ -34,6 +34,7 @@ from auditor.results import (
     read_results_text,
     validate_results,
 )
+from auditor.vocab import counted
 
 if TYPE_CHECKING:
     from auditor.results.types import ResultsDocument
@@ -255,10 +256,10 @@ def verify(
     )
     if changed:
         checks.bad(
-            f"policy hashes differ for {len(changed)} policies (policy files changed): {_listing(changed)}"
+            f"policy hashes differ for {counted(len(changed), 'policy')} (policy files changed): {_listing(changed)}"
         )
     else:
-        checks.ok(f"policy hashes match ({len(doc['results'])} policies)")
+        checks.ok(f"policy hashes match ({counted(len(doc['results']), 'policy')})")
 
     sections, ids = compare_documents(doc, fresh)
     if not sections and not ids:
@@ -266,7 +267,7 @@ def verify(
     else:
         what = []
         if ids:
-            what.append(f"{len(ids)} policies differ: {_listing(ids)}")
+            what.append(f"{counted(len(ids), 'policy differs', 'policies differ')}: {_listing(ids)}")
         if sections:
             what.append(f"sections differ: {', '.join(sections)}")
         checks.bad("re-evaluation differs: " + "; ".join(what))

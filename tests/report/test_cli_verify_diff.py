@@ -94,7 +94,7 @@ def test_verify_detects_an_edit_after_sealing(setup: Setup, capsys: pytest.Captu
     assert auditor.cli.main(["verify", str(setup.results), str(setup.snapshot)]) == 1
     out = capsys.readouterr().out
     assert "✗ integrity hash does not match" in out
-    assert "✗ re-evaluation differs: 1 policies differ: AAD.ADMINS.MFA-REGISTERED" in out
+    assert "✗ re-evaluation differs: 1 policy differs: AAD.ADMINS.MFA-REGISTERED" in out
     assert "Verification FAILED" in out
 
 
@@ -107,7 +107,7 @@ def test_verify_detects_a_resealed_forgery(setup: Setup, capsys: pytest.CaptureF
     assert auditor.cli.main(["verify", str(setup.results), str(setup.snapshot)]) == 1
     out = capsys.readouterr().out
     assert "✓ integrity hash matches" in out
-    assert "1 policies differ: AUDIT.UAL.ENABLED" in out and "sections differ: summary" in out
+    assert "1 policy differs: AUDIT.UAL.ENABLED" in out and "sections differ: summary" in out
 
 
 def test_verify_detects_a_tampered_html_report(setup: Setup) -> None:
@@ -128,7 +128,7 @@ def test_verify_detects_changed_policies(setup: Setup, capsys: pytest.CaptureFix
     setup.fresh["results"][1]["policySha256"] = "d" * 64
     assert auditor.cli.main(["verify", str(setup.results), str(setup.snapshot)]) == 1
     out = capsys.readouterr().out
-    assert "✗ policy hashes differ for 1 policies (policy files changed): AAD.AUTHZ.GUEST-INVITES" in out
+    assert "✗ policy hashes differ for 1 policy (policy files changed): AAD.AUTHZ.GUEST-INVITES" in out
 
 
 def test_verify_reports_policies_missing_on_either_side(
@@ -136,7 +136,7 @@ def test_verify_reports_policies_missing_on_either_side(
 ) -> None:
     setup.fresh["results"] = setup.fresh["results"][1:]
     assert auditor.cli.main(["verify", str(setup.results), str(setup.snapshot)]) == 1
-    assert "1 policies differ: AAD.ADMINS.MFA-REGISTERED" in capsys.readouterr().out
+    assert "1 policy differs: AAD.ADMINS.MFA-REGISTERED" in capsys.readouterr().out
 
 
 def test_verify_unsealed_document_fails(setup: Setup, capsys: pytest.CaptureFixture[str]) -> None:

@@ -442,7 +442,7 @@ def test_html_shows_summary_coverage_sources_and_hashes() -> None:
     )
     assert "&quot;m&quot;: []" in page
     assert "fido2" not in page.split('id="auditor-results"')[0]  # alice passes: counted, not listed
-    assert "1 subjects pass." in page
+    assert "1 subject passes." in page
     assert page.count('class="result ') == len(doc["results"])
 
 
