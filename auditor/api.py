@@ -238,11 +238,12 @@ def _evaluate_all(
     ]
 
 
-def formats() -> tuple[str, ...]:
-    """The names :func:`render` accepts: json, sarif, junit, markdown, csv, html."""
-    from auditor.report import FILE_FORMATS
+def formats(*, on_request: bool = False) -> tuple[str, ...]:
+    """The formats written by default (json, sarif, junit, markdown, csv, html); with
+    ``on_request``, every name :func:`render` accepts (also xlsx and ocsf)."""
+    from auditor.report import FILE_FORMATS, FORMATS
 
-    return FILE_FORMATS
+    return tuple(FORMATS) if on_request else FILE_FORMATS
 
 
 def report_filename(fmt: str) -> str:

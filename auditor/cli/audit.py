@@ -67,8 +67,9 @@ def add_audit_arguments(parser: argparse.ArgumentParser, *, positional_snapshot:
         "--format",
         action="append",
         metavar="F[,F...]",
-        help="reports to write: json, sarif, junit, markdown, csv, html, console "
-        "(default: all files; the console summary is always printed)",
+        help="reports to write: json, sarif, junit, markdown, csv, html, console, and on request "
+        "xlsx (action-plan.xlsx) and ocsf (results.ocsf.json) (default: the six files from json "
+        "to html; the console summary is always printed)",
     )
     parser.add_argument(
         "--out", default="reports", metavar="DIR", help="folder for report files (default: reports)"
@@ -165,9 +166,9 @@ def _runs_builtin(policies: list[str] | None) -> bool:
 
 
 def chosen_formats(values: list[str] | None) -> list[str]:
-    known = api.formats()
     if not values:
-        return list(known)
+        return list(api.formats())
+    known = api.formats(on_request=True)
     names = [n.strip() for v in values for n in v.split(",") if n.strip()]
     for name in names:
         if name != CONSOLE and name not in known:

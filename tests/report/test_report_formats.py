@@ -30,6 +30,8 @@ EXPECTED_FILES = {
     "markdown": "summary.md",
     "csv": "findings.csv",
     "html": "report.html",
+    "xlsx": "action-plan.xlsx",
+    "ocsf": "results.ocsf.json",
 }
 
 
@@ -58,7 +60,7 @@ def big_doc(n_policies: int = 400, n_findings: int = 300) -> dict[str, Any]:
 
 def test_registry_lists_every_file_format_in_order() -> None:
     assert FILE_FORMATS == ("json", "sarif", "junit", "markdown", "csv", "html")
-    assert list(FORMATS) == list(FILE_FORMATS)
+    assert list(FORMATS) == [*FILE_FORMATS, "xlsx", "ocsf"]  # the last two on request only
     assert {name: fmt.filename for name, fmt in FORMATS.items()} == EXPECTED_FILES
     assert all(fmt.name == name for name, fmt in FORMATS.items())
 
