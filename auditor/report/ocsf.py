@@ -34,8 +34,8 @@ CATEGORY_UID = 2
 ACTIVITY_CREATE = 1
 TYPE_UID = CLASS_UID * 100 + ACTIVITY_CREATE
 
-#: auditor severity -> OCSF severity_id (1 Informational ... 5 Critical)
-SEVERITY_IDS = {"info": 1, "low": 2, "medium": 3, "high": 4, "critical": 5}
+#: auditor severity -> OCSF severity_id (5 Critical ... 1 Informational)
+SEVERITY_IDS = {"critical": 5, "high": 4, "medium": 3, "low": 2, "info": 1}
 SEVERITY_CAPTIONS = {1: "Informational", 2: "Low", 3: "Medium", 4: "High", 5: "Critical"}
 #: auditor status -> OCSF compliance.status_id (0 Unknown, 1 Pass, 2 Warning, 3 Fail, 99 Other)
 COMPLIANCE_STATUS = {"pass": 1, "fail": 3, "error": 0, "manual": 0, "waived": 99, "not_applicable": 99}
