@@ -4,4 +4,4 @@ The package is laid out as the pipeline it implements:
 collect -> snapshot -> policy -> engine -> results -> report, with the CLI on top.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.3.0"

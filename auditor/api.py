@@ -49,7 +49,7 @@ from auditor.results import GATE_EXIT_CODES, seal
 from auditor.results.types import Gate, ResultEntry, ResultsDocument, Summary
 from auditor.snapshot import Snapshot, load_snapshot_bytes, validate_document
 from auditor.snapshot import load_snapshot as _load_snapshot_file
-from auditor.vocab import SEVERITIES
+from auditor.vocab import SEVERITIES, counted
 
 if TYPE_CHECKING:
     from auditor.engine import Context, PolicyResult
@@ -158,7 +158,7 @@ def prepare(
     selected = tuple(p for p in library if base.selects(p.id))
     if not selected:
         raise InputError(
-            f"baseline {base.name} selects none of the {len(library)} policies",
+            f"baseline {base.name} selects none of the {counted(len(library), 'policy')}",
             source=base.path or "--baseline",
         )
     invocation = {
@@ -238,11 +238,12 @@ def _evaluate_all(
     ]
 
 
-def formats() -> tuple[str, ...]:
-    """The names :func:`render` accepts: json, sarif, junit, markdown, csv, html."""
-    from auditor.report import FILE_FORMATS
+def formats(*, on_request: bool = False) -> tuple[str, ...]:
+    """The formats written by default (json, sarif, junit, markdown, csv, html); with
+    ``on_request``, every name :func:`render` accepts (also oscal, xlsx and ocsf)."""
+    from auditor.report import FILE_FORMATS, FORMATS
 
-    return FILE_FORMATS
+    return tuple(FORMATS) if on_request else FILE_FORMATS
 
 
 def report_filename(fmt: str) -> str:

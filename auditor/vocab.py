@@ -70,6 +70,18 @@ def severity_rank(severity: str) -> int:
     return Severity(severity).rank
 
 
+#: nouns whose plural is not the singular plus "s"
+_PLURALS = {"policy": "policies", "subject passes": "subjects pass", "is": "are", "was": "were"}
+
+
+def counted(n: int, singular: str, plural: str | None = None) -> str:
+    """``1 policy``, ``2 policies``, ``0 policies``: a count with its noun in the right number,
+    so that no output ever says "1 policies"."""
+    if n == 1:
+        return f"{n} {singular}"
+    return f"{n} {plural or _PLURALS.get(singular) or singular + 's'}"
+
+
 __all__ = [
     "PROBLEM_STATUSES",
     "SEVERITIES",
@@ -78,5 +90,6 @@ __all__ = [
     "WORST_FIRST",
     "Severity",
     "Status",
+    "counted",
     "severity_rank",
 ]

@@ -75,8 +75,11 @@ class _Parser(argparse.ArgumentParser):
 
 def _chosen_command(argv: Sequence[str]) -> str | None:
     """The command named on the command line (the first word that is not an option)."""
-    for word in argv:
-        if not word.startswith("-"):
+    words = iter(argv)
+    for word in words:
+        if word == "--limit":  # its value is the next word, not the command
+            next(words, None)
+        elif not word.startswith("-"):
             return word if word in COMMANDS else None
     return None
 

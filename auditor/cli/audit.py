@@ -67,8 +67,9 @@ def add_audit_arguments(parser: argparse.ArgumentParser, *, positional_snapshot:
         "--format",
         action="append",
         metavar="F[,F...]",
-        help="reports to write: json, sarif, junit, markdown, csv, html, console "
-        "(default: all files; the console summary is always printed)",
+        help="reports to write: json, sarif, junit, markdown, csv, html, console, and on request "
+        "xlsx (action-plan.xlsx) and ocsf (results.ocsf.json) (default: the six files from json "
+        "to html; the console summary is always printed)",
     )
     parser.add_argument(
         "--out", default="reports", metavar="DIR", help="folder for report files (default: reports)"
@@ -104,6 +105,11 @@ def add_audit_arguments(parser: argparse.ArgumentParser, *, positional_snapshot:
         "--since",
         metavar="OLD_RESULTS",
         help="gate on failures that are new against this earlier results.json; reports mark what is new",
+    )
+    parser.add_argument(
+        "--allow-other-tenant",
+        action="store_true",
+        help="with --since: accept an earlier results document of another tenant (refused by default)",
     )
     parser.add_argument(
         "--redact",
@@ -163,11 +169,9 @@ def _runs_builtin(policies: list[str] | None) -> bool:
 
 
 def chosen_formats(values: list[str] | None) -> list[str]:
-    from auditor.report import ON_REQUEST_FORMATS
-
     if not values:
         return list(api.formats())
-    known = (*api.formats(), *ON_REQUEST_FORMATS)
+    known = api.formats(on_request=True)
     names = [n.strip() for v in values for n in v.split(",") if n.strip()]
     for name in names:
         if name != CONSOLE and name not in known:
@@ -300,7 +304,12 @@ def _audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
 
         doc = cast("ResultsDocument", redact_document(dict(doc), redactor))
     if old is not None and since_path:
+        from auditor.results.newfailures import check_same_tenant
         from auditor.results.since import since_member
+
+        check_same_tenant(
+            old, doc, since_path, "this audit", allow=bool(getattr(args, "allow_other_tenant", False))
+        )
 
         doc["invocation"]["since"] = since_path
         doc["since"] = since_member(doc, old, since_path)

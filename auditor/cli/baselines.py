@@ -9,6 +9,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from auditor.errors import InputError
+from auditor.vocab import counted
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -67,7 +68,7 @@ def _show(args: argparse.Namespace) -> int:
         console.print(
             f"waiver: {escape(w.policy)} until {w.expires} — {escape(w.reason)} ({escape(w.owner)})"
         )
-    table = Table(title=f"{len(selected)} policies selected")
+    table = Table(title=f"{counted(len(selected), 'policy')} selected")
     table.add_column("ID", no_wrap=True, min_width=max(len(p.id) for p in selected))
     table.add_column("Severity")
     table.add_column("Title")

@@ -9,6 +9,7 @@ from typing import Any
 
 from auditor.cli import EXIT_INCOMPLETE, EXIT_OK
 from auditor.cli.inputs import add_mode_argument
+from auditor.vocab import counted
 
 AUTH_HELP = (
     "how to authenticate: default, cli, secret, certificate, workload-identity, device-code, token "
@@ -225,7 +226,7 @@ def _run(args: argparse.Namespace) -> int:
     ok = sum(1 for e in doc["sources"].values() if e["status"] == "ok")
     if not args.quiet:
         print(
-            f"auditor: wrote {args.snapshot_out}: {ok} of {len(doc['sources'])} collections ok",
+            f"auditor: wrote {args.snapshot_out}: {ok} of {counted(len(doc['sources']), 'collection')} ok",
             file=sys.stderr,
         )
     problems = incomplete_report(doc)

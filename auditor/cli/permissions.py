@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from auditor.cli import EXIT_OK
+from auditor.vocab import counted
 
 
 def required_collections(baseline: str | None) -> tuple[list[str], int]:
@@ -66,7 +67,7 @@ def _print_table(doc: dict[str, Any]) -> None:
     from rich.table import Table
 
     console = Console(width=max(Console().width, 120))
-    title = f"permissions for {doc['policies']} policies" + (
+    title = f"permissions for {counted(int(doc['policies']), 'policy')}" + (
         f" (baseline {doc['baseline']})" if doc["baseline"] else ""
     )
     table = Table(title=title)

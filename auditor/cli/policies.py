@@ -12,11 +12,13 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from auditor.errors import InputError, InputErrors
 from auditor.policy.frameworks import RETIRED_FRAMEWORKS, Coverage, coverage, coverage_text, sort_ids
 from auditor.report.safetext import printable
 from auditor.suggest import did_you_mean
+from auditor.vocab import counted
 
 #: the framework versions shipped in auditor/data/frameworks/ (a test keeps this list in step)
 FRAMEWORKS = ("cis-m365-v6", "cis-m365-v7", "cisa-scuba", "nist-800-53")
@@ -114,28 +116,72 @@ def _list(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    table = Table(title=f"{len(policies)} policies", show_lines=False)
-    # IDs are copied into commands and waivers: never wrapped or cut
-    table.add_column("ID", no_wrap=True, min_width=max((len(p.id) for p in policies), default=2))
-    for col in ("Severity", "Title", "Frameworks"):
-        table.add_column(col)
-    for p in policies:
-        fw = "; ".join(f"{k}: {', '.join(v)}" for k, v in p.frameworks.items())
-        table.add_row(
-            escape(p.id),
-            p.severity,
-            escape(p.title) + (" [dim](manual)[/dim]" if p.manual else ""),
-            escape(fw),
-        )
     console = listing_console()
-    console.print(table, crop=False)
+    render_listing(policies, console)
     by_framework = Counter(k for p in policies for k in p.frameworks)
     console.print(
-        "Policies by framework: " + ", ".join(f"{k} {n} policies" for k, n in sorted(by_framework.items()))
+        "Policies by framework: "
+        + ", ".join(f"{k} {counted(n, 'policy')}" for k, n in sorted(by_framework.items())),
+        highlight=False,
     )
     for line in coverage_lines(coverage(policies)):
-        console.print(escape(line), soft_wrap=True)
+        console.print(escape(line), soft_wrap=True, highlight=False)
     return 0
+
+
+#: below this width a table of four columns leaves the title a few characters wide: each
+#: policy becomes a block instead (ID and severity, then title and mappings wrapped under it)
+TABLE_MIN_WIDTH = 120
+
+
+def render_listing(policies: Any, console: Console) -> None:
+    """The policy table, or at narrow widths (an 80-column terminal) one block per policy.
+
+    IDs are copied into commands and waivers: never wrapped or cut, in either layout.
+    """
+    if console.width >= TABLE_MIN_WIDTH:
+        table = Table(title=counted(len(policies), "policy"), show_lines=False)
+        table.add_column("ID", no_wrap=True, min_width=max((len(p.id) for p in policies), default=2))
+        for col in ("Severity", "Title", "Frameworks"):
+            table.add_column(col)
+        for p in policies:
+            table.add_row(
+                escape(p.id),
+                p.severity,
+                escape(p.title) + (" [dim](manual)[/dim]" if p.manual else ""),
+                escape(_mappings(p)),
+            )
+        console.print(table, crop=False)
+        return
+    console.print(f"[bold]{counted(len(policies), 'policy')}[/bold]", highlight=False)
+    for p in policies:
+        console.print(
+            Text.assemble((p.id, "bold"), "  ", p.severity, (" (manual)" if p.manual else "", "dim")),
+            no_wrap=True,
+            crop=False,
+        )
+        console.print(Text(_indented(p.title, console.width)), soft_wrap=True)
+        if p.frameworks:
+            console.print(Text(_indented(_mappings(p), console.width), style="dim"), soft_wrap=True)
+
+
+def _indented(text: str, width: int) -> str:
+    """Wrapped under the ID with a hanging indent, between words only (a long word or a
+    control ID such as ``MS.AAD.3.2v2`` is never split)."""
+    import textwrap
+
+    return textwrap.fill(
+        text,
+        width=max(width, 40),
+        initial_indent="    ",
+        subsequent_indent="    ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+def _mappings(policy: Any) -> str:
+    return "; ".join(f"{k}: {', '.join(v)}" for k, v in policy.frameworks.items())
 
 
 def coverage_lines(covs: list[Coverage]) -> list[str]:
@@ -232,5 +278,5 @@ def _validate(args: argparse.Namespace) -> int:
         return 2
     except InputError:
         raise
-    Console().print(f"[green]✓[/green] {len(policies)} policies valid")
+    Console().print(f"[green]✓[/green] {counted(len(policies), 'policy')} valid")
     return 0

@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from auditor.builtin import builtin_dir
 from auditor.errors import InputError, InputErrors
+from auditor.vocab import counted
 
 TEST_SUFFIXES = (".test.yaml", ".test.yml")
 
@@ -68,7 +69,7 @@ def _run(args: argparse.Namespace) -> int:
     untested = sorted(p.id for p in policies if p.id not in tested)
     console.print(
         f"{len(outcomes) - len(failed)} passed, {len(failed)} failed "
-        f"({len(files)} test files, {len(tested)} policies)"
+        f"({counted(len(files), 'test file')}, {counted(len(tested), 'policy')})"
     )
     if untested and args.verbose:
         console.print(f"[yellow]policies without tests:[/yellow] {', '.join(untested)}")

@@ -35,6 +35,7 @@ from auditor.results import (
     read_results_text,
     validate_results,
 )
+from auditor.vocab import counted
 
 if TYPE_CHECKING:
     from auditor.results.types import ResultsDocument
@@ -281,14 +282,13 @@ def verify(
             stale.append(r["policyId"])
     if changed:
         checks.bad(
-            f"policy hashes differ for {len(changed)} policies (policy files changed): "
-            f"{_listing(sorted(changed))}"
+            f"policy hashes differ for {counted(len(changed), 'policy')} (policy files changed): {_listing(changed)}"
         )
     else:
-        checks.ok(f"policy hashes match ({len(doc['results'])} policies)")
+        checks.ok(f"policy hashes match ({counted(len(doc['results']), 'policy')})")
     if stale:
         checks.bad(
-            f"re-evaluation read other bytes than the policy files hold for {len(stale)} policies "
+            f"re-evaluation read other bytes than the policy files hold for {counted(len(stale), "policy")} "
             f"(edited during the run?): {_listing(sorted(stale))}"
         )
 
@@ -310,7 +310,7 @@ def verify(
     else:
         what = []
         if ids:
-            what.append(f"{len(ids)} policies differ: {_listing(ids)}")
+            what.append(f"{counted(len(ids), 'policy differs', 'policies differ')}: {_listing(ids)}")
         if sections:
             what.append(f"sections differ: {', '.join(sections)}")
         checks.bad("re-evaluation differs: " + "; ".join(what))

@@ -22,7 +22,7 @@ from auditor.engine.expressions import Failed, cap, display, not_bool, where
 from auditor.engine.expressions import evaluate as evaluate_expr
 from auditor.engine.model import ERROR, FAIL, PASS, WAIVED, Context, Finding, PolicyResult, WaiverUse
 from auditor.engine.waivers import annotate, choose
-from auditor.vocab import Status
+from auditor.vocab import Status, counted
 
 #: per-subject policies list passing subjects individually up to this many subjects
 KEEP_PASSING_FINDINGS = 1000
@@ -229,7 +229,7 @@ def evaluate_subjects(
         dict(sorted(counts.items())),
         omitted,
         warnings=tuple(
-            f"a waiver for {policy.id} names subject {name!r}, which is not among its {len(items)} subjects"
+            f"a waiver for {policy.id} names subject {name!r}, which is not among its {counted(len(items), 'subject')}"
             for name in unknown
         ),
     )
@@ -264,7 +264,7 @@ def _summary(policy: Any, status: str, counts: Counter[str], findings: list[Find
     passing = counts.get(PASS, 0)
     share = f"{passing * 100 / n:.1f}%"
     bar = f" (required {policy.pass_ratio * 100:g}%)" if policy.pass_ratio < 1 else ""
-    parts = [f"{passing} of {n} subjects pass ({share}){bar}"]
+    parts = [f"{passing} of {counted(n, 'subject passes', 'subjects pass')} ({share}){bar}"]
     for label in (FAIL, ERROR, WAIVED):
         names = [f.subject for f in findings if f.status == label]
         if names:

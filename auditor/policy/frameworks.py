@@ -158,7 +158,7 @@ def coverage_text(cov: Coverage) -> str:
     4 manual" or, for a mapped-only list, "54 controls mapped (all automated)"."""
     automated, manual = len(cov.automated), len(cov.manual_only)
     if cov.framework.complete:
-        text = f"{automated}/{cov.total} controls automated"
+        text = f"{automated}/{cov.total} {'control' if cov.total == 1 else 'controls'} automated"
         return text + (f", {manual} manual" if manual else "")
     mapped = automated + manual
     detail = f"{manual} manual" if manual else "all automated"

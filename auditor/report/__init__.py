@@ -14,13 +14,15 @@ from auditor.report.htmlreport import HtmlFormat, extract_results
 from auditor.report.jsonfmt import JsonFormat
 from auditor.report.junit import JunitFormat
 from auditor.report.markdown import MarkdownFormat
+from auditor.report.ocsf import OcsfFormat
 from auditor.report.oscal import OscalFormat
 from auditor.report.sarif import SarifFormat
+from auditor.report.xlsx import XlsxFormat
 
-#: file formats in the order they are written and listed
+#: file formats written by default, in the order they are written and listed
 FILE_FORMATS: tuple[str, ...] = ("json", "sarif", "junit", "markdown", "csv", "html")
 #: formats written only when ``--format`` names them
-ON_REQUEST_FORMATS: tuple[str, ...] = ("oscal",)
+ON_REQUEST_FORMATS: tuple[str, ...] = ("oscal", "xlsx", "ocsf")
 
 FORMATS: dict[str, ReportFormat] = {
     fmt.name: fmt
@@ -32,6 +34,8 @@ FORMATS: dict[str, ReportFormat] = {
         CsvFormat(),
         HtmlFormat(),
         OscalFormat(),
+        XlsxFormat(),
+        OcsfFormat(),
     )
 }
 
@@ -43,9 +47,7 @@ def get_format(name: str) -> ReportFormat:
     try:
         return FORMATS[name]
     except KeyError:
-        raise KeyError(
-            f"unknown report format {name!r}; known: {', '.join(FILE_FORMATS + ON_REQUEST_FORMATS)}"
-        ) from None
+        raise KeyError(f"unknown report format {name!r}; known: {', '.join(FORMATS)}") from None
 
 
 __all__ = ["FILE_FORMATS", "FORMATS", "ON_REQUEST_FORMATS", "ReportFormat", "extract_results", "get_format"]

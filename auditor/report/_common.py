@@ -308,7 +308,7 @@ def framework_ids(result: Result) -> list[str]:
 
 def severity_counts(doc: Doc, status: str = "fail") -> dict[str, int]:
     """How many policies have ``status``, by severity, highest severity first."""
-    out: dict[str, int] = dict.fromkeys((str(s) for s in reversed(SEVERITIES)), 0)
+    out: dict[str, int] = dict.fromkeys((str(s) for s in SEVERITIES), 0)
     for r in doc["results"]:
         if r["status"] == status and r["severity"] in out:
             out[str(r["severity"])] += 1

@@ -5,10 +5,14 @@ rich text or Markdown, so all three outputs agree. Ordering is deterministic
 (policy IDs, collection names and object keys sorted) so a diff can itself be
 diffed or committed.
 
-Results: *new failures* are policies failing or erroring now that were not
-before (or did not exist); *fixed* were failing or erroring and now pass; *changed*
-covers every other status change and, for policies present on both sides, changes
-of failing subjects or findings. Snapshots: list elements are matched by ``id``
+Results: *new failures* follow the one definition ``audit --since`` uses too
+(``auditor.results.newfailures``): a policy failing now that did not fail before (or did
+not exist), or a policy failing on both sides with subjects failing now that did not
+before. An ``error`` is not a failure: a policy that errs now is listed under *changed*,
+and makes the ``--fail-on-new`` gate incomplete (exit 3) like ``--since`` does. *Fixed*
+were failing or erroring and now pass; *changed* covers every other status change and,
+for policies present on both sides, changes of failing subjects or findings. The gate is
+computed exactly as ``audit NEW --since OLD`` computes it. Snapshots: list elements are matched by ``id``
 (else by their canonical JSON) and compared whole; singleton objects are compared
 whole; collection source statuses are compared too.
 """
@@ -24,12 +28,15 @@ from rich.text import Text
 from auditor.report._common import Doc, Result
 from auditor.report.markdown import cell, code
 from auditor.results import canonical_json
+from auditor.results.newfailures import failing_subjects, tenant_id
+from auditor.results.newfailures import new_failures as shared_new_failures
+from auditor.results.since import since_member
 
 BAD = ("fail", "error")
 
 
 def _failing_subjects(r: Result) -> set[str]:
-    return {f["subject"] for f in r["findings"] if f["status"] in BAD}
+    return failing_subjects(r)
 
 
 def _entry(r: Result, before: str | None) -> dict[str, Any]:
@@ -43,9 +50,11 @@ def _entry(r: Result, before: str | None) -> dict[str, Any]:
 
 
 def diff_results(old: Doc, new: Doc) -> dict[str, Any]:
-    """New failures, fixed, changed, added and removed policies, and the gate change."""
+    """New failures, fixed, changed, added and removed policies, the gate change, and the gate
+    on new failures (``newGate``: what ``audit NEW --since OLD`` would decide)."""
     a = {r["policyId"]: r for r in old["results"]}
     b = {r["policyId"]: r for r in new["results"]}
+    fresh = shared_new_failures(new, old)
     new_failures, fixed, changed = [], [], []
     for pid in sorted(b):
         rb = b[pid]
@@ -56,7 +65,9 @@ def diff_results(old: Doc, new: Doc) -> dict[str, Any]:
         entry = _entry(rb, before)
         entry["newFailingSubjects"] = sorted(subj_b - subj_a)
         entry["fixedSubjects"] = sorted(subj_a - subj_b)
-        if rb["status"] in BAD and before not in BAD:
+        if pid in fresh:
+            entry["newFailingSubjects"] = fresh[pid]["subjects"]
+            entry["newPolicyFailure"] = fresh[pid]["policy"]
             new_failures.append(entry)
         elif before in BAD and rb["status"] == "pass":
             fixed.append(entry)
@@ -86,17 +97,30 @@ def diff_results(old: Doc, new: Doc) -> dict[str, Any]:
             "snapshotSha256": old["snapshot"]["sha256"],
             "generatedAt": old["generatedAt"],
             "gate": old["summary"]["gate"],
+            "tenant": tenant_id(old),
         },
         "new": {
             "snapshotSha256": new["snapshot"]["sha256"],
             "generatedAt": new["generatedAt"],
             "gate": new["summary"]["gate"],
+            "tenant": tenant_id(new),
         },
+        "newGate": _new_gate(new, old),
         "newFailures": new_failures,
         "fixed": fixed,
         "changed": changed,
         "added": added,
         "removed": removed,
+    }
+
+
+def _new_gate(new: Doc, old: Doc) -> dict[str, Any]:
+    """The gate on new failures, as ``audit --since`` records it (fail-on from NEW)."""
+    since = since_member(new, old, "")
+    return {
+        "failOn": str(new["summary"].get("failOn") or "high"),
+        "gate": since["gate"],
+        "exitCode": since["exitCode"],
     }
 
 
@@ -213,6 +237,16 @@ def _subjects_note(e: Mapping[str, Any], limit: int = 10) -> str:
     return "; ".join(parts)
 
 
+def _new_gate_line(d: Mapping[str, Any]) -> str:
+    g = d.get("newGate")
+    if not g:
+        return ""
+    return (
+        f"Gate on new failures (fail-on {g['failOn']}, as audit --since decides): "
+        f"{g['gate']} (exit {g['exitCode']} with --fail-on-new)"
+    )
+
+
 RESULT_SECTIONS = (
     ("newFailures", "New failures", "bold red"),
     ("fixed", "Fixed", "bold green"),
@@ -227,6 +261,7 @@ def render_text(d: Mapping[str, Any]) -> RenderableType:
     parts: list[RenderableType] = []
     if d["kind"] == "results":
         parts.append(Text(f"Gate {d['old']['gate']} → {d['new']['gate']}", style="bold"))
+        parts.append(Text(_new_gate_line(d)))
         for key, title, style in RESULT_SECTIONS:
             items = d[key]
             parts.append(Text(f"\n{title} ({len(items)})", style=style))
@@ -265,7 +300,7 @@ def render_markdown(d: Mapping[str, Any]) -> str:
     """Markdown of either kind of diff (for pull-request comments)."""
     lines: list[str] = []
     if d["kind"] == "results":
-        lines += [f"## auditor diff: gate {d['old']['gate']} → {d['new']['gate']}", ""]
+        lines += [f"## auditor diff: gate {d['old']['gate']} → {d['new']['gate']}", "", _new_gate_line(d), ""]
         for key, title, _ in RESULT_SECTIONS:
             items = d[key]
             lines.append(f"### {title} ({len(items)})")

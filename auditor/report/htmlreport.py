@@ -56,7 +56,7 @@ from auditor.report._html_assets import CSS, SCRIPT
 from auditor.report._html_proof import proof_block
 from auditor.report._html_text import evidence as evidence_html
 from auditor.report._html_text import markdown, message
-from auditor.vocab import WORST_FIRST
+from auditor.vocab import WORST_FIRST, counted
 
 EMBED_ID = "auditor-results"
 _EMBED_RE = re.compile(
@@ -356,7 +356,9 @@ def _findings(doc: Doc, r: Result) -> str:
     sc = r.get("subjectCounts") or {}
     passing = max(passing, int(sc.get("pass", 0) or 0))
     if not by_status:
-        return f'<p class="muted">{passing} subjects pass.</p>' if passing else ""
+        return (
+            f'<p class="muted">{counted(passing, "subject passes", "subjects pass")}.</p>' if passing else ""
+        )
     total = max(failing_subject_count(r), sum(map(len, by_status.values())))
     # the first SUBJECTS_LISTED by status, then subject: without sorting a million findings
     shown: list[Finding] = []
@@ -386,7 +388,7 @@ def _findings(doc: Doc, r: Result) -> str:
     if more > 0:
         notes.append(f"{more} more not listed here: the full list is in findings.csv and results.json.")
     if passing:
-        notes.append(f"{passing} subjects pass.")
+        notes.append(f"{counted(passing, 'subject passes', 'subjects pass')}.")
     note = f'<p class="muted">{" ".join(notes)}</p>' if notes else ""
     if len(shown) > 5:
         note += (

@@ -2,8 +2,9 @@
 
 A rollout wave must not regress, but a tenant rarely starts clean: gating on every
 failure would block each wave on debt that predates it. With ``--since``, the gate
-fails only on failures that are new: a policy that did not fail before, or a subject
-that was not among the policy's earlier failing subjects. Errors at or above the
+fails only on failures that are new (defined once, in ``auditor.results.newfailures``,
+for ``diff --fail-on-new`` too): a policy that did not fail before, or a subject that was
+not among the policy's earlier failing subjects. Errors at or above the
 fail-on severity still make the run incomplete (missing data never passes). The
 answer is recorded in the document's ``since`` member, so every report can mark what is
 new and ``verify`` can still check everything else.
@@ -14,35 +15,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from auditor.results.types import Gate, NewFailure, SinceInfo
+from auditor.results.newfailures import new_failures
+from auditor.results.types import Gate, SinceInfo
 from auditor.vocab import severity_rank
 
 EXIT_CODES: dict[Gate, Literal[0, 1, 3]] = {"passed": 0, "failed": 1, "incomplete": 3}
-
-
-def _failing_subjects(result: Mapping[str, Any]) -> set[str]:
-    return {str(f.get("subject")) for f in result.get("findings") or [] if f.get("status") == "fail"}
-
-
-def new_failures(doc: Mapping[str, Any], old: Mapping[str, Any]) -> dict[str, NewFailure]:
-    """``{policyId: {"policy": bool, "subjects": [...]}}`` for every failing policy with
-    something new: ``policy`` when it did not fail before (then all its failing subjects are
-    new), else the failing subjects that were not failing before."""
-    before = {str(r.get("policyId")): r for r in old.get("results", [])}
-    out: dict[str, NewFailure] = {}
-    for r in doc.get("results", []):
-        if r.get("status") != "fail":
-            continue
-        pid = str(r["policyId"])
-        now = _failing_subjects(r)
-        prev = before.get(pid)
-        if prev is None or prev.get("status") != "fail":
-            out[pid] = {"policy": True, "subjects": sorted(now)}
-            continue
-        fresh = sorted(now - _failing_subjects(prev))
-        if fresh:
-            out[pid] = {"policy": False, "subjects": fresh}
-    return out
 
 
 def since_member(doc: Mapping[str, Any], old: Mapping[str, Any], source: str) -> SinceInfo:

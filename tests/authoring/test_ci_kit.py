@@ -27,6 +27,7 @@ def parse_command(line: str) -> Any:
     """Parse one ``auditor ...`` line with the real parser; variables become placeholder words."""
     line = re.sub(r"^-\s+", "", line.strip())
     line = re.sub(r"\$\{\{[^}]*\}\}|\$\([^)]*\)", "VALUE", line)
+    line = re.sub(r'\s"\$\{[a-z_]+\[@\]\}"', "", line)  # a bash array of optional flags, maybe empty
     line = re.sub(r'"\$\{?[A-Z_]+\}?"', "VALUE", line)
     line = re.sub(r"\s\$[A-Z_]+", "", line)  # a word-split extras variable may be empty
     words = shlex.split(line)
@@ -52,7 +53,7 @@ def test_action_is_composite_with_oidc_sarif_summary_and_exit_code() -> None:
     args = parse_command(line)
     assert (args.command, args.auth) == ("run", "workload-identity")
     assert args.snapshot_out and args.out and args.baseline
-    # installs the tool from the action's own checkout
+    # installs the tool from the action's own checkout (the tag the workflow pinned)
     assert any("pip install" in s.get("run", "") and "ACTION_PATH" in s.get("run", "") for s in steps)
     uploads = [s for s in steps if str(s.get("uses", "")).startswith("github/codeql-action/upload-sarif@")]
     assert len(uploads) == 1 and uploads[0]["with"]["sarif_file"].endswith("/results.sarif")

@@ -96,7 +96,7 @@ def test_test_file_loads_that_policy_alone(tmp_path: Path, capsys: pytest.Captur
     (folder / "org-broken.yaml").write_text("id: ORG.BROKEN\ntitle: [unclosed\n", encoding="utf-8")
     capsys.readouterr()
     assert main(["test", str(folder / "org-a-one.yaml")]) == 1  # runs despite the broken neighbour
-    assert "1 test files, 1 policies" in capsys.readouterr().out
+    assert "1 test file, 1 policy" in capsys.readouterr().out
     assert main(["test", str(folder)]) == 2  # the folder loads every policy in it
 
 

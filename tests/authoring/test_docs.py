@@ -36,7 +36,7 @@ def test_worked_example_validates_and_its_cases_pass(
 ) -> None:
     policy = _write_example(tmp_path / "my-policies")
     assert main(["policies", "validate", str(policy.parent)]) == 0
-    assert "1 policies valid" in capsys.readouterr().out
+    assert "1 policy valid" in capsys.readouterr().out
     assert main(["test", str(policy)]) == 0
     assert "5 passed, 0 failed" in capsys.readouterr().out
 

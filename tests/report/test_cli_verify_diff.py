@@ -99,7 +99,7 @@ def test_verify_detects_an_edit_after_sealing(setup: Setup, capsys: pytest.Captu
     assert auditor.cli.main(["verify", str(setup.results), str(setup.snapshot)]) == 1
     out = capsys.readouterr().out
     assert "✗ integrity hash does not match" in out
-    assert "✗ re-evaluation differs: 1 policies differ: AAD.ADMINS.MFA-REGISTERED" in out
+    assert "✗ re-evaluation differs: 1 policy differs: AAD.ADMINS.MFA-REGISTERED" in out
     assert "Verification FAILED" in out
 
 
@@ -112,7 +112,7 @@ def test_verify_detects_a_resealed_forgery(setup: Setup, capsys: pytest.CaptureF
     assert auditor.cli.main(["verify", str(setup.results), str(setup.snapshot)]) == 1
     out = capsys.readouterr().out
     assert "✓ integrity hash matches" in out
-    assert "1 policies differ: AUDIT.UAL.ENABLED" in out and "sections differ: summary" in out
+    assert "1 policy differs: AUDIT.UAL.ENABLED" in out and "sections differ: summary" in out
 
 
 def test_verify_detects_a_tampered_html_report(setup: Setup) -> None:
@@ -133,7 +133,7 @@ def test_verify_detects_changed_policies(setup: Setup, capsys: pytest.CaptureFix
     setup.fresh["results"][1]["policySha256"] = "d" * 64
     assert auditor.cli.main(["verify", str(setup.results), str(setup.snapshot)]) == 1
     out = capsys.readouterr().out
-    assert "✗ policy hashes differ for 1 policies (policy files changed): AAD.AUTHZ.GUEST-INVITES" in out
+    assert "✗ policy hashes differ for 1 policy (policy files changed): AAD.AUTHZ.GUEST-INVITES" in out
 
 
 def test_verify_reports_policies_missing_on_either_side(
@@ -141,7 +141,7 @@ def test_verify_reports_policies_missing_on_either_side(
 ) -> None:
     setup.fresh["results"] = setup.fresh["results"][1:]
     assert auditor.cli.main(["verify", str(setup.results), str(setup.snapshot)]) == 1
-    assert "1 policies differ: AAD.ADMINS.MFA-REGISTERED" in capsys.readouterr().out
+    assert "1 policy differs: AAD.ADMINS.MFA-REGISTERED" in capsys.readouterr().out
 
 
 def test_verify_unsealed_document_fails(setup: Setup, capsys: pytest.CaptureFixture[str]) -> None:
@@ -211,18 +211,24 @@ def test_diff_results_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert auditor.cli.main(["diff", str(old), str(new), "--format", "json"]) == 0
     d = json.loads(capsys.readouterr().out)
     ids = {k: [e["policyId"] for e in d[k]] for k in ("newFailures", "fixed", "changed", "added", "removed")}
+    # one definition of "new failure" (the one audit --since uses): a policy failing on both
+    # sides with a subject failing only now is a new failure (of that subject); a policy that
+    # errs now (AAD.ZZ.NEW, added as "error") is not a failure but a change
     assert ids == {
-        "newFailures": ["AAD.AUTHZ.GUEST-INVITES", "AAD.ZZ.NEW"],
+        "newFailures": ["AAD.ADMINS.MFA-REGISTERED", "AAD.AUTHZ.GUEST-INVITES"],
         "fixed": ["AUDIT.UAL.ENABLED"],
-        "changed": ["AAD.ADMINS.MFA-REGISTERED", "AAD.SECURITY-DEFAULTS.OFF"],
+        "changed": ["AAD.SECURITY-DEFAULTS.OFF"],
         "added": ["AAD.ZZ.NEW"],
         "removed": ["AUDIT.LOG.REVIEWED"],
     }
-    admins = d["changed"][0]
+    admins = d["newFailures"][0]
     assert admins["newFailingSubjects"] == ["carol@contoso.com"] and admins["fixedSubjects"] == [
         "bob@contoso.com"
     ]
-    assert d["newFailures"][1]["before"] is None
+    assert admins["newPolicyFailure"] is False and d["newFailures"][1]["newPolicyFailure"] is True
+    assert d["newFailures"][1]["before"] == "pass"
+    # the critical admin subject is new: the gate on new failures fails, as --since would
+    assert d["newGate"] == {"failOn": "high", "gate": "failed", "exitCode": 1}
 
 
 def test_diff_results_text_markdown_and_gate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -236,7 +242,8 @@ def test_diff_results_text_markdown_and_gate(tmp_path: Path, capsys: pytest.Capt
     assert "### New failures (2)" in md and "| `AAD.AUTHZ.GUEST-INVITES` | medium | pass | fail |" in md
     assert auditor.cli.main(["diff", str(old), str(new), "--fail-on-new"]) == 1
     assert auditor.cli.main(["diff", str(new), str(old), "--fail-on-new"]) == 1  # reverse: UAL fails again
-    assert auditor.cli.main(["diff", str(old), str(old), "--fail-on-new"]) == 0
+    # nothing new, but a high policy errs in the newer document: incomplete, as --since says
+    assert auditor.cli.main(["diff", str(old), str(old), "--fail-on-new"]) == 3
     # the same output twice: deterministic
     capsys.readouterr()
     auditor.cli.main(["diff", str(old), str(new), "--format", "json"])

@@ -78,8 +78,8 @@ def test_verify_notices_an_edited_policy(
     capsys.readouterr()
     assert auditor.cli.main(["verify", str(out / "results.json"), str(snapshot)]) == 1
     text = capsys.readouterr().out
-    assert "policy hashes differ for 1 policies (policy files changed): TEST.GUESTS.INVITES" in text
-    assert "re-evaluation differs: 1 policies differ: TEST.GUESTS.INVITES" in text
+    assert "policy hashes differ for 1 policy (policy files changed): TEST.GUESTS.INVITES" in text
+    assert "re-evaluation differs: 1 policy differs: TEST.GUESTS.INVITES" in text
 
 
 def test_verify_notices_a_swapped_snapshot(

@@ -31,6 +31,8 @@ EXPECTED_FILES = {
     "csv": "findings.csv",
     "html": "report.html",
     "oscal": "results.oscal.json",
+    "xlsx": "action-plan.xlsx",
+    "ocsf": "results.ocsf.json",
 }
 
 
@@ -59,7 +61,7 @@ def big_doc(n_policies: int = 400, n_findings: int = 300) -> dict[str, Any]:
 
 def test_registry_lists_every_file_format_in_order() -> None:
     assert FILE_FORMATS == ("json", "sarif", "junit", "markdown", "csv", "html")
-    assert list(FORMATS) == [*FILE_FORMATS, "oscal"]  # oscal is written only on request
+    assert list(FORMATS) == [*FILE_FORMATS, "oscal", "xlsx", "ocsf"]  # the last three on request only
     assert {name: fmt.filename for name, fmt in FORMATS.items()} == EXPECTED_FILES
     assert all(fmt.name == name for name, fmt in FORMATS.items())
 
@@ -443,7 +445,7 @@ def test_html_shows_summary_coverage_sources_and_hashes() -> None:
     )
     assert "&quot;m&quot;: []" in page
     assert "fido2" not in page.split('id="auditor-results"')[0]  # alice passes: counted, not listed
-    assert "1 subjects pass." in page
+    assert "1 subject passes." in page
     assert page.count('class="result ') == len(doc["results"])
 
 

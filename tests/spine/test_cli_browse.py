@@ -48,7 +48,7 @@ def test_policies_list_json_and_table(policy_dir: Path, capsys) -> None:
     assert listed[0]["frameworks"] == {} or isinstance(listed[0]["frameworks"], dict)
     assert main(["policies", "list", "--policies", str(policy_dir)]) == 0
     out = capsys.readouterr().out
-    assert "TEST.MFA.ALL" in out and "Policies by framework" in out and "cisa-scuba 1 policies" in out
+    assert "TEST.MFA.ALL" in out and "Policies by framework" in out and "cisa-scuba 1 policy" in out
 
 
 def test_policies_show(policy_dir: Path, capsys) -> None:
