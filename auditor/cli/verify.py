@@ -288,7 +288,7 @@ def verify(
         checks.ok(f"policy hashes match ({counted(len(doc['results']), 'policy')})")
     if stale:
         checks.bad(
-            f"re-evaluation read other bytes than the policy files hold for {counted(len(stale), "policy")} "
+            f"re-evaluation read other bytes than the policy files hold for {counted(len(stale), 'policy')} "
             f"(edited during the run?): {_listing(sorted(stale))}"
         )
 
