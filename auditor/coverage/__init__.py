@@ -5,6 +5,14 @@ Sits between the snapshot and the policies: the policy compiler takes its CEL fu
 ``whatif`` command asks it about one user. It imports only the snapshot's vocabulary.
 """
 
-from auditor.coverage.functions import FUNCTIONS, READS, CoverageError, bound, requirement_from, tenant_for
+from auditor.coverage.functions import (
+    FUNCTIONS,
+    READS,
+    CoverageError,
+    bound,
+    recording,
+    requirement_from,
+    tenant_for,
+)
 
-__all__ = ["FUNCTIONS", "READS", "CoverageError", "bound", "requirement_from", "tenant_for"]
+__all__ = ["FUNCTIONS", "READS", "CoverageError", "bound", "recording", "requirement_from", "tenant_for"]

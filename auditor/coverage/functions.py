@@ -44,6 +44,11 @@ class Binding:
 
 
 _CURRENT: contextvars.ContextVar[Binding | None] = contextvars.ContextVar("auditor_coverage", default=None)
+#: while set, caCoverage records each requirement it is asked for instead of judging it (the
+#: rollout pre-flight reads a baseline's conditional access requirements this way)
+_RECORDING: contextvars.ContextVar[list[Requirement] | None] = contextvars.ContextVar(
+    "auditor_coverage_recording", default=None
+)
 # one snapshot at a time is evaluated; keep its indexes (the data object itself is the key)
 _CACHE: dict[str, Any] = {"data": None, "tenant": None}
 
@@ -56,6 +61,19 @@ def bound(data: Mapping[str, Any], status_of: Callable[[str], Any]) -> Iterator[
         yield
     finally:
         _CURRENT.reset(token)
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[list[Requirement]]:
+    """Within the block, ``caCoverage`` appends each requirement it is called with to the list
+    yielded and returns a neutral covered result without judging anything: evaluating a policy
+    then tells which requirements it states, with its params bound, at no cost."""
+    found: list[Requirement] = []
+    token = _RECORDING.set(found)
+    try:
+        yield found
+    finally:
+        _RECORDING.reset(token)
 
 
 @contextlib.contextmanager
@@ -173,6 +191,10 @@ def has_p2(data: Mapping[str, Any]) -> bool:
 
 def ca_coverage(spec: Any) -> dict[str, Any]:
     req = requirement_from(spec)
+    recorder = _RECORDING.get()
+    if recorder is not None:
+        recorder.append(req)
+        return Coverage(req, 0, 0, 0, (), (), ()).to_cel()
     binding = _binding()
     _need(binding, "conditionalAccessPolicies", "caCoverage")
     _need(binding, "users", "caCoverage")

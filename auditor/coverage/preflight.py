@@ -1,0 +1,355 @@
+"""Rollout pre-flight: judge every conditional access requirement for users who do not exist
+yet (a wave, hypothetical new users and role holders) and before and after a proposed change.
+
+The requirements are those of a baseline's ``caCoverage`` calls (the caller extracts them, see
+``auditor/cli/preflight.py``); each is judged with the same model as the audit
+(``paths.judge_class``), so "covered" means exactly what it means in ``audit``.
+
+Future users are judged on :func:`future.future_tenant`: their memberships are whatever
+dynamic rules (and explicit wave assignments) give them, so an unknown of the snapshot never
+makes their verdict a guess; a membership a rule cannot decide is enumerated both ways and,
+when it changes the verdict, the verdict is ``error`` naming the group and the construct.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from auditor.coverage.classes import classify
+from auditor.coverage.future import Groups, Placement, future_class, future_tenant
+from auditor.coverage.model import Requirement, Tenant, UserClass, role_label
+from auditor.coverage.paths import MAX_VARIABLES, judge_class
+
+#: the hypothetical users judged for requirements on every user: label, guest type, properties
+HYPOTHETICAL: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("(a new member user)", {"userType": "Member"}),
+    ("(a new internal guest)", {"userType": "Guest"}),
+    ("(a new B2B collaboration guest)", {"userType": "Guest", "externalUserState": "PendingAcceptance"}),
+    ("(a new B2B collaboration member)", {"userType": "Member", "externalUserState": "Accepted"}),
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One conditional access requirement of the baseline: the policy that states it."""
+
+    policy: str
+    title: str
+    severity: str
+    requirement: Requirement
+
+    def label(self) -> str:
+        req = self.requirement
+        who = "every user" if req.roles is None else "holders of " + ", ".join(role_label(r) for r in req.roles[:3])
+        if req.roles is not None and len(req.roles) > 3:
+            who += f" and {len(req.roles) - 3} more roles"
+        return f"{self.policy}: {who} {req.wording()}"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: str  # covered, uncovered, error
+    where: str = ""
+    why: str = ""
+
+
+@dataclass
+class Finding:
+    """A named subject that is not covered, cannot be judged, loses or gains coverage."""
+
+    check: Check
+    subject: str
+    kind: str  # wave, future, user
+    status: str  # uncovered, error, loses, gains
+    where: str
+    why: str
+
+
+@dataclass
+class WaveUser:
+    """One row of a wave: its properties, explicit groups and roles, and a name to show."""
+
+    name: str
+    properties: dict[str, Any]
+    groups: tuple[str, ...] = ()
+    roles: tuple[str, ...] = ()
+
+
+@dataclass
+class Result:
+    checks: list[Check]
+    findings: list[Finding] = field(default_factory=list)
+    #: check label -> counts (subjects, uncovered, errors, loses, gains) by kind
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    #: (check, before, after) for requirements whose verdict over everyone changes
+    flips: list[tuple[Check, str, str]] = field(default_factory=list)
+    wave_rows: int = 0
+    changed: bool = False
+
+    def count(self, check: Check, key: str, n: int = 1) -> None:
+        bucket = self.counts.setdefault(check.label(), {})
+        bucket[key] = bucket.get(key, 0) + n
+
+
+# -- future users -------------------------------------------------------------------------------
+def judge_future(tenant: Tenant, req: Requirement, cls: UserClass, undecided: Sequence[tuple[str, str]]) -> Verdict:
+    """The verdict of one future class; undecided memberships that matter are tried both ways."""
+    candidates = [p for p in tenant.policies if req.satisfied_by(p)]
+    relevant = {g for p in candidates for g in p.users.groups()} | set(req.break_glass_groups)
+    unknown = [(g, why) for g, why in undecided if g in relevant]
+    if len(unknown) > MAX_VARIABLES:
+        return Verdict("error", "", _undecided_words(tenant, unknown))
+    outcomes = []
+    for bits in itertools.product((False, True), repeat=len(unknown)):
+        extra = frozenset(g for (g, _), b in zip(unknown, bits, strict=True) if b)
+        outcomes.append(judge_class(tenant, req, replace(cls, groups=cls.groups | extra)))
+    if all(not gaps for gaps in outcomes):
+        return Verdict("covered")
+    if all(gaps and any(not g.undetermined for g in gaps) for gaps in outcomes):
+        gap = next(g for g in outcomes[0] if not g.undetermined)
+        return Verdict("uncovered", gap.where, gap.why)
+    if unknown:
+        deciding = [(g, w) for g, w in unknown]
+        return Verdict("error", "", _undecided_words(tenant, deciding))
+    gap = outcomes[0][0]
+    return Verdict("error", gap.where, gap.why + " (cannot be decided)")
+
+
+def _undecided_words(tenant: Tenant, unknown: Sequence[tuple[str, str]]) -> str:
+    return "; ".join(
+        f"membership of {tenant.directory.group_label(g)} cannot be decided: its rule uses {why}"
+        for g, why in unknown[:3]
+    )
+
+
+def _placement_words(tenant: Tenant, groups: Groups, req: Requirement, cls: UserClass, user: Mapping[str, Any]) -> str:
+    """Why no including group holds a future user: among the groups that policies able to meet
+    the requirement include, those whose membership alone would cover them, and what each
+    one's rule asks that the row does not have."""
+    wanted = sorted(
+        {g for p in tenant.policies if req.satisfied_by(p) for g in p.users.include_groups} - cls.groups
+    )
+    helping = [g for g in wanted if not judge_class(tenant, req, replace(cls, groups=cls.groups | {g}))]
+    if not helping:
+        return ""
+    return "matches no persona group: " + "; ".join(groups.why_not(g, user) for g in helping[:3])
+
+
+def judge_wave(
+    tenant: Tenant, groups: Groups, checks: Sequence[Check], rows: Sequence[WaveUser], result: Result
+) -> None:
+    """Judge every wave row on every check; rows alike for the rules are placed once."""
+    keys = sorted(groups.rule_properties())
+    placed: dict[tuple[Any, ...], tuple[UserClass, tuple[tuple[str, str], ...], dict[str, Any]]] = {}
+    by_key: dict[tuple[Any, ...], list[str]] = {}
+    for row in rows:
+        if str(row.properties.get("accountEnabled", "true")).lower() == "false":
+            continue
+        lowered = {k.lower(): v for k, v in row.properties.items()}
+        key = (
+            tuple(str(lowered.get(k, "")) for k in keys),
+            str(lowered.get("usertype", "")),
+            str(lowered.get("externaluserstate", "")),
+            "#ext#" in str(lowered.get("userprincipalname", "")).lower(),
+            row.groups,
+            row.roles,
+        )
+        if key not in placed:
+            user = {"accountEnabled": True, **row.properties}  # a wave user is created to sign in
+            placement: Placement = groups.place(user, row.groups)
+            cls, undecided = future_class(user, placement, groups, row.roles, row.name)
+            placed[key] = (cls, undecided, user)
+        by_key.setdefault(key, []).append(row.name)
+    result.wave_rows = len(rows)
+    verdicts: dict[Any, Verdict] = {}
+    for check in checks:
+        req = check.requirement
+        for key, names in by_key.items():
+            cls, undecided, user = placed[key]
+            if req.roles is not None and not (set(req.roles) & (cls.roles | cls.eligible)):
+                continue
+            result.count(check, "waveSubjects", len(names))
+            memo_key = (req, cls, undecided)
+            if memo_key not in verdicts:
+                verdicts[memo_key] = judge_future(tenant, req, cls, undecided)
+            v = verdicts[memo_key]
+            if v.status == "covered":
+                continue
+            why = v.why
+            if v.status == "uncovered":
+                extra = _placement_words(tenant, groups, req, cls, user)
+                why = f"{extra}; {why}" if extra else why
+            result.count(check, "waveUncovered" if v.status == "uncovered" else "waveErrors", len(names))
+            result.findings += [Finding(check, n, "wave", v.status, v.where, why) for n in names]
+
+
+def hypothetical_classes(
+    groups: Groups, req: Requirement, attributes: Mapping[str, Any]
+) -> list[tuple[UserClass, tuple[tuple[str, str], ...], dict[str, Any]]]:
+    """A new member user and a new guest of each guest type with an object (requirements on
+    every user), or a new active holder of each role (requirements on role holders), with the
+    ``futureUserAttributes`` properties, placed in groups by dynamic rules only."""
+    out = []
+    if req.roles is None:
+        kinds = [(label, props, ()) for label, props in HYPOTHETICAL]
+    else:
+        kinds = [
+            (f"(a new active {role_label(r).strip(chr(39))})", HYPOTHETICAL[0][1], (r,)) for r in req.roles
+        ]
+    for label, props, roles in kinds:
+        user = {"accountEnabled": True, **dict(attributes), **props}
+        placement = groups.place(user)
+        cls, undecided = future_class(user, placement, groups, roles, label)
+        out.append((cls, undecided, user))
+    return out
+
+
+def judge_hypothetical(
+    tenant: Tenant, groups: Groups, checks: Sequence[Check], attributes: Mapping[str, Any]
+) -> dict[tuple[str, str], Verdict]:
+    """(check label, subject) -> verdict for every hypothetical future user."""
+    out: dict[tuple[str, str], Verdict] = {}
+    for check in checks:
+        for cls, undecided, user in hypothetical_classes(groups, check.requirement, attributes):
+            v = judge_future(tenant, check.requirement, cls, undecided)
+            if v.status == "uncovered":
+                extra = _placement_words(tenant, groups, check.requirement, cls, user)
+                v = replace(v, why=f"{extra}; {v.why}" if extra else v.why)
+            out[(check.label(), cls.members[0])] = v
+    return out
+
+
+# -- existing users, before and after a change ---------------------------------------------------
+def user_verdicts(tenant: Tenant, req: Requirement) -> tuple[int, dict[str, Verdict]]:
+    """(subjects, user id or stand-in name -> verdict) for users not covered."""
+    out: dict[str, Verdict] = {}
+    subjects = 0
+    for cls in classify(tenant, req):
+        subjects += len(cls.members)
+        gaps = judge_class(tenant, req, cls)
+        if not gaps:
+            continue
+        sure = [g for g in gaps if not g.undetermined]
+        v = Verdict("uncovered", sure[0].where, sure[0].why) if sure else Verdict("error", gaps[0].where, gaps[0].why)
+        for m in cls.members:
+            out[m] = v
+    return subjects, out
+
+
+def changed_policies(
+    data: Mapping[str, Any], changes: Sequence[Mapping[str, Any]], removes: Sequence[str]
+) -> dict[str, Any]:
+    """The snapshot's data with the change applied: each changed policy replaces the one with the
+    same id or is added; each removed id is dropped (LookupError when the snapshot has none)."""
+    policies = [p for p in data.get("conditionalAccessPolicies") or [] if isinstance(p, dict)]
+    ids = [str(p.get("id")) for p in policies]
+    for rid in removes:
+        if rid not in ids:
+            raise LookupError(f"no conditional access policy with id {rid!r} to remove")
+    out = [p for p in policies if str(p.get("id")) not in set(removes)]
+    for i, new in enumerate(changes):
+        pid = str(new.get("id") or f"(new policy {i + 1})")
+        new = {**new, "id": pid}
+        out = [new if str(p.get("id")) == pid else p for p in out]
+        if pid not in [str(p.get("id")) for p in out]:
+            out.append(new)
+    return {**data, "conditionalAccessPolicies": out}
+
+
+def after_tenant(before: Tenant, after: Tenant) -> Tenant:
+    """Share the caches that do not depend on the policies (membership masks, unusual users)."""
+    for key, value in before.cache.items():
+        if key == "unusual users" or (isinstance(key, tuple) and key[0] == "group masks"):
+            after.cache[key] = value
+    return after
+
+
+def judge_change(
+    before: Tenant,
+    after: Tenant,
+    checks: Sequence[Check],
+    names: Mapping[str, str],
+    result: Result,
+) -> None:
+    """Who loses or gains coverage of each check, on which path; verdict flips."""
+    result.changed = True
+    for check in checks:
+        req = check.requirement
+        n_before, old = user_verdicts(before, req)
+        n_after, new = user_verdicts(after, req)
+        result.count(check, "subjects", n_after)
+        result.count(check, "uncoveredBefore", sum(1 for v in old.values() if v.status == "uncovered"))
+        result.count(check, "uncoveredAfter", sum(1 for v in new.values() if v.status == "uncovered"))
+        for uid, v in new.items():
+            if uid in old and old[uid].status == "uncovered":
+                continue
+            if uid in old and v.status == "error":
+                continue
+            status = "loses" if v.status == "uncovered" else "error"
+            result.count(check, "loses" if status == "loses" else "errors")
+            result.findings.append(Finding(check, names.get(uid, uid), "user", status, v.where, v.why))
+        for uid, v in old.items():
+            if uid not in new and v.status == "uncovered":
+                result.count(check, "gains")
+                result.findings.append(Finding(check, names.get(uid, uid), "user", "gains", v.where, v.why))
+        was = _overall(old)
+        now = _overall(new)
+        if was != now:
+            result.flips.append((check, was, now))
+
+
+def _overall(verdicts: Mapping[str, Verdict]) -> str:
+    if any(v.status == "uncovered" for v in verdicts.values()):
+        return "uncovered"
+    return "error" if verdicts else "covered"
+
+
+def future_change(
+    before: Mapping[tuple[str, str], Verdict],
+    after: Mapping[tuple[str, str], Verdict] | None,
+    checks: Sequence[Check],
+    result: Result,
+) -> None:
+    """Findings for the hypothetical future users: with a change, who loses or gains; without
+    one, who would not be covered."""
+    by_label = {c.label(): c for c in checks}
+    for (label, subject), v in (after or before).items():
+        check = by_label[label]
+        result.count(check, "futureSubjects")
+        old = before[(label, subject)]
+        if after is None:
+            if v.status != "covered":
+                result.count(check, "futureUncovered" if v.status == "uncovered" else "futureErrors")
+                result.findings.append(Finding(check, subject, "future", v.status, v.where, v.why))
+            continue
+        if v.status == "uncovered" and old.status != "uncovered":
+            result.count(check, "loses")
+            result.findings.append(Finding(check, subject, "future", "loses", v.where, v.why))
+        elif v.status == "error" and old.status == "covered":
+            result.count(check, "errors")
+            result.findings.append(Finding(check, subject, "future", "error", v.where, v.why))
+        elif v.status == "covered" and old.status == "uncovered":
+            result.count(check, "gains")
+            result.findings.append(Finding(check, subject, "future", "gains", old.where, old.why))
+
+
+def gate(result: Result, fail_on: str, severities: Sequence[str]) -> int:
+    """0 all covered, 1 someone uncovered (or losing coverage) at or above ``fail_on``, 3 some
+    verdict cannot be decided there (and none fails)."""
+    order = list(severities)  # most severe first
+    floor = order.index(fail_on) if fail_on in order else len(order) - 1
+    gating = [f for f in result.findings if _rank(f.check.severity, order) <= floor]
+    if any(f.status in ("uncovered", "loses") for f in gating):
+        return 1
+    if any(f.status == "error" for f in gating):
+        return 3
+    return 0
+
+
+def _rank(severity: str, severities: Sequence[str]) -> int:
+    return severities.index(severity) if severity in severities else len(severities)
+
+
