@@ -60,7 +60,8 @@ class Groups:
     #: group id -> (roles it holds actively tenant-wide, roles it is eligible for tenant-wide)
     group_roles: dict[str, tuple[frozenset[str], frozenset[str]]]
     by_name: dict[str, str]
-    read: frozenset[str] = frozenset()
+    _props: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    _memo: dict[tuple[Any, ...], bool | str] = field(default_factory=dict)
 
     def label(self, group: str) -> str:
         return f"'{self.names[group]}'" if group in self.names else group
@@ -80,11 +81,11 @@ class Groups:
             if g.rule is None:
                 undecided[g.id] = g.problem
                 continue
-            try:
-                if evaluate(g.rule, user):
-                    inside.add(g.id)
-            except Undecidable as why:
-                undecided[g.id] = why.construct
+            verdict = self._decide(g, user)
+            if verdict is True:
+                inside.add(g.id)
+            elif isinstance(verdict, str):
+                undecided[g.id] = verdict
         for g in list(inside):
             inside |= self.parents.get(g, set())
         for g in list(undecided):
@@ -93,8 +94,35 @@ class Groups:
                     undecided.setdefault(parent, f"nested group {self.label(g)}: {undecided[g]}")
         return Placement(frozenset(inside), {g: w for g, w in undecided.items() if g not in inside})
 
+    def rule_key(self, group: DynamicGroup, user: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The values of the properties the group's rule reads: users alike on them are alike
+        for the rule (a wave of 100,000 rows has a handful of distinct ones per rule)."""
+        names = self._props.get(group.id)
+        if names is None:
+            names = self._props[group.id] = tuple(sorted(properties(group.rule))) if group.rule else ()
+        lowered = {k.lower(): v for k, v in user.items()} if len(user) else {}
+        return tuple(repr(lowered.get(n)) for n in names)
+
+    def _decide(self, group: DynamicGroup, user: Mapping[str, Any]) -> bool | str:
+        key = (group.id, self.rule_key(group, user))
+        found = self._memo.get(key)
+        if found is None:
+            try:
+                found = evaluate(group.rule, user) if group.rule is not None else group.problem
+            except Undecidable as why:
+                found = why.construct
+            self._memo[key] = found
+        return found
+
     def why_not(self, group: str, user: Mapping[str, Any]) -> str:
-        """Why a future user is not in the group, in words."""
+        """Why a future user is not in the group, in words (memoised on the rule's inputs)."""
+        dyn = next((g for g in self.dynamic if g.id == group), None)
+        key = ("why", group, self.rule_key(dyn, user) if dyn is not None else ())
+        if key not in self._memo:
+            self._memo[key] = self._why_not(group, user)
+        return str(self._memo[key])
+
+    def _why_not(self, group: str, user: Mapping[str, Any]) -> str:
         for g in self.dynamic:
             if g.id == group:
                 if g.paused:
@@ -106,14 +134,6 @@ class Groups:
         if nested:
             return " and ".join(self.why_not(d, user) for d in nested[:2])
         return f"{self.label(group)} has assigned membership (only the wave's groups column puts a new user in it)"
-
-    def rule_properties(self) -> frozenset[str]:
-        """Every property any rule reads (lower case): rows that agree on them are placed alike."""
-        out: set[str] = set()
-        for g in self.dynamic:
-            if g.rule is not None:
-                out |= properties(g.rule)
-        return frozenset(out)
 
 
 def read_groups(data: Mapping[str, Any]) -> Groups:

@@ -61,7 +61,7 @@ class Finding:
     """A named subject that is not covered, cannot be judged, loses or gains coverage."""
 
     check: Check
-    subject: str
+    subjects: list[str]
     kind: str  # wave, future, user
     status: str  # uncovered, error, loses, gains
     where: str
@@ -95,8 +95,16 @@ class Result:
 
 
 # -- future users -------------------------------------------------------------------------------
-def judge_future(tenant: Tenant, req: Requirement, cls: UserClass, undecided: Sequence[tuple[str, str]]) -> Verdict:
+def judge_future(tenant: Tenant, req: Requirement, cls: UserClass, undecided: tuple[tuple[str, str], ...]) -> Verdict:
     """The verdict of one future class; undecided memberships that matter are tried both ways."""
+    key = ("future verdict", req, cls, undecided)
+    if key not in tenant.cache:
+        tenant.cache[key] = _judge_future(tenant, req, cls, undecided)
+    verdict: Verdict = tenant.cache[key]
+    return verdict
+
+
+def _judge_future(tenant: Tenant, req: Requirement, cls: UserClass, undecided: tuple[tuple[str, str], ...]) -> Verdict:
     candidates = [p for p in tenant.policies if req.satisfied_by(p)]
     relevant = {g for p in candidates for g in p.users.groups()} | set(req.break_glass_groups)
     unknown = [(g, why) for g, why in undecided if g in relevant]
@@ -125,14 +133,22 @@ def _undecided_words(tenant: Tenant, unknown: Sequence[tuple[str, str]]) -> str:
     )
 
 
-def _placement_words(tenant: Tenant, groups: Groups, req: Requirement, cls: UserClass, user: Mapping[str, Any]) -> str:
-    """Why no including group holds a future user: among the groups that policies able to meet
-    the requirement include, those whose membership alone would cover them, and what each
-    one's rule asks that the row does not have."""
-    wanted = sorted(
-        {g for p in tenant.policies if req.satisfied_by(p) for g in p.users.include_groups} - cls.groups
-    )
-    helping = [g for g in wanted if not judge_class(tenant, req, replace(cls, groups=cls.groups | {g}))]
+def _helping(tenant: Tenant, req: Requirement, cls: UserClass) -> list[str]:
+    """Among the groups that policies able to meet the requirement include, those whose
+    membership alone would cover the class."""
+    key = ("helping groups", req, cls)
+    if key not in tenant.cache:
+        wanted = sorted(
+            {g for p in tenant.policies if req.satisfied_by(p) for g in p.users.include_groups} - cls.groups
+        )
+        tenant.cache[key] = [g for g in wanted if not judge_class(tenant, req, replace(cls, groups=cls.groups | {g}))]
+    helping: list[str] = tenant.cache[key]
+    return helping
+
+
+def _placement_words(groups: Groups, helping: Sequence[str], user: Mapping[str, Any]) -> str:
+    """Why no group that would cover a future user holds them: what each one's rule asks that
+    the row does not have."""
     if not helping:
         return ""
     return "matches no persona group: " + "; ".join(groups.why_not(g, user) for g in helping[:3])
@@ -141,49 +157,43 @@ def _placement_words(tenant: Tenant, groups: Groups, req: Requirement, cls: User
 def judge_wave(
     tenant: Tenant, groups: Groups, checks: Sequence[Check], rows: Sequence[WaveUser], result: Result
 ) -> None:
-    """Judge every wave row on every check; rows alike for the rules are placed once."""
-    keys = sorted(groups.rule_properties())
-    placed: dict[tuple[Any, ...], tuple[UserClass, tuple[tuple[str, str], ...], dict[str, Any]]] = {}
-    by_key: dict[tuple[Any, ...], list[str]] = {}
+    """Judge every wave row on every check. Rows are placed one by one (rule results memoised
+    on the values each rule reads) and then judged once per class; the words for why a row
+    matches no persona group are memoised on the same values."""
+    classes: dict[tuple[Any, ...], tuple[UserClass, tuple[tuple[str, str], ...], list[tuple[str, dict[str, Any]]]]] = {}
     for row in rows:
         if str(row.properties.get("accountEnabled", "true")).lower() == "false":
             continue
-        lowered = {k.lower(): v for k, v in row.properties.items()}
-        key = (
-            tuple(str(lowered.get(k, "")) for k in keys),
-            str(lowered.get("usertype", "")),
-            str(lowered.get("externaluserstate", "")),
-            "#ext#" in str(lowered.get("userprincipalname", "")).lower(),
-            row.groups,
-            row.roles,
-        )
-        if key not in placed:
-            user = {"accountEnabled": True, **row.properties}  # a wave user is created to sign in
-            placement: Placement = groups.place(user, row.groups)
-            cls, undecided = future_class(user, placement, groups, row.roles, row.name)
-            placed[key] = (cls, undecided, user)
-        by_key.setdefault(key, []).append(row.name)
+        user = {"accountEnabled": True, **row.properties}  # a wave user is created to sign in
+        placement: Placement = groups.place(user, row.groups)
+        cls, undecided = future_class(user, placement, groups, row.roles, row.name)
+        key = (cls, undecided)
+        if key not in classes:
+            classes[key] = (cls, undecided, [])
+        classes[key][2].append((row.name, user))
     result.wave_rows = len(rows)
-    verdicts: dict[Any, Verdict] = {}
     for check in checks:
         req = check.requirement
-        for key, names in by_key.items():
-            cls, undecided, user = placed[key]
+        label = check.label()
+        counts = result.counts.setdefault(label, {})
+        for cls, undecided, members in classes.values():
             if req.roles is not None and not (set(req.roles) & (cls.roles | cls.eligible)):
                 continue
-            result.count(check, "waveSubjects", len(names))
-            memo_key = (req, cls, undecided)
-            if memo_key not in verdicts:
-                verdicts[memo_key] = judge_future(tenant, req, cls, undecided)
-            v = verdicts[memo_key]
+            counts["waveSubjects"] = counts.get("waveSubjects", 0) + len(members)
+            v = judge_future(tenant, req, cls, undecided)
             if v.status == "covered":
                 continue
-            why = v.why
-            if v.status == "uncovered":
-                extra = _placement_words(tenant, groups, req, cls, user)
-                why = f"{extra}; {why}" if extra else why
-            result.count(check, "waveUncovered" if v.status == "uncovered" else "waveErrors", len(names))
-            result.findings += [Finding(check, n, "wave", v.status, v.where, why) for n in names]
+            bucket = "waveUncovered" if v.status == "uncovered" else "waveErrors"
+            counts[bucket] = counts.get(bucket, 0) + len(members)
+            if v.status != "uncovered":
+                result.findings.append(Finding(check, [n for n, _ in members], "wave", v.status, v.where, v.why))
+                continue
+            helping = _helping(tenant, req, cls)
+            by_why: dict[str, list[str]] = {}
+            for name, user in members:
+                extra = _placement_words(groups, helping, user)
+                by_why.setdefault(f"{extra}; {v.why}" if extra else v.why, []).append(name)
+            result.findings += [Finding(check, names, "wave", "uncovered", v.where, why) for why, names in by_why.items()]
 
 
 def hypothetical_classes(
@@ -216,7 +226,7 @@ def judge_hypothetical(
         for cls, undecided, user in hypothetical_classes(groups, check.requirement, attributes):
             v = judge_future(tenant, check.requirement, cls, undecided)
             if v.status == "uncovered":
-                extra = _placement_words(tenant, groups, check.requirement, cls, user)
+                extra = _placement_words(groups, _helping(tenant, check.requirement, cls), user)
                 v = replace(v, why=f"{extra}; {v.why}" if extra else v.why)
             out[(check.label(), cls.members[0])] = v
     return out
@@ -290,11 +300,11 @@ def judge_change(
                 continue
             status = "loses" if v.status == "uncovered" else "error"
             result.count(check, "loses" if status == "loses" else "errors")
-            result.findings.append(Finding(check, names.get(uid, uid), "user", status, v.where, v.why))
+            result.findings.append(Finding(check, [names.get(uid, uid)], "user", status, v.where, v.why))
         for uid, v in old.items():
             if uid not in new and v.status == "uncovered":
                 result.count(check, "gains")
-                result.findings.append(Finding(check, names.get(uid, uid), "user", "gains", v.where, v.why))
+                result.findings.append(Finding(check, [names.get(uid, uid)], "user", "gains", v.where, v.why))
         was = _overall(old)
         now = _overall(new)
         if was != now:
@@ -323,17 +333,17 @@ def future_change(
         if after is None:
             if v.status != "covered":
                 result.count(check, "futureUncovered" if v.status == "uncovered" else "futureErrors")
-                result.findings.append(Finding(check, subject, "future", v.status, v.where, v.why))
+                result.findings.append(Finding(check, [subject], "future", v.status, v.where, v.why))
             continue
         if v.status == "uncovered" and old.status != "uncovered":
             result.count(check, "loses")
-            result.findings.append(Finding(check, subject, "future", "loses", v.where, v.why))
+            result.findings.append(Finding(check, [subject], "future", "loses", v.where, v.why))
         elif v.status == "error" and old.status == "covered":
             result.count(check, "errors")
-            result.findings.append(Finding(check, subject, "future", "error", v.where, v.why))
+            result.findings.append(Finding(check, [subject], "future", "error", v.where, v.why))
         elif v.status == "covered" and old.status == "uncovered":
             result.count(check, "gains")
-            result.findings.append(Finding(check, subject, "future", "gains", old.where, old.why))
+            result.findings.append(Finding(check, [subject], "future", "gains", old.where, old.why))
 
 
 def gate(result: Result, fail_on: str, severities: Sequence[str]) -> int:

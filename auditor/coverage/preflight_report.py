@@ -52,7 +52,8 @@ def document(result: Result, context: Mapping[str, Any], exit_code: int) -> dict
             {
                 "policy": f.check.policy,
                 "requirement": f.check.label(),
-                "subject": f.subject,
+                "subjects": f.subjects,
+                "count": len(f.subjects),
                 "kind": f.kind,
                 "status": f.status,
                 "where": f.where,
@@ -67,7 +68,7 @@ def _grouped(findings: Sequence[Mapping[str, Any]]) -> list[tuple[tuple[str, str
     groups: dict[tuple[str, str, str, str, str], list[str]] = {}
     for f in findings:
         key = (f["requirement"], f["status"], f["kind"], f["where"], f["why"])
-        groups.setdefault(key, []).append(f["subject"])
+        groups.setdefault(key, []).extend(f["subjects"])
     order = ("loses", "uncovered", "error", "gains")
     return sorted(groups.items(), key=lambda kv: (order.index(kv[0][1]), -len(kv[1]), kv[0]))
 
@@ -88,7 +89,7 @@ def _headline(doc: Mapping[str, Any]) -> list[str]:
     totals: dict[str, int] = {}
     for f in doc["findings"]:
         key = f"{STATUS_WORDS[f['status']]}"
-        totals[key] = totals.get(key, 0) + 1
+        totals[key] = totals.get(key, 0) + f["count"]
     lines.append(
         f"  {len(doc['requirements'])} conditional access requirements judged; "
         + (", ".join(f"{n} finding(s) {k}" for k, n in totals.items()) or "every subject covered")
@@ -170,4 +171,5 @@ def markdown(doc: Mapping[str, Any]) -> str:
 
 
 def finding_count(findings: Sequence[Finding]) -> int:
-    return len(findings)
+    """How many subjects the findings name."""
+    return sum(len(f.subjects) for f in findings)
