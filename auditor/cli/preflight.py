@@ -34,25 +34,26 @@ DEMO_CHANGE = "demo-change.json"
 ASSIGNMENT_COLUMNS = ("roles", "groups")
 
 
-def requirement_checks(inputs: api.AuditInputs) -> list[pf.Check]:
+def requirement_checks(inputs: api.AuditInputs) -> tuple[list[pf.Check], list[dict[str, str]]]:
     """The conditional access requirements of the selected policies: each policy that calls
     ``caCoverage`` is evaluated with the call recorded instead of judged, its params bound as
-    the audit binds them. A policy that cannot be evaluated (required data missing) is an
-    input problem of the pre-flight."""
+    the audit binds them. A policy that cannot be evaluated (its required data is missing) is
+    listed with the reason: the pre-flight is then undecidable for it (exit 3), never a pass."""
     from auditor.engine import context_from_snapshot, evaluate_policy
 
     ctx = context_from_snapshot(inputs.snapshot)
     checks: list[pf.Check] = []
+    skipped: list[dict[str, str]] = []
     for policy in inputs.selected:
         if not policy.path or "caCoverage" not in Path(policy.path).read_text(encoding="utf-8"):
             continue
         with coverage.recording() as found:
             result = evaluate_policy(policy, ctx, inputs.params)
-        if not found and result.status == "error":
-            raise InputError(f"{policy.id} cannot be evaluated: {result.message}", source=str(policy.path))
         severity = str(getattr(policy.severity, "value", policy.severity))
+        if not found and result.status == "error":
+            skipped.append({"policy": policy.id, "severity": severity, "why": result.message})
         checks += [pf.Check(policy.id, policy.title, severity, req) for req in dict.fromkeys(found)]
-    return checks
+    return checks, skipped
 
 
 def read_wave(text: str, source: str, groups: Groups, roles: Mapping[str, str]) -> list[pf.WaveUser]:
@@ -163,16 +164,10 @@ def run_preflight(args: argparse.Namespace, snapshot: Snapshot) -> int:
         if not status.ok:
             raise InputError(f"{name} is not in the snapshot ({status.describe()})", source=snapshot.source)
     inputs = api.prepare(snapshot, baseline=args.baseline, params=parse_params(args.param), fail_on=args.fail_on)
-    checks = requirement_checks(inputs)
-    if not checks:
-        raise InputError("the selected policies state no conditional access requirement (caCoverage)", source="--baseline")
-    attributes = inputs.params.get("futureUserAttributes") or {}
-    if not isinstance(attributes, dict):
-        raise InputError("futureUserAttributes must be a map of user properties", source="--param")
     data = snapshot.data
     tenant = coverage.tenant_for(data, snapshot.source_status)
     groups = read_groups(data)
-    result = pf.Result(checks)
+    result = pf.Result([])
     context: dict[str, Any] = {
         "snapshot": snapshot.source,
         "tenant": snapshot.tenant.get("id") if isinstance(snapshot.tenant, dict) else None,
@@ -193,17 +188,7 @@ def run_preflight(args: argparse.Namespace, snapshot: Snapshot) -> int:
                 text, source = _read(path), path
             changes += read_change(text, source)
             change_files.append(source)
-    after = tenant
-    if changes or args.remove:
-        try:
-            changed = pf.changed_policies(data, changes, args.remove or [])
-        except LookupError as err:
-            raise InputError(str(err.args[0]), source="--remove") from None
-        located = bool(snapshot.source_status("namedLocations").ok) and "namedLocations" in data
-        after = pf.after_tenant(tenant, build_tenant(tenant.directory, changed, located))
-        context["change"] = {"files": change_files, "removed": list(args.remove or [])}
-    future_before = pf.future_tenant(tenant)
-    future_after = pf.future_tenant(after) if after is not tenant else future_before
+    rows = None
     if args.wave is not None:
         if args.wave == "":
             if not args.demo:
@@ -213,6 +198,26 @@ def run_preflight(args: argparse.Namespace, snapshot: Snapshot) -> int:
             text, source = _read(args.wave), args.wave
         rows = read_wave(text, source, groups, role_ids(data))
         context["wave"] = {"file": source, "rows": len(rows)}
+    after = tenant
+    if changes or args.remove:
+        try:
+            changed = pf.changed_policies(data, changes, args.remove or [])
+        except LookupError as err:
+            raise InputError(str(err.args[0]), source="--remove") from None
+        located = bool(snapshot.source_status("namedLocations").ok) and "namedLocations" in data
+        after = pf.after_tenant(tenant, build_tenant(tenant.directory, changed, located))
+        context["change"] = {"files": change_files, "removed": list(args.remove or [])}
+    checks, skipped = requirement_checks(inputs)
+    if not checks:
+        raise InputError("the selected policies state no conditional access requirement (caCoverage)", source="--baseline")
+    result.checks = checks
+    context["skipped"] = skipped
+    attributes = inputs.params.get("futureUserAttributes") or {}
+    if not isinstance(attributes, dict):
+        raise InputError("futureUserAttributes must be a map of user properties", source="--param")
+    future_before = pf.future_tenant(tenant)
+    future_after = pf.future_tenant(after) if after is not tenant else future_before
+    if rows is not None:
         pf.judge_wave(future_after, groups, checks, rows, result)
     if after is not tenant:
         pf.judge_change(tenant, after, checks, _Names(tenant.directory), result)
@@ -224,7 +229,10 @@ def run_preflight(args: argparse.Namespace, snapshot: Snapshot) -> int:
         )
     elif args.wave is None:
         pf.future_change(pf.judge_hypothetical(future_before, groups, checks, attributes), None, checks, result)
-    code = pf.gate(result, inputs.fail_on, [s.value for s in SEVERITIES])
+    severities = [s.value for s in SEVERITIES]
+    code = pf.gate(result, inputs.fail_on, severities)
+    if code == 0 and any(severities.index(s["severity"]) <= severities.index(inputs.fail_on) for s in skipped):
+        code = 3
     doc = report.document(result, context, code)
     out = {"text": report.text, "markdown": report.markdown}.get(fmt)
     sys.stdout.write(out(doc) if out else strictjson_dumps(doc))

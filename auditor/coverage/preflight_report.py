@@ -44,6 +44,7 @@ def document(result: Result, context: Mapping[str, Any], exit_code: int) -> dict
         "version": 1,
         **{k: context.get(k) for k in ("snapshot", "tenant", "collectedAt", "baseline", "failOn")},
         "wave": context.get("wave"),
+        "skipped": list(context.get("skipped") or []),
         "change": context.get("change"),
         "exitCode": exit_code,
         "outcome": {0: "covered", 1: "gaps", 3: "undecidable"}.get(exit_code, "error"),
@@ -122,6 +123,8 @@ def _count_words(counts: Mapping[str, int]) -> str:
 
 def text(doc: Mapping[str, Any]) -> str:
     lines = _headline(doc)
+    for s in doc["skipped"]:
+        lines.append(f"  {s['policy']} could not be judged: {s['why']}")
     lines.append("")
     lines.append("By requirement:")
     for r in doc["requirements"]:
