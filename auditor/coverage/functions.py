@@ -27,6 +27,7 @@ from typing import Any
 from auditor.coverage import capolicy as cap
 from auditor.coverage.directory import Directory, build_directory
 from auditor.coverage.model import KINDS, Requirement, Tenant, build_tenant, role_label
+from auditor.coverage.preflight import merge_future
 from auditor.coverage.report import Coverage, evaluate
 
 #: Entra ID P2's service plan (servicePlanName AAD_PREMIUM_P2): risk detection needs it.
@@ -136,6 +137,7 @@ SPEC_KEYS = (
     "maxHours",
     "breakGlassAccounts",
     "breakGlassGroups",
+    "futureUsers",
 )
 
 
@@ -214,7 +216,13 @@ def ca_coverage(spec: Any) -> dict[str, Any]:
                 "so a risk-based policy never applies. " + (out["summary"] if not result.covered else "")
             ).strip()
             return out
-    if not result.covered and result.uncovered == 0:
+    if isinstance(spec.get("futureUsers"), dict):
+        future_errors = merge_future(out, tenant, binding.data, req, spec["futureUsers"])
+        if future_errors and out["uncovered"] == 0:
+            raise CoverageError(" ".join(future_errors))
+    elif "futureUsers" in spec:
+        raise CoverageError("'futureUsers' must be a map of user properties (the futureUserAttributes param)")
+    if not result.covered and out["uncovered"] == result.uncovered == 0:
         raise CoverageError(result.summary())
     return out
 

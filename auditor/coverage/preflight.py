@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from auditor.coverage.classes import classify
-from auditor.coverage.future import Groups, Placement, future_class, future_tenant
+from auditor.coverage.future import Groups, Placement, future_class, future_tenant, read_groups
 from auditor.coverage.model import Requirement, Tenant, UserClass, role_label
 from auditor.coverage.paths import MAX_VARIABLES, judge_class
 
@@ -392,3 +392,37 @@ def _rank(severity: str, severities: Sequence[str]) -> int:
     return severities.index(severity) if severity in severities else len(severities)
 
 
+
+
+def merge_future(out: dict[str, Any], tenant: Tenant, data: Mapping[str, Any], req: Requirement, attributes: Mapping[str, Any]) -> list[str]:
+    """Add the hypothetical future users to a ``caCoverage`` result (the audit's view of item
+    "users who do not exist yet"): each one not covered is a subject not covered, named, with a
+    sentence saying it is about the future. Returns the sentences of those that cannot be
+    decided (the caller makes the result an error when nobody is known to fail)."""
+    if "future groups" not in tenant.cache:
+        tenant.cache["future groups"] = read_groups(data)
+        tenant.cache["future tenant"] = future_tenant(tenant)
+    groups: Groups = tenant.cache["future groups"]
+    check = Check("", "", "", req)
+    verdicts = judge_hypothetical(tenant.cache["future tenant"], groups, [check], attributes)
+    errors = []
+    for (_, subject), v in verdicts.items():
+        out["subjects"] += 1
+        if v.status == "covered":
+            continue
+        who = subject.strip("()")
+        if who.startswith("a new active "):
+            sentence = f"A user made {who[len('a new active '):]} tomorrow would not be {req.wording()}"
+        else:
+            sentence = f"{who[0].upper()}{who[1:]} created tomorrow would not be {req.wording()}"
+        sentence += f" on {v.where}: {v.why}." if v.where else f": {v.why}."
+        if v.status != "uncovered":
+            errors.append(sentence.replace("would not be", "cannot be known to be", 1))
+            continue
+        out["covered"] = False
+        out["uncovered"] += 1
+        if len(out["uncoveredUsers"]) < 50:
+            out["uncoveredUsers"].append(subject)
+        out["gaps"].append({"where": v.where, "why": v.why, "undetermined": False, "users": 1, "sample": [subject], "future": True})
+        out["summary"] = (out["summary"] + " " + sentence).strip() if not out["summary"].startswith("All ") else sentence
+    return errors

@@ -329,3 +329,27 @@ def test_demo_wave_and_change(capsys: pytest.CaptureFixture[str]) -> None:
 def test_user_form_still_works_with_demo(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["whatif", "--demo", "--user", "anna.schmidt@contosopharma.com"]) == 0
     assert "To sign in:" in capsys.readouterr().out
+
+
+# -- the audit judges future users too (caCoverage's futureUsers) -----------------------------------
+def test_audit_fails_on_a_role_nobody_holds_and_no_policy_targets(judge: Any) -> None:
+    data = tenant_data()
+    today = judge(data, {"require": "phishingResistantMfa", "roles": [GA, PRA]})
+    assert today["covered"] is True  # vacuous: nobody holds Privileged Role Administrator today
+    out = judge(data, {"require": "phishingResistantMfa", "roles": [GA, PRA], "futureUsers": {}})
+    assert out["covered"] is False
+    assert out["uncoveredUsers"] == ["(a new active Privileged Role Administrator)"]
+    assert out["summary"].startswith(
+        "A user made Privileged Role Administrator tomorrow would not be required to use phishing-resistant MFA"
+    )
+    assert "no enabled policy that meets the requirement targets the role" in out["summary"]
+
+
+def test_audit_new_member_covered_only_when_the_persona_rule_takes_them(judge: Any) -> None:
+    data = tenant_data()
+    out = judge(data, {"require": "mfa", "futureUsers": {}})
+    assert out["covered"] is False and "(a new member user)" in out["uncoveredUsers"]
+    assert "rule of 'Internals' requires employeeType -eq 'Employee', row has nothing" in out["summary"]
+    assert judge(data, {"require": "mfa", "futureUsers": {"employeeType": "Employee"}})["covered"] is True
+    with pytest.raises(cov.CoverageError):
+        judge(data, {"require": "mfa", "futureUsers": ["x"]})
