@@ -291,6 +291,25 @@ def after_tenant(before: Tenant, after: Tenant) -> Tenant:
     return after
 
 
+def _share_classes(before: Tenant, after: Tenant) -> None:
+    """When the change references the same groups, roles and named users as before, users fall
+    into the same classes: reuse them (classes are cut along exactly those)."""
+    for key, value in before.cache.items():
+        if isinstance(key, tuple) and key[0] in ("classes", "group masks") and key not in after.cache:
+            after.cache[key] = value
+
+
+def _referenced(tenant: Tenant) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    groups: set[str] = set()
+    roles: set[str] = set()
+    named: set[str] = set()
+    for p in tenant.policies:
+        groups |= p.users.groups()
+        roles |= p.users.roles()
+        named |= p.users.named_users()
+    return frozenset(groups), frozenset(roles), frozenset(named)
+
+
 def judge_change(
     before: Tenant,
     after: Tenant,
@@ -304,11 +323,14 @@ def judge_change(
     users names the few who lose coverage without a per-user loop); a check whose candidate
     policies the change leaves as they were is not judged twice."""
     result.changed = True
+    same_classes = _referenced(before) == _referenced(after)
     for check in checks:
         req = check.requirement
         label = check.label()
         counts = result.counts.setdefault(label, {})
         n_before, old = user_verdicts(before, req)
+        if same_classes:
+            _share_classes(before, after)
         if [p for p in before.policies if req.satisfied_by(p)] == [p for p in after.policies if req.satisfied_by(p)]:
             n_after, new = n_before, old
         else:
