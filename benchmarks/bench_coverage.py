@@ -320,7 +320,9 @@ def preflight_child(path: str) -> None:
     with cov._no_gc():
         tenant = cov.tenant_for(data, status)
         groups = read_groups(data)
-        after = pf.after_tenant(tenant, build_tenant(tenant.directory, pf.changed_policies(data, [changed], []), True))
+        after = pf.after_tenant(
+            tenant, build_tenant(tenant.directory, pf.changed_policies(data, [changed], []), True)
+        )
         result = pf.Result(checks)
         pf.judge_change(tenant, after, checks, {}, result)
         pf.future_change(

@@ -62,7 +62,9 @@ def read_wave(text: str, source: str, groups: Groups, roles: Mapping[str, str]) 
     try:
         header = next(reader)
     except StopIteration:
-        raise InputError("the wave file is empty (expected a header row of user properties)", source=source) from None
+        raise InputError(
+            "the wave file is empty (expected a header row of user properties)", source=source
+        ) from None
     except csv.Error as err:
         raise InputError(f"line 1: {err}", source=source) from None
     header = [h.strip() for h in header]
@@ -79,7 +81,9 @@ def read_wave(text: str, source: str, groups: Groups, roles: Mapping[str, str]) 
             if not fields or all(not f.strip() for f in fields):
                 continue
             if len(fields) != len(header):
-                raise InputError(f"line {line}: {len(fields)} fields, the header has {len(header)}", source=source)
+                raise InputError(
+                    f"line {line}: {len(fields)} fields, the header has {len(header)}", source=source
+                )
             props: dict[str, Any] = {}
             assigned: dict[str, tuple[str, ...]] = {"roles": (), "groups": ()}
             for name, low, value in zip(header, lowered, fields, strict=True):
@@ -118,9 +122,14 @@ def read_change(text: str, source: str) -> list[dict[str, Any]]:
     for i, item in enumerate(items):
         where = f"policy {i + 1}" if len(items) > 1 else "the policy"
         if not isinstance(item, dict) or not isinstance(item.get("conditions"), dict):
-            raise InputError(f"{where} is not a conditional access policy (no 'conditions' object)", source=source)
+            raise InputError(
+                f"{where} is not a conditional access policy (no 'conditions' object)", source=source
+            )
         if item.get("state") not in ("enabled", "disabled", "enabledForReportingButNotEnforced"):
-            raise InputError(f"{where}: 'state' must be enabled, disabled or enabledForReportingButNotEnforced", source=source)
+            raise InputError(
+                f"{where}: 'state' must be enabled, disabled or enabledForReportingButNotEnforced",
+                source=source,
+            )
         try:
             cap.read_policy(item, {})
         except (TypeError, ValueError, KeyError, AttributeError) as err:
@@ -151,7 +160,7 @@ class _Names(dict[str, str]):
         user = self.directory.user_by_id.get(uid) or {}
         return str(user.get("userPrincipalName") or uid)
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         return self[key]
 
 
@@ -163,7 +172,9 @@ def run_preflight(args: argparse.Namespace, snapshot: Snapshot) -> int:
         status = snapshot.source_status(name)
         if not status.ok:
             raise InputError(f"{name} is not in the snapshot ({status.describe()})", source=snapshot.source)
-    inputs = api.prepare(snapshot, baseline=args.baseline, params=parse_params(args.param), fail_on=args.fail_on)
+    inputs = api.prepare(
+        snapshot, baseline=args.baseline, params=parse_params(args.param), fail_on=args.fail_on
+    )
     data = snapshot.data
     tenant = coverage.tenant_for(data, snapshot.source_status)
     groups = read_groups(data)
@@ -209,7 +220,9 @@ def run_preflight(args: argparse.Namespace, snapshot: Snapshot) -> int:
         context["change"] = {"files": change_files, "removed": list(args.remove or [])}
     checks, skipped = requirement_checks(inputs)
     if not checks:
-        raise InputError("the selected policies state no conditional access requirement (caCoverage)", source="--baseline")
+        raise InputError(
+            "the selected policies state no conditional access requirement (caCoverage)", source="--baseline"
+        )
     result.checks = checks
     context["skipped"] = skipped
     attributes = inputs.params.get("futureUserAttributes") or {}
@@ -228,10 +241,14 @@ def run_preflight(args: argparse.Namespace, snapshot: Snapshot) -> int:
             result,
         )
     elif args.wave is None:
-        pf.future_change(pf.judge_hypothetical(future_before, groups, checks, attributes), None, checks, result)
+        pf.future_change(
+            pf.judge_hypothetical(future_before, groups, checks, attributes), None, checks, result
+        )
     severities = [s.value for s in SEVERITIES]
     code = pf.gate(result, inputs.fail_on, severities)
-    if code == 0 and any(severities.index(s["severity"]) <= severities.index(inputs.fail_on) for s in skipped):
+    if code == 0 and any(
+        severities.index(s["severity"]) <= severities.index(inputs.fail_on) for s in skipped
+    ):
         code = 3
     doc = report.document(result, context, code)
     out = {"text": report.text, "markdown": report.markdown}.get(fmt)
@@ -252,9 +269,14 @@ def preflight_requested(args: argparse.Namespace) -> bool:
 
 def check_args(args: argparse.Namespace, argv_user: str | None) -> None:
     if argv_user and preflight_requested(args):
-        raise InputError("--user asks about one user; --wave/--change/--remove run the pre-flight: give one", source="whatif")
+        raise InputError(
+            "--user asks about one user; --wave/--change/--remove run the pre-flight: give one",
+            source="whatif",
+        )
     if not argv_user and not preflight_requested(args):
-        raise InputError("give --user UPN, or --wave FILE.csv / --change PATH... / --remove ID...", source="whatif")
+        raise InputError(
+            "give --user UPN, or --wave FILE.csv / --change PATH... / --remove ID...", source="whatif"
+        )
 
 
 __all__: Sequence[str] = ["check_args", "preflight_requested", "run_preflight"]

@@ -67,9 +67,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "with --demo and no file: the embedded example change",
     )
     pre.add_argument("--remove", nargs="+", metavar="ID", help="ids of conditional access policies removed")
-    pre.add_argument("--baseline", help="baseline whose conditional access requirements are judged (default: every policy)")
-    pre.add_argument("--param", action="append", metavar="NAME=VALUE", help="override a policy param (repeatable)")
-    pre.add_argument("--fail-on", choices=[s.value for s in SEVERITIES], help="lowest severity that fails (exit 1)")
+    pre.add_argument(
+        "--baseline", help="baseline whose conditional access requirements are judged (default: every policy)"
+    )
+    pre.add_argument(
+        "--param", action="append", metavar="NAME=VALUE", help="override a policy param (repeatable)"
+    )
+    pre.add_argument(
+        "--fail-on", choices=[s.value for s in SEVERITIES], help="lowest severity that fails (exit 1)"
+    )
     pre.add_argument("--format", default="text", choices=FORMATS, help="report format (default: text)")
     p.set_defaults(func=run)
 

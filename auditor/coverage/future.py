@@ -86,12 +86,12 @@ class Groups:
                 inside.add(g.id)
             elif isinstance(verdict, str):
                 undecided[g.id] = verdict
-        for g in list(inside):
-            inside |= self.parents.get(g, set())
-        for g in list(undecided):
-            for parent in self.parents.get(g, ()):
+        for gid in list(inside):
+            inside |= self.parents.get(gid, set())
+        for gid in list(undecided):
+            for parent in self.parents.get(gid, set()):
                 if parent not in inside:
-                    undecided.setdefault(parent, f"nested group {self.label(g)}: {undecided[g]}")
+                    undecided.setdefault(parent, f"nested group {self.label(gid)}: {undecided[gid]}")
         return Placement(frozenset(inside), {g: w for g, w in undecided.items() if g not in inside})
 
     def rule_key(self, group: DynamicGroup, user: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -156,7 +156,11 @@ def read_groups(data: Mapping[str, Any]) -> Groups:
     for parent, members in (data.get("groupMembers") or {}).items():
         if isinstance(members, list):
             for m in members:
-                if isinstance(m, dict) and m.get("@odata.type") == GROUP_TYPE and isinstance(m.get("id"), str):
+                if (
+                    isinstance(m, dict)
+                    and m.get("@odata.type") == GROUP_TYPE
+                    and isinstance(m.get("id"), str)
+                ):
                     parents.setdefault(m["id"], set()).add(parent)
     group_roles: dict[str, tuple[set[str], set[str]]] = {}
     for name, active in (("roleAssignments", True), ("roleEligibilitySchedules", False)):
@@ -206,7 +210,10 @@ def future_class(
         a, e = groups.group_roles.get(g, (frozenset(), frozenset()))
         active |= a
         eligible |= e
-    probe = {"userType": user.get("userType") or "Member", **{k: v for k, v in user.items() if k != "userType"}}
+    probe = {
+        "userType": user.get("userType") or "Member",
+        **{k: v for k, v in user.items() if k != "userType"},
+    }
     probe.setdefault("@odata.type", USER_TYPE)
     cls = UserClass(
         guest_type(probe),

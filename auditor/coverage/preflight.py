@@ -43,7 +43,11 @@ class Check:
 
     def label(self) -> str:
         req = self.requirement
-        who = "every user" if req.roles is None else "holders of " + ", ".join(role_label(r) for r in req.roles[:3])
+        who = (
+            "every user"
+            if req.roles is None
+            else "holders of " + ", ".join(role_label(r) for r in req.roles[:3])
+        )
         if req.roles is not None and len(req.roles) > 3:
             who += f" and {len(req.roles) - 3} more roles"
         return f"{self.policy}: {who} {req.wording()}"
@@ -95,7 +99,9 @@ class Result:
 
 
 # -- future users -------------------------------------------------------------------------------
-def judge_future(tenant: Tenant, req: Requirement, cls: UserClass, undecided: tuple[tuple[str, str], ...]) -> Verdict:
+def judge_future(
+    tenant: Tenant, req: Requirement, cls: UserClass, undecided: tuple[tuple[str, str], ...]
+) -> Verdict:
     """The verdict of one future class; undecided memberships that matter are tried both ways."""
     key = ("future verdict", req, cls, undecided)
     if key not in tenant.cache:
@@ -104,7 +110,9 @@ def judge_future(tenant: Tenant, req: Requirement, cls: UserClass, undecided: tu
     return verdict
 
 
-def _judge_future(tenant: Tenant, req: Requirement, cls: UserClass, undecided: tuple[tuple[str, str], ...]) -> Verdict:
+def _judge_future(
+    tenant: Tenant, req: Requirement, cls: UserClass, undecided: tuple[tuple[str, str], ...]
+) -> Verdict:
     candidates = [p for p in tenant.policies if req.satisfied_by(p)]
     relevant = {g for p in candidates for g in p.users.groups()} | set(req.break_glass_groups)
     unknown = [(g, why) for g, why in undecided if g in relevant]
@@ -141,7 +149,9 @@ def _helping(tenant: Tenant, req: Requirement, cls: UserClass) -> list[str]:
         wanted = sorted(
             {g for p in tenant.policies if req.satisfied_by(p) for g in p.users.include_groups} - cls.groups
         )
-        tenant.cache[key] = [g for g in wanted if not judge_class(tenant, req, replace(cls, groups=cls.groups | {g}))]
+        tenant.cache[key] = [
+            g for g in wanted if not judge_class(tenant, req, replace(cls, groups=cls.groups | {g}))
+        ]
     helping: list[str] = tenant.cache[key]
     return helping
 
@@ -160,7 +170,9 @@ def judge_wave(
     """Judge every wave row on every check. Rows are placed one by one (rule results memoised
     on the values each rule reads) and then judged once per class; the words for why a row
     matches no persona group are memoised on the same values."""
-    classes: dict[tuple[Any, ...], tuple[UserClass, tuple[tuple[str, str], ...], list[tuple[str, dict[str, Any]]]]] = {}
+    classes: dict[
+        tuple[Any, ...], tuple[UserClass, tuple[tuple[str, str], ...], list[tuple[str, dict[str, Any]]]]
+    ] = {}
     for row in rows:
         if str(row.properties.get("accountEnabled", "true")).lower() == "false":
             continue
@@ -187,14 +199,18 @@ def judge_wave(
             bucket = "waveUncovered" if v.status == "uncovered" else "waveErrors"
             counts[bucket] = counts.get(bucket, 0) + len(members)
             if v.status != "uncovered":
-                result.findings.append(Finding(check, [n for n, _ in members], "wave", v.status, v.where, v.why))
+                result.findings.append(
+                    Finding(check, [n for n, _ in members], "wave", v.status, v.where, v.why)
+                )
                 continue
             helping = _helping(tenant, req, cls)
             by_why: dict[str, list[str]] = {}
             for name, user in members:
                 extra = _placement_words(groups, helping, user)
                 by_why.setdefault(f"{extra}; {v.why}" if extra else v.why, []).append(name)
-            result.findings += [Finding(check, names, "wave", "uncovered", v.where, why) for why, names in by_why.items()]
+            result.findings += [
+                Finding(check, names, "wave", "uncovered", v.where, why) for why, names in by_why.items()
+            ]
 
 
 def hypothetical_classes(
@@ -204,6 +220,7 @@ def hypothetical_classes(
     every user), or a new active holder of each role (requirements on role holders), with the
     ``futureUserAttributes`` properties, placed in groups by dynamic rules only."""
     out = []
+    kinds: list[tuple[str, dict[str, Any], tuple[str, ...]]]
     if req.roles is None:
         kinds = [(label, props, ()) for label, props in HYPOTHETICAL]
     else:
@@ -230,9 +247,14 @@ def judge_hypothetical(
             if v.status == "uncovered":
                 extra = _placement_words(groups, _helping(tenant, req, cls), user)
                 if req.roles is not None and not any(
-                    r in p.users.include_roles for p in tenant.policies if req.satisfied_by(p) for r in cls.roles
+                    r in p.users.include_roles
+                    for p in tenant.policies
+                    if req.satisfied_by(p)
+                    for r in cls.roles
                 ):
-                    extra = "no enabled policy that meets the requirement targets the role" + (f"; {extra}" if extra else "")
+                    extra = "no enabled policy that meets the requirement targets the role" + (
+                        f"; {extra}" if extra else ""
+                    )
                 v = replace(v, why=f"{extra}; {v.why}" if extra else v.why)
             out[(check.label(), cls.members[0])] = v
     return out
@@ -249,7 +271,11 @@ def user_verdicts(tenant: Tenant, req: Requirement) -> tuple[int, list[tuple[Use
         if not gaps:
             continue
         sure = [g for g in gaps if not g.undetermined]
-        v = Verdict("uncovered", sure[0].where, sure[0].why) if sure else Verdict("error", gaps[0].where, gaps[0].why)
+        v = (
+            Verdict("uncovered", sure[0].where, sure[0].why)
+            if sure
+            else Verdict("error", gaps[0].where, gaps[0].why)
+        )
         out.append((cls, v))
     return subjects, out
 
@@ -331,7 +357,9 @@ def judge_change(
         n_before, old = user_verdicts(before, req)
         if same_classes:
             _share_classes(before, after)
-        if [p for p in before.policies if req.satisfied_by(p)] == [p for p in after.policies if req.satisfied_by(p)]:
+        if [p for p in before.policies if req.satisfied_by(p)] == [
+            p for p in after.policies if req.satisfied_by(p)
+        ]:
             n_after, new = n_before, old
         else:
             n_after, new = user_verdicts(after, req)
@@ -348,7 +376,9 @@ def judge_change(
                 if not fresh:
                     continue
                 status = "loses" if v.status == "uncovered" else "error"
-                counts[status if status == "loses" else "errors"] = counts.get(status if status == "loses" else "errors", 0) + len(fresh)
+                counts[status if status == "loses" else "errors"] = counts.get(
+                    status if status == "loses" else "errors", 0
+                ) + len(fresh)
                 ordered = [names.get(m, m) for m in cls.members if m in fresh]
                 result.findings.append(Finding(check, ordered, "user", status, v.where, v.why))
             for cls, v in old:
@@ -414,9 +444,13 @@ def _rank(severity: str, severities: Sequence[str]) -> int:
     return severities.index(severity) if severity in severities else len(severities)
 
 
-
-
-def merge_future(out: dict[str, Any], tenant: Tenant, data: Mapping[str, Any], req: Requirement, attributes: Mapping[str, Any]) -> list[str]:
+def merge_future(
+    out: dict[str, Any],
+    tenant: Tenant,
+    data: Mapping[str, Any],
+    req: Requirement,
+    attributes: Mapping[str, Any],
+) -> list[str]:
     """Add the hypothetical future users to a ``caCoverage`` result (the audit's view of item
     "users who do not exist yet"): each one not covered is a subject not covered, named, with a
     sentence saying it is about the future. Returns the sentences of those that cannot be
@@ -434,7 +468,7 @@ def merge_future(out: dict[str, Any], tenant: Tenant, data: Mapping[str, Any], r
             continue
         who = subject.strip("()")
         if who.startswith("a new active "):
-            sentence = f"A user made {who[len('a new active '):]} tomorrow would not be {req.wording()}"
+            sentence = f"A user made {who[len('a new active ') :]} tomorrow would not be {req.wording()}"
         else:
             sentence = f"{who[0].upper()}{who[1:]} created tomorrow would not be {req.wording()}"
         sentence += f" on {v.where}: {v.why}." if v.where else f": {v.why}."
@@ -445,6 +479,37 @@ def merge_future(out: dict[str, Any], tenant: Tenant, data: Mapping[str, Any], r
         out["uncovered"] += 1
         if len(out["uncoveredUsers"]) < 50:
             out["uncoveredUsers"].append(subject)
-        out["gaps"].append({"where": v.where, "why": v.why, "undetermined": False, "users": 1, "sample": [subject], "future": True})
-        out["summary"] = (out["summary"] + " " + sentence).strip() if not out["summary"].startswith("All ") else sentence
+        out["gaps"].append(
+            {
+                "where": v.where,
+                "why": v.why,
+                "undetermined": False,
+                "users": 1,
+                "sample": [subject],
+                "future": True,
+            }
+        )
+        out["summary"] = (
+            (out["summary"] + " " + sentence).strip() if not out["summary"].startswith("All ") else sentence
+        )
     return errors
+
+
+__all__ = [
+    "Check",
+    "Finding",
+    "Result",
+    "Verdict",
+    "WaveUser",
+    "after_tenant",
+    "changed_policies",
+    "future_change",
+    "future_tenant",
+    "gate",
+    "judge_change",
+    "judge_future",
+    "judge_hypothetical",
+    "judge_wave",
+    "merge_future",
+    "user_verdicts",
+]

@@ -31,7 +31,11 @@ ALICE: dict[str, Any] = {
     "onPremisesExtensionAttributes": {"extensionAttribute15": "Marketing"},
     "extension_c272a57b722d4eb29bfe327874ae79cb_OfficeNumber": "123",
     "assignedPlans": [
-        {"servicePlanId": "efb87545-963c-4e0d-99df-69c6916d9eb0", "capabilityStatus": "Enabled", "service": "exchange"}
+        {
+            "servicePlanId": "efb87545-963c-4e0d-99df-69c6916d9eb0",
+            "capabilityStatus": "Enabled",
+            "service": "exchange",
+        }
     ],
 }
 
@@ -88,7 +92,9 @@ def test_logical_operators_and_precedence() -> None:
     # -and binds tighter than -or: true because the first operand of -or is true
     assert holds('user.country -eq "CH" -or user.country -eq "US" -and user.department -eq "HR"')
     assert not holds('(user.country -eq "CH" -or user.country -eq "US") -and user.department -eq "HR"')
-    assert holds('user.country -eq "CH" -and (user.department -eq "Marketing" -or user.department -eq "Sales")')
+    assert holds(
+        'user.country -eq "CH" -and (user.department -eq "Marketing" -or user.department -eq "Sales")'
+    )
 
 
 def test_null_checks() -> None:
@@ -107,7 +113,9 @@ def test_multi_value_properties_any_all_and_underscore() -> None:
         'user.assignedPlans -any (assignedPlan.servicePlanId -eq "efb87545-963c-4e0d-99df-69c6916d9eb0"'
         ' -and assignedPlan.capabilityStatus -eq "Enabled")'
     )
-    assert not holds('user.assignedPlans -any (assignedPlan.service -eq "SCO" -and assignedPlan.capabilityStatus -eq "Enabled")')
+    assert not holds(
+        'user.assignedPlans -any (assignedPlan.service -eq "SCO" -and assignedPlan.capabilityStatus -eq "Enabled")'
+    )
     assert holds("user.assignedPlans -all (assignedPlan.servicePlanId -eq null)", {"assignedPlans": []})
     # an operator applied to a string collection directly: true when any item is
     assert holds('user.proxyAddresses -startsWith "SMTP:alice"')
@@ -122,7 +130,9 @@ def test_extension_attributes() -> None:
 
 def test_all_users_rules_and_escapes() -> None:
     assert holds("user.objectId -ne null", {"id": "(new)"})
-    assert holds('(user.objectId -ne null) -and (user.userType -eq "Member")', {"id": "x", "userType": "Member"})
+    assert holds(
+        '(user.objectId -ne null) -and (user.userType -eq "Member")', {"id": "x", "userType": "Member"}
+    )
     assert holds('user.department -eq "R`"D"', {"department": 'R"D'})
     assert holds("user.department -eq 'O''Neil'", {"department": "O'Neil"})
 
@@ -151,7 +161,13 @@ def test_what_cannot_be_decided_offline_is_named(rule: str, construct: str) -> N
 
 @pytest.mark.parametrize(
     "rule",
-    ['user.department -eq "Sales', "user.department", "-and user.x -eq 1", 'department -eq "x"', "(user.a -eq 1"],
+    [
+        'user.department -eq "Sales',
+        "user.department",
+        "-and user.x -eq 1",
+        'department -eq "x"',
+        "(user.a -eq 1",
+    ],
 )
 def test_syntax_errors(rule: str) -> None:
     with pytest.raises(RuleSyntaxError):

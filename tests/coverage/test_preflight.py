@@ -68,13 +68,21 @@ def tenant_data(rule: str = INTERNALS_RULE, state: str = "On") -> dict[str, Any]
                     },
                 },
             },
-            ca("CA100 Admins phishing-resistant", include_users=(), include_roles=(GA,), controls=(), strength=PHISH),
+            ca(
+                "CA100 Admins phishing-resistant",
+                include_users=(),
+                include_roles=(GA,),
+                controls=(),
+                strength=PHISH,
+            ),
         ],
     }
 
 
 def write_snapshot(tmp_path: Path, data: dict[str, Any]) -> Path:
-    sources = {n: {"status": "ok", "endpoint": f"GET /{n}", "retrievedAt": "2026-11-20T09:00:00Z"} for n in data}
+    sources = {
+        n: {"status": "ok", "endpoint": f"GET /{n}", "retrievedAt": "2026-11-20T09:00:00Z"} for n in data
+    }
     doc = {
         "schemaVersion": 1,
         "tenant": {"id": "t", "displayName": "T", "defaultDomain": "contoso.com"},
@@ -98,9 +106,13 @@ def write_baseline(tmp_path: Path) -> Path:
     return path
 
 
-def run(tmp_path: Path, capsys: pytest.CaptureFixture[str], *extra: str, data: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+def run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], *extra: str, data: dict[str, Any] | None = None
+) -> tuple[int, dict[str, Any]]:
     snap = write_snapshot(tmp_path, data or tenant_data())
-    code = main(["whatif", str(snap), "--baseline", str(write_baseline(tmp_path)), "--format", "json", *extra])
+    code = main(
+        ["whatif", str(snap), "--baseline", str(write_baseline(tmp_path)), "--format", "json", *extra]
+    )
     out = capsys.readouterr().out
     doc = json.loads(out) if out.strip() else {}
     return code, doc
@@ -121,7 +133,9 @@ def wave(tmp_path: Path, text: str) -> Path:
 
 
 # -- future users (model) -----------------------------------------------------------------------
-def _hypothetical(data: dict[str, Any], spec: dict[str, Any], attributes: dict[str, Any]) -> dict[tuple[str, str], pf.Verdict]:
+def _hypothetical(
+    data: dict[str, Any], spec: dict[str, Any], attributes: dict[str, Any]
+) -> dict[tuple[str, str], pf.Verdict]:
     def status(name: str) -> SourceStatus:
         return SourceStatus(name, "ok") if name in data else SourceStatus(name, "not_collected")
 
@@ -143,11 +157,19 @@ def test_a_new_member_is_covered_only_through_the_dynamic_persona_group() -> Non
     spec = {"require": "mfa"}
     none = {s: v for (_, s), v in _hypothetical(tenant_data(), spec, {}).items()}
     assert none["(a new member user)"].status == "uncovered"  # no employeeType: the rule does not match
-    assert "rule of 'Internals' requires employeeType -eq 'Employee', row has nothing" in none["(a new member user)"].why
+    assert (
+        "rule of 'Internals' requires employeeType -eq 'Employee', row has nothing"
+        in none["(a new member user)"].why
+    )
     assert none["(a new B2B collaboration guest)"].status == "covered"
     hired = {s: v for (_, s), v in _hypothetical(tenant_data(), spec, {"employeeType": "Employee"}).items()}
     assert hired["(a new member user)"].status == "covered"
-    paused = {s: v for (_, s), v in _hypothetical(tenant_data(state="Paused"), spec, {"employeeType": "Employee"}).items()}
+    paused = {
+        s: v
+        for (_, s), v in _hypothetical(
+            tenant_data(state="Paused"), spec, {"employeeType": "Employee"}
+        ).items()
+    }
     assert paused["(a new member user)"].status == "uncovered"  # a paused rule adds nobody
     assert "paused" in paused["(a new member user)"].why
 
@@ -170,7 +192,9 @@ def test_wave_names_the_contractor_the_rule_leaves_out_and_the_new_admin(
     mfa = findings(doc, "AAD.MFA.ALL-USERS", "uncovered")
     assert sorted(n for names in mfa.values() for n in names) == ["carl@contoso.com"]
     (why,) = mfa
-    assert why.startswith("matches no persona group: rule of 'Internals' requires employeeType -eq 'Employee', row has 'Contractor'")
+    assert why.startswith(
+        "matches no persona group: rule of 'Internals' requires employeeType -eq 'Employee', row has 'Contractor'"
+    )
     admins = findings(doc, "AAD.MFA.PHISHING-RESISTANT-ADMINS", "uncovered")
     assert [n for names in admins.values() for n in names] == ["pia@contoso.com"]
     counts = {r["policy"]: r["counts"] for r in doc["requirements"]}
@@ -190,10 +214,14 @@ def test_wave_of_covered_users_passes_and_text_counts_come_first(
     assert "0 of 1 wave users not covered" in out
 
 
-def test_wave_groups_column_puts_users_in_assigned_groups(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_wave_groups_column_puts_users_in_assigned_groups(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     data = tenant_data()
     data["conditionalAccessPolicies"][0]["conditions"]["users"]["excludeGroups"] = [PILOT]
-    text = "userPrincipalName,employeeType,groups\nann@contoso.com,Employee,Pilot\nbob@contoso.com,Employee,\n"
+    text = (
+        "userPrincipalName,employeeType,groups\nann@contoso.com,Employee,Pilot\nbob@contoso.com,Employee,\n"
+    )
     code, doc = run(tmp_path, capsys, "--wave", str(wave(tmp_path, text)), data=data)
     assert code == 1
     mfa = findings(doc, "AAD.MFA.ALL-USERS", "uncovered")
@@ -205,7 +233,9 @@ def test_an_undecidable_rule_makes_the_verdict_an_error_naming_group_and_constru
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = tenant_data(rule="user.memberOf -any (group.objectId -in ['g-x'])")
-    code, doc = run(tmp_path, capsys, "--wave", str(wave(tmp_path, "userPrincipalName\nann@contoso.com\n")), data=data)
+    code, doc = run(
+        tmp_path, capsys, "--wave", str(wave(tmp_path, "userPrincipalName\nann@contoso.com\n")), data=data
+    )
     assert code == 3
     errors = findings(doc, "AAD.MFA.ALL-USERS", "error")
     (why,) = errors
@@ -245,7 +275,12 @@ def _changed(tmp_path: Path, policy: dict[str, Any]) -> Path:
 def test_change_narrowing_a_policy_by_a_location_names_exactly_the_users_affected(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    narrowed = ca("CA001 Internals MFA", include_users=(), include_groups=(INTERNALS,), locations=where(exclude=("loc-hq",)))
+    narrowed = ca(
+        "CA001 Internals MFA",
+        include_users=(),
+        include_groups=(INTERNALS,),
+        locations=where(exclude=("loc-hq",)),
+    )
     code, doc = run(tmp_path, capsys, "--change", str(_changed(tmp_path, narrowed)))
     assert code == 1
     lost = findings(doc, "AAD.MFA.ALL-USERS", "loses")
@@ -257,8 +292,12 @@ def test_change_narrowing_a_policy_by_a_location_names_exactly_the_users_affecte
     assert flips["AAD.MFA.PHISHING-RESISTANT-ADMINS"] is None
 
 
-def test_change_excluding_a_group_names_its_members_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    narrowed = ca("CA001 Internals MFA", include_users=(), include_groups=(INTERNALS,), exclude_groups=(PILOT,))
+def test_change_excluding_a_group_names_its_members_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    narrowed = ca(
+        "CA001 Internals MFA", include_users=(), include_groups=(INTERNALS,), exclude_groups=(PILOT,)
+    )
     code, doc = run(tmp_path, capsys, "--change", str(_changed(tmp_path, narrowed)))
     assert code == 1
     lost = findings(doc, "AAD.MFA.ALL-USERS", "loses")
@@ -281,7 +320,9 @@ def test_remove_and_gain(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert "(a new member user)" in [n for names in gained.values() for n in names]
 
 
-def test_remove_unknown_id_and_bad_change_are_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_remove_unknown_id_and_bad_change_are_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     snap = write_snapshot(tmp_path, tenant_data())
     assert main(["whatif", str(snap), "--remove", "nope"]) == 2
     assert "nope" in capsys.readouterr().err
@@ -297,8 +338,12 @@ def test_remove_unknown_id_and_bad_change_are_exit_2(tmp_path: Path, capsys: pyt
 # -- reports and demo ------------------------------------------------------------------------------
 def test_json_report_follows_the_shipped_schema(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     schema = json.loads(resources.files("auditor.data").joinpath("preflight-schema.json").read_text())
-    narrowed = ca("CA001 Internals MFA", include_users=(), include_groups=(INTERNALS,), exclude_groups=(PILOT,))
-    _, doc = run(tmp_path, capsys, "--change", str(_changed(tmp_path, narrowed)), "--wave", str(wave(tmp_path, WAVE)))
+    narrowed = ca(
+        "CA001 Internals MFA", include_users=(), include_groups=(INTERNALS,), exclude_groups=(PILOT,)
+    )
+    _, doc = run(
+        tmp_path, capsys, "--change", str(_changed(tmp_path, narrowed)), "--wave", str(wave(tmp_path, WAVE))
+    )
     jsonschema.validate(doc, schema)
     assert doc["change"]["files"] and doc["wave"]["rows"] == 4
     with pytest.raises(jsonschema.ValidationError):
@@ -307,7 +352,18 @@ def test_json_report_follows_the_shipped_schema(tmp_path: Path, capsys: pytest.C
 
 def test_markdown_report_for_a_pull_request(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     snap = write_snapshot(tmp_path, tenant_data())
-    code = main(["whatif", str(snap), "--baseline", str(write_baseline(tmp_path)), "--wave", str(wave(tmp_path, WAVE)), "--format", "markdown"])
+    code = main(
+        [
+            "whatif",
+            str(snap),
+            "--baseline",
+            str(write_baseline(tmp_path)),
+            "--wave",
+            str(wave(tmp_path, WAVE)),
+            "--format",
+            "markdown",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 1
     assert out.startswith("### ❌ Conditional access pre-flight: gaps")
@@ -319,7 +375,9 @@ def test_demo_wave_and_change(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["whatif", "--demo", "--wave", "--baseline", "rollout-gate"]) == 1
     out = capsys.readouterr().out
     assert "tim.keller@contosopharma.com, nora.egli@contosopharma.com" in out
-    assert "rule of 'CA-Persona-Internals' requires employeeType -ne 'Contractor', row has 'Contractor'" in out
+    assert (
+        "rule of 'CA-Persona-Internals' requires employeeType -ne 'Contractor', row has 'Contractor'" in out
+    )
     assert main(["whatif", "--demo", "--change", "--baseline", "rollout-gate"]) == 1
     out = capsys.readouterr().out
     assert "excludes them through group 'All Guests (dynamic)'" in out
