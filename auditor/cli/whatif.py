@@ -13,6 +13,8 @@ import argparse
 import json
 import sys
 
+from auditor.api import demo_snapshot
+from auditor.cli.preflight import FORMATS, check_args, preflight_requested, run_preflight
 from auditor.cli.whatif_shapes import check_shapes
 from auditor.coverage import capolicy as cap
 from auditor.coverage import tenant_for
@@ -20,6 +22,7 @@ from auditor.coverage.whatif import UnknownLocation, WhatIf, what_if
 from auditor.errors import InputError
 from auditor.report.safetext import guard_lines, inert
 from auditor.snapshot import load_snapshot
+from auditor.vocab import SEVERITIES
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -29,8 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("snapshot", metavar="SNAPSHOT", help="snapshot file (.json or .json.gz)")
-    p.add_argument("--user", required=True, metavar="UPN", help="user principal name or object id")
+    p.add_argument("snapshot", metavar="SNAPSHOT", nargs="?", help="snapshot file (.json or .json.gz)")
+    p.add_argument("--demo", action="store_true", help="use the embedded demo tenant instead of a snapshot")
+    p.add_argument("--user", metavar="UPN", help="user principal name or object id")
     p.add_argument(
         "--app",
         default=cap.OTHER_APP,
@@ -48,6 +52,33 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "(default: any location; policies limited to some say so)",
     )
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    pre = p.add_argument_group("rollout pre-flight (instead of --user; see docs/preflight.md)")
+    pre.add_argument(
+        "--wave",
+        nargs="?",
+        const="",
+        metavar="FILE.csv",
+        help="future users, one row each (Entra user properties as columns, optional roles and groups "
+        "columns, ';'-separated); with --demo and no file: the embedded example wave",
+    )
+    pre.add_argument(
+        "--change",
+        nargs="*",
+        metavar="PATH",
+        help="conditional access policies as Graph JSON, new or replacing the policy with the same id; "
+        "with --demo and no file: the embedded example change",
+    )
+    pre.add_argument("--remove", nargs="+", metavar="ID", help="ids of conditional access policies removed")
+    pre.add_argument(
+        "--baseline", help="baseline whose conditional access requirements are judged (default: every policy)"
+    )
+    pre.add_argument(
+        "--param", action="append", metavar="NAME=VALUE", help="override a policy param (repeatable)"
+    )
+    pre.add_argument(
+        "--fail-on", choices=[s.value for s in SEVERITIES], help="lowest severity that fails (exit 1)"
+    )
+    pre.add_argument("--format", default="text", choices=FORMATS, help="report format (default: text)")
     p.set_defaults(func=run)
 
 
@@ -59,12 +90,17 @@ _APP_ALIASES = {
 
 
 def run(args: argparse.Namespace) -> int:
-    snapshot = load_snapshot(args.snapshot)
+    if bool(args.demo) == bool(args.snapshot):
+        raise InputError("give either a SNAPSHOT or --demo (not both)", source="whatif")
+    check_args(args, args.user)
+    snapshot = demo_snapshot() if args.demo else load_snapshot(args.snapshot)
+    if preflight_requested(args):
+        return run_preflight(args, snapshot)
     for name in ("conditionalAccessPolicies", "users"):
         status = snapshot.source_status(name)
         if not status.ok:
-            raise InputError(f"{name} is not in the snapshot ({status.describe()})", source=args.snapshot)
-    check_shapes(snapshot.data, args.snapshot)
+            raise InputError(f"{name} is not in the snapshot ({status.describe()})", source=snapshot.source)
+    check_shapes(snapshot.data, snapshot.source)
     app = _APP_ALIASES.get(
         args.app.lower(), args.app.lower() if args.app.lower().startswith("urn:") else args.app
     )
@@ -72,17 +108,17 @@ def run(args: argparse.Namespace) -> int:
         tenant = tenant_for(snapshot.data, snapshot.source_status)
         user = tenant.directory.user_by_upn(args.user)
         if user is None:
-            raise InputError(f"no user {args.user!r} in the snapshot's users", source=args.snapshot)
+            raise InputError(f"no user {args.user!r} in the snapshot's users", source=snapshot.source)
         result = what_if(tenant, str(user["id"]), app, args.client, args.location)
         states = [state for state in (result, result.activated) if state is not None]
         outcomes = [state.outcome() for state in states]
     except UnknownLocation as err:
-        raise InputError(str(err.args[0]), source=args.snapshot) from None
+        raise InputError(str(err.args[0]), source=snapshot.source) from None
     except (AttributeError, TypeError, KeyError, ValueError, IndexError) as exc:
         # a shape check_shapes does not know yet: still the snapshot's fault, not ours
         raise InputError(
             f"malformed conditional access or directory data ({type(exc).__name__}: {exc})",
-            source=args.snapshot,
+            source=snapshot.source,
         ) from None
     if args.json:
         # ensure_ascii: control and bidi characters travel as \u escapes, never raw

@@ -10,9 +10,19 @@ from auditor.coverage.functions import (
     READS,
     CoverageError,
     bound,
+    recording,
     register,
     requirement_from,
     tenant_for,
 )
 
-__all__ = ["FUNCTIONS", "READS", "CoverageError", "bound", "register", "requirement_from", "tenant_for"]
+__all__ = [
+    "FUNCTIONS",
+    "READS",
+    "CoverageError",
+    "bound",
+    "recording",
+    "register",
+    "requirement_from",
+    "tenant_for",
+]

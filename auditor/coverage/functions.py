@@ -29,6 +29,7 @@ from auditor import cel
 from auditor.coverage import capolicy as cap
 from auditor.coverage.directory import Directory, build_directory
 from auditor.coverage.model import KINDS, Requirement, Tenant, build_tenant, role_label
+from auditor.coverage.preflight import merge_future
 from auditor.coverage.report import Coverage, evaluate
 from auditor.gcpause import gc_paused
 
@@ -47,6 +48,11 @@ class Binding:
 
 
 _CURRENT: contextvars.ContextVar[Binding | None] = contextvars.ContextVar("auditor_coverage", default=None)
+#: while set, caCoverage records each requirement it is asked for instead of judging it (the
+#: rollout pre-flight reads a baseline's conditional access requirements this way)
+_RECORDING: contextvars.ContextVar[list[Requirement] | None] = contextvars.ContextVar(
+    "auditor_coverage_recording", default=None
+)
 
 
 @contextlib.contextmanager
@@ -57,6 +63,19 @@ def bound(data: Mapping[str, Any], status_of: Callable[[str], Any]) -> Iterator[
         yield
     finally:
         _CURRENT.reset(token)
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[list[Requirement]]:
+    """Within the block, ``caCoverage`` appends each requirement it is called with to the list
+    yielded and returns a neutral covered result without judging anything: evaluating a policy
+    then tells which requirements it states, with its params bound, at no cost."""
+    found: list[Requirement] = []
+    token = _RECORDING.set(found)
+    try:
+        yield found
+    finally:
+        _RECORDING.reset(token)
 
 
 def _binding() -> Binding:
@@ -114,6 +133,7 @@ SPEC_KEYS = (
     "maxHours",
     "breakGlassAccounts",
     "breakGlassGroups",
+    "futureUsers",
 )
 
 
@@ -169,6 +189,10 @@ def has_p2(data: Mapping[str, Any]) -> bool:
 
 def ca_coverage(spec: Any) -> dict[str, Any]:
     req = requirement_from(spec)
+    recorder = _RECORDING.get()
+    if recorder is not None:
+        recorder.append(req)
+        return Coverage(req, 0, 0, 0, (), (), ()).to_cel()
     binding = _binding()
     _need(binding, "conditionalAccessPolicies", "caCoverage")
     _need(binding, "users", "caCoverage")
@@ -188,7 +212,13 @@ def ca_coverage(spec: Any) -> dict[str, Any]:
                 "so a risk-based policy never applies. " + (out["summary"] if not result.covered else "")
             ).strip()
             return out
-    if not result.covered and result.uncovered == 0:
+    if isinstance(spec.get("futureUsers"), dict):
+        future_errors = merge_future(out, tenant, binding.data, req, spec["futureUsers"])
+        if future_errors and out["uncovered"] == 0:
+            raise CoverageError(" ".join(future_errors))
+    elif "futureUsers" in spec:
+        raise CoverageError("'futureUsers' must be a map of user properties (the futureUserAttributes param)")
+    if not result.covered and out["uncovered"] == result.uncovered == 0:
         raise CoverageError(result.summary())
     return out
 
