@@ -23,7 +23,7 @@ from auditor.errors import InputError, check_schema
 if TYPE_CHECKING:
     from auditor.results.types import Gate
 
-#: what the process exits with for each gate verdict (documented in docs/cli.md)
+#: what the process exits with for each gate verdict (docs/formats.md lists them)
 GATE_EXIT_CODES: dict[str, Literal[0, 1, 3]] = {"passed": 0, "failed": 1, "incomplete": 3}
 
 
