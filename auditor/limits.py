@@ -58,6 +58,13 @@ _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "b": 1, "k": KIB, "m": MIB, "g": GIB}
 
 
+def is_time_budget(seconds: float) -> bool:
+    """Whether ``seconds`` can bound a policy's evaluation time (``--policy-timeout``): positive
+    and finite, since ``nan`` and ``inf`` would switch the budget off. The one check: the CLI's
+    flag, the API and the engine all ask it."""
+    return 0 < seconds < math.inf
+
+
 def current() -> Limits:
     """The budgets in force."""
     return _current

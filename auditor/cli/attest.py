@@ -90,31 +90,3 @@ def check_audit_usage(args: argparse.Namespace, formats: list[str]) -> None:
         from auditor.results.attest import load_private_key
 
         load_private_key(key)  # a wrong key or passphrase fails now, not after the audit
-
-
-def attest_written(args: argparse.Namespace, snapshot: object, out: object) -> str | None:
-    """After ``audit`` wrote its reports: sign them when ``--attest``; the file written."""
-    if not getattr(args, "attest", False):
-        return None
-    from pathlib import Path
-
-    from auditor.results.attest import ATTESTATION_FILENAME, attest
-
-    folder = Path(str(out))
-    if isinstance(snapshot, str | Path):
-        path: Path | None = Path(snapshot)
-        raw = None
-    else:  # the embedded demo tenant has no file: sign its bytes under the demo's name
-        from importlib import resources
-
-        path = None
-        raw = resources.files("auditor.data").joinpath("demo-snapshot.json").read_bytes()
-    target = attest(
-        folder / "results.json",
-        path,
-        key=args.key,
-        sigstore=args.sigstore,
-        out=folder / ATTESTATION_FILENAME,
-        snapshot_raw=raw,
-    )
-    return str(target)

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import functools
-import math
 import sys
-import warnings
-from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, cast
+from typing import TYPE_CHECKING
 
 from auditor import api
 from auditor.cli import ends_process
 from auditor.cli.inputs import add_mode_argument, parse_params
 from auditor.errors import InputError
 from auditor.gcpause import gc_paused
+from auditor.limits import is_time_budget
 from auditor.vocab import SEVERITIES
 
 if TYPE_CHECKING:
@@ -31,7 +27,7 @@ def positive_seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
+    if not is_time_budget(value):
         raise argparse.ArgumentTypeError(f"must be a positive, finite number of seconds, got {text!r}")
     return value
 
@@ -187,157 +183,50 @@ def chosen_formats(values: list[str] | None) -> list[str]:
     return [n for n in dict.fromkeys(names) if n != CONSOLE]
 
 
-def write_reports(
-    doc: dict[str, Any],
-    formats: list[str],
-    out: Path,
-    *,
-    announce: Callable[[str], None] | None = None,
-    mode: int = 0o600,
-) -> tuple[dict[str, Any], list[str]]:
-    """Seal the document and write the chosen formats into ``out``, one at a time.
-
-    ``results.json`` is written first, streaming, and sealing happens while it is written
-    (one encoding, hashed as it goes); without it the same encoding only feeds the hash.
-    Every other format is rendered, written and released before the next one, and the
-    formats that can stream (csv) never hold their whole text. Returns the sealed document
-    and the file names written. ``announce`` hears each file's name before it is written.
-    The files written replace the earlier set in ``out``: report files of an earlier run that
-    this one does not write again are removed (never any other file). Every file gets
-    permissions ``mode`` (``--mode``; default 0600, the owner only).
-    """
-    from auditor.cli.output import staged_report_set
-    from auditor.report import get_format
-    from auditor.results import write_sealed
-    from auditor.snapshot import write_atomic, write_atomic_stream
-
-    written: list[str] = []
-    if not formats:
-        return write_sealed(doc, None), written
-    # into a folder beside ``out``, published as one set: an interrupt leaves the old reports
-    with staged_report_set(out, mode, replaces=True) as staging:
-        if "json" in formats:
-            fmt = get_format("json")
-            if announce is not None:
-                announce(fmt.filename)
-            box: list[dict[str, Any]] = []
-            write_atomic_stream(staging / fmt.filename, lambda fh: box.append(write_sealed(doc, fh)), mode)
-            doc = box[0]
-            written.append(fmt.filename)
-        else:
-            doc = write_sealed(doc, None)
-        for name in formats:
-            if name == "json":
-                continue
-            fmt = get_format(name)
-            if announce is not None:
-                announce(fmt.filename)
-            stream: Callable[[Mapping[str, Any], BinaryIO], None] | None = getattr(fmt, "write", None)
-            if stream is not None:
-                write_atomic_stream(
-                    staging / fmt.filename, functools.partial(_stream_into, stream, doc), mode
-                )
-            else:
-                # ``doc`` is the sealed form of the document ``build_document`` made
-                write_atomic(staging / fmt.filename, fmt.render(cast("ResultsDocument", doc)), mode)
-            written.append(fmt.filename)
-    return doc, written
-
-
-def _stream_into(
-    write: Callable[[Mapping[str, Any], BinaryIO], None], doc: Mapping[str, Any], fh: BinaryIO
-) -> None:
-    write(doc, fh)
-
-
 def run_audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
-    """Audit ``snapshot`` with the audit options in ``args``; returns the gate's exit code.
+    """Audit ``snapshot`` with the audit options in ``args`` (see :func:`auditor.api.run`),
+    print the summary; returns the gate's exit code."""
+    import os
 
-    The cyclic garbage collector stays off for the rest of the command: an audit builds
-    millions of findings, rows and strings that reference counting frees, and each
-    collection pass would walk all of them again (a sixth of a worst-case run) to find
-    cycles that the audit does not make. It is switched back on at the end (for callers
-    that run the command in-process).
-
-    Python code generated for the policies' expressions is kept in the user's cache between
-    runs (compiling it was a sixth of evaluating the library on a mid-sized tenant).
-    """
-    from auditor.policy import cache
-
-    cache.load_code()
-    with gc_paused():
-        code = _audit(args, snapshot)
-    cache.store_code()
-    return code
-
-
-def _audit(args: argparse.Namespace, snapshot: api.SnapshotSource) -> int:
     from auditor.cli import attest
     from auditor.cli.audit_progress import AuditProgress
 
     formats = chosen_formats(args.format)
     attest.check_audit_usage(args, formats)
-    shown = AuditProgress()
-    with shown.step(_reading(snapshot)):
-        inputs = api.prepare(
-            snapshot,
-            policies=args.policies,
-            baseline=args.baseline,
-            waivers=args.waivers,
-            params=parse_params(args.param),
-            fail_on=args.fail_on,
-            evidence=args.evidence,
-        )
-    if args.policy_timeout <= 0:
-        raise InputError("must be a positive number of seconds", source="--policy-timeout")
-    anchor = report_anchor(args.baseline, snapshot)
-    if anchor is not None:  # the demo has no file to point at; its document stays the API's
-        inputs.invocation["reportAnchor"] = anchor
-    since_path = getattr(args, "since", None)
-    old = _load_since(since_path) if since_path else None
-    redactor = _redactor(args, inputs.snapshot)
-    progress = shown.policies if shown.enabled else None
-    with _warnings_redacted(redactor):  # a waiver's warning may quote the subject it names
-        doc = api.evaluate(inputs, progress=progress, policy_timeout=args.policy_timeout)
-    if redactor is not None:
-        from auditor.results.redact import redact_document
-
-        doc = cast("ResultsDocument", redact_document(dict(doc), redactor))
-    if old is not None and since_path:
-        from auditor.results.newfailures import check_same_tenant
-        from auditor.results.since import since_member
-
-        check_same_tenant(
-            old, doc, since_path, "this audit", allow=bool(getattr(args, "allow_other_tenant", False))
-        )
-
-        doc["invocation"]["since"] = since_path
-        doc["since"] = since_member(doc, old, since_path)
-    if ends_process():
+    request = api.AuditRequest(
+        snapshot,
+        policies=args.policies,
+        baseline=args.baseline,
+        waivers=args.waivers,
+        params=parse_params(args.param),
+        fail_on=args.fail_on,
+        evidence=args.evidence,
+        policy_timeout=args.policy_timeout,
+        since=getattr(args, "since", None),
+        allow_other_tenant=bool(getattr(args, "allow_other_tenant", False)),
+        redact=getattr(args, "redact", False),
+        redact_key=os.environ.get("AUDITOR_REDACT_KEY"),
+        redact_key_file=getattr(args, "redact_key_file", None),
+        formats=formats,
+        out=args.out,
+        mode=getattr(args, "mode", 0o600),
+        attest=getattr(args, "attest", False),
+        attest_key=getattr(args, "key", None),
+        attest_sigstore=getattr(args, "sigstore", False),
         # freeing a snapshot's millions of objects is a twentieth of the run, and the process
         # is about to end without freeing anything (see ``auditor.cli.run``)
-        _HELD.append(inputs)
-    del inputs  # else the snapshot is no longer needed: let it go before the reports are written
-    out = Path(args.out)
-    with shown.step("Writing reports"):
-        sealed, rendered = write_reports(
-            dict(doc),
-            formats,
-            out,
-            announce=lambda name: shown.update(f"Writing {name}"),
-            mode=getattr(args, "mode", 0o600),
-        )
-    signed = attest.attest_written(args, snapshot, out)
-    if signed is not None:
-        rendered.append(Path(signed).name)
-    result = api.AuditResult(sealed)  # type: ignore[arg-type]
-    try:
-        print_summary(result.document, quiet=args.quiet, verbose=args.verbose)
-        if rendered:
-            _echo(f"wrote {', '.join(str(out / f) for f in rendered)}")
-    except OSError as exc:  # stdout is full, closed or broken; the reports are written
-        return output_failed(result.exit_code, exc)
-    return result.exit_code
+        hold_inputs=ends_process(),
+    )
+    with gc_paused():  # the summary of a large audit makes millions of objects too
+        done = api.run(request, AuditProgress())
+        try:
+            print_summary(done.result.document, quiet=args.quiet, verbose=args.verbose)
+            if done.written:
+                out = Path(args.out)
+                _echo(f"wrote {', '.join(str(out / f) for f in done.written)}")
+        except OSError as exc:  # stdout is full, closed or broken; the reports are written
+            return output_failed(done.exit_code, exc)
+    return done.exit_code
 
 
 def output_failed(gate_code: int, exc: OSError) -> int:
@@ -350,94 +239,6 @@ def output_failed(gate_code: int, exc: OSError) -> int:
     silence_stdout()
     say(f"auditor: error: cannot write the summary to standard output: {exc.strerror or exc}")
     return gate_code or EXIT_USAGE
-
-
-def _reading(snapshot: api.SnapshotSource) -> str:
-    """The status line while the snapshot is read and checked (with its size, for a file)."""
-    from auditor.cli.audit_progress import size_text
-
-    if isinstance(snapshot, str | Path):
-        try:
-            path = Path(snapshot)
-            return f"Reading and checking {path.name} ({size_text(path.stat().st_size)})"
-        except OSError:
-            pass  # reported by the reader, with the reason
-    return "Reading and checking the snapshot"
-
-
-#: snapshots kept until the process ends (only when it ends right after the command)
-_HELD: list[Any] = []
-
-
-def _load_since(path: str) -> dict[str, Any]:
-    from auditor.results import load_results
-
-    return load_results(path)
-
-
-def _redactor(args: argparse.Namespace, snapshot: Any) -> Any:
-    """The redactor for ``--redact``; the key never appears in any output."""
-    import os
-
-    key_file = getattr(args, "redact_key_file", None)
-    if not (getattr(args, "redact", False) or key_file):
-        return None
-    from auditor.results.redact import Redactor, load_key
-
-    file_bytes = None
-    if key_file:
-        try:
-            file_bytes = Path(key_file).read_bytes()
-        except OSError as exc:
-            raise InputError(
-                f"cannot read the redaction key: {exc.strerror or exc}", source=key_file
-            ) from None
-    key = load_key(os.environ.get("AUDITOR_REDACT_KEY"), file_bytes)
-    if len(key) < 16:
-        raise InputError(
-            "--redact needs a key of at least 16 bytes in AUDITOR_REDACT_KEY or --redact-key-file "
-            "(the same key gives the same pseudonyms in every run)",
-            source=key_file or "--redact",
-        )
-    return Redactor(key, snapshot.data)
-
-
-@contextlib.contextmanager
-def _warnings_redacted(redactor: Any) -> Iterator[None]:
-    """With ``--redact``, warnings shown on stderr are redacted like the reports."""
-    if redactor is None:
-        yield
-        return
-    previous = warnings.showwarning
-
-    def show(message: Warning | str, category: type[Warning], *rest: Any, **kw: Any) -> None:
-        previous(redactor.text(str(message)), category, *rest, **kw)
-
-    warnings.showwarning = show
-    try:
-        yield
-    finally:
-        warnings.showwarning = previous
-
-
-def report_anchor(baseline: str | None, snapshot: api.SnapshotSource) -> str | None:
-    """The file SARIF results point at: one that exists in the repository being scanned.
-
-    The baseline file when the audit used one from disk, else the snapshot file; as a
-    POSIX path relative to the working directory when it lies below it (code scanning
-    resolves URIs against the repository root, where CI runs). None for the demo."""
-    import os
-
-    candidates = [baseline] if baseline and Path(baseline).is_file() else []
-    if isinstance(snapshot, str | Path):
-        candidates.append(str(snapshot))
-    for candidate in candidates:
-        path = Path(candidate).resolve()
-        try:
-            return path.relative_to(Path.cwd().resolve()).as_posix()
-        except ValueError:
-            return Path(os.path.normpath(candidate)).as_posix()
-    return None
 
 
 def _echo(text: str) -> None:

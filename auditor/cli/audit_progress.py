@@ -57,12 +57,3 @@ class AuditProgress:
         from rich.progress import track
 
         return track(policies, description="Evaluating policies", console=self._console(), transient=True)
-
-
-def size_text(size: int) -> str:
-    """A file size for people: ``117 MB``, ``1.8 GB``."""
-    if size >= 1_000_000_000:
-        return f"{size / 1e9:.1f} GB"
-    if size >= 1_000_000:
-        return f"{size / 1e6:.0f} MB"
-    return f"{max(size, 1) / 1e3:.0f} kB"

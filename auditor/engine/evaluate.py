@@ -7,7 +7,6 @@ never turns missing data into a pass or a fail.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -30,6 +29,7 @@ from auditor.engine.model import (
 )
 from auditor.engine.subjects import evaluate_subjects
 from auditor.engine.waivers import annotate, choose
+from auditor.limits import is_time_budget
 from auditor.policy.model import Policy
 
 DEFAULT_BUDGET_SECONDS = 60.0
@@ -63,7 +63,7 @@ def evaluate_policy(
     ``evidence``: ``needed`` keeps, for failing and erroring subjects, the fields the policy
     reads; ``all`` keeps every subject with all of its fields.
     """
-    if not 0 < budget_seconds < math.inf:  # nan and inf would switch the time budget off
+    if not is_time_budget(budget_seconds):
         raise ValueError(f"budget_seconds must be positive and finite, got {budget_seconds!r}")
     params = policy_params(policy, overrides or {})
     whole, subject_waivers = _split_waivers(policy, waivers, ctx)

@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from auditor import __version__
 from auditor.engine.model import Finding, PolicyResult, WaiverUse
-from auditor.results.document import GATE_EXIT_CODES
+from auditor.results.document import gate_exit_code
 from auditor.results.types import (
     BaselineInfo,
     FindingEntry,
@@ -112,7 +112,7 @@ def build_document(
         "not_applicable": counts.get(Status.NOT_APPLICABLE, 0),
         "gate": verdict,
         "failOn": fail_on,
-        "exitCode": GATE_EXIT_CODES[verdict],
+        "exitCode": gate_exit_code(verdict),
         "expiredWaivers": expired,
     }
     when = generated_at or dt.datetime.now(dt.UTC)

@@ -13,14 +13,24 @@ from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, TypeVar, cast
 
 import msgspec
 import re2
 
 from auditor.errors import InputError, check_schema
 
-GATE_EXIT_CODES = {"passed": 0, "failed": 1, "incomplete": 3}
+if TYPE_CHECKING:
+    from auditor.results.types import Gate
+
+#: what the process exits with for each gate verdict (docs/formats.md lists them)
+GATE_EXIT_CODES: dict[str, Literal[0, 1, 3]] = {"passed": 0, "failed": 1, "incomplete": 3}
+
+
+def gate_exit_code(gate: Gate) -> Literal[0, 1, 3]:
+    """The exit code of a gate verdict: 0 passed, 1 failed, 3 incomplete. The one mapping:
+    the results document's ``exitCode``, ``since.exitCode`` and the CLI all read it."""
+    return GATE_EXIT_CODES[gate]
 
 
 @lru_cache(maxsize=1)

@@ -13,13 +13,12 @@ new and ``verify`` can still check everything else.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any
 
+from auditor.results.document import gate_exit_code
 from auditor.results.newfailures import new_failures
 from auditor.results.types import Gate, SinceInfo
 from auditor.vocab import severity_rank
-
-EXIT_CODES: dict[Gate, Literal[0, 1, 3]] = {"passed": 0, "failed": 1, "incomplete": 3}
 
 
 def since_member(doc: Mapping[str, Any], old: Mapping[str, Any], source: str) -> SinceInfo:
@@ -45,5 +44,5 @@ def since_member(doc: Mapping[str, Any], old: Mapping[str, Any], source: str) ->
         "snapshotSha256": (old.get("snapshot") or {}).get("sha256"),
         "newFailures": new,
         "gate": verdict,
-        "exitCode": EXIT_CODES[verdict],
+        "exitCode": gate_exit_code(verdict),
     }

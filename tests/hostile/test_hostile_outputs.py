@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from auditor import cel, limits
-from auditor.cli import output
+from auditor.api import reportset as output
 from auditor.engine.expressions import TRUNCATED, display
 from tests.hostile.conftest import MFA_POLICY, ROOT, assert_input_error, ca_policy, run, write
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from auditor.cli import output
+from auditor.api import reportset as output
 from tests.hostile.conftest import MFA_POLICY, ROOT, ca_policy, run, snapshot_doc, write
 
 ALL = ["results.json", "results.sarif", "results.junit.xml", "summary.md", "findings.csv", "report.html"]

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -44,8 +43,9 @@ from auditor.baseline import (
 )
 from auditor.errors import AuditWarning, InputError
 from auditor.gcpause import gc_paused
+from auditor.limits import is_time_budget
 from auditor.policy import Policy, load_library
-from auditor.results import GATE_EXIT_CODES, seal
+from auditor.results import gate_exit_code, seal
 from auditor.results.types import Gate, ResultEntry, ResultsDocument, Summary
 from auditor.snapshot import Snapshot, load_snapshot_bytes, validate_document
 from auditor.snapshot import load_snapshot as _load_snapshot_file
@@ -193,7 +193,7 @@ def evaluate(
     from auditor.engine import context_from_snapshot
     from auditor.results.build import build_document
 
-    if not 0 < policy_timeout < math.inf:  # nan and inf would switch the time budget off
+    if not is_time_budget(policy_timeout):
         raise InputError("must be a positive, finite number of seconds", source="policy_timeout")
     chosen: Iterable[Policy] = progress(inputs.selected) if progress else inputs.selected
     evidence = inputs.invocation.get("evidence", "needed")
@@ -283,7 +283,7 @@ class AuditResult:
     def exit_code(self) -> int:
         """What the CLI exits with for this verdict: 0 passed, 1 failed, 3 incomplete."""
         since = self.document.get("since")
-        return since["exitCode"] if since else GATE_EXIT_CODES[self.summary["gate"]]
+        return since["exitCode"] if since else gate_exit_code(self.summary["gate"])
 
     @property
     def results(self) -> list[ResultEntry]:
@@ -313,14 +313,28 @@ def audit(
     return AuditResult(seal(evaluate(inputs, policy_timeout=policy_timeout, progress=progress)))
 
 
+from auditor.api.run import (  # noqa: E402  (needs the names above)
+    AuditRequest,
+    AuditRun,
+    Observer,
+    Silent,
+    report_anchor,
+    run,
+    write_reports,
+)
+
 __all__ = [
     "DEFAULT_FAIL_ON",
     "DEFAULT_POLICY_TIMEOUT",
     "EVIDENCE_MODES",
     "AuditInputs",
+    "AuditRequest",
     "AuditResult",
+    "AuditRun",
     "AuditWarning",
+    "Observer",
     "ProgressHook",
+    "Silent",
     "SnapshotSource",
     "audit",
     "demo_snapshot",
@@ -330,6 +344,9 @@ __all__ = [
     "load_snapshot",
     "prepare",
     "render",
+    "report_anchor",
     "report_filename",
+    "run",
     "seal",
+    "write_reports",
 ]
