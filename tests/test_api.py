@@ -102,7 +102,7 @@ def test_a_snapshot_given_as_a_dict_evaluates_like_the_file() -> None:
 
 def test_render_gives_each_format_and_rejects_unknown_names() -> None:
     result = api.audit(api.demo_snapshot(), baseline="rollout-gate")
-    assert api.formats(on_request=True) == (*api.formats(), "xlsx", "ocsf")
+    assert api.formats(on_request=True) == (*api.formats(), "oscal", "xlsx", "ocsf")
     for fmt in api.formats(on_request=True):
         assert result.render(fmt) == api.render(result.document, fmt)
         assert len(result.render(fmt)) > 100

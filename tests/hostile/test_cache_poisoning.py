@@ -147,7 +147,7 @@ def test_verify_detects_an_edited_policy_with_a_warm_cache(
         out = capsys.readouterr().out
         assert code == verdict, out
         if verdict:
-            assert "policy hashes differ for 1 policies" in out and SMTP in out
+            assert "policy hashes differ for 1 policy" in out and SMTP in out
     policy.write_text(genuine, encoding="utf-8")
     new_process()
     assert main(["verify", str(tmp_path / "fail" / "results.json"), str(snap)]) == 0
@@ -179,7 +179,7 @@ def test_verify_hashes_the_files_even_when_the_cache_lies(
     code = main(["verify", str(tmp_path / "fail" / "results.json"), str(snap)])
     out = capsys.readouterr().out
     assert code == 1, out
-    assert "policy hashes differ for 1 policies" in out
+    assert "policy hashes differ for 1 policy" in out
     assert "re-evaluation read other bytes than the policy files hold" in out
 
 
