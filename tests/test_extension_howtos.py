@@ -126,11 +126,11 @@ def copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "from auditor.report.sarif import SarifFormat\n",
         "from auditor.report.sarif import SarifFormat\nfrom auditor.report.toyfmt import ToyFormat\n",
     )
-    _edit(init, "        OscalFormat(),\n", "        OscalFormat(),\n        ToyFormat(),\n")
+    _edit(init, "        OcsfFormat(),\n", "        OcsfFormat(),\n        ToyFormat(),\n")
     _edit(
         init,
-        'ON_REQUEST_FORMATS: tuple[str, ...] = ("oscal",)',
-        'ON_REQUEST_FORMATS: tuple[str, ...] = ("oscal", "toy")',
+        'ON_REQUEST_FORMATS: tuple[str, ...] = ("oscal", "xlsx", "ocsf")',
+        'ON_REQUEST_FORMATS: tuple[str, ...] = ("oscal", "xlsx", "ocsf", "toy")',
     )
     _edit(
         pkg / "api" / "reportset.py",
