@@ -69,6 +69,7 @@ _SOURCES: tuple[Source, ...] = (
         query=f"$select={MEMBER_SELECT}",
         top=999,
         after=GROUP_REFERENCES,
+        reader="graphMembers",
         note="only the groups that conditional access policies, directory role assignments or "
         "eligibilities, and PIM policies reference; never every group",
     ),
@@ -208,6 +209,7 @@ _SOURCES: tuple[Source, ...] = (
         note="the newest Entra audit and sign-in record and the newest content blob per subscribed type; "
         "ActivityFeed.ReadDlp only for DLP.All (without it that feed is recorded as forbidden)",
         after=("managementActivitySubscriptions",),
+        reader="recentActivity",
     ),
     Source(
         "sentinelDataConnectors",
@@ -219,6 +221,7 @@ _SOURCES: tuple[Source, ...] = (
         licence="Microsoft Sentinel on the Log Analytics workspace",
         note="read for every workspace that an Entra diagnostic setting sends logs to",
         after=("entraDiagnosticSettings",),
+        reader="sentinel",
     ),
 )
 
@@ -229,6 +232,9 @@ CATALOG: Mapping[str, Source] = {
         (*_SOURCES, *LIBRARY_SOURCES, *POWER_SOURCES), key=lambda s: list(COLLECTIONS).index(s.name)
     )
 }
+
+#: the collection that names the tenant: the runner reads it first, and readers get its data
+TENANT_SOURCE = "organization"
 
 if set(CATALOG) != set(COLLECTIONS):  # pragma: no cover - a programming error caught at import
     raise RuntimeError(f"catalog and COLLECTIONS differ: {set(CATALOG) ^ set(COLLECTIONS)}")
