@@ -1,8 +1,7 @@
 """What one collection is: its API, endpoint, permissions, licence and shape (:class:`Source`).
 
-Shared by the catalog of Graph, Exchange, Resource Manager and logging sources
-(:mod:`auditor.collect.catalog`) and the catalog of the Microsoft 365 workload sources
-(:mod:`auditor.collect.library_sources`), so that neither imports the other.
+Shared by the row modules of :mod:`auditor.collect.rows` (one per API kind), the catalog that
+concatenates them (:mod:`auditor.collect.catalog`) and the readers, so that none imports another.
 """
 
 from __future__ import annotations
