@@ -60,7 +60,8 @@ class Channels:
 
 
 def _part_source(source: Source, **changes: Any) -> Source:
-    return dataclasses.replace(source, **changes)
+    """One part, read (and its endpoint written) like a collection of its own API."""
+    return dataclasses.replace(source, reader=changes["api"], **changes)
 
 
 def _entry(result: CollectionResult) -> dict[str, Any]:

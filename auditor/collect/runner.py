@@ -11,101 +11,43 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from auditor import __version__
-from auditor.collect.arm import DEFAULT_ARM_URL, arm_scope, arm_sender, arm_url
 from auditor.collect.auth import AuthSetup, auth_failure
-from auditor.collect.catalog import CATALOG, Source
-from auditor.collect.dnstxt import (
-    DnsLookupError,
-    SystemResolver,
-    TxtResolver,
-    domains_from,
-    lookup_all,
-    names_for,
-)
-from auditor.collect.exchange import (
-    DEFAULT_EXCHANGE_URL,
-    BearerHttp,
-    cmdlet_sender,
-    exchange_scope,
-    invoke_url,
-)
-from auditor.collect.fanout import collect_fan_out
-from auditor.collect.fetching import (
-    CollectionResult,
-    Deadline,
-    Progress,
-    RetryPolicy,
-    collect_pages,
-    utc_now,
-)
-from auditor.collect.graph import (
-    GraphClient,
-    GraphClientConfig,
-    cloud_name,
-    collect_graph,
-    graph_root,
-    resource_scope,
-)
-from auditor.collect.importer import ImportSpec, apply_imports, load_import
-from auditor.collect.members import collect_group_members
-from auditor.collect.mgmtactivity import (
-    DEFAULT_ACTIVITY_URL,
-    activity_scope,
-    activity_sender,
-    subscriptions_url,
-)
-from auditor.collect.power import (
-    DEFAULT_POWERBI_URL,
-    DEFAULT_POWERPLATFORM_URL,
-    power_sender,
-    power_url,
-    powerbi_scope,
-    powerplatform_scope,
-)
+from auditor.collect.catalog import CATALOG, TENANT_SOURCE, Source
+from auditor.collect.exchange import BearerHttp
+from auditor.collect.fetching import CollectionResult, Deadline, Progress, utc_now
+from auditor.collect.graph import GraphClient, GraphClientConfig, cloud_name, graph_root, resource_scope
+from auditor.collect.importer import apply_imports, load_import
+from auditor.collect.options import CollectOptions
 from auditor.collect.progress import LineReporter, Reporter
-from auditor.collect.recentactivity import Channels, collect_recent_activity
-from auditor.collect.sentinel import collect_connectors, sentinel_sender
-from auditor.collect.sharepoint import (
-    admin_url_from_organization,
-    sharepoint_scope,
-    sharepoint_sender,
-    tenant_url,
-)
+from auditor.collect.readers import ReadContext, build_readers
+from auditor.collect.readers.base import failed
 from auditor.collect.spool import LocalWriteError, Spool, SpooledList
 from auditor.errors import InputError
 
-#: collections the run itself reads (their data must stay in memory, never in a spool file):
-#: ``organization`` names the tenant and the SharePoint admin host, the rest are ``after`` others
-PREREQUISITES = frozenset({"organization"}) | {name for source in CATALOG.values() for name in source.after}
+__all__ = [
+    "CollectOptions",
+    "Collector",
+    "TenantInfo",
+    "build_document",
+    "collect",
+    "tenant_from_organization",
+]
 
 
-@dataclass(frozen=True)
-class CollectOptions:
-    """Everything a collection run needs besides the credential."""
+def prerequisites(catalog: Mapping[str, Source]) -> frozenset[str]:
+    """Collections the run itself reads (their data must stay in memory, never in a spool file):
+    the tenant source, and every collection another one reads first (``after``)."""
+    return frozenset({TENANT_SOURCE}) | {name for source in catalog.values() for name in source.after}
 
-    sources: tuple[Source, ...]
-    graph_url: str | None = None
-    exchange_url: str | None = None
-    arm_url: str | None = None
-    activity_url: str | None = None
-    tenant_id: str | None = None
-    concurrency: int = 6
-    timeout: float = 100.0
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    imports: tuple[ImportSpec, ...] = ()
-    sharepoint_url: str | None = None
-    powerbi_url: str | None = None
-    powerplatform_url: str | None = None
-    #: answers DNS TXT lookups for ``dnsTxtRecords``; None = dnspython with the system's servers
-    dns_resolver: TxtResolver | None = None
-    #: permissions of the snapshot file (``--mode``; default 0600: it holds personal data)
-    file_mode: int = 0o600
+
+#: :func:`prerequisites` of the built-in catalog
+PREREQUISITES = prerequisites(CATALOG)
 
 
 @dataclass(frozen=True)
@@ -128,20 +70,6 @@ def tenant_from_organization(org: list[Any]) -> TenantInfo | None:
         if isinstance(d, dict) and d.get("isDefault"):
             domain = d.get("name")
     return TenantInfo(str(first.get("id") or ""), first.get("displayName"), domain)
-
-
-def _failed(source: Source, progress: Progress, error: str) -> CollectionResult:
-    """A collection that could not be read: its progress line ends, and the reason is recorded."""
-    progress.status, progress.done = "error", True
-    return CollectionResult(
-        source.name,
-        "error",
-        source.endpoint,
-        utc_now(),
-        pages=progress.pages,
-        retries=progress.retries,
-        error=error,
-    )
 
 
 class Collector:
@@ -174,7 +102,10 @@ class Collector:
         self.progress: dict[str, Progress] = {s.name: Progress(s.name) for s in options.sources}
         self.done: dict[str, CollectionResult] = {}
         self.pending: dict[str, asyncio.Task[CollectionResult]] = {}
-        self.org_data: list[Any] | None = None  # /organization, for the SharePoint admin host
+        self.org_data: list[Any] | None = None  # the tenant source's data (e.g. the SharePoint admin host)
+        self.catalog = options.catalog
+        self.prerequisites = prerequisites(self.catalog)
+        self.readers = build_readers()
 
     def _http_for(self, scope: str) -> BearerHttp:
         if scope not in self._bearer:
@@ -184,63 +115,38 @@ class Collector:
     async def fetch(
         self, source: Source, tenant_id: str | None, progress: Progress | None = None
     ) -> CollectionResult:
+        """Read one collection with the reader its catalog row names."""
         progress = progress or self.progress.setdefault(source.name, Progress(source.name))
-        policy, deadline = self.options.retry, self.deadline
+        policy = self.options.retry
         if policy.request_seconds is None:
             policy = dataclasses.replace(policy, request_seconds=self.options.timeout)
+
+        async def prerequisite(name: str) -> CollectionResult:
+            return await self._prerequisite(name, tenant_id)
+
+        ctx = ReadContext(
+            options=self.options,
+            graph=self.graph,
+            root=self.root,
+            policy=policy,
+            deadline=self.deadline,
+            progress=progress,
+            tenant_id=tenant_id,
+            tenant_data=self.org_data,
+            # a collection the run itself reads stays in memory, never in a spool file
+            spool=self.spool if source.name not in self.prerequisites else None,
+            http_for=self._http_for,
+            prerequisite=prerequisite,
+            selected=self.pending.__contains__,
+        )
         try:
-            if source.api in ("import", "dns", "sharepoint") or source.fan_out is not None:
-                return await self._fetch_library(source, tenant_id, progress)
-            if source.api in ("powerbi", "powerplatform"):
-                return await self._fetch_power(source, tenant_id, progress, policy)
-            if source.api == "graph" and source.after:  # groupMembers: the groups the others name
-                inputs = {name: await self._prerequisite(name, tenant_id) for name in source.after}
-                return await collect_group_members(
-                    self.graph,
-                    self.root,
-                    source,
-                    inputs,
-                    policy,
-                    deadline,
-                    progress,
-                    concurrency=max(1, min(4, self.options.concurrency)),
-                )
-            spool = self.spool if source.name not in PREREQUISITES else None
-            if source.api == "graph":
-                return await collect_graph(self.graph, self.root, source, policy, deadline, progress, spool)
-            if source.api == "exchange":
-                root = (self.options.exchange_url or DEFAULT_EXCHANGE_URL).rstrip("/")
-                if not tenant_id:
-                    return CollectionResult(
-                        source.name,
-                        "error",
-                        source.endpoint,
-                        utc_now(),
-                        error="the tenant id is unknown (give --tenant-id)",
-                    )
-                http = self._http_for(exchange_scope(root))
-                return await collect_pages(
-                    source,
-                    invoke_url(root, tenant_id),
-                    cmdlet_sender(http, source),
-                    policy,
-                    deadline,
-                    progress,
-                    spool=spool,
-                )
-            if source.after or source.api == "office365":
-                return await self._fetch_logging(source, tenant_id, progress)
-            root = (self.options.arm_url or DEFAULT_ARM_URL).rstrip("/")
-            http = self._http_for(arm_scope(root))
-            return await collect_pages(
-                source, arm_url(root, source), arm_sender(http), policy, deadline, progress, spool=spool
-            )
+            return await self.readers[source.reader].read(source, ctx)
         except LocalWriteError:
             raise  # this machine's disk, not the tenant: the run ends (exit 2), nothing recorded
         except Exception as exc:
             # e.g. azure-identity cannot get a token for this resource; say so, without a trace
             message = " ".join(str(exc).split())[:300] or type(exc).__name__
-            return _failed(source, progress, f"{type(exc).__name__}: {message}")
+            return failed(source, progress, f"{type(exc).__name__}: {message}")
 
     async def _prerequisite(self, name: str, tenant_id: str | None) -> CollectionResult:
         """A collection another one reads: this run's result, or fetched now if not selected."""
@@ -248,107 +154,8 @@ class Collector:
             if name in self.pending:  # selected too: wait for this run's own fetch
                 self.done[name] = await asyncio.shield(self.pending[name])
             else:  # its own Progress: the display lists the selected collections only
-                self.done[name] = await self.fetch(CATALOG[name], tenant_id, Progress(name))
+                self.done[name] = await self.fetch(self.catalog[name], tenant_id, Progress(name))
         return self.done[name]
-
-    async def _fetch_logging(
-        self, source: Source, tenant_id: str | None, progress: Progress
-    ) -> CollectionResult:
-        """The near-real-time logging collections: Management Activity feed, freshness, Sentinel."""
-        policy, deadline = self.options.retry, self.deadline
-        activity_root = (self.options.activity_url or DEFAULT_ACTIVITY_URL).rstrip("/")
-        if source.name == "sentinelDataConnectors":
-            root = (self.options.arm_url or DEFAULT_ARM_URL).rstrip("/")
-            settings = await self._prerequisite("entraDiagnosticSettings", tenant_id)
-            send = sentinel_sender(self._http_for(arm_scope(root)))
-            return await collect_connectors(source, root, send, settings, policy, deadline, progress)
-        if not tenant_id:
-            return CollectionResult(
-                source.name,
-                "error",
-                source.endpoint,
-                utc_now(),
-                error="the tenant id is unknown (give --tenant-id)",
-            )
-        send = activity_sender(self._http_for(activity_scope(activity_root)))
-        if source.name == "managementActivitySubscriptions":
-            url = subscriptions_url(activity_root, tenant_id, source)
-            return await collect_pages(source, url, send, policy, deadline, progress)
-        subscriptions = await self._prerequisite("managementActivitySubscriptions", tenant_id)
-        channels = Channels(self.root, self.graph.send, activity_root, send, tenant_id)
-        return await collect_recent_activity(source, channels, subscriptions, policy, deadline, progress)
-
-    async def _fetch_library(
-        self, source: Source, tenant_id: str | None, progress: Progress
-    ) -> CollectionResult:
-        """Import-only sources, Graph fan-outs, the SharePoint admin REST endpoint and DNS."""
-        policy, deadline = self.options.retry, self.deadline
-        if source.api == "import":
-            progress.status, progress.done = "not_supported", True
-            return CollectionResult(
-                source.name,
-                "not_supported",
-                source.endpoint,
-                utc_now(),
-                error=f"no API serves this to an application; export it with `{source.import_command}` "
-                f"and add it with `auditor import SNAPSHOT {source.name}={source.name}.json`",
-            )
-        if source.fan_out is not None:
-            return await collect_fan_out(self.graph, self.root, source, policy, deadline, progress)
-        if source.api == "dns":
-            return await self._fetch_dns(source, tenant_id, progress)
-        root = self.options.sharepoint_url or admin_url_from_organization(self.org_data)
-        if not root:
-            return _failed(
-                source,
-                progress,
-                "the SharePoint admin host is unknown (no initial onmicrosoft.com domain in "
-                "organization; give --sharepoint-url)",
-            )
-        http = self._http_for(sharepoint_scope(root))
-        return await collect_pages(
-            source, tenant_url(root, source.path), sharepoint_sender(http), policy, deadline, progress
-        )
-
-    async def _fetch_power(
-        self, source: Source, tenant_id: str | None, progress: Progress, policy: RetryPolicy
-    ) -> CollectionResult:
-        """The Power BI (Fabric) and Power Platform admin APIs (:mod:`auditor.collect.power`)."""
-        if source.api == "powerbi":
-            root = (self.options.powerbi_url or DEFAULT_POWERBI_URL).rstrip("/")
-            http = self._http_for(powerbi_scope(root))
-        else:
-            root = (self.options.powerplatform_url or DEFAULT_POWERPLATFORM_URL).rstrip("/")
-            http = self._http_for(powerplatform_scope(root))
-        if "{tenantId}" in source.path and not tenant_id:
-            return _failed(source, progress, "the tenant id is unknown (give --tenant-id)")
-        url = power_url(root, source, tenant_id or "")
-        return await collect_pages(source, url, power_sender(http, source), policy, self.deadline, progress)
-
-    async def _fetch_dns(self, source: Source, tenant_id: str | None, progress: Progress) -> CollectionResult:
-        """DNS TXT lookups for the accepted domains (collected in this run), else Graph's domains."""
-        name = "exchangeAcceptedDomains" if "exchangeAcceptedDomains" in self.pending else "domains"
-        prerequisite = await self._prerequisite(name, tenant_id)
-        domains = domains_from({name: prerequisite.data}) if prerequisite.status == "ok" else []
-        if not domains:
-            return _failed(
-                source, progress, f"no domain to look up: {name} is {prerequisite.status} or empty"
-            )
-        resolver = self.options.dns_resolver or SystemResolver(lifetime=min(30.0, self.options.timeout))
-        try:
-            records = await lookup_all(resolver, names_for(domains))
-        except DnsLookupError as exc:
-            return _failed(source, progress, str(exc)[:300])
-        progress.status, progress.done, progress.objects = "ok", True, len(records)
-        return CollectionResult(
-            source.name,
-            "ok",
-            source.endpoint,
-            utc_now(),
-            data=records,
-            count=len(records),
-            extra={"domains": domains},
-        )
 
     async def check_credential(self) -> None:
         """Get the Graph token once, up front: a wrong secret is one clear error, not 31."""
@@ -368,7 +175,7 @@ class Collector:
         ticker = asyncio.create_task(self._ticker())
         try:
             await self.check_credential()
-            org_source = CATALOG["organization"]
+            org_source = self.catalog[TENANT_SOURCE]
             org = await self.fetch(org_source, None)
             if org.http_status == 401:  # the token itself was refused: nothing else can succeed
                 raise InputError(
@@ -395,7 +202,7 @@ class Collector:
                 async with semaphore:
                     return await self.fetch(source, tenant_id)
 
-            rest = [s for s in self.options.sources if s.name != "organization"]
+            rest = [s for s in self.options.sources if s.name != TENANT_SOURCE]
             self.pending = {s.name: asyncio.ensure_future(bounded(s)) for s in rest}
             try:
                 results = list(await asyncio.gather(*self.pending.values()))
@@ -404,9 +211,9 @@ class Collector:
                     task.cancel()
                 await asyncio.gather(*self.pending.values(), return_exceptions=True)
                 raise
-            if any(s.name == "organization" for s in self.options.sources):
+            if any(s.name == TENANT_SOURCE for s in self.options.sources):
                 results.insert(0, org)
-            order = list(CATALOG)
+            order = list(self.catalog)
             results.sort(key=lambda r: order.index(r.name))
             return tenant, results
         finally:

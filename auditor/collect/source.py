@@ -1,8 +1,7 @@
 """What one collection is: its API, endpoint, permissions, licence and shape (:class:`Source`).
 
-Shared by the catalog of Graph, Exchange, Resource Manager and logging sources
-(:mod:`auditor.collect.catalog`) and the catalog of the Microsoft 365 workload sources
-(:mod:`auditor.collect.library_sources`), so that neither imports the other.
+Shared by the row modules of :mod:`auditor.collect.rows` (one per API kind), the catalog that
+concatenates them (:mod:`auditor.collect.catalog`) and the readers, so that none imports another.
 """
 
 from __future__ import annotations
@@ -93,39 +92,21 @@ class Source:
     after: tuple[str, ...] = ()
     fan_out: FanOut | None = None
     import_command: str = ""
+    #: the reader (:data:`auditor.collect.readers.READERS`) that reads it; empty: the one named like ``api``
+    reader: str = ""
     shape: Shape = field(init=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "shape", COLLECTIONS[self.name])
+        if not self.reader:
+            object.__setattr__(self, "reader", self.api)
 
     @property
     def endpoint(self) -> str:
-        """The human-readable endpoint recorded in the ``sources`` entry."""
-        if self.api == "graph":
-            query = "&".join(q for q in (self.query, f"$top={self.top}" if self.top else "") if q)
-            endpoint = f"GET /{self.version}{self.path}" + (f"?{query}" if query else "")
-            if self.fan_out is not None:
-                if self.fan_out.parents:
-                    endpoint = f"GET /{self.version}{self.fan_out.parents}, then per id: {endpoint}"
-                else:
-                    endpoint += f", then per id: GET /{self.version}{self.fan_out.child}"
-            return endpoint
-        if self.api == "import":
-            return f"import only: {self.import_command}"
-        if self.api == "dns":
-            return "DNS TXT"
-        if self.api == "sharepoint":
-            return f"GET https://{{tenant}}-admin.sharepoint.com{self.path}"
-        if self.api in ("powerbi", "powerplatform"):
-            method = "POST" if self.path.endswith("/listTenantSettings") else "GET"
-            return f"{method} {self.path}" + (f"?api-version={self.version}" if self.version else "")
-        if self.api == "exchange":
-            return f"POST /adminapi/{self.version}/{{tenantId}}/InvokeCommand {self.path}"
-        if self.api == "office365":
-            return f"GET /api/{self.version}/{{tenantId}}{self.path}"
-        if self.api == "composite":
-            return self.path
-        return f"GET {self.path}?api-version={self.version}"
+        """The human-readable endpoint recorded in the ``sources`` entry (the reader writes it)."""
+        from auditor.collect.readers import endpoint_of  # the readers import this module
+
+        return endpoint_of(self)
 
 
 USER_SELECT = (

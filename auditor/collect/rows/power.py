@@ -53,7 +53,7 @@ def _pp(name: str, path: str, version: str, cmdlet: str) -> Source:
     )
 
 
-POWER_SOURCES: tuple[Source, ...] = (
+POWER: tuple[Source, ...] = (
     Source(
         name="powerBiTenantSettings",
         api="powerbi",

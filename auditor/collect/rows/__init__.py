@@ -1,0 +1,1 @@
+"""The catalog's rows, one module per API kind; :mod:`auditor.collect.catalog` concatenates them."""
