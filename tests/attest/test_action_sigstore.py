@@ -40,6 +40,7 @@ def test_action_signs_keylessly_on_request() -> None:
 def test_ci_doc_shows_id_token_write_for_signing() -> None:
     text = (ROOT / "docs" / "ci.md").read_text("utf-8")
     section = text[text.index("## Signed results for a third party") :]
+    section = section[: section.find("\n## ", 3) if "\n## " in section[3:] else len(section)]
     (block,) = re.findall(r"```yaml\n(.*?)```", section, re.S)
     workflow = yaml.safe_load(block)
     assert workflow["permissions"]["id-token"] == "write"
