@@ -29,6 +29,7 @@ from auditor.engine.model import (
     WaiverUse,
 )
 from auditor.engine.subjects import evaluate_subjects
+from auditor.engine.userfindings import user_findings
 from auditor.engine.waivers import annotate, choose
 from auditor.policy.model import Policy
 
@@ -126,5 +127,17 @@ def _evaluate(
         if evaluate_bool(policy.assert_, activation):
             return PolicyResult(policy, PASS, policy.title, evidence=evidence or None)
         message = render(policy.message, activation, f"requirement not met: {policy.title}")
-        return PolicyResult(policy, FAIL, message, evidence=evidence or None)
+        per_user = user_findings(policy, activation)
+        if per_user is None:
+            return PolicyResult(policy, FAIL, message, evidence=evidence or None)
+        findings, counts = per_user
+        return PolicyResult(
+            policy,
+            FAIL,
+            message,
+            findings,
+            evidence or None,
+            counts,
+            counts.get(PASS, 0),
+        )
     return evaluate_subjects(policy, activation, subject_waivers, ctx, evidence or None, evidence_mode)
