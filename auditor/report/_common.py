@@ -260,10 +260,14 @@ def short_hash(value: str | None, n: int = 12) -> str:
 
 
 def one_line(text: str | None, limit: int = 0) -> str:
-    """Collapse whitespace and newlines; cut to ``limit`` characters with an ellipsis."""
+    """Collapse whitespace and newlines; cut to ``limit`` characters with an ellipsis, at a
+    word boundary where there is one."""
     flat = " ".join(str(text or "").split())
     if limit and len(flat) > limit:
-        return flat[: max(limit - 1, 0)] + "…"
+        head = flat[: max(limit - 1, 0)]
+        space = head.rfind(" ")
+        # at a word boundary when there is one in the second half: a name is never cut inside
+        return (head[:space] if space > limit // 2 else head) + "…"
     return flat
 
 

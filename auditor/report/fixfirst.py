@@ -1,7 +1,7 @@
 """ "Fix first": the ten failures to fix first, each with who is affected, the one-line fix
 and a link into the admin portal where it is fixed.
 
-Ranked by severity × subjects affected (a tenant-level failure counts as one subject, and
+Ranked by severity times subjects affected (a tenant-level failure counts as one subject, and
 subjects count on a log scale): a critical gap that leaves two users without MFA comes
 before a high one that leaves forty, and a high one affecting a million users rises above a
 critical tenant setting. With ``audit --since``, new
@@ -56,7 +56,7 @@ def affected(result: Result) -> int:
 
 
 def score(result: Result) -> float:
-    """Severity weight × subjects affected, the subjects on a log scale: ten times the users
+    """Severity weight times subjects affected, the subjects on a log scale: ten times the users
     weighs one step more, so a critical gap for two users stays above a high one for forty,
     while a high one for a million users rises above a critical tenant setting."""
     return SEVERITY_WEIGHT.get(str(result["severity"]), 0.0) * (1 + math.log10(affected(result)))

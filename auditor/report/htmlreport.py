@@ -203,7 +203,7 @@ def _fix_first(doc: Doc) -> str:
         f'<td class="who">{e(who_text(item))}</td>'
         f'<td class="fixtext">{e(item.fix)}'
         + (
-            f'<div class="small"><a class="portal" href="{e(item.url)}" rel="noopener noreferrer">'
+            f'<div class="small"><a href="{e(item.url)}" class="portal" rel="noopener noreferrer">'
             f"{e(item.portal)}</a></div>"
             if item.url
             else ""

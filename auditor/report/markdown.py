@@ -45,7 +45,7 @@ from auditor.report.safetext import guard_lines, inert, markdown_code, markdown_
 MAX_BYTES = 60_000
 MAX_TABLE_ROWS = 80
 #: failing subjects listed per policy (the full list is in findings.csv and results.json)
-MAX_SUBJECTS = 50
+MAX_SUBJECTS = 10
 GATE_EMOJI = {"passed": "✅", "failed": "❌", "incomplete": "⚠️"}
 STATUS_EMOJI = {
     "pass": "✅",

@@ -87,32 +87,24 @@ TAGS: dict[str, str] = {
     "power-platform": "powerplatform",
 }
 #: deeper links for areas of a product: (policy ID prefix, URL)
-DEEP_LINKS: tuple[tuple[str, str], ...] = tuple(
-    (
-        prefix,
-        "https://entra.microsoft.com/#view/Microsoft_AAD_ConditionalAccess/ConditionalAccessBlade/~/Policies",
-    )
-    for prefix in (
-        "AAD.MFA.",
-        "AAD.RISK.HIGH-RISK-SIGNINS",
-        "AAD.RISK.HIGH-RISK-USERS",
-        "AAD.RISK.MEDIUM-HIGH",
-        "AAD.SESSION.",
-        "AAD.DEVICE.",
-        "AAD.DEVICE-CODE-FLOW.",
-        "AAD.LEGACY-AUTH.",
-        "AAD.CA.",
-    )
-) + (
-    (
-        "AAD.AUTH-METHODS.",
-        "https://entra.microsoft.com/#view/Microsoft_AAD_IAM/AuthenticationMethodsMenuBlade/~/AdminAuthMethods",
-    ),
-    (
-        "AAD.AUTHENTICATOR.",
-        "https://entra.microsoft.com/#view/Microsoft_AAD_IAM/AuthenticationMethodsMenuBlade/~/AdminAuthMethods",
-    ),
-    ("AAD.PIM.", "https://entra.microsoft.com/#view/Microsoft_Azure_PIMCommon/CommonMenuBlade/~/quickStart"),
+_CA = "https://entra.microsoft.com/#view/Microsoft_AAD_ConditionalAccess/ConditionalAccessBlade/~/Policies"
+_AUTH_METHODS = (
+    "https://entra.microsoft.com/#view/Microsoft_AAD_IAM/AuthenticationMethodsMenuBlade/~/AdminAuthMethods"
+)
+_PIM = "https://entra.microsoft.com/#view/Microsoft_Azure_PIMCommon/CommonMenuBlade/~/quickStart"
+DEEP_LINKS: tuple[tuple[str, str], ...] = (
+    ("AAD.MFA.", _CA),
+    ("AAD.RISK.HIGH-RISK-SIGNINS", _CA),
+    ("AAD.RISK.HIGH-RISK-USERS", _CA),
+    ("AAD.RISK.MEDIUM-HIGH", _CA),
+    ("AAD.SESSION.", _CA),
+    ("AAD.DEVICE.", _CA),
+    ("AAD.DEVICE-CODE-FLOW.", _CA),
+    ("AAD.LEGACY-AUTH.", _CA),
+    ("AAD.CA.", _CA),
+    ("AAD.AUTH-METHODS.", _AUTH_METHODS),
+    ("AAD.AUTHENTICATOR.", _AUTH_METHODS),
+    ("AAD.PIM.", _PIM),
 )
 
 

@@ -130,8 +130,9 @@ def test_print_is_an_executive_summary_and_the_failures(demo_report: Path, tmp_p
     keep(pdf)
     pages = pdf_pages(pdf)
     # the demo tenant covers Entra ID, Exchange, Defender, Purview, SharePoint and Teams: its
-    # failures (about 45 of some 140 controls) print on 20-odd pages
-    assert 1 <= pages <= 25, f"the demo prints on {pages} pages"
+    # failures (about 45 of some 140 controls, each uncovered user of a conditional access
+    # control a row of its own) print on 30-odd pages
+    assert 1 <= pages <= 40, f"the demo prints on {pages} pages"
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
         assert "Gate FAILED" in text and "Fix first" in text
