@@ -53,7 +53,7 @@ from auditor.report._coverage import framework_coverage
 from auditor.report._html_assets import CSS, SCRIPT
 from auditor.report._html_text import evidence as evidence_html
 from auditor.report._html_text import markdown, message
-from auditor.report.fixfirst import fix_first, fix_text, who_text
+from auditor.report.fixfirst import FixItem, fix_first, fix_text, who_text
 from auditor.report.products import product_counts
 from auditor.vocab import WORST_FIRST
 
@@ -200,10 +200,10 @@ def _fix_first(doc: Doc) -> str:
         f"{e(item.result['policyId'])}</a>{' ' + _NEW if item.new else ''}"
         f'<div class="small">{e(item.result["title"])}</div></td>'
         f'<td class="num">{item.affected}</td>'
-        f'<td class="who">{e(who_text(item))}</td>'
+        f'<td class="who">{_who(item)}</td>'
         f'<td class="fixtext">{e(item.fix)}'
         + (
-            f'<div class="small"><a href="{e(item.url)}" class="portal" rel="noopener noreferrer">'
+            f'<div class="portal-line"><a href="{e(item.url)}" class="portal" rel="noopener noreferrer">'
             f"{e(item.portal)}</a></div>"
             if item.url
             else ""
@@ -216,6 +216,15 @@ def _fix_first(doc: Doc) -> str:
         '<th>Policy</th><th class="num">Affected</th><th>Who</th><th>Fix</th><th>Frameworks</th></tr>'
         f"{rows}</table></div></section>"
     )
+
+
+def _who(item: FixItem) -> str:
+    """Who is affected, each name whole (a name never wraps inside, on screen or paper)."""
+    if not item.names:
+        return e(who_text(item))
+    more = item.affected - len(item.names)
+    names = ", ".join(f'<span class="nm">{e(name)}</span>' for name in item.names)
+    return f"{item.affected} affected: {names}" + (f" and {more} more" if more > 0 else "")
 
 
 def _products(doc: Doc) -> str:
