@@ -176,10 +176,10 @@ def _fixes_renderable(doc: Doc) -> RenderableType | None:
         head.append(pid, style="bold")
         if item.new:
             head.append(f" {NEW_MARK}", style="bold red")
-        fw = framework_ids(r)
-        if fw:
-            head.append(f"  {', '.join(fw)}", style="cyan")
         parts.append(head)
+        fw = framework_ids(r)
+        if fw:  # on a line of their own, wrapped: the ID line is never wrapped
+            parts.append(hanging("", Text(", ".join(fw), style="cyan"), 2))
         parts.append(hanging("who: ", Text(who_text(item)), 2, "dim"))
         parts.append(hanging("fix: ", Text(item.fix), 2, "dim"))
         if item.url:
