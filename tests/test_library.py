@@ -204,3 +204,18 @@ def test_framework_baselines_select_their_products(library) -> None:
     assert {p.id for p in library if scuba.selects(p.id)} == {
         p.id for p in library if "cisa-scuba" in p.frameworks
     }
+
+
+def test_every_builtin_policy_has_a_one_line_fix_that_is_an_action(library) -> None:
+    """Issue 26: "Fix first" shows each policy's ``fix``; a built-in policy must have one, and
+    it must say what to do, not where to click."""
+    from auditor.policy.fixlint import fix_problem, lint_fix
+
+    problems = []
+    for p in library:
+        errors, warnings = lint_fix(p)
+        problems += errors + warnings
+        assert p.fix and "\n" not in p.fix and len(p.fix) <= 200, p.id
+        assert fix_problem(p.fix) is None, p.id
+        assert p.fix.split()[0][0].isupper(), p.id  # a sentence that starts with its verb
+    assert problems == []

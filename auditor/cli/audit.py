@@ -247,8 +247,8 @@ def _echo(text: str) -> None:
 
 
 def print_summary(doc: ResultsDocument, *, quiet: bool, verbose: bool) -> None:
-    """The console summary: rich on a terminal; plain lines (one per finding, at least 120
-    columns, never wrapped) in CI logs and pipes, where rich would assume 80 columns."""
+    """The console summary: rich on a terminal (wrapped with hanging indents); whole plain
+    lines (one per finding, never wrapped or cut) in CI logs and pipes."""
     from auditor.report.consolelines import MIN_PLAIN_WIDTH, render_console_lines, verdict_line
 
     if quiet:

@@ -278,5 +278,19 @@ def _validate(args: argparse.Namespace) -> int:
         return 2
     except InputError:
         raise
+    from auditor.policy.fixlint import lint_fix
+
+    errors: list[str] = []
+    for policy in policies:
+        bad, warnings = lint_fix(policy)
+        errors += bad
+        for warning in warnings:
+            Console(stderr=True, soft_wrap=True).print(f"[yellow]warning[/yellow] {escape(warning)}")
+    if errors:
+        console = Console(stderr=True, soft_wrap=True)
+        for err in errors:
+            console.print(f"[red]error[/red] {escape(err)}")
+        console.print(f"{len(errors)} error(s)")
+        return 2
     Console().print(f"[green]✓[/green] {counted(len(policies), 'policy')} valid")
     return 0

@@ -29,6 +29,9 @@ class Coverage:
     scope_unknown: str | None = None
     #: how many of the subjects are stand-ins for external users without a user object
     standins: int = 0
+    #: every uncovered user (UPN) with the gaps that leave them uncovered, one class's gaps
+    #: shared by its members (built only for users who fail, as per-subject policies do)
+    failing: tuple[tuple[str, tuple[dict[str, str], ...]], ...] = ()
 
     @property
     def covered(self) -> bool:
@@ -54,6 +57,7 @@ class Coverage:
             parts.append(
                 f"{self.uncovered} of {self.subjects} {who} are not {req.wording()} everywhere: {names}{more}."
             )
+            parts += _grouped_reasons([g for g in self.gaps if not g["undetermined"]], self.uncovered)
             parts += [
                 f"{gap['users']} user(s) ({', '.join(gap['sample'][:3])}) on {gap['where']}: {gap['why']}."
                 for gap in [g for g in self.gaps if not g["undetermined"]][:3]
@@ -74,7 +78,24 @@ class Coverage:
             "uncoveredUsers": list(self.uncovered_users),
             "gaps": [dict(g) for g in self.gaps],
             "summary": self.summary(),
+            "uncoveredFindings": [{"subject": name, "gaps": list(gaps)} for name, gaps in self.failing],
         }
+
+
+def _grouped_reasons(gaps: list[dict[str, Any]], uncovered: int) -> list[str]:
+    """The reasons users are left out, each once with how many users it leaves out, most first:
+    "2 users: 'CA001b' excludes them through group 'CA-Exclude-MFA'" (a gap's ``why`` lists one
+    reason per policy; the same reason recurs across the paths of a user; a user on two paths is counted once at most, so a
+    count never exceeds the users uncovered)."""
+    users: dict[str, int] = {}
+    for gap in gaps:
+        for reason in str(gap["why"]).split("; "):
+            if reason and "other polic" not in reason:
+                users[reason] = users.get(reason, 0) + int(gap["users"])
+    if not users:
+        return []
+    ranked = sorted(((r, min(n, uncovered)) for r, n in users.items()), key=lambda kv: -kv[1])[:3]
+    return ["Why: " + "; ".join(f"{n} user{'s' if n != 1 else ''}: {reason}" for reason, n in ranked) + "."]
 
 
 def _names(tenant: Tenant, cls: UserClass, limit: int) -> list[str]:
@@ -90,6 +111,7 @@ def evaluate(tenant: Tenant, req: Requirement) -> Coverage:
     subjects = sum(len(c.members) for c in classes)
     uncovered, undetermined = 0, 0
     uncovered_users: list[str] = []
+    failing: list[tuple[str, tuple[dict[str, str], ...]]] = []
     gaps: dict[tuple[str, str, bool], dict[str, Any]] = {}
     deciding: set[str] = set()
     for cls in classes:
@@ -101,6 +123,8 @@ def evaluate(tenant: Tenant, req: Requirement) -> Coverage:
             deciding |= {v for g in found for v in g.deciding}
         if sure:
             uncovered += len(cls.members)
+            why = tuple({"where": g.where, "why": g.why} for g in sure)
+            failing += [(name, why) for name in _names(tenant, cls, len(cls.members))]
             if len(uncovered_users) < 50:
                 uncovered_users += _names(tenant, cls, 50 - len(uncovered_users))
         else:
@@ -131,6 +155,7 @@ def evaluate(tenant: Tenant, req: Requirement) -> Coverage:
         tuple(notes),
         _scope_unknown(tenant, req),
         sum(1 for c in classes if c.standin),
+        tuple(sorted(failing, key=lambda f: f[0])),
     )
 
 

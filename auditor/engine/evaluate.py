@@ -28,6 +28,7 @@ from auditor.engine.model import (
     WaiverUse,
 )
 from auditor.engine.subjects import evaluate_subjects
+from auditor.engine.userfindings import user_findings
 from auditor.engine.waivers import annotate, choose
 from auditor.limits import is_time_budget
 from auditor.policy.model import Policy
@@ -129,5 +130,17 @@ def _evaluate(
         message = render(
             policy.message, activation, f"requirement not met: {policy.title}", ctx.limits.message_bytes
         )
-        return PolicyResult(policy, FAIL, message, evidence=evidence or None)
+        per_user = user_findings(policy, activation)
+        if per_user is None:
+            return PolicyResult(policy, FAIL, message, evidence=evidence or None)
+        findings, counts = per_user
+        return PolicyResult(
+            policy,
+            FAIL,
+            message,
+            findings,
+            evidence or None,
+            counts,
+            counts.get(PASS, 0),
+        )
     return evaluate_subjects(policy, activation, subject_waivers, ctx, evidence or None, evidence_mode)

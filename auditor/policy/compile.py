@@ -228,4 +228,5 @@ class PolicyCompiler:
             subject=subject,
             pass_ratio=float(data.get("passRatio", 1.0)),
             manual=data.get("manual"),
+            fix=" ".join(str(data.get("fix") or "").split()),
         )

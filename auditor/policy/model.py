@@ -68,6 +68,8 @@ class Policy:
     subject: Expr | None = None
     pass_ratio: float = 1.0
     manual: str | None = None
+    #: the one-line action that fixes a failure (``fix:``); empty when the policy has none
+    fix: str = ""
 
     @property
     def per_subject(self) -> bool:

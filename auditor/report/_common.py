@@ -260,10 +260,14 @@ def short_hash(value: str | None, n: int = 12) -> str:
 
 
 def one_line(text: str | None, limit: int = 0) -> str:
-    """Collapse whitespace and newlines; cut to ``limit`` characters with an ellipsis."""
+    """Collapse whitespace and newlines; cut to ``limit`` characters with an ellipsis, at a
+    word boundary where there is one."""
     flat = " ".join(str(text or "").split())
     if limit and len(flat) > limit:
-        return flat[: max(limit - 1, 0)] + "…"
+        head = flat[: max(limit - 1, 0)]
+        space = head.rfind(" ")
+        # at a word boundary when there is one in the second half: a name is never cut inside
+        return (head[:space] if space > limit // 2 else head) + "…"
     return flat
 
 
@@ -282,6 +286,32 @@ def keep_end(text: str | None, limit: int) -> str:
     return flat[:head] + "…" + flat[-tail:]
 
 
+#: words whose trailing dot does not end a sentence
+_ABBREVIATIONS = frozenset(
+    {"e.g", "i.e", "etc", "vs", "cf", "u.s", "no", "approx", "incl", "min", "max", "dr", "mr"}
+)
+_CODE_OR_URL = re.compile(r"`[^`]*`|\b[a-z][a-z0-9+.-]*://\S+|\S+\.\S+", re.IGNORECASE)
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of one line of text: it ends at ". " or "; " — not inside code
+    (backticks), a URL, a dotted name, or after an abbreviation such as "e.g." or "U.S."."""
+    masked = _CODE_OR_URL.sub(lambda m: "x" * len(m.group(0)), text)
+    for m in re.finditer(r"[.;](?=\s|$)", masked):
+        idx = m.start()
+        if idx <= 3:
+            continue
+        if m.group(0) == ";":
+            return text[:idx]
+        word = masked[:idx].rsplit(" ", 1)[-1].lower()
+        if word.rstrip(".") in _ABBREVIATIONS or text[:idx].rsplit(" ", 1)[-1].lower() in _ABBREVIATIONS:
+            continue
+        if len(word) == 1 and word.isalpha():  # an initial: "J. Smith"
+            continue
+        return text[: idx + 1]
+    return text
+
+
 def one_line_fix(result: Result, limit: int = 160) -> str:
     """The first sentence of a policy's remediation: what to do, in one line."""
     text = str(result["remediation"] or "").strip()
@@ -290,12 +320,7 @@ def one_line_fix(result: Result, limit: int = 160) -> str:
     first = text.split("\n\n", 1)[0]
     # a numbered or bulleted first step: its text, not the marker
     flat = re.sub(r"^(?:\d+[.)]|[-*])\s+", "", one_line(first))
-    for stop in (". ", ".\n", "; "):
-        idx = flat.find(stop)
-        if 3 < idx:
-            flat = flat[: idx + 1] if stop.startswith(".") else flat[:idx]
-            break
-    return one_line(flat, limit)
+    return one_line(first_sentence(flat), limit)
 
 
 def framework_ids(result: Result) -> list[str]:

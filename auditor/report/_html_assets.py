@@ -125,9 +125,9 @@ table.subjects tr:nth-child(n+7){display:none}
 .print-only{display:block!important}
 .fixfirst .small,.fixfirst .fwids{font-size:8.5px}.scroll{overflow:visible}
 .fixfirst table{table-layout:fixed}.fixfirst td .pid{font-size:8.5px}
-.fixfirst th:nth-child(4),.fixfirst td:nth-child(4){display:none}
-.fixfirst th:nth-child(1){width:11%}.fixfirst th:nth-child(2){width:46%}.fixfirst th:nth-child(3){width:9%}
-.fixfirst th:nth-child(5){width:34%}
+.fixfirst th:nth-child(1){width:9%}.fixfirst th:nth-child(2){width:18%}.fixfirst th:nth-child(3){width:7%}
+.fixfirst th:nth-child(4){width:31%}.fixfirst th:nth-child(5){width:25%}.fixfirst th:nth-child(6){width:10%}
+.fixfirst td.who{overflow-wrap:normal;font-size:8.5px}.fixfirst td.who .nm{white-space:nowrap}.fixfirst .portal-line{display:block;font-size:8.5px}
 .fixfirst .fwids .fw{display:inline;border:none;padding:0;margin:0;white-space:normal}
 .fixfirst .fwids .fw:not(:last-child)::after{content:", "}.fixfirst td{overflow-wrap:anywhere}
 .fixfirst th{font-size:7.5px;letter-spacing:0}.sev{white-space:nowrap;font-size:8px}th,td{padding:2px 5px}

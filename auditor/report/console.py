@@ -9,8 +9,8 @@ with their framework IDs, then every policy that needs attention, what could not
 collected, and the verdict again (CI logs are read from the end).
 
 Policy IDs are never wrapped or cut (people copy them into ``policies show`` and
-waivers); long messages lose their middle, not their end, which is where the
-actionable part usually is (the missing permission, the object to change).
+waivers); long messages are never cut: on a terminal they wrap at word boundaries with a
+hanging indent, in a pipe each is one whole line.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 
 from rich.console import Console, Group, RenderableType
+from rich.table import Table
 from rich.text import Text
 
 from auditor.report._common import (
@@ -32,10 +33,8 @@ from auditor.report._common import (
     framework_ids,
     gate,
     is_new,
-    keep_end,
     new_failure_count,
     one_line,
-    one_line_fix,
     printable_view,
     short_hash,
     since_block,
@@ -52,6 +51,7 @@ from auditor.report.consolelines import (
     severity_line,
     verdict_line,
 )
+from auditor.report.fixfirst import who_text
 
 STATUS_STYLES = {
     "pass": "green",
@@ -94,23 +94,36 @@ def _status_text(status: str) -> Text:
     )
 
 
-def _message_cell(doc: Doc, r: Result, verbose: bool) -> Text:
-    t = Text(one_line(r["message"]) if verbose else keep_end(r["message"], 160))
+def hanging(prefix: str, body: Text, indent: int, prefix_style: str = "") -> Table:
+    """``prefix`` then ``body`` wrapped at word boundaries, continuation lines indented under
+    the body (a hanging indent): a long message stays whole and readable at any width."""
+    grid = Table.grid(padding=0)
+    grid.add_column(no_wrap=True, width=indent + len(prefix))
+    grid.add_column(ratio=1, overflow="fold")
+    grid.add_row(Text(" " * indent + prefix, style=prefix_style), body)
+    return grid
+
+
+def _message_rows(doc: Doc, r: Result, verbose: bool) -> list[RenderableType]:
+    """The message, framework IDs and failing subjects of a policy, each whole, wrapped
+    with a hanging indent (never cut: the cut part was who is affected and why)."""
+    rows: list[RenderableType] = [hanging("", Text(one_line(r["message"])), 2)]
     fw = framework_ids(r)
     if fw:
-        t.append(f"\n  {', '.join(fw)}", style="cyan")
+        rows.append(hanging("", Text(", ".join(fw), style="cyan"), 4))
     if r["status"] in ("fail", "error"):
         shown = failing_findings(r, None if verbose else SUBJECTS_SHOWN)
         for f in shown:
             mark = f" {NEW_MARK}" if is_new(doc, str(r["policyId"]), str(f["subject"])) else ""
-            t.append(f"\n    • {f['subject']}{mark}", style="bold")
-            msg = one_line(f["message"]) if verbose else keep_end(f["message"], 100)
+            line = Text(f"{f['subject']}{mark}", style="bold")
+            msg = one_line(f["message"])
             if msg:
-                t.append(f": {msg}", style="dim")
+                line.append(f": {msg}", style="dim")
+            rows.append(hanging("• ", line, 4))
         more = failing_subject_count(r) - len(shown)
         if more > 0:
-            t.append(f"\n    … and {more} more", style="dim")
-    return t
+            rows.append(hanging("", Text(f"… and {more} more", style="dim"), 4))
+    return rows
 
 
 def _policy_blocks(doc: Doc, verbose: bool) -> tuple[list[RenderableType], int]:
@@ -132,12 +145,12 @@ def _policy_blocks(doc: Doc, verbose: bool) -> tuple[list[RenderableType], int]:
         head.append(pid, style="bold")
         if r["status"] == "fail" and is_new(doc, pid):
             head.append(f" {NEW_MARK}", style="bold red")
-        body = Text("  ")
-        body.append(one_line(r["title"]), style="bold" if r["status"] != "pass" else "")
+        blocks += [
+            head,
+            hanging("", Text(one_line(r["title"]), style="bold" if r["status"] != "pass" else ""), 2),
+        ]
         if r["message"] and r["status"] != "pass":
-            body.append("\n  ")
-            body.append_text(_message_cell(doc, r, verbose))
-        blocks += [head, body]
+            blocks += _message_rows(doc, r, verbose)
     return blocks, (len(passes) if collapse else 0)
 
 
@@ -155,19 +168,24 @@ def _fixes_renderable(doc: Doc) -> RenderableType | None:
     if not fixes:
         return None
     parts: list[RenderableType] = [Text("Fix first", style="bold")]
-    for r, _text in fixes:
+    for item in fixes:
+        r = item.result
         pid = str(r["policyId"])
         head = Text(no_wrap=True, overflow="ignore")
         head.append(f"{r['severity']:<8} ", style=SEVERITY_STYLES.get(str(r["severity"]), ""))
         head.append(pid, style="bold")
-        if is_new(doc, pid):
+        if item.new:
             head.append(f" {NEW_MARK}", style="bold red")
-        fw = framework_ids(r)
-        if fw:
-            head.append(f"  {', '.join(fw)}", style="cyan")
         parts.append(head)
-        fix = one_line_fix(r) or one_line(r["title"])
-        parts.append(Text(f"  {fix}"))
+        fw = framework_ids(r)
+        if fw:  # on a line of their own, wrapped: the ID line is never wrapped
+            parts.append(hanging("", Text(", ".join(fw), style="cyan"), 2))
+        parts.append(hanging("who: ", Text(who_text(item)), 2, "dim"))
+        parts.append(hanging("fix: ", Text(item.fix), 2, "dim"))
+        if item.url:
+            link = Text(item.portal + " ")
+            link.append(item.url, style=f"link {item.url}")
+            parts.append(hanging("in:  ", link, 2, "dim"))
     return Group(*parts)
 
 

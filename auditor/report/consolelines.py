@@ -14,7 +14,6 @@ from auditor.report._common import (
     STATUS_LABELS,
     STATUS_ORDER,
     Doc,
-    Result,
     counts,
     exit_code,
     expired_waivers,
@@ -24,26 +23,24 @@ from auditor.report._common import (
     framework_ids,
     gate,
     is_new,
-    keep_end,
     new_failure_count,
     one_line,
-    one_line_fix,
     printable_view,
     severity_counts,
     short_hash,
     since_block,
     sources_not_ok,
     tenant_label,
-    top_fixes,
     triage_order,
 )
+from auditor.report.fixfirst import FIX_FIRST, FixItem, fix_first, who_text
 from auditor.report.safetext import guard_lines
 
 #: with more passing policies than this, passes are summarised in one line unless verbose
 COLLAPSE_PASSES_OVER = 10
 SUBJECTS_SHOWN = 3
-TOP_FIXES = 5
-#: plain output (no terminal) is never narrower than this, whatever COLUMNS says
+TOP_FIXES = FIX_FIRST
+#: kept for callers: plain output is never cut to a width (whole lines in pipes and CI logs)
 MIN_PLAIN_WIDTH = 120
 NEW_MARK = "NEW"
 
@@ -67,9 +64,9 @@ def severity_line(doc: Doc) -> str:
     return "Failing by severity: " + "  ".join(f"{k} {v}" for k, v in sev.items())
 
 
-def fix_lines(doc: Doc) -> list[tuple[Result, str]]:
-    """(result, one-line fix) for the top fixes."""
-    return [(r, one_line_fix(r, 0) or one_line(r["title"])) for r in top_fixes(doc, TOP_FIXES)]
+def fix_lines(doc: Doc) -> list[FixItem]:
+    """The "Fix first" entries (see :mod:`auditor.report.fixfirst`)."""
+    return fix_first(doc, TOP_FIXES)
 
 
 def notes(raw: Doc, verbose: bool) -> list[str]:
@@ -81,7 +78,7 @@ def notes(raw: Doc, verbose: bool) -> list[str]:
     if missing:
         out.append("Collections not collected:")
         for name, status, reason in missing:
-            text = one_line(reason) if verbose else keep_end(reason, 140)
+            text = one_line(reason)
             out.append(f"  {name}  {status}: {text}" if reason != status else f"  {name}  {status}")
     expired = printable_view(expired_waivers(raw))
     if expired:
@@ -92,18 +89,16 @@ def notes(raw: Doc, verbose: bool) -> list[str]:
     return out
 
 
-def fit(prefix: str, text: str, width: int, verbose: bool) -> str:
-    """``prefix`` + ``text`` in ``width`` columns, ``text`` cut in its middle; the prefix
-    (which holds the ID) is never cut, and ``verbose`` keeps everything."""
-    if verbose:
-        return (prefix + text).rstrip()
-    room = max(width - len(prefix), 20)
-    return (prefix + keep_end(text, room)).rstrip()
+def fit(prefix: str, text: str, width: int = 0, verbose: bool = False) -> str:
+    """``prefix`` + ``text`` on one whole line: a CI log or a pipe has no width, so nothing
+    is cut (a cut hid who is uncovered and which policy excludes them); ``width`` and
+    ``verbose`` are kept for callers that still pass them."""
+    return (prefix + text).rstrip()
 
 
 def render_console_lines(doc: Doc, width: int = MIN_PLAIN_WIDTH, *, verbose: bool = False) -> str:
     """The summary for logs without a terminal: one line per policy and per failing
-    subject, no boxes, at least :data:`MIN_PLAIN_WIDTH` columns; every line that names a
+    subject, no boxes, each line whole (never cut to a width); every line that names a
     policy starts with its status and ID, so ``grep`` finds it. Tenant text is one line without
     control characters, and no line can be read as a CI workflow command."""
     raw, doc = doc, printable_view(doc)
@@ -123,12 +118,15 @@ def render_console_lines(doc: Doc, width: int = MIN_PLAIN_WIDTH, *, verbose: boo
     fixes = fix_lines(doc)
     if fixes:
         lines.append("Fix first:")
-        for r, _text in fixes:
-            new = f" {NEW_MARK}" if is_new(doc, str(r["policyId"])) else ""
+        for item in fixes:
+            r = item.result
+            new = f" {NEW_MARK}" if item.new else ""
             fw_text = ", ".join(framework_ids(r))
             lines.append(f"  {r['severity']:<8} {r['policyId']}{new}" + (f"  [{fw_text}]" if fw_text else ""))
-            fix = one_line_fix(r, 0) or one_line(r["title"])
-            lines.append(fit("           fix: ", fix, width, verbose))
+            lines.append(f"           who: {who_text(item)}")
+            lines.append(f"           fix: {item.fix}")
+            if item.url:
+                lines.append(f"           in:  {item.portal} {item.url}")
     lines.append("")
     ordered = triage_order(doc["results"])
     passes = [r for r in ordered if r["status"] == "pass"]

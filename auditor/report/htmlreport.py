@@ -42,12 +42,10 @@ from auditor.report._common import (
     gate,
     is_new,
     new_failure_count,
-    one_line_fix,
     severity_counts,
     since_block,
     status_rank,
     tenant_label,
-    top_fixes,
     triage_order,
     waiver_text,
 )
@@ -56,6 +54,8 @@ from auditor.report._html_assets import CSS, SCRIPT
 from auditor.report._html_proof import proof_block
 from auditor.report._html_text import evidence as evidence_html
 from auditor.report._html_text import markdown, message
+from auditor.report.fixfirst import FixItem, fix_first, fix_text, who_text
+from auditor.report.products import product_counts
 from auditor.vocab import WORST_FIRST, counted
 
 EMBED_ID = "auditor-results"
@@ -191,22 +191,54 @@ def _summary(doc: Doc) -> str:
 
 
 def _fix_first(doc: Doc) -> str:
-    """The failures in the order to fix them, each with its one-line fix and framework IDs."""
-    fixes = top_fixes(doc)
+    """The ten failures to fix first (by severity and subjects affected), each with who is
+    affected (names in full), its one-line fix and a link into the admin portal."""
+    fixes = fix_first(doc)
     if not fixes:
         return ""
     rows = "".join(
-        f'<tr><td>{_sev(str(r["severity"]))}</td><td><a class="pid" href="#{e(_anchor(r))}">'
-        f"{e(r['policyId'])}</a>{' ' + _NEW if is_new(doc, str(r['policyId'])) else ''}"
-        f'<div class="small">{e(r["title"])}</div></td>'
-        f'<td class="num">{failing_subject_count(r) or ""}</td>'
-        f"<td>{e(one_line_fix(r, 220))}</td>"
-        f'<td class="fwids">{"".join(f"<span class=fw>{e(c)}</span>" for c in framework_ids(r))}</td></tr>'
-        for r in fixes
+        f'<tr><td>{_sev(str(item.result["severity"]))}</td><td><a class="pid" href="#{e(_anchor(item.result))}">'
+        f"{e(item.result['policyId'])}</a>{' ' + _NEW if item.new else ''}"
+        f'<div class="small">{e(item.result["title"])}</div></td>'
+        f'<td class="num">{item.affected}</td>'
+        f'<td class="who">{_who(item)}</td>'
+        f'<td class="fixtext">{e(item.fix)}'
+        + (
+            f'<div class="portal-line"><a href="{e(item.url)}" class="portal" rel="noopener noreferrer">'
+            f"{e(item.portal)}</a></div>"
+            if item.url
+            else ""
+        )
+        + f'</td><td class="fwids">{"".join(f"<span class=fw>{e(c)}</span>" for c in framework_ids(item.result))}</td></tr>'
+        for item in fixes
     )
     return (
         '<section class="fixfirst"><h2>Fix first</h2><div class="scroll"><table><tr><th>Severity</th>'
-        '<th>Policy</th><th class="num">Subjects</th><th>Fix</th><th>Frameworks</th></tr>'
+        '<th>Policy</th><th class="num">Affected</th><th>Who</th><th>Fix</th><th>Frameworks</th></tr>'
+        f"{rows}</table></div></section>"
+    )
+
+
+def _who(item: FixItem) -> str:
+    """Who is affected, each name whole (a name never wraps inside, on screen or paper)."""
+    if not item.names:
+        return e(who_text(item))
+    more = item.affected - len(item.names)
+    names = ", ".join(f'<span class="nm">{e(name)}</span>' for name in item.names)
+    return f"{item.affected} affected: {names}" + (f" and {more} more" if more > 0 else "")
+
+
+def _products(doc: Doc) -> str:
+    """Pass, fail and error counts per product (Entra, Exchange, Defender, ...)."""
+    rows = "".join(
+        f"<tr><td>{e(product.name)}</td>"
+        + "".join(f'<td class="num">{counts.get(s, 0)}</td>' for s in ("pass", "fail", "error"))
+        + f'<td class="num">{sum(counts.values())}</td></tr>'
+        for product, counts in product_counts(doc["results"])
+    )
+    return (
+        '<section class="products"><h2>By product</h2><div class="scroll"><table><tr><th>Product</th>'
+        '<th class="num">Pass</th><th class="num">Fail</th><th class="num">Error</th><th class="num">Policies</th></tr>'
         f"{rows}</table></div></section>"
     )
 
@@ -432,7 +464,7 @@ def _result(doc: Doc, r: Result) -> str:
         )
     )
     dl = "".join(f"<dt>{e(k)}</dt><dd>{v}</dd>" for k, v in kv)
-    fix = one_line_fix(r, 0)
+    fix = fix_text(r)
     rem = (
         f'<h3>Remediation</h3><p class="fix">{e(fix)}</p><pre>{e(str(r["remediation"] or "").rstrip())}</pre>'
         if r["remediation"]
@@ -501,7 +533,7 @@ def render_html(doc: Doc) -> str:
         f'<p class="sub">Microsoft 365 / Entra ID policy audit &middot; snapshot collected '
         f"{e(doc['snapshot']['collectedAt'])} &middot; baseline "
         f"{e(doc['baseline']['name'] or 'none')}</p>"
-        f'<section class="exec">{_summary(doc)}{proof_block(doc)}{_expired(doc)}{_fix_first(doc)}</section>'
+        f'<section class="exec">{_summary(doc)}{proof_block(doc)}{_products(doc)}{_expired(doc)}{_fix_first(doc)}</section>'
         f'<section class="results"><h2>Results</h2>{_toolbar(doc)}{results}</section>'
         f'<section class="coverage"><h2>Framework coverage</h2>{_coverage(doc)}</section>'
         f'<details class="fold"><summary><h2>Audit details</h2></summary>{_meta(doc)}</details>'

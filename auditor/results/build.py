@@ -61,6 +61,8 @@ def result_entry(r: PolicyResult) -> ResultEntry:
         "policyFile": p.rel_path,
         "policySha256": p.sha256,
     }
+    if p.fix:
+        entry["fix"] = p.fix
     if p.manual is not None:
         entry["manual"] = p.manual
     if r.evidence is not None:

@@ -48,6 +48,7 @@ class ResultEntry(TypedDict):
     requires: NotRequired[list[str]]
     policyFile: NotRequired[str]
     manual: NotRequired[str | None]
+    fix: NotRequired[str]
     evidence: NotRequired[Any]
     subjectCounts: NotRequired[dict[str, int] | None]
     findingsOmitted: NotRequired[int]

@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,7 +39,12 @@ PROBE = (
     "overflow: document.documentElement.scrollWidth - window.innerWidth,"
     "fixTop: document.querySelector('.fixfirst') ? document.querySelector('.fixfirst').getBoundingClientRect().top : -1,"
     "resultsTop: document.querySelector('.results').getBoundingClientRect().top,"
-    "foldsOpen: document.querySelectorAll('details.fold[open]').length}));</script>"
+    "foldsOpen: document.querySelectorAll('details.fold[open]').length,"
+    "fixRows: document.querySelectorAll('.fixfirst tr').length - 1,"
+    "fixText: document.querySelector('.fixfirst') ? document.querySelector('.fixfirst').innerText : '',"
+    "fixLinks: Array.from(document.querySelectorAll('.fixfirst a.portal')).map(a => a.href),"
+    "fixWidth: document.querySelector('.fixfirst') ? document.querySelector('.fixfirst').scrollWidth : 0"
+    "}));</script>"
 )
 
 
@@ -91,7 +97,7 @@ def probed(page: Path, tmp: Path) -> Path:
     return copy
 
 
-def probe(page: Path, tmp: Path, width: int, height: int = 900) -> dict[str, float]:
+def probe(page: Path, tmp: Path, width: int, height: int = 900) -> dict[str, Any]:
     import json
 
     dom = chromium(f"--window-size={width},{height}", "--dump-dom", probed(page, tmp).as_uri()).stdout
@@ -112,6 +118,26 @@ def test_desktop_leads_with_the_verdict_and_fix_first(demo_report: Path, tmp_pat
     assert facts["foldsOpen"] == 0  # audit details and collection status start folded
     dom = chromium("--dump-dom", demo_report.as_uri()).stdout
     assert dom.index("Gate FAILED") < dom.index("Fix first") < dom.index("Audit details")
+    assert_fix_first(facts)
+
+
+CA_LINK = (
+    "https://entra.microsoft.com/#view/Microsoft_AAD_ConditionalAccess/ConditionalAccessBlade/~/Policies"
+)
+
+
+def assert_fix_first(facts: dict[str, Any]) -> None:
+    """The demo's Fix first as rendered: ten rows (not every failure), each critical with its
+    count, the uncovered users' names in full, the one-line fix and the admin portal link."""
+    assert facts["fixRows"] == 10
+    text = " ".join(facts["fixText"].split())
+    assert "AAD.MFA.ALL-USERS" in text and "AAD.MFA.PHISHING-RESISTANT-ADMINS" in text
+    assert "2 affected: svc-mailarchiver@contosopharma.com, svc-scanner@contosopharma.com" in text
+    assert "11 affected: adm-fmeier@contosopharma.com" in text
+    assert "Require MFA for All users and All resources in an enabled conditional access policy" in text
+    assert "Microsoft Entra admin center" in text and "Exchange admin center" in text
+    assert CA_LINK in facts["fixLinks"] and "https://admin.exchange.microsoft.com/" in facts["fixLinks"]
+    assert "Portal:" not in text  # a fix, not a menu path
 
 
 def test_phone_width_has_no_horizontal_overflow(demo_report: Path, tmp_path: Path) -> None:
@@ -121,6 +147,7 @@ def test_phone_width_has_no_horizontal_overflow(demo_report: Path, tmp_path: Pat
     keep(shot)
     facts = probe(demo_report, tmp_path, 390, 844)
     assert facts["overflow"] <= 0, f"page is {facts['overflow']}px wider than a phone"
+    assert_fix_first(facts)  # all of it there on a phone (the table scrolls inside its box)
 
 
 def test_print_is_an_executive_summary_and_the_failures(demo_report: Path, tmp_path: Path) -> None:
@@ -136,6 +163,10 @@ def test_print_is_an_executive_summary_and_the_failures(demo_report: Path, tmp_p
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
         assert "Gate FAILED" in text and "Fix first" in text
         assert "AAD.MFA.ALL-USERS" in text  # a failure
+        flat = "".join(text.split())  # a cell wraps where it must: compare without line breaks
+        # Fix first on paper: the count and names, the fix and the portal named (links are not printed)
+        assert "2affected:svc-mailarchiver@contosopharma.com,svc-scanner@contosopharma.com" in flat
+        assert "excludingonlybreak-glassaccounts" in flat and "MicrosoftEntraadmincenter" in flat
         assert "Collection status" not in text and "raw JSON" not in text
 
 

@@ -79,7 +79,7 @@ def test_console_limits_failing_subjects_unless_verbose() -> None:
     text = render_console_text(doc, width=140)
     assert "user02@contoso.com" in text and "user03@contoso.com" not in text and "… and 5 more" in text
     verbose = render_console_text(doc, width=140, verbose=True)
-    assert "user07@contoso.com" in verbose and "and 5 more" not in verbose
+    assert "user07@contoso.com" in verbose and "… and 5 more" not in verbose
 
 
 def test_incomplete_verdict_and_renderable_type() -> None:
