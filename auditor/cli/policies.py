@@ -272,8 +272,8 @@ def _validate(args: argparse.Namespace) -> int:
         policies = load_policies(expand_policy_paths(args.paths))
     except InputErrors as exc:
         console = Console(stderr=True, soft_wrap=True)  # file:line:column must stay one copyable word
-        for err in exc.errors:
-            console.print(f"[red]error[/red] {escape(str(err))}")
+        for load_error in exc.errors:
+            console.print(f"[red]error[/red] {escape(str(load_error))}")
         console.print(f"{len(exc.errors)} error(s)")
         return 2
     except InputError:

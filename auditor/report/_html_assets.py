@@ -121,7 +121,9 @@ details.ev>summary{display:none}ul.items{margin:1px 0 1px 12px;font-size:8.5px}u
 .result .msg{margin:3px 0}h3{margin:4px 0 2px;font-size:10px}
 table.subjects td.subject{width:28%}table.evidence .mono{font-size:8px}
 table.evidence td{overflow-wrap:anywhere}
-table.subjects tr:nth-child(n+7){display:none}
+table.subjects tr:nth-child(n+5){display:none}
+table.subjects table.evidence{display:none}
+.result:has(table.subjects) details.ev:not(table.subjects details.ev){display:none}
 .print-only{display:block!important}
 .fixfirst .small,.fixfirst .fwids{font-size:8.5px}.scroll{overflow:visible}
 .fixfirst table{table-layout:fixed}.fixfirst td .pid{font-size:8.5px}

@@ -75,6 +75,9 @@ _PARTIAL = ' data-complete="false"'
 
 _WORST = WORST_FIRST
 
+#: subjects per failing policy on paper (the print style hides the other rows; the screen shows them)
+PRINTED_SUBJECTS = 3
+
 
 def e(value: object) -> str:
     """Escape any value for HTML text or a quoted attribute."""
@@ -422,10 +425,10 @@ def _findings(doc: Doc, r: Result) -> str:
     if passing:
         notes.append(f"{counted(passing, 'subject passes', 'subjects pass')}.")
     note = f'<p class="muted">{" ".join(notes)}</p>' if notes else ""
-    if len(shown) > 5:
+    if len(shown) > PRINTED_SUBJECTS:
         note += (
-            f'<p class="muted print-only">Printed: the first 5 of {total}; the full list is in '
-            "findings.csv and results.json.</p>"
+            f'<p class="muted print-only">Printed: the first {PRINTED_SUBJECTS} of {total}; the full list '
+            "is in findings.csv and results.json.</p>"
         )
     return (
         f'<h3>Subjects ({total} not passing)</h3><div class="scroll"><table class="subjects"><tr><th>Subject</th><th>Status</th>'

@@ -114,9 +114,9 @@ def product_of(policy_id: str, tags: Iterable[str] = ()) -> Product:
         if policy_id.startswith(prefix):
             return BY_KEY[key]
     for tag in tags:
-        key = TAGS.get(str(tag).lower())
-        if key:
-            return BY_KEY[key]
+        tagged = TAGS.get(str(tag).lower())
+        if tagged:
+            return BY_KEY[tagged]
     return OTHER
 
 
