@@ -114,6 +114,10 @@ def load_fleet(path: str | Path) -> FleetSpec:
     if errors:
         first = errors[0]
         where = tuple(first.absolute_path)
+        if first.validator == "additionalProperties" and isinstance(first.instance, dict):
+            known = first.schema.get("properties", {})
+            extra = sorted(k for k in first.instance if k not in known)
+            where = (*where, extra[0]) if extra else where  # point at the unexpected key's line
         pos = doc.position(where)
         shown = "/".join(str(p) for p in where) or "(document)"
         raise InputError(

@@ -71,7 +71,7 @@ def render_markdown(doc: dict[str, Any]) -> bytes:
 def _md(text: str) -> str:
     """Markdown-safe inline text: no table breaks, links, HTML or code spans from tenant data."""
     out = " ".join(str(text).split())
-    for ch in "\\|`*_[]<>#!":
+    for ch in "\\|`*_[]()<>#!":
         out = out.replace(ch, "\\" + ch)
     return out
 
