@@ -37,10 +37,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "fleet file.",
     )
     run.add_argument("fleet_file", metavar="FLEET.yaml")
-    run.add_argument("--out", required=True, metavar="DIR", help="folder for the tenants' folders and the roll-up")
+    run.add_argument(
+        "--out", required=True, metavar="DIR", help="folder for the tenants' folders and the roll-up"
+    )
     run.add_argument("--scheduler", metavar="ADDRESS", help="a running Dask scheduler (tcp://host:8786)")
     run.add_argument(
-        "--workers", type=_positive_int, metavar="N", help="worker processes of the local cluster (default: cores)"
+        "--workers",
+        type=_positive_int,
+        metavar="N",
+        help="worker processes of the local cluster (default: cores)",
     )
     run.add_argument("--quiet", action="store_true", help="no line per tenant")
     run.set_defaults(func=_run)
@@ -54,7 +59,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     report.add_argument("dir", metavar="DIR")
     report.add_argument(
-        "--format", default="html,markdown,csv,json", metavar="F[,F...]", help="html, md, csv, json (default: all)"
+        "--format",
+        default="html,markdown,csv,json",
+        metavar="F[,F...]",
+        help="html, md, csv, json (default: all)",
     )
     report.add_argument("--no-verify", action="store_true", help="skip re-evaluating against snapshots")
     report.set_defaults(func=_report)

@@ -135,18 +135,24 @@ def load_fleet(path: str | Path) -> FleetSpec:
         line = pos.line if pos else None
         key = raw["id"].lower()
         if key in seen:
-            raise InputError(f"tenant {raw['id']} is listed twice (first as tenants/{seen[key]})", source=source, line=line)
+            raise InputError(
+                f"tenant {raw['id']} is listed twice (first as tenants/{seen[key]})", source=source, line=line
+            )
         seen[key] = index
         tenants.append(_tenant(raw, defaults, base_dir, source, line))
     return FleetSpec(name=value["fleet"], tenants=tuple(tenants), source=source)
 
 
-def _tenant(raw: dict[str, Any], defaults: dict[str, Any], base: Path, source: str, line: int | None) -> TenantSpec:
+def _tenant(
+    raw: dict[str, Any], defaults: dict[str, Any], base: Path, source: str, line: int | None
+) -> TenantSpec:
     merged = {**defaults, **raw}
     merged["params"] = {**(defaults.get("params") or {}), **(raw.get("params") or {})}
     snapshot = raw.get("snapshot")
     if snapshot and "auth" in raw:
-        raise InputError(f"tenant {raw['id']}: give either 'snapshot' or 'auth', not both", source=source, line=line)
+        raise InputError(
+            f"tenant {raw['id']}: give either 'snapshot' or 'auth', not both", source=source, line=line
+        )
     if not snapshot and not merged.get("auth"):
         raise InputError(
             f"tenant {raw['id']}: needs 'snapshot' (a file to audit) or 'auth' (how to collect)",

@@ -48,7 +48,9 @@ def render_markdown(doc: dict[str, Any]) -> bytes:
         "",
         f"{s['tenants']} tenants: {s['byGate']['failed']} failed, {s['byGate']['incomplete']} incomplete, "
         f"{s['byGate']['error']} not audited, {s['byGate']['passed']} passed. "
-        "Failures by severity: " + ", ".join(f"{k} {s['failBySeverity'].get(k, 0)}" for k in SEVERITIES) + ".",
+        "Failures by severity: "
+        + ", ".join(f"{k} {s['failBySeverity'].get(k, 0)}" for k in SEVERITIES)
+        + ".",
         "",
         "| Tenant | Gate | Exit | Failing | Critical | High | Trend | Report |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
@@ -62,9 +64,17 @@ def render_markdown(doc: dict[str, Any]) -> bytes:
             f"| {esc(t['name'])} (`{esc(t['id'])}`) | {gate} | {t['exitCode']} | {len(t.get('failing') or [])} | "
             f"{sev.get('critical', 0)} | {sev.get('high', 0)} | {_trend_text(trend.get(t['id'])) if trend else ''} | {link} |"
         )
-    lines += ["", "## Most-failed controls", "", "| Control | Severity | Tenants failing | Errors |", "| --- | --- | --- | --- |"]
+    lines += [
+        "",
+        "## Most-failed controls",
+        "",
+        "| Control | Severity | Tenants failing | Errors |",
+        "| --- | --- | --- | --- |",
+    ]
     for c in _shown_controls(doc)[:50]:
-        lines.append(f"| `{esc(c['policyId'])}` {esc(c['title'])} | {c['severity']} | {c['failed']} | {c['errors']} |")
+        lines.append(
+            f"| `{esc(c['policyId'])}` {esc(c['title'])} | {c['severity']} | {c['failed']} | {c['errors']} |"
+        )
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
@@ -88,8 +98,15 @@ def render_csv(doc: dict[str, Any]) -> bytes:
     for t in doc["tenants"]:
         sev = t.get("failBySeverity") or {}
         row = [
-            t["id"], t["name"], " ".join(t.get("tags") or []), t["gate"], t["exitCode"],
-            len(t.get("failing") or []), *(sev.get(k, 0) for k in SEVERITIES), t.get("error") or "", t.get("report") or "",
+            t["id"],
+            t["name"],
+            " ".join(t.get("tags") or []),
+            t["gate"],
+            t["exitCode"],
+            len(t.get("failing") or []),
+            *(sev.get(k, 0) for k in SEVERITIES),
+            t.get("error") or "",
+            t.get("report") or "",
         ]
         row += [c["statuses"].get(t["id"], "") for c in controls]
         writer.writerow([guard_cell(v) for v in row])
@@ -116,12 +133,20 @@ def render_html(doc: dict[str, Any]) -> bytes:
         f"<p>Exit code <b>{doc['exitCode']}</b>. {s['tenants']} tenants: {s['byGate']['failed']} failed, "
         f"{s['byGate']['incomplete']} incomplete, {s['byGate']['error']} not audited, {s['byGate']['passed']} passed. "
         f"Generated {e(doc['generatedAt'])}"
-        + (f"; compared with the run of {e(str(doc['trend']['previousGeneratedAt']))}" if doc.get("trend") else "")
+        + (
+            f"; compared with the run of {e(str(doc['trend']['previousGeneratedAt']))}"
+            if doc.get("trend")
+            else ""
+        )
         + ".</p>",
-        "<table><tr>" + "".join(f"<th>{k}</th>" for k in SEVERITIES) + "</tr><tr>"
-        + "".join(f"<td>{s['failBySeverity'].get(k, 0)}</td>" for k in SEVERITIES) + "</tr></table>",
-        "<h2>Tenants × controls</h2><table><tr><th>Tenant</th><th>Gate</th><th>Failing</th><th>Trend</th>"
-        + "".join(f"<th class='v' title='{e(c['title'])}'>{e(c['policyId'])}</th>" for c in controls) + "</tr>",
+        "<table><tr>"
+        + "".join(f"<th>{k}</th>" for k in SEVERITIES)
+        + "</tr><tr>"
+        + "".join(f"<td>{s['failBySeverity'].get(k, 0)}</td>" for k in SEVERITIES)
+        + "</tr></table>",
+        "<h2>Tenants &times; controls</h2><table><tr><th>Tenant</th><th>Gate</th><th>Failing</th><th>Trend</th>"
+        + "".join(f"<th class='v' title='{e(c['title'])}'>{e(c['policyId'])}</th>" for c in controls)
+        + "</tr>",
     ]
     for t in doc["tenants"]:
         name = e(t["name"])
@@ -134,15 +159,25 @@ def render_html(doc: dict[str, Any]) -> bytes:
             st = c["statuses"].get(t["id"], "")
             row += f"<td class='m {e(st)}' title='{e(st)}'>{STATUS_MARK.get(st, '')}</td>"
         parts.append(row + "</tr>")
-    parts.append("</table><h2>Most-failed controls</h2><table><tr><th>Control</th><th>Severity</th><th>Tenants failing</th><th>Errors</th></tr>")
-    for c in controls:
-        parts.append(f"<tr><td><b>{e(c['policyId'])}</b> {e(c['title'])}</td><td>{e(c['severity'])}</td><td>{c['failed']}</td><td>{c['errors']}</td></tr>")
-    parts.append(f"</table><p>{len(doc['controls']) - len(controls)} further controls passed (or did not apply) everywhere.</p></body></html>\n")
+    parts.append(
+        "</table><h2>Most-failed controls</h2><table><tr><th>Control</th><th>Severity</th><th>Tenants failing</th><th>Errors</th></tr>"
+    )
+    parts.extend(
+        f"<tr><td><b>{e(c['policyId'])}</b> {e(c['title'])}</td><td>{e(c['severity'])}</td>"
+        f"<td>{c['failed']}</td><td>{c['errors']}</td></tr>"
+        for c in controls
+    )
+    parts.append(
+        f"</table><p>{len(doc['controls']) - len(controls)} further controls passed (or did not apply) everywhere.</p></body></html>\n"
+    )
     return "".join(parts).encode("utf-8")
 
 
 RENDERERS: dict[str, Callable[[dict[str, Any]], bytes]] = {
-    "json": render_json, "html": render_html, "markdown": render_markdown, "csv": render_csv,
+    "json": render_json,
+    "html": render_html,
+    "markdown": render_markdown,
+    "csv": render_csv,
 }
 
 

@@ -1,4 +1,4 @@
-"""The fleet results document (``fleet.json``): tenants × controls, built from tenant folders.
+"""The fleet results document (``fleet.json``): tenants by controls, built from tenant folders.
 
 Built only from what is on disk — each tenant's ``results.json`` (or, for a tenant that could
 not be audited, the error its task recorded) — so ``auditor fleet report DIR`` gives the same
@@ -61,7 +61,9 @@ def _snapshot_beside(results: Path, recorded: str | None) -> Path | None:
     return next((c for c in candidates if c.is_file()), None)
 
 
-def _entry(root: Path, key: str, results: Path, marker: dict[str, Any] | None, verifier: Verifier | None) -> tuple[dict[str, Any], dict[str, Any] | None]:
+def _entry(
+    root: Path, key: str, results: Path, marker: dict[str, Any] | None, verifier: Verifier | None
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """One tenant's entry, and its results document when it has one."""
     summary = dict((marker or {}).get("summary") or {})
     entry: dict[str, Any] = {
@@ -115,13 +117,22 @@ def _discover(root: Path) -> list[tuple[str, Path, dict[str, Any] | None]]:
             except (OSError, ValueError):
                 pass
             if marker is not None or (child / "results.json").is_file():
-                found.append((child.name, child / "results.json", marker if isinstance(marker, dict) else None))
-        elif child.is_file() and child.suffix == ".json" and not child.name.startswith("fleet") and not child.name.endswith(".snapshot.json"):
+                found.append(
+                    (child.name, child / "results.json", marker if isinstance(marker, dict) else None)
+                )
+        elif (
+            child.is_file()
+            and child.suffix == ".json"
+            and not child.name.startswith("fleet")
+            and not child.name.endswith(".snapshot.json")
+        ):
             found.append((child.name.removesuffix(".json"), child, None))
     return found
 
 
-def build_rollup(root: str | Path, *, name: str | None = None, verifier: Verifier | None = None) -> dict[str, Any]:
+def build_rollup(
+    root: str | Path, *, name: str | None = None, verifier: Verifier | None = None
+) -> dict[str, Any]:
     """The fleet document for the tenants found under ``root``; the previous one gives the trend."""
     from auditor import __version__
 
@@ -136,7 +147,14 @@ def build_rollup(root: str | Path, *, name: str | None = None, verifier: Verifie
         for r in (doc or {}).get("results", []):
             c = controls.setdefault(
                 r["policyId"],
-                {"policyId": r["policyId"], "title": r.get("title", ""), "severity": r["severity"], "failed": 0, "errors": 0, "statuses": {}},
+                {
+                    "policyId": r["policyId"],
+                    "title": r.get("title", ""),
+                    "severity": r["severity"],
+                    "failed": 0,
+                    "errors": 0,
+                    "statuses": {},
+                },
             )
             c["statuses"][key] = r["status"]
             c["failed"] += r["status"] == "fail"
@@ -144,9 +162,12 @@ def build_rollup(root: str | Path, *, name: str | None = None, verifier: Verifie
     if not tenants:
         raise InputError("no tenant folders or results documents found", source=str(base))
     tenants.sort(key=_badness)
-    ordered = sorted(controls.values(), key=lambda c: (-c["failed"], -SEVERITY_RANK.get(c["severity"], 0), -c["errors"], c["policyId"]))
+    ordered = sorted(
+        controls.values(),
+        key=lambda c: (-c["failed"], -SEVERITY_RANK.get(c["severity"], 0), -c["errors"], c["policyId"]),
+    )
     by_gate = {g: sum(t["gate"] == g for t in tenants) for g in ("failed", "incomplete", "error", "passed")}
-    by_severity: dict[str, int] = {s: 0 for s in SEVERITY_RANK}
+    by_severity: dict[str, int] = dict.fromkeys(SEVERITY_RANK, 0)
     for t in tenants:
         for sev, n in (t.get("failBySeverity") or {}).items():
             by_severity[sev] = by_severity.get(sev, 0) + n
@@ -161,7 +182,12 @@ def build_rollup(root: str | Path, *, name: str | None = None, verifier: Verifie
         "generatedAt": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "contentSha256": content,
         "exitCode": exit_code,
-        "summary": {"tenants": len(tenants), "byGate": by_gate, "failBySeverity": by_severity, "failingControls": sum(c["failed"] > 0 for c in ordered)},
+        "summary": {
+            "tenants": len(tenants),
+            "byGate": by_gate,
+            "failBySeverity": by_severity,
+            "failingControls": sum(c["failed"] > 0 for c in ordered),
+        },
         "tenants": tenants,
         "controls": ordered,
         "trend": _trend(tenants, previous),
@@ -209,15 +235,17 @@ def _trend(tenants: list[dict[str, Any]], previous: dict[str, Any] | None) -> di
         old = before.get(t["id"])
         now_fail = len(t.get("failing") or [])
         old_fail = len(old.get("failing") or []) if old else None
-        changes.append({
-            "id": t["id"],
-            "gateBefore": old.get("gate") if old else None,
-            "gateNow": t["gate"],
-            "failBefore": old_fail,
-            "failNow": now_fail,
-            "newlyFailing": sorted(set(t.get("failing") or []) - set((old or {}).get("failing") or [])),
-            "fixed": sorted(set((old or {}).get("failing") or []) - set(t.get("failing") or [])),
-        })
+        changes.append(
+            {
+                "id": t["id"],
+                "gateBefore": old.get("gate") if old else None,
+                "gateNow": t["gate"],
+                "failBefore": old_fail,
+                "failNow": now_fail,
+                "newlyFailing": sorted(set(t.get("failing") or []) - set((old or {}).get("failing") or [])),
+                "fixed": sorted(set((old or {}).get("failing") or []) - set(t.get("failing") or [])),
+            }
+        )
     current = {t["id"] for t in tenants}
     return {
         "previousGeneratedAt": previous.get("generatedAt"),

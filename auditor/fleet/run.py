@@ -76,10 +76,10 @@ def _client(scheduler: str | None, workers: int | None) -> Any:
     from dask.distributed import Client, LocalCluster
 
     if scheduler:
-        return Client(scheduler)
+        return Client(scheduler)  # type: ignore[no-untyped-call]
     n = workers or os.cpu_count() or 1
     limit = _total_memory() // n  # what LocalCluster's "auto" gives each worker, stated as a resource
-    cluster = LocalCluster(
+    cluster = LocalCluster(  # type: ignore[no-untyped-call]
         n_workers=n,
         threads_per_worker=1,
         processes=True,
@@ -87,7 +87,7 @@ def _client(scheduler: str | None, workers: int | None) -> Any:
         memory_limit=limit,
         resources={RESOURCE: max(limit // 1_000_000, BASE_MB)},
     )
-    client = Client(cluster)
+    client = Client(cluster)  # type: ignore[no-untyped-call]
     client.wait_for_workers(n, timeout=120)
     return client
 
@@ -101,8 +101,7 @@ def _total_memory() -> int:
 def _largest_worker_mb(client: Any) -> int | None:
     """The largest ``MEMORY_MB`` a worker advertises, or None when none does."""
     sizes = [
-        w.get("resources", {}).get(RESOURCE)
-        for w in client.scheduler_info().get("workers", {}).values()
+        w.get("resources", {}).get(RESOURCE) for w in client.scheduler_info().get("workers", {}).values()
     ]
     known = [int(s) for s in sizes if s]
     return max(known) if known else None
@@ -157,16 +156,28 @@ def run_fleet(
                     continue
                 resources = {RESOURCE: need} if largest is not None else None
                 future = client.submit(
-                    run_tenant, spec, str(root), key, key=f"tenant-{spec.id}-{key[:12]}", resources=resources, pure=False
+                    run_tenant,
+                    spec,
+                    str(root),
+                    key,
+                    key=f"tenant-{spec.id}-{key[:12]}",
+                    resources=resources,
+                    pure=False,
                 )
                 futures[future] = spec
-            for future in as_completed(list(futures)):
+            for future in as_completed(list(futures)):  # type: ignore[no-untyped-call]
                 spec = futures[future]
                 try:
                     summary = future.result()
                 except Exception as exc:  # a worker lost (killed, out of memory): this tenant's error
-                    summary = {"id": spec.id, "name": spec.name, "tags": list(spec.tags), "gate": "error",
-                               "exitCode": 3, "error": f"task failed: {type(exc).__name__}: {exc}"}
+                    summary = {
+                        "id": spec.id,
+                        "name": spec.name,
+                        "tags": list(spec.tags),
+                        "gate": "error",
+                        "exitCode": 3,
+                        "error": f"task failed: {type(exc).__name__}: {exc}",
+                    }
                 summaries[spec.id] = summary
                 if on_done:
                     on_done(summary)

@@ -58,7 +58,13 @@ def resume_key(spec: TenantSpec, run_id: str) -> str:
             return "unreadable"
         return spec.audit_key(digest)
     body = json.dumps(
-        {"run": run_id, "auth": spec.auth, "graph": spec.graph_url, "sources": spec.sources, "env": spec.credentials_env},
+        {
+            "run": run_id,
+            "auth": spec.auth,
+            "graph": spec.graph_url,
+            "sources": spec.sources,
+            "env": spec.credentials_env,
+        },
         sort_keys=True,
     )
     return spec.audit_key(hashlib.sha256(body.encode()).hexdigest())
@@ -90,7 +96,11 @@ def run_tenant(spec: TenantSpec, out_root: str, key: str) -> dict[str, Any]:
 
 
 def _failed(message: str) -> dict[str, Any]:
-    return {"gate": "error", "exitCode": 3, "error": "; ".join(line.strip() for line in message.splitlines() if line.strip())}
+    return {
+        "gate": "error",
+        "exitCode": 3,
+        "error": "; ".join(line.strip() for line in message.splitlines() if line.strip()),
+    }
 
 
 def _loopback_origin(url: str | None) -> str | None:

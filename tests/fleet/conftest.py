@@ -31,7 +31,10 @@ SNAP_IDS = ["44444444-4444-4444-8444-444444444444", "55555555-5555-4555-8555-555
 def servers() -> Iterator[dict[str, GraphServer]]:
     good = GraphServer(users=20, token=TOKEN).start()
     faulty = GraphServer(users=20, token=TOKEN).start()
-    faulty.add_fault("conditionalAccessPolicies", Fault(kind="status", status=500, code="InternalServerError", message="boom", times=None))
+    faulty.add_fault(
+        "conditionalAccessPolicies",
+        Fault(kind="status", status=500, code="InternalServerError", message="boom", times=None),
+    )
     try:
         yield {"good": good, "faulty": faulty}
     finally:
@@ -65,11 +68,33 @@ def write_fleet(path: Path, tenants: list[dict[str, Any]], **defaults: Any) -> P
 
 def fleet_tenants(servers: dict[str, GraphServer], snapshot: Path) -> list[dict[str, Any]]:
     return [
-        {"id": GOOD_ID, "name": "Good Collected", "auth": "token", "credentialsEnv": "GOOD",
-         "graphUrl": servers["good"].url, "sources": SOURCES, "tags": ["eu"]},
-        {"id": BADAUTH_ID, "name": "Bad Credentials", "auth": "token", "credentialsEnv": "BAD",
-         "graphUrl": servers["good"].url, "sources": SOURCES},
-        {"id": FAULTY_ID, "name": "Faulty Server", "auth": "token", "credentialsEnv": "FAULTY",
-         "graphUrl": servers["faulty"].url, "sources": SOURCES},
-        *({"id": sid, "name": f"Snapshot {n}", "snapshot": str(snapshot), "tags": ["vendor"]} for n, sid in enumerate(SNAP_IDS)),
+        {
+            "id": GOOD_ID,
+            "name": "Good Collected",
+            "auth": "token",
+            "credentialsEnv": "GOOD",
+            "graphUrl": servers["good"].url,
+            "sources": SOURCES,
+            "tags": ["eu"],
+        },
+        {
+            "id": BADAUTH_ID,
+            "name": "Bad Credentials",
+            "auth": "token",
+            "credentialsEnv": "BAD",
+            "graphUrl": servers["good"].url,
+            "sources": SOURCES,
+        },
+        {
+            "id": FAULTY_ID,
+            "name": "Faulty Server",
+            "auth": "token",
+            "credentialsEnv": "FAULTY",
+            "graphUrl": servers["faulty"].url,
+            "sources": SOURCES,
+        },
+        *(
+            {"id": sid, "name": f"Snapshot {n}", "snapshot": str(snapshot), "tags": ["vendor"]}
+            for n, sid in enumerate(SNAP_IDS)
+        ),
     ]

@@ -92,7 +92,12 @@ def test_unusable_fleet_file_exits_2(tmp_path, capsys):
 def test_credentials_come_from_the_prefixed_environment(tmp_path):
     contoso = load_fleet(write(tmp_path, GOOD)).tenants[1]
     env = contoso.environment(
-        {"CONTOSO_AZURE_CLIENT_ID": "app-1", "AZURE_CLIENT_ID": "other", "OTHER_AZURE_CLIENT_ID": "x", "PATH": "/bin"}
+        {
+            "CONTOSO_AZURE_CLIENT_ID": "app-1",
+            "AZURE_CLIENT_ID": "other",
+            "OTHER_AZURE_CLIENT_ID": "x",
+            "PATH": "/bin",
+        }
     )
     assert env["AZURE_CLIENT_ID"] == "app-1"
     assert env["AZURE_TENANT_ID"] == contoso.id  # the multi-tenant app signs in to this tenant

@@ -26,15 +26,39 @@ def test_killed_run_resumes_without_redoing_finished_tenants(tmp_path, demo_snap
         # the slow tenant's organization request hangs long enough to kill the run around it
         slow.add_fault("organization", Fault(kind="timeout", delay=60.0, times=None))
         tenants = [
-            {"id": SLOW_ID, "auth": "token", "credentialsEnv": "GOOD", "graphUrl": slow.url, "sources": SOURCES},
-            {"id": GOOD_ID, "auth": "token", "credentialsEnv": "GOOD", "graphUrl": quick.url, "sources": SOURCES},
+            {
+                "id": SLOW_ID,
+                "auth": "token",
+                "credentialsEnv": "GOOD",
+                "graphUrl": slow.url,
+                "sources": SOURCES,
+            },
+            {
+                "id": GOOD_ID,
+                "auth": "token",
+                "credentialsEnv": "GOOD",
+                "graphUrl": quick.url,
+                "sources": SOURCES,
+            },
             *({"id": sid, "snapshot": str(demo_snapshot)} for sid in SNAP_IDS),
         ]
         fleet = write_fleet(tmp_path / "fleet.yaml", tenants)
         out = tmp_path / "out"
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         proc = subprocess.Popen(
-            [sys.executable, "-m", "auditor", "fleet", "run", str(fleet), "--out", str(out), "--workers", "2", "--quiet"],
+            [
+                sys.executable,
+                "-m",
+                "auditor",
+                "fleet",
+                "run",
+                str(fleet),
+                "--out",
+                str(out),
+                "--workers",
+                "2",
+                "--quiet",
+            ],
             env=env,
             start_new_session=True,  # its own process group: the kill takes the workers too
             stdout=subprocess.DEVNULL,

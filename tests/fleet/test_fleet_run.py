@@ -9,7 +9,6 @@ code, that no credential is written anywhere, and what a second run skips.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import jsonschema
 
@@ -17,7 +16,14 @@ from auditor.cli import main
 from auditor.fleet.rollup import fleet_schema
 from tests.fleet.conftest import BADAUTH_ID, FAULTY_ID, GOOD_ID, SNAP_IDS, TOKEN, fleet_tenants, write_fleet
 
-AUDIT_FILES = {"results.json", "results.sarif", "results.junit.xml", "summary.md", "findings.csv", "report.html"}
+AUDIT_FILES = {
+    "results.json",
+    "results.sarif",
+    "results.junit.xml",
+    "summary.md",
+    "findings.csv",
+    "report.html",
+}
 
 
 def test_fleet_run_isolates_failures_and_rolls_up(tmp_path, servers, demo_snapshot, credentials, capsys):
