@@ -88,11 +88,23 @@ def run_tenant(spec: TenantSpec, out_root: str, key: str) -> dict[str, Any]:
         detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
         summary.update(_failed(f"unexpected failure: {detail}"))
     summary["seconds"] = round(time.monotonic() - started, 3)
+    summary["worker"] = _worker_usage()
     marker = {"key": key, "error": summary.get("error"), "summary": summary}
     from auditor.snapshot import write_atomic
 
     write_atomic(folder / TASK_FILE, json.dumps(marker, indent=1, sort_keys=True).encode("utf-8"))
     return summary
+
+
+def _worker_usage() -> dict[str, int]:
+    """This worker process and its peak memory so far (what ``benchmarks/bench_fleet.py`` reports)."""
+    import os
+    import resource
+    import sys
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB on Linux
+    return {"pid": os.getpid(), "peakRssMB": peak * scale // 1_000_000}
 
 
 def _failed(message: str) -> dict[str, Any]:
