@@ -50,7 +50,9 @@ def _sequential(fleet: FleetSpec, out: Path) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--small", type=int, default=200, help="number of small tenants (default 200)")
     parser.add_argument("--small-users", type=int, default=50)
     parser.add_argument("--large-users", type=int, default=100_000, help="users of the large tenant")
@@ -84,7 +86,9 @@ def main(argv: list[str] | None = None) -> int:
             peaks[w["pid"]] = max(peaks.get(w["pid"], 0), w["peakRssMB"])
         large_s = next(s for s in summaries if s["id"] == "large")["seconds"]
         print(f"fleet run:  {fleet_seconds:8.1f} s wall (large tenant task {large_s:.1f} s)")
-        print(f"  peak RSS per worker: {', '.join(f'{mb} MB' for mb in sorted(peaks.values(), reverse=True))}")
+        print(
+            f"  peak RSS per worker: {', '.join(f'{mb} MB' for mb in sorted(peaks.values(), reverse=True))}"
+        )
         if not args.skip_sequential:
             shutil.rmtree(base / "seq", ignore_errors=True)
             seq_seconds = _sequential(fleet, base / "seq")

@@ -131,9 +131,14 @@ def _discover(root: Path) -> list[tuple[str, Path, dict[str, Any] | None]]:
 
 
 def build_rollup(
-    root: str | Path, *, name: str | None = None, verifier: Verifier | None = None
+    root: str | Path,
+    *,
+    name: str | None = None,
+    verifier: Verifier | None = None,
+    only: Sequence[str] | None = None,
 ) -> dict[str, Any]:
-    """The fleet document for the tenants found under ``root``; the previous one gives the trend."""
+    """The fleet document for the tenants found under ``root`` (``only``: just those folders,
+    as ``fleet run`` rolls up its own tenants); the previous roll-up gives the trend."""
     from auditor import __version__
 
     base = Path(root)
@@ -141,7 +146,10 @@ def build_rollup(
         raise InputError("not a folder", source=str(base))
     tenants: list[dict[str, Any]] = []
     controls: dict[str, dict[str, Any]] = {}
+    wanted = set(only) if only is not None else None
     for key, results, marker in _discover(base):
+        if wanted is not None and key not in wanted:
+            continue
         entry, doc = _entry(base, key, results, marker, verifier)
         tenants.append(entry)
         for r in (doc or {}).get("results", []):
