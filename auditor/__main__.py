@@ -2,4 +2,6 @@
 
 from auditor.cli import run
 
-run()
+# guarded: Dask's worker processes (``auditor fleet``) are spawned, and re-import the main module
+if __name__ == "__main__":
+    run()

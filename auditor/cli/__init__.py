@@ -58,6 +58,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "auditor.cli.verify",
         "re-evaluate and confirm that results match the snapshot, policies and hashes",
     ),
+    "fleet": ("auditor.cli.fleet", "audit many tenants on a Dask cluster, and roll them up"),
 }
 #: every command module (for tools and tests that load them all)
 COMMAND_MODULES = tuple(module for module, _ in COMMANDS.values())
@@ -139,7 +140,7 @@ def _add_common_everywhere(sub: argparse._SubParsersAction) -> None:  # type: ig
 
 
 #: commands whose exit code is a gate verdict: a closed pipe must never turn it into 0
-GATE_COMMANDS = frozenset({"audit", "run", "verify", "diff", "test"})
+GATE_COMMANDS = frozenset({"audit", "run", "verify", "diff", "test", "fleet"})
 
 
 class Terminated(KeyboardInterrupt):
