@@ -46,7 +46,7 @@ class Limits:
     #: list elements and string/bytes length created by one policy evaluation, all values together
     eval_elements: int = 50_000_000
     #: bytes of one rendered message (failure message or finding message)
-    message_bytes: int = 4 * KIB
+    message_bytes: int = 16 * KIB
 
     def describe(self) -> dict[str, str]:
         """``--limit`` name → default value, for help text and docs."""

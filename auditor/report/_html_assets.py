@@ -90,6 +90,7 @@ details.fold>summary h2{display:inline-block;margin:0;border:none}
 details.fold>summary::-webkit-details-marker{display:none}
 details.fold>summary::before{content:"▸ ";color:var(--muted)}details.fold[open]>summary::before{content:"▾ "}
 .kv dd,.kv dt{min-width:0;overflow-wrap:anywhere}.result .body,.msg{min-width:0;overflow-wrap:anywhere}
+section.exec{display:flex;flex-direction:column}section.exec>section.proof{order:1}
 section.proof{margin:0 0 8px}table.proof{table-layout:fixed}
 table.proof th{width:230px;text-transform:none;letter-spacing:0;font-size:12.5px}
 table.proof td{overflow-wrap:anywhere;word-break:break-all}section.proof p{margin:4px 0}
@@ -102,7 +103,7 @@ main{padding:14px 12px 32px}.result>summary .title{min-width:0;flex-basis:100%}
 .verdict{flex-direction:column;align-items:flex-start}th,td{padding:6px}}
 @media (max-width:420px){.cards{grid-template-columns:repeat(2,1fr)}h1{font-size:20px}}
 @media print{@page{size:A4;margin:12mm}
-body{background:#fff;font-size:9px;line-height:1.32}main{max-width:none;padding:0}
+body{background:#fff;font-size:8.5px;line-height:1.28}main{max-width:none;padding:0}
 h1{font-size:18px}h2{font-size:13px;margin:10px 0 6px;padding-bottom:2px}.sub{margin:0 0 6px}
 code,pre,.mono{font-size:8.5px}
 .toolbar,details.fold,.coverage details,footer,details.raw{display:none}
@@ -112,7 +113,7 @@ code,pre,.mono{font-size:8.5px}
 .cards{gap:6px;margin-bottom:6px}.card{padding:4px 8px}.card .n{font-size:16px}.card .l{font-size:9px}
 .card,.verdict,tr{break-inside:avoid;box-shadow:none}
 table.proof th{width:30%;font-size:9px;padding:2px 6px}table.proof td{font-size:9px;padding:2px 6px}
-section.proof p{font-size:8.5px}
+section.proof p{font-size:8.5px}section.exec>section.proof{order:0}
 .result{break-inside:auto;margin:3px 0}.result>summary{padding:3px 8px;gap:6px}.result .body{padding:0 8px 4px}
 .result>summary .pid{font-size:8.5px}.result>summary .title{min-width:0}
 div.v{max-height:none;overflow:visible}table.evidence{font-size:8px;margin:2px 0}

@@ -71,9 +71,7 @@ def test_a_user_policy_without_fix_loads_and_validates_with_a_warning(
     assert lint_fix(policy)[0] == [] and "no 'fix'" in lint_fix(policy)[1][0]
     assert main(["policies", "validate", str(path)]) == 0
     captured = capsys.readouterr()
-    assert (
-        "warning" in captured.err and "MY.ORG.SETTING" in captured.err and "1 policies valid" in captured.out
-    )
+    assert "warning" in captured.err and "MY.ORG.SETTING" in captured.err and "1 policy valid" in captured.out
 
 
 def test_a_menu_path_fix_fails_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
