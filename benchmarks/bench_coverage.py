@@ -301,6 +301,7 @@ def preflight_child(path: str) -> None:
     from auditor.coverage import preflight as pf
     from auditor.coverage.future import read_groups, role_ids
     from auditor.coverage.model import build_tenant
+    from auditor.gcpause import gc_paused
     from auditor.snapshot.model import SourceStatus
 
     c0 = time.process_time()
@@ -317,7 +318,7 @@ def preflight_child(path: str) -> None:
     changed["conditions"]["users"]["excludeGroups"].append("grp-20")
     changed["conditions"]["locations"] = {"includeLocations": ["All"], "excludeLocations": ["loc-dc"]}
     c2 = time.process_time()
-    with cov._no_gc():
+    with gc_paused():
         tenant = cov.tenant_for(data, status)
         groups = read_groups(data)
         after = pf.after_tenant(
@@ -334,7 +335,7 @@ def preflight_child(path: str) -> None:
     c3 = time.process_time()
     text = wave_csv(WAVE_ROWS)
     c4 = time.process_time()
-    with cov._no_gc():
+    with gc_paused():
         rows = read_wave(text, "wave.csv", groups, role_ids(data))
         wave = pf.Result(checks)
         pf.judge_wave(pf.future_tenant(after), groups, checks, rows, wave)
