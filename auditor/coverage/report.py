@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,8 +31,8 @@ class Coverage:
     #: how many of the subjects are stand-ins for external users without a user object
     standins: int = 0
     #: every uncovered user (UPN) with the gaps that leave them uncovered, one class's gaps
-    #: shared by its members (built only for users who fail, as per-subject policies do)
-    failing: tuple[tuple[str, tuple[dict[str, str], ...]], ...] = ()
+    #: shared by its members; named only when read (:class:`UncoveredFindings`)
+    failing: Callable[[], list[tuple[str, tuple[dict[str, str], ...]]]] = list
 
     @property
     def covered(self) -> bool:
@@ -78,8 +79,47 @@ class Coverage:
             "uncoveredUsers": list(self.uncovered_users),
             "gaps": [dict(g) for g in self.gaps],
             "summary": self.summary(),
-            "uncoveredFindings": [{"subject": name, "gaps": list(gaps)} for name, gaps in self.failing],
+            "uncoveredFindings": UncoveredFindings(self.failing),
         }
+
+
+class UncoveredFindings(list[dict[str, Any]]):
+    """The per-user findings of a coverage result, built on first read.
+
+    Every caCoverage call returns them, but only a failing control's findings are ever read (by
+    the engine, for its per-user rows): naming 1.5 million users for each of a dozen
+    requirements that nobody reads cost more than judging them.
+    """
+
+    def __init__(self, build: Callable[[], list[tuple[str, tuple[dict[str, str], ...]]]]) -> None:
+        super().__init__()
+        self._build: Callable[[], list[tuple[str, tuple[dict[str, str], ...]]]] | None = build
+
+    def _ready(self) -> None:
+        if self._build is not None:
+            build, self._build = self._build, None
+            super().extend({"subject": name, "gaps": list(gaps)} for name, gaps in build())
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        self._ready()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._ready()
+        return super().__len__()
+
+    def __getitem__(self, index: Any) -> Any:
+        self._ready()
+        return super().__getitem__(index)
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def __eq__(self, other: object) -> bool:
+        self._ready()
+        return super().__eq__(other)
+
+    __hash__ = None
 
 
 def _grouped_reasons(gaps: list[dict[str, Any]], uncovered: int) -> list[str]:
@@ -111,7 +151,7 @@ def evaluate(tenant: Tenant, req: Requirement) -> Coverage:
     subjects = sum(len(c.members) for c in classes)
     uncovered, undetermined = 0, 0
     uncovered_users: list[str] = []
-    failing: list[tuple[str, tuple[dict[str, str], ...]]] = []
+    failing: list[tuple[UserClass, tuple[dict[str, str], ...]]] = []
     gaps: dict[tuple[str, str, bool], dict[str, Any]] = {}
     deciding: set[str] = set()
     for cls in classes:
@@ -124,7 +164,7 @@ def evaluate(tenant: Tenant, req: Requirement) -> Coverage:
         if sure:
             uncovered += len(cls.members)
             why = tuple({"where": g.where, "why": g.why} for g in sure)
-            failing += [(name, why) for name in _names(tenant, cls, len(cls.members))]
+            failing.append((cls, why))
             if len(uncovered_users) < 50:
                 uncovered_users += _names(tenant, cls, 50 - len(uncovered_users))
         else:
@@ -155,7 +195,10 @@ def evaluate(tenant: Tenant, req: Requirement) -> Coverage:
         tuple(notes),
         _scope_unknown(tenant, req),
         sum(1 for c in classes if c.standin),
-        tuple(sorted(failing, key=lambda f: f[0])),
+        lambda: sorted(
+            ((name, why) for cls, why in failing for name in _names(tenant, cls, len(cls.members))),
+            key=lambda f: f[0],
+        ),
     )
 
 

@@ -65,7 +65,7 @@ def compact(value: Any, depth: int = 0) -> Any:
         if math.isfinite(value):
             return value
         return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
-    if kind is list:
+    if isinstance(value, list):  # list subclasses too (a coverage result's lazily named findings)
         if depth >= MAX_DEPTH:
             return f"[list of {len(value)}]"
         head = [compact(v, depth + 1) for v in value[:MAX_ITEMS]]
