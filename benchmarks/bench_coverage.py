@@ -248,13 +248,16 @@ def child(path: str, coverage: bool) -> None:
     first = 0.0
     errors = []
     if coverage:
+        from auditor import cel
         from auditor.coverage import functions as cov
         from auditor.snapshot.model import SourceStatus
 
         def status(name: str) -> SourceStatus:
             return SourceStatus(name, "ok") if name in data else SourceStatus(name, "not_collected")
 
-        with cov.bound(data, status):
+        # one evaluation runtime, as an audit has: the model is built once and shared by the
+        # requirements (outside a runtime every call builds its own)
+        with cel.Runtime() as runtime, runtime.active(), cov.bound(data, status):
             for spec in SPECS:
                 if spec is SPECS[1]:
                     first = time.process_time() - c1
