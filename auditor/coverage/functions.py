@@ -371,6 +371,9 @@ _READS_ROLES = (
     "servicePrincipals",
 )
 
+#: roleHolders and roleServicePrincipals: role template ids (a list or one id), includeEligible
+_ROLE_OVERLOADS = (cel.Overload(("list", "bool"), "list"), cel.Overload(("string", "bool"), "list"))
+
 #: the functions this library declares (immutable; :func:`register` adds them to a table)
 FUNCTIONS: tuple[cel.Function, ...] = (
     cel.Function(
@@ -384,7 +387,7 @@ FUNCTIONS: tuple[cel.Function, ...] = (
     cel.Function(
         "roleHolders",
         role_holders,
-        (cel.Overload(("list", "bool"), "list"), cel.Overload(("string", "bool"), "list")),
+        _ROLE_OVERLOADS,
         reads=_READS_ROLES,
         pure=False,
         doc="the users holding any of these directory roles, groups expanded",
@@ -392,7 +395,7 @@ FUNCTIONS: tuple[cel.Function, ...] = (
     cel.Function(
         "roleServicePrincipals",
         role_service_principals,
-        (cel.Overload(("list", "bool"), "list"), cel.Overload(("string", "bool"), "list")),
+        _ROLE_OVERLOADS,
         reads=_READS_ROLES,
         pure=False,
         doc="the service principals holding any of these directory roles",

@@ -19,6 +19,7 @@ naming the construct, rather than guess. Text that is not a rule at all is a
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -227,18 +228,18 @@ class _Parser:
         return tok is not None and tok.kind == "op" and tok.text in names
 
     def parse_or(self) -> Node:
-        items = [self.parse_and()]
-        while self.at_op("or"):
-            self.i += 1
-            items.append(self.parse_and())
-        return items[0] if len(items) == 1 else Logical("or", tuple(items))
+        return self._chain("or", self.parse_and)
 
     def parse_and(self) -> Node:
-        items = [self.parse_not()]
-        while self.at_op("and"):
+        return self._chain("and", self.parse_not)
+
+    def _chain(self, op: str, operand: Callable[[], Node]) -> Node:
+        """``operand (op operand)*``: one operand as it is, several as one ``Logical``."""
+        items = [operand()]
+        while self.at_op(op):
             self.i += 1
-            items.append(self.parse_not())
-        return items[0] if len(items) == 1 else Logical("and", tuple(items))
+            items.append(operand())
+        return items[0] if len(items) == 1 else Logical(op, tuple(items))
 
     def parse_not(self) -> Node:
         if self.at_op("not"):
