@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -169,3 +171,21 @@ def country_location(
 def where(include: tuple[str, ...] = ("All",), exclude: tuple[str, ...] = ()) -> dict[str, Any]:
     """A policy's locations condition."""
     return {"includeLocations": list(include), "excludeLocations": list(exclude)}
+
+
+def write_snapshot(tmp_path: Path, data: dict[str, Any]) -> Path:
+    """``data`` as a snapshot file in ``tmp_path`` (every collection ``ok``), for the commands."""
+    sources = {
+        n: {"status": "ok", "endpoint": f"GET /{n}", "retrievedAt": "2026-11-20T09:00:00Z"} for n in data
+    }
+    doc = {
+        "schemaVersion": 1,
+        "tenant": {"id": "t", "displayName": "T", "defaultDomain": "contoso.com"},
+        "collectedAt": "2026-11-20T09:00:00Z",
+        "collector": {"tool": "auditor", "version": "0", "principal": "p", "cloud": "global"},
+        "sources": sources,
+        "data": data,
+    }
+    path = tmp_path / "snap.json"
+    path.write_text(json.dumps(doc))
+    return path

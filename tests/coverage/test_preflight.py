@@ -17,7 +17,7 @@ from auditor.coverage import preflight as pf
 from auditor.coverage.future import read_groups
 from auditor.snapshot.model import SourceStatus
 
-from .conftest import GA, ca, ip_location, member, user, where
+from .conftest import GA, ca, ip_location, member, user, where, write_snapshot
 
 PRA = "e8611ab8-c189-46e8-94e1-60213ab1f814"
 INTERNALS = "g-internals"
@@ -77,23 +77,6 @@ def tenant_data(rule: str = INTERNALS_RULE, state: str = "On") -> dict[str, Any]
             ),
         ],
     }
-
-
-def write_snapshot(tmp_path: Path, data: dict[str, Any]) -> Path:
-    sources = {
-        n: {"status": "ok", "endpoint": f"GET /{n}", "retrievedAt": "2026-11-20T09:00:00Z"} for n in data
-    }
-    doc = {
-        "schemaVersion": 1,
-        "tenant": {"id": "t", "displayName": "T", "defaultDomain": "contoso.com"},
-        "collectedAt": "2026-11-20T09:00:00Z",
-        "collector": {"tool": "auditor", "version": "0", "principal": "p", "cloud": "global"},
-        "sources": sources,
-        "data": data,
-    }
-    path = tmp_path / "snap.json"
-    path.write_text(json.dumps(doc))
-    return path
 
 
 def write_baseline(tmp_path: Path) -> Path:

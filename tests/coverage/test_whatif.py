@@ -10,7 +10,7 @@ import pytest
 
 from auditor.cli import main
 
-from .conftest import GA, ca, ip_location, member, user, where
+from .conftest import GA, ca, ip_location, member, user, where, write_snapshot
 
 EXCL = "g-mfa-excl"
 
@@ -38,20 +38,7 @@ def _snapshot(tmp_path: Path) -> Path:
             ca("CA050 Report-only block", controls=("block",), state="enabledForReportingButNotEnforced"),
         ],
     }
-    sources = {
-        n: {"status": "ok", "endpoint": f"GET /{n}", "retrievedAt": "2026-11-20T09:00:00Z"} for n in data
-    }
-    doc = {
-        "schemaVersion": 1,
-        "tenant": {"id": "t", "displayName": "T", "defaultDomain": "contoso.com"},
-        "collectedAt": "2026-11-20T09:00:00Z",
-        "collector": {"tool": "auditor", "version": "0", "principal": "p", "cloud": "global"},
-        "sources": sources,
-        "data": data,
-    }
-    path = tmp_path / "snap.json"
-    path.write_text(json.dumps(doc))
-    return path
+    return write_snapshot(tmp_path, data)
 
 
 def test_whatif_lists_each_policy_with_reason_and_outcome(
